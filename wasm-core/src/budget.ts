@@ -1,0 +1,34 @@
+// The per-domain retry budget: a token bucket in the manner of the AWS SDK's retry quota
+// (a retry costs tokens, a timeout-caused retry costs more, a success refunds), plus a
+// steady refill so that a domain whose every attempt fails still retries, only slower.
+
+import { policy, BUDGET_CAPACITY, BUDGET_REFILL_PER_SECOND, BUDGET_SUCCESS_REFUND } from "./policy";
+import { refilledAtOf, setRefilledAt, setTokens, tokensOf } from "./domains";
+
+export function budgetEnabled(): bool {
+  return policy(BUDGET_CAPACITY) > 0;
+}
+
+/** Tokens available at `now`, after the refill since the last look. */
+export function refill(d: u32, now: f64): f64 {
+  const t = min<f64>(policy(BUDGET_CAPACITY), tokensOf(d) + (now - refilledAtOf(d)) / 1000.0 * policy(BUDGET_REFILL_PER_SECOND));
+  setTokens(d, t);
+  setRefilledAt(d, now);
+  return t;
+}
+
+/** Milliseconds until `cost` tokens are there; 0 when they are there now. */
+export function waitFor(d: u32, cost: f64, now: f64): f64 {
+  const t = refill(d, now);
+  if (t >= cost) return 0;
+  return (cost - t) / policy(BUDGET_REFILL_PER_SECOND) * 1000.0;
+}
+
+export function spend(d: u32, cost: f64, now: f64): void {
+  setTokens(d, refill(d, now) - cost);
+}
+
+export function refund(d: u32, wasRetryCost: f64, now: f64): void {
+  const amount = wasRetryCost > 0 ? wasRetryCost : policy(BUDGET_SUCCESS_REFUND);
+  setTokens(d, min<f64>(policy(BUDGET_CAPACITY), refill(d, now) + amount));
+}

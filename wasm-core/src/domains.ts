@@ -1,0 +1,68 @@
+// Domains: a device or a network context. Conditions gate firing; the retry budget is a
+// token bucket per domain so one device's failures cannot spend another's retries.
+
+import { NONE } from "./registrations";
+import { policy, BUDGET_CAPACITY } from "./policy";
+import { grow } from "./arena";
+
+export const D_ONLINE: u32 = 1;
+export const D_METERED: u32 = 2;
+export const D_ON_BATTERY: u32 = 4;
+
+const SIZE: usize = 32;
+const O_FLAGS: usize = 0;
+const O_FIRST_SCOPE: usize = 4;
+const O_LAST_SCOPE: usize = 8;
+const O_TOKENS: usize = 16;
+const O_REFILLED_AT: usize = 24;
+
+let table: usize = 0;
+let count: u32 = 0;
+let capacity: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function at(d: u32): usize { return table + <usize>d * SIZE; }
+
+export function domainCount(): u32 { return count; }
+
+export function isDomain(d: i32): bool { return d >= 0 && <u32>d < count; }
+
+/** A new domain's id, or NONE when memory is refused. */
+export function createDomain(): u32 {
+  if (count == capacity) {
+    const next: u32 = capacity == 0 ? 16 : capacity << 1;
+    const bigger = grow(table, <usize>capacity * SIZE, <usize>next * SIZE);
+    if (bigger == 0) return NONE;
+    table = bigger;
+    capacity = next;
+  }
+  const d = count++;
+  const p = at(d);
+  store<u32>(p + O_FLAGS, 0);
+  store<u32>(p + O_FIRST_SCOPE, NONE);
+  store<u32>(p + O_LAST_SCOPE, NONE);
+  store<f64>(p + O_TOKENS, policy(BUDGET_CAPACITY));
+  store<f64>(p + O_REFILLED_AT, 0);
+  return d;
+}
+
+// @ts-ignore: decorator
+@inline export function conditionsOf(d: u32): u32 { return load<u32>(at(d) + O_FLAGS); }
+// @ts-ignore: decorator
+@inline export function setConditions(d: u32, v: u32): void { store<u32>(at(d) + O_FLAGS, v); }
+// @ts-ignore: decorator
+@inline export function firstScopeOf(d: u32): u32 { return load<u32>(at(d) + O_FIRST_SCOPE); }
+// @ts-ignore: decorator
+@inline export function lastScopeOf(d: u32): u32 { return load<u32>(at(d) + O_LAST_SCOPE); }
+// @ts-ignore: decorator
+@inline export function setFirstScope(d: u32, s: u32): void { store<u32>(at(d) + O_FIRST_SCOPE, s); }
+// @ts-ignore: decorator
+@inline export function setLastScope(d: u32, s: u32): void { store<u32>(at(d) + O_LAST_SCOPE, s); }
+// @ts-ignore: decorator
+@inline export function tokensOf(d: u32): f64 { return load<f64>(at(d) + O_TOKENS); }
+// @ts-ignore: decorator
+@inline export function setTokens(d: u32, v: f64): void { store<f64>(at(d) + O_TOKENS, v); }
+// @ts-ignore: decorator
+@inline export function refilledAtOf(d: u32): f64 { return load<f64>(at(d) + O_REFILLED_AT); }
+// @ts-ignore: decorator
+@inline export function setRefilledAt(d: u32, v: f64): void { store<f64>(at(d) + O_REFILLED_AT, v); }

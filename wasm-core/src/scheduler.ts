@@ -1,0 +1,321 @@
+// The transitions of the spec's registration state machine, with Chromium's attempt
+// accounting and the policy's timing. Callers (index.ts) have validated every argument, so
+// nothing here can fail: each function either changes state or emits a decision.
+
+import {
+  NONE, STATE_PENDING, STATE_WAITING, STATE_FIRING, STATE_REREGISTERED_WHILE_FIRING, STATE_SUSPENDED,
+  STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_UNMETERED_ONLY, F_NO_BATTERY, F_PARKED,
+  F_LAST_CHANCE, F_TIMEOUT_COST, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
+  attemptsOf, setAttempts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
+  t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
+} from "./registrations";
+import { schedule, unschedule, earliest, earliestSlot, heapSize } from "./timer-heap";
+import {
+  S_ONLINE, S_ALIVE, S_FIRED_PERIODIC, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
+  minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
+  killScope, nextScopeInDomain, firstScopeIn,
+} from "./scopes";
+import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "./domains";
+import {
+  policy, policyInt, MAX_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
+  REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
+  BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
+} from "./policy";
+import { backoff } from "./backoff";
+import { CAPACITY, WRONG_STATE } from "./errors";
+import { budgetEnabled, waitFor, spend, refund } from "./budget";
+import { draw } from "./rng";
+import { emit, OUT_FIRE, OUT_TIMED_OUT, OUT_DROPPED, DROP_ATTEMPTS_EXHAUSTED, DROP_EXPIRED } from "./outputs";
+
+export const OUTCOME_SUCCESS: i32 = 0;
+export const OUTCOME_FAILURE: i32 = 1;
+export const OUTCOME_TIMEOUT: i32 = 2;
+export const OUTCOME_ABORTED: i32 = 3;
+
+function scopeOnline(sc: u32): bool {
+  return (scopeFlags(sc) & S_ONLINE) != 0 && (conditionsOf(domainOfScope(sc)) & D_ONLINE) != 0;
+}
+
+function eligible(slot: u32): bool {
+  const sc = scopeOf(slot);
+  if (!scopeOnline(sc)) return false;
+  const c = conditionsOf(domainOfScope(sc));
+  const f = flagsOf(slot);
+  if ((f & F_UNMETERED_ONLY) != 0 && (c & D_METERED) != 0) return false;
+  if ((f & F_NO_BATTERY) != 0 && (c & D_ON_BATTERY) != 0) return false;
+  return true;
+}
+
+function retryCost(slot: u32): f64 {
+  return policy(hasFlag(slot, F_TIMEOUT_COST) ? BUDGET_TIMEOUT_RETRY_COST : BUDGET_RETRY_COST);
+}
+
+function periodicDue(slot: u32): f64 {
+  const minimum = policy(PERIODIC_MIN_INTERVAL);
+  let interval = max<f64>(intervalOf(slot), minimum);
+  if (policyInt(PERIODIC_SNAP) == 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
+  let due = t0Of(slot) + interval;
+  const sc = scopeOf(slot);
+  if ((scopeFlags(sc) & S_FIRED_PERIODIC) != 0) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
+  const g = policy(WAKEUP_GRANULARITY);
+  if (g > 0) due = Math.ceil(due / g) * g;
+  return due;
+}
+
+function fire(slot: u32, now: f64): void {
+  const attempts = attemptsOf(slot);
+  if (attempts > 0 && budgetEnabled()) spend(domainOfScope(scopeOf(slot)), retryCost(slot), now);
+  setState(slot, STATE_FIRING);
+  const expiresAt = t0Of(slot);
+  const lastChance = kindOf(slot) == KIND_ONE_SHOT
+    && (attempts + 1 >= maxAttemptsOf(slot) || (expiresAt > 0 && now >= expiresAt));
+  setFlag(slot, F_LAST_CHANCE, lastChance);
+  schedule(slot, now + policy(lastChance ? LAST_CHANCE_EVENT_TIMEOUT : EVENT_TIMEOUT));
+  emit(idOf(slot), OUT_FIRE, lastChance ? 1 : 0);
+}
+
+/** A pending registration out of the heap and the parked region: decide where it goes. */
+function consider(slot: u32, now: f64): void {
+  if (!hasFlag(slot, F_RESOLVED)) return;
+  if (kindOf(slot) == KIND_PERIODIC && attemptsOf(slot) == 0) {
+    const due = periodicDue(slot);
+    if (due > now) { schedule(slot, due); return; }
+  }
+  if (!eligible(slot)) { park(scopeOf(slot), slot); return; }
+  if (attemptsOf(slot) > 0 && budgetEnabled()) {
+    const wait = waitFor(domainOfScope(scopeOf(slot)), retryCost(slot), now);
+    if (wait > 0) { schedule(slot, now + wait); return; }
+  }
+  fire(slot, now);
+}
+
+function remove(slot: u32): void {
+  unschedule(slot);
+  unlinkMember(scopeOf(slot), slot);
+  release(slot);
+}
+
+/** Fresh start of a period, or of a one-shot retry series after re-registration. */
+function resetAttempts(slot: u32): void {
+  setAttempts(slot, 0);
+  setLastDelay(slot, 0);
+}
+
+export function register(sc: u32, kind: u8, flags: u8, minInterval: f64, now: f64): i32 {
+  const slot = allocate();
+  if (slot == NONE) return CAPACITY;
+  setKind(slot, kind);
+  setScope(slot, sc);
+  setFlag(slot, flags, true);
+  setState(slot, STATE_PENDING);
+  if (kind == KIND_PERIODIC) {
+    setMaxAttempts(slot, policyInt(PERIODIC_MAX_ATTEMPTS));
+    setT0(slot, now);
+    setInterval(slot, minInterval);
+  } else {
+    setMaxAttempts(slot, policyInt(MAX_ATTEMPTS));
+    const retention = policy(MAX_RETENTION);
+    setT0(slot, retention > 0 ? now + retention : 0);
+  }
+  appendMember(sc, slot);
+  return idOf(slot);
+}
+
+export function restore(
+  sc: u32, kind: u8, flags: u8, attempts: u32, maxAttempts: u32, delayUntil: f64, t0: f64, minInterval: f64, now: f64,
+): i32 {
+  const slot = allocate();
+  if (slot == NONE) return CAPACITY;
+  setKind(slot, kind);
+  setScope(slot, sc);
+  setFlag(slot, flags | F_RESOLVED, true);
+  setAttempts(slot, attempts);
+  setMaxAttempts(slot, maxAttempts);
+  setT0(slot, t0);
+  setInterval(slot, minInterval);
+  appendMember(sc, slot);
+  if (attempts > 0 && delayUntil > now) {
+    setState(slot, kind == KIND_ONE_SHOT ? STATE_WAITING : STATE_PENDING);
+    schedule(slot, delayUntil);
+  } else {
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+  }
+  return idOf(slot);
+}
+
+export function resolved(slot: u32, now: f64): i32 {
+  if (!hasFlag(slot, F_RESOLVED)) {
+    setFlag(slot, F_RESOLVED, true);
+    if (stateOf(slot) == STATE_PENDING && heapPosOf(slot) == NONE && !hasFlag(slot, F_PARKED)) consider(slot, now);
+  }
+  return stateOf(slot);
+}
+
+export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
+  const state = stateOf(slot);
+  if (kindOf(slot) == KIND_ONE_SHOT) {
+    const retention = policy(MAX_RETENTION);
+    setT0(slot, retention > 0 ? now + retention : 0);
+    if (state == STATE_FIRING) setState(slot, STATE_REREGISTERED_WHILE_FIRING);
+    else if (state == STATE_WAITING && policyInt(REREGISTER_BYPASSES_BACKOFF) == 1) {
+      unschedule(slot);
+      setState(slot, STATE_PENDING);
+      consider(slot, now);
+    }
+  } else if (minInterval != intervalOf(slot)) {
+    setInterval(slot, minInterval);
+    if (state == STATE_PENDING && attemptsOf(slot) == 0 && heapPosOf(slot) != NONE) {
+      unschedule(slot);
+      consider(slot, now);
+    }
+  } else if (state == STATE_FIRING) {
+    setState(slot, STATE_REREGISTERED_WHILE_FIRING);
+  }
+  return stateOf(slot);
+}
+
+export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i32 {
+  const state = stateOf(slot);
+  unschedule(slot);
+  const periodic = kindOf(slot) == KIND_PERIODIC;
+  const domain = domainOfScope(scopeOf(slot));
+  if (state == STATE_REREGISTERED_WHILE_FIRING) {
+    resetAttempts(slot);
+    if (periodic) setT0(slot, now);
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+    return stateOf(slot);
+  }
+  const attempts = attemptsOf(slot);
+  if (outcome == OUTCOME_SUCCESS) {
+    if (budgetEnabled()) refund(domain, attempts > 0 ? retryCost(slot) : 0, now);
+    if (!periodic) { remove(slot); return STATE_REMOVED; }
+    resetAttempts(slot);
+    setT0(slot, now);
+    const sc = scopeOf(slot);
+    setLastPeriodicFire(sc, now);
+    setScopeFlag(sc, S_FIRED_PERIODIC, true);
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+    return stateOf(slot);
+  }
+  if (outcome == OUTCOME_ABORTED) {
+    if (attempts > 0 && budgetEnabled()) refund(domain, retryCost(slot), now);
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+    return stateOf(slot);
+  }
+  const failures = min<u32>(attempts + 1, 255);
+  setAttempts(slot, failures);
+  setFlag(slot, F_TIMEOUT_COST, outcome == OUTCOME_TIMEOUT);
+  if (!periodic && hasFlag(slot, F_LAST_CHANCE)) {
+    const reason = failures >= maxAttemptsOf(slot) ? DROP_ATTEMPTS_EXHAUSTED : DROP_EXPIRED;
+    emit(idOf(slot), OUT_DROPPED, reason);
+    remove(slot);
+    return STATE_REMOVED;
+  }
+  if (periodic && failures >= maxAttemptsOf(slot)) {
+    resetAttempts(slot);
+    setT0(slot, now);
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+    return stateOf(slot);
+  }
+  const delay = backoff(failures, lastDelayOf(slot));
+  setLastDelay(slot, delay);
+  setState(slot, periodic ? STATE_PENDING : STATE_WAITING);
+  schedule(slot, now + max<f64>(delay, retryAfter));
+  return stateOf(slot);
+}
+
+export function unregister(slot: u32): void {
+  remove(slot);
+}
+
+export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
+  const state = stateOf(slot);
+  if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
+  if (suspended && state == STATE_PENDING) {
+    unschedule(slot);
+    if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
+    setState(slot, STATE_SUSPENDED);
+  } else if (!suspended && state == STATE_SUSPENDED) {
+    setState(slot, STATE_PENDING);
+    consider(slot, now);
+  }
+  return stateOf(slot);
+}
+
+/** Release the parked registrations a scope can now fire, spread after an outage. */
+function unparkScope(sc: u32, now: f64, onlineEdge: bool): void {
+  let offset: f64 = 0;
+  if (onlineEdge && policy(RECONNECT_SPREAD_RATIO) > 0) {
+    const since = offlineSinceOf(sc);
+    const outage = since < 0 ? 0 : now - since;
+    const spread = min<f64>(policy(RECONNECT_SPREAD_MAX), outage * policy(RECONNECT_SPREAD_RATIO));
+    if (spread > 0) offset = spread * draw();
+  }
+  let slot = firstMember(sc);
+  while (slot != NONE && hasFlag(slot, F_PARKED)) {
+    const next = nextOf(slot);
+    if (eligible(slot)) {
+      unpark(sc, slot);
+      if (offset > 0) schedule(slot, now + offset);
+      else consider(slot, now);
+    }
+    slot = next;
+  }
+}
+
+export function setDomainConditions(domain: u32, flags: u32, now: f64): void {
+  const old = conditionsOf(domain);
+  setConditions(domain, flags);
+  const wasOnline = (old & D_ONLINE) != 0;
+  const isOnline = (flags & D_ONLINE) != 0;
+  const improved = (!wasOnline && isOnline)
+    || ((old & D_METERED) != 0 && (flags & D_METERED) == 0)
+    || ((old & D_ON_BATTERY) != 0 && (flags & D_ON_BATTERY) == 0);
+  for (let sc = firstScopeIn(domain); sc != NONE; sc = nextScopeInDomain(sc)) {
+    if ((scopeFlags(sc) & (S_ONLINE | S_ALIVE)) != (S_ONLINE | S_ALIVE)) continue;
+    if (wasOnline && !isOnline) setOfflineSince(sc, now);
+    else if (isOnline && improved) unparkScope(sc, now, !wasOnline);
+  }
+}
+
+export function setScopeOnline(sc: u32, online: bool, now: f64): void {
+  const was = (scopeFlags(sc) & S_ONLINE) != 0;
+  setScopeFlag(sc, S_ONLINE, online);
+  if ((conditionsOf(domainOfScope(sc)) & D_ONLINE) == 0) return;
+  if (was && !online) setOfflineSince(sc, now);
+  else if (!was && online) unparkScope(sc, now, true);
+}
+
+export function removeScope(sc: u32): u32 {
+  let removed: u32 = 0;
+  let slot = firstMember(sc);
+  while (slot != NONE) {
+    const next = nextOf(slot);
+    unschedule(slot);
+    release(slot);
+    removed++;
+    slot = next;
+  }
+  killScope(sc);
+  return removed;
+}
+
+export function handleTimeout(now: f64): void {
+  while (heapSize() > 0 && earliest() <= now) {
+    const slot = earliestSlot();
+    const state = stateOf(slot);
+    unschedule(slot);
+    if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) {
+      emit(idOf(slot), OUT_TIMED_OUT, 0);
+      complete(slot, OUTCOME_TIMEOUT, 0, now);
+    } else {
+      if (state == STATE_WAITING) setState(slot, STATE_PENDING);
+      consider(slot, now);
+    }
+  }
+}
