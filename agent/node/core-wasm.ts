@@ -5,7 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { Scheduler, type SchedulerOptions } from "../core/scheduler.js";
 
-const coreUrl = new URL("../../build/scheduler.wasm", import.meta.url);
+// Resolved through the package's own exports map, so it holds from the TypeScript sources
+// (tests) and from the compiled JavaScript under build/dist alike.
+const coreUrl = new URL(import.meta.resolve("syncward/core.wasm"));
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** The compiled release core (build/scheduler.wasm; `npm run build` makes it). */

@@ -1,0 +1,31 @@
+// `npm test` and the benchmarks build first when an output is missing or older than the
+// sources it comes from, so a fresh clone or an edited core never runs stale code.
+import { execSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const newest = (dir) => {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+};
+const age = (file) => {
+  try { return statSync(file).mtimeMs; } catch { return -1; }
+};
+
+const steps = [
+  ["build:core", ["build/scheduler.wasm", "build/scheduler.debug.wasm"], ["wasm-core/src", "asconfig.json"]],
+  ["build:component", ["build/scheduler.component.wasm"], ["wasm-core/src", "wasm-core/scheduler.wit", "scripts/componentize.mjs"]],
+  ["build:js", ["build/dist/agent/core/scheduler.js"], ["agent", "device-sim", "wasm-core/demo", "wasm-core/bench"]],
+];
+for (const [script, outputs, inputs] of steps) {
+  const built = Math.min(...outputs.map(age));
+  const source = Math.max(...inputs.map((p) => (statSync(p, { throwIfNoEntry: false })?.isDirectory() ? newest(p) : age(p))));
+  if (built < 0 || built < source) {
+    console.error(`syncward: ${script} (outputs missing or older than their sources)`);
+    execSync(`npm run --silent ${script}`, { stdio: "inherit" });
+  }
+}
