@@ -11,6 +11,7 @@ t.test("every input refuses bad arguments without changing anything", async (t) 
     ["NaN time", () => s.handleTimeout(Number.NaN), "BAD_TIME"],
     ["negative time", () => s.register(scope, -1), "BAD_TIME"],
     ["infinite time", () => s.setConditions(domain, { online: false }, Infinity), "BAD_TIME"],
+    ["time past 2^52 ms", () => s.handleTimeout(2 ** 52 + 2), "BAD_TIME"],
     ["time going backwards", () => s.complete(id, "success", 99), "TIME_WENT_BACKWARDS"],
     ["unknown id", () => s.complete(12345, "success", 200), "UNKNOWN_ID"],
     ["negative id", () => s.resolved(-3, 200), "UNKNOWN_ID"],

@@ -125,3 +125,17 @@ t.test("a timeout-caused retry costs more", async (t) => {
   s.handleTimeout(11_500);
   t.same(s.drain().map((d) => d.id), [b]);
 });
+
+t.test("a retry never costs more than a full bucket, and a crawling refill still gives a finite wake-up", async (t) => {
+  const { s, oneShot } = await world("chromium", {
+    maxAttempts: 5, initialRetryDelay: 1000, retryDelayFactor: 1,
+    budgetRefillPerSecond: 1e-300, budgetCapacity: 4, budgetRetryCost: 50,
+  });
+  const [a, b] = [oneShot(0), oneShot(0)];
+  s.drain();
+  s.complete(a, "failure", 0);
+  s.complete(b, "failure", 0);
+  s.handleTimeout(1000);
+  t.same(s.drain().map((d) => d.id), [a], "a cost of 50 is capped at the 4-token capacity");
+  t.ok(Number.isFinite(s.nextWakeup()), "the other waits, at a finite time");
+});

@@ -2,7 +2,7 @@
 // (a retry costs tokens, a timeout-caused retry costs more, a success refunds), plus a
 // steady refill so that a domain whose every attempt fails still retries, only slower.
 
-import { policy, BUDGET_CAPACITY, BUDGET_REFILL_PER_SECOND, BUDGET_SUCCESS_REFUND } from "./policy";
+import { policy, BUDGET_CAPACITY, BUDGET_REFILL_PER_SECOND, MAX_TIME } from "./policy";
 import { refilledAtOf, setRefilledAt, setTokens, tokensOf } from "./domains";
 
 export function budgetEnabled(): bool {
@@ -17,18 +17,18 @@ export function refill(d: u32, now: f64): f64 {
   return t;
 }
 
-/** Milliseconds until `cost` tokens are there; 0 when they are there now. */
+/** Milliseconds until `cost` tokens are there (at most MAX_TIME); 0 when they are there now. */
 export function waitFor(d: u32, cost: f64, now: f64): f64 {
   const t = refill(d, now);
   if (t >= cost) return 0;
-  return (cost - t) / policy(BUDGET_REFILL_PER_SECOND) * 1000.0;
+  return min<f64>(MAX_TIME, (cost - t) / policy(BUDGET_REFILL_PER_SECOND) * 1000.0);
 }
 
 export function spend(d: u32, cost: f64, now: f64): void {
   setTokens(d, refill(d, now) - cost);
 }
 
-export function refund(d: u32, wasRetryCost: f64, now: f64): void {
-  const amount = wasRetryCost > 0 ? wasRetryCost : policy(BUDGET_SUCCESS_REFUND);
+/** Give `amount` tokens back (a retry's cost, or the success refund), capped at capacity. */
+export function refund(d: u32, amount: f64, now: f64): void {
   setTokens(d, min<f64>(policy(BUDGET_CAPACITY), refill(d, now) + amount));
 }

@@ -83,8 +83,10 @@ export function register(scope: i32, kind: i32, flags: i32, minInterval: f64, no
   if (e != OK) return e;
   if (!isScope(scope)) return UNKNOWN_SCOPE;
   if (kind < 0 || kind > 1 || flags < 0 || flags > 3 || !validInterval(minInterval)) return BAD_ARGUMENT;
-  advanceTo(now);
-  return machine.register(<u32>scope, <u8>kind, <u8>(flags << 1), minInterval, now);
+  // The clock moves only if the call is accepted (CAPACITY changes nothing).
+  const id = machine.register(<u32>scope, <u8>kind, <u8>(flags << 1), minInterval, now);
+  if (id >= 0) advanceTo(now);
+  return id;
 }
 
 export function restore(
@@ -96,8 +98,9 @@ export function restore(
   if (kind < 0 || kind > 1 || flags < 0 || flags > 3) return BAD_ARGUMENT;
   if (maxAttempts < 1 || maxAttempts > 255 || attempts < 0 || attempts >= maxAttempts) return BAD_ARGUMENT;
   if (!validInterval(delayUntil) || !validInterval(t0) || !validInterval(minInterval)) return BAD_ARGUMENT;
-  advanceTo(now);
-  return machine.restore(<u32>scope, <u8>kind, <u8>(flags << 1), <u32>attempts, <u32>maxAttempts, delayUntil, t0, minInterval, now);
+  const id = machine.restore(<u32>scope, <u8>kind, <u8>(flags << 1), <u32>attempts, <u32>maxAttempts, delayUntil, t0, minInterval, now);
+  if (id >= 0) advanceTo(now);
+  return id;
 }
 
 /** The host's register() promise resolved: from now on the registration may fire. */
@@ -151,8 +154,10 @@ export function setSuspended(id: i32, suspended: bool, now: f64): i32 {
   const slot = slotOf(id);
   if (slot == NONE) return UNKNOWN_ID;
   if (kindOfSlot(slot) != KIND_PERIODIC) return BAD_ARGUMENT;
-  advanceTo(now);
-  return machine.setSuspended(slot, suspended, now);
+  // WRONG_STATE (while firing) changes nothing, the clock included.
+  const state = machine.setSuspended(slot, suspended, now);
+  if (state >= 0) advanceTo(now);
+  return state;
 }
 
 /** Process every timer due at or before `now`. */

@@ -77,7 +77,7 @@ function valid(field: i32, v: f64): bool {
       return v >= 0 && v <= 1;
     case EVENT_TIMEOUT:
     case LAST_CHANCE_EVENT_TIMEOUT:
-      return isFinite(v) && v > 0 && v <= MAX_TIME;
+      return isFinite(v) && v >= 1 && v <= MAX_TIME;
     case REREGISTER_BYPASSES_BACKOFF:
     case PERIODIC_SNAP:
       return v == 0 || v == 1;

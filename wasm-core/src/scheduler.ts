@@ -19,7 +19,7 @@ import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "
 import {
   policy, policyInt, MAX_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
   REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
-  BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
+  BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, BUDGET_CAPACITY, BUDGET_SUCCESS_REFUND, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
 } from "./policy";
 import { backoff } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
@@ -46,8 +46,9 @@ function eligible(slot: u32): bool {
   return true;
 }
 
+/** Never more than a full bucket, or a retry could never be paid for. */
 function retryCost(slot: u32): f64 {
-  return policy(hasFlag(slot, F_TIMEOUT_COST) ? BUDGET_TIMEOUT_RETRY_COST : BUDGET_RETRY_COST);
+  return min<f64>(policy(hasFlag(slot, F_TIMEOUT_COST) ? BUDGET_TIMEOUT_RETRY_COST : BUDGET_RETRY_COST), policy(BUDGET_CAPACITY));
 }
 
 function periodicDue(slot: u32): f64 {
@@ -84,7 +85,9 @@ function consider(slot: u32, now: f64): void {
   if (!eligible(slot)) { park(scopeOf(slot), slot); return; }
   if (attemptsOf(slot) > 0 && budgetEnabled()) {
     const wait = waitFor(domainOfScope(scopeOf(slot)), retryCost(slot), now);
-    if (wait > 0) { schedule(slot, now + wait); return; }
+    // A wait too small to move the clock is a rounding shortfall of the refill: waiting
+    // would pop and re-push the entry at `now` forever.
+    if (now + wait > now) { schedule(slot, now + wait); return; }
   }
   fire(slot, now);
 }
@@ -189,7 +192,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   }
   const attempts = attemptsOf(slot);
   if (outcome == OUTCOME_SUCCESS) {
-    if (budgetEnabled()) refund(domain, attempts > 0 ? retryCost(slot) : 0, now);
+    if (budgetEnabled()) refund(domain, attempts > 0 ? retryCost(slot) : policy(BUDGET_SUCCESS_REFUND), now);
     if (!periodic) { remove(slot); return STATE_REMOVED; }
     resetAttempts(slot);
     setT0(slot, now);

@@ -1,0 +1,565 @@
+// Differential test of the scheduling core against its executable contract: random operation
+// sequences (several domains and scopes, both kinds, constraints, every outcome, condition
+// flips, suspend/resume, restore, policy changes, timers fired exactly when due, and bad
+// inputs) drive the Wasm core (build/scheduler.wasm) and the reference model
+// (tests/reference/model.ts) identically; after every step the results or error codes, the
+// drained decisions, nextWakeup(), liveCount and state()/persisted() of every id must match.
+//
+// SYNCWARD_DIFF_RUNS (default 10,000) sets the number of sequences, SYNCWARD_DIFF_SEED the
+// fast-check seed (fixed by default, so CI is reproducible).
+
+import t from "tap";
+import fc from "fast-check";
+import { createScheduler } from "../../agent/node/core-wasm.js";
+import type { PersistedRegistration, Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
+import { SchedulerError, type Outcome } from "../../agent/core/codes.js";
+import { JITTER_MODES, PRESETS, type JitterMode, type Policy } from "../../agent/core/policy.js";
+import { ReferenceScheduler, type ModelRegistration } from "../reference/model.js";
+
+const RUNS = Number(process.env.SYNCWARD_DIFF_RUNS ?? 10_000);
+const SEED = Number(process.env.SYNCWARD_DIFF_SEED ?? 0x5eed2024);
+if (!Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(SEED)) {
+  throw new Error("SYNCWARD_DIFF_RUNS must be a positive integer and SYNCWARD_DIFF_SEED an integer");
+}
+const HOUR = 3_600_000;
+/** The generator never jumps time past this, far below where `now + timeout == now`. */
+const FAR = 2 ** 40;
+
+/** What the test drives: the typed Scheduler's host-facing surface. */
+type Subject = Pick<Scheduler,
+  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "removeScope"
+  | "register" | "restore" | "resolved" | "reregister" | "complete" | "unregister" | "setSuspended"
+  | "handleTimeout" | "nextWakeup" | "drain" | "state" | "has" | "persisted" | "liveCount" | "setPolicy"
+  | "policy">;
+
+// ---------------------------------------------------------------- the generated scenario
+
+/** When a call happens, relative to the sequence's clock. */
+type When =
+  | { dt: number } // advance the clock by dt
+  | { wake: number } // at nextWakeup() - wake (not before the clock)
+  | { bad: number } // an invalid time
+  | { back: number }; // the clock minus `back`: backwards
+
+/** A domain or scope: the n-th created (modulo), or a raw number. */
+type Ref = { n: number } | { raw: number };
+/** A registration id: among the firing, the live, all ids ever seen, or raw. */
+type IdRef = { from: "firing" | "live" | "known"; n: number } | { raw: number };
+
+type RestoreSource =
+  | { copy: IdRef }
+  | {
+    kind: "one-shot" | "periodic"; attempts: number; maxAttempts: number; delayUntil: When | "none";
+    t0: number; minInterval: number; unmeteredOnly: boolean; allowOnBattery: boolean;
+  };
+
+type Op =
+  | { op: "createDomain" }
+  | { op: "createScope"; domain: Ref }
+  | { op: "setConditions"; domain: Ref; online: boolean; metered: boolean; onBattery: boolean; when: When }
+  | { op: "setScopeOnline"; scope: Ref; online: boolean; when: When }
+  | { op: "setScopeMinGap"; scope: Ref; ms: number }
+  | { op: "removeScope"; scope: Ref; when: When }
+  | {
+    op: "register"; scope: Ref; periodic: number | null; unmeteredOnly: boolean; allowOnBattery: boolean;
+    thenResolve: boolean; when: When;
+  }
+  | { op: "resolved"; id: IdRef; when: When }
+  | { op: "reregister"; id: IdRef; minInterval: number | "same"; when: When }
+  | { op: "complete"; id: IdRef; outcome: Outcome; retryAfter: number; when: When }
+  | { op: "unregister"; id: IdRef; when: When }
+  | { op: "setSuspended"; id: IdRef; suspended: boolean; when: When }
+  | { op: "restore"; scope: Ref; source: RestoreSource; when: When }
+  | { op: "handleTimeout"; when: When }
+  | { op: "setPolicy"; overrides: Partial<Policy> };
+
+interface Scenario {
+  options: SchedulerOptions;
+  domains: { online: boolean; metered: boolean; onBattery: boolean }[];
+  /** Domain index (modulo) of each initial scope. */
+  scopes: number[];
+  ops: Op[];
+}
+
+const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
+const small = (max: number) => fc.double({ min: 0, max, noNaN: true });
+const mostly = <T>(value: T, other: fc.Arbitrary<T>, odds = 3) => fc.oneof(w(odds, fc.constant(value)), w(1, other));
+
+const dtArb = fc.oneof(
+  w(6, fc.constant(0)),
+  w(6, fc.integer({ min: 1, max: 50 })),
+  w(4, fc.integer({ min: 51, max: 2_000 })),
+  w(1, fc.integer({ min: 2_001, max: 2 * HOUR })),
+  w(2, small(100)),
+);
+const badTimeArb = fc.constantFrom(Number.NaN, -1, -0.5, Infinity, -Infinity, 2 ** 52 + 2);
+const whenArb: fc.Arbitrary<When> = fc.oneof(
+  w(40, dtArb.map((dt) => ({ dt }))),
+  w(3, fc.constantFrom(0, 0, 1, 0.5).map((wake) => ({ wake }))),
+  w(1, badTimeArb.map((bad) => ({ bad }))),
+  w(1, fc.constantFrom(1, 0.25, 1000).map((back) => ({ back }))),
+);
+const timeoutWhenArb: fc.Arbitrary<When> = fc.oneof(
+  w(12, fc.constant({ wake: 0 })),
+  w(2, fc.constantFrom(1, 0.5).map((wake) => ({ wake }))),
+  w(5, dtArb.map((dt) => ({ dt }))),
+  w(1, badTimeArb.map((bad) => ({ bad }))),
+  w(1, fc.constantFrom(1, 1000).map((back) => ({ back }))),
+);
+
+const rawIdArb = fc.oneof(
+  fc.integer({ min: -3, max: 40 }),
+  fc.constantFrom(-1, 2 ** 24, 2 ** 24 + 1, 2 ** 31 - 1, 2 ** 31, 1.5),
+);
+const refArb: fc.Arbitrary<Ref> = fc.oneof(
+  w(20, fc.nat(20).map((n) => ({ n }))),
+  w(1, fc.constantFrom(-1, 7, 99, 2 ** 31, 0.5).map((raw) => ({ raw }))),
+);
+const idRefArb = (firing: number): fc.Arbitrary<IdRef> => fc.oneof(
+  w(firing, fc.nat(30).map((n) => ({ from: "firing" as const, n }))),
+  w(20, fc.nat(30).map((n) => ({ from: "live" as const, n }))),
+  w(3, fc.nat(60).map((n) => ({ from: "known" as const, n }))),
+  w(2, rawIdArb.map((raw) => ({ raw }))),
+);
+const intervalArb = fc.oneof(
+  w(4, fc.constant(0)),
+  w(3, fc.integer({ min: 1, max: 3_000 })),
+  w(1, small(500)),
+  w(1, fc.constantFrom(Number.NaN, -1, Infinity, 2 ** 53 + 2, 2 ** 53)),
+);
+
+// Policies: valid overrides, at small scales so retries, budgets and periods interact.
+const budgetArb: fc.Arbitrary<Partial<Policy>> = fc.oneof(
+  fc.constant({ budgetCapacity: 0 }),
+  fc.record({
+    budgetRefillPerSecond: fc.oneof(fc.constantFrom(0.001, 0.01, 0.3, 0.5, 1, 5), fc.double({ min: 0.001, max: 10, noNaN: true })),
+    budgetCapacity: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.double({ min: 0.5, max: 30, noNaN: true })),
+    budgetRetryCost: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 12 }), small(12)),
+    budgetTimeoutRetryCost: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20 })),
+    budgetSuccessRefund: fc.oneof(fc.integer({ min: 0, max: 3 }), small(3)),
+  }, { requiredKeys: ["budgetRefillPerSecond", "budgetCapacity"] }),
+);
+const fieldArbs = {
+  maxAttempts: fc.integer({ min: 1, max: 6 }),
+  initialRetryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 500 }), small(500)),
+  retryDelayFactor: fc.oneof(fc.constantFrom(1, 1.5, 2, 3, 10), fc.double({ min: 1, max: 5, noNaN: true })),
+  maxRetryDelay: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 3_000 })),
+  jitter: fc.constantFrom(...JITTER_MODES),
+  jitterRatio: small(1),
+  eventTimeout: fc.oneof(fc.integer({ min: 1, max: 1_500 }), fc.double({ min: 1, max: 100, noNaN: true })),
+  lastChanceEventTimeout: fc.integer({ min: 1, max: 1_500 }),
+  reregisterBypassesBackoff: fc.boolean(),
+  maxRetention: mostly(0, fc.integer({ min: 1, max: 4_000 }), 1),
+  reconnectSpreadRatio: mostly(0, small(2), 1),
+  reconnectSpreadMax: mostly(0, fc.integer({ min: 1, max: 2_000 }), 1),
+  periodicMinInterval: mostly(0, fc.integer({ min: 1, max: 3_000 }), 1),
+  periodicMaxAttempts: fc.integer({ min: 1, max: 5 }),
+  periodicSnap: fc.boolean(),
+  scopeMinGap: mostly(0, fc.integer({ min: 1, max: 3_000 }), 1),
+  wakeupGranularity: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 }), fc.constant(0.5)),
+  maxRegistrations: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant(2 ** 24)),
+};
+const withBudget = (fields: fc.Arbitrary<Partial<Policy>>) =>
+  fc.tuple(fields, budgetArb).map(([a, b]): Partial<Policy> => ({ ...a, ...b }));
+const policyArb: fc.Arbitrary<Partial<Policy> | undefined> = fc.oneof(
+  w(1, fc.constant(undefined)),
+  w(2, withBudget(fc.record(fieldArbs, { requiredKeys: [] }))),
+  w(4, withBudget(fc.record(fieldArbs))),
+);
+const badPolicyArb = fc.constantFrom<Partial<Policy>>(
+  { maxAttempts: 0 }, { maxAttempts: 256 }, { maxAttempts: 1.5 }, { initialRetryDelay: -1 },
+  { initialRetryDelay: Number.NaN }, { retryDelayFactor: 0.5 }, { retryDelayFactor: Infinity },
+  { maxRetryDelay: -1 }, { jitter: "bogus" as JitterMode }, { jitterRatio: 1.5 }, { eventTimeout: 0 },
+  { lastChanceEventTimeout: Infinity }, { reregisterBypassesBackoff: 2 as unknown as boolean },
+  { maxRetention: 2 ** 53 + 2 }, { budgetCapacity: 10, budgetRefillPerSecond: 0 }, { budgetRefillPerSecond: -1 },
+  { maxRegistrations: 0 }, { maxRegistrations: 2 ** 24 + 1 }, { periodicMinInterval: Number.NaN },
+  { scopeMinGap: -5 }, { wakeupGranularity: Infinity }, { maxAttempts: 2, eventTimeout: -1 },
+  { bogusField: 1 } as unknown as Partial<Policy>,
+);
+
+const restoreSourceArb: fc.Arbitrary<RestoreSource> = fc.oneof(
+  w(2, idRefArb(2).map((copy) => ({ copy }))),
+  w(1, fc.record({
+    kind: fc.constantFrom("one-shot" as const, "periodic" as const),
+    attempts: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constantFrom(-1, 255)),
+    maxAttempts: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constantFrom(0, 255, 256)),
+    delayUntil: fc.oneof(w(2, fc.constant("none" as const)), w(3, whenArb)),
+    t0: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 6_000 }), fc.constantFrom(Number.NaN, -1, 2 ** 53 + 2)),
+    minInterval: intervalArb,
+    unmeteredOnly: fc.boolean(),
+    allowOnBattery: fc.boolean(),
+  })),
+);
+
+/** true with odds yes : no. */
+const flag = (yes: number, no = 1) => fc.oneof(w(yes, fc.constant(true)), w(no, fc.constant(false)));
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  w(1, fc.constant({ op: "createDomain" as const })),
+  w(1, fc.record({ op: fc.constant("createScope" as const), domain: refArb })),
+  w(7, fc.record({
+    op: fc.constant("setConditions" as const), domain: refArb, online: flag(3), metered: flag(1, 2),
+    onBattery: flag(1, 2), when: whenArb,
+  })),
+  w(4, fc.record({ op: fc.constant("setScopeOnline" as const), scope: refArb, online: fc.boolean(), when: whenArb })),
+  w(1, fc.record({ op: fc.constant("setScopeMinGap" as const), scope: refArb, ms: intervalArb })),
+  w(1, fc.record({ op: fc.constant("removeScope" as const), scope: refArb, when: whenArb })),
+  w(12, fc.record({
+    op: fc.constant("register" as const), scope: refArb,
+    periodic: fc.oneof(w(3, fc.constant(null)), w(2, intervalArb)),
+    unmeteredOnly: flag(1, 3), allowOnBattery: flag(4), thenResolve: flag(5), when: whenArb,
+  })),
+  w(3, fc.record({ op: fc.constant("resolved" as const), id: idRefArb(1), when: whenArb })),
+  w(6, fc.record({
+    op: fc.constant("reregister" as const), id: idRefArb(15),
+    minInterval: fc.oneof(w(3, fc.constant("same" as const)), w(2, intervalArb)), when: whenArb,
+  })),
+  w(22, fc.record({
+    op: fc.constant("complete" as const), id: idRefArb(300),
+    outcome: fc.oneof(
+      w(6, fc.constantFrom<Outcome>("success", "failure", "timeout", "aborted", "failure")),
+      w(1, fc.constant("bogus" as Outcome)),
+    ),
+    retryAfter: fc.oneof(w(6, fc.constant(0)), w(2, fc.integer({ min: 1, max: 5_000 })), w(1, small(50)),
+      w(1, fc.constantFrom(Number.NaN, -1, Infinity, 2 ** 53 + 2))),
+    when: whenArb,
+  })),
+  w(3, fc.record({ op: fc.constant("unregister" as const), id: idRefArb(3), when: whenArb })),
+  w(5, fc.record({ op: fc.constant("setSuspended" as const), id: idRefArb(3), suspended: fc.boolean(), when: whenArb })),
+  w(3, fc.record({ op: fc.constant("restore" as const), scope: refArb, source: restoreSourceArb, when: whenArb })),
+  w(20, fc.record({ op: fc.constant("handleTimeout" as const), when: timeoutWhenArb })),
+  w(1, fc.record({
+    op: fc.constant("setPolicy" as const),
+    overrides: fc.oneof(w(3, badPolicyArb), w(1, fc.record(fieldArbs, { requiredKeys: [] })), w(1, budgetArb)),
+  })),
+);
+
+const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  options: fc.record({
+    preset: fc.constantFrom(...PRESETS),
+    policy: policyArb,
+    seed: fc.tuple(fc.nat(0xffffffff), fc.nat(0xffffffff)),
+  }).map(({ preset, policy, seed }): SchedulerOptions => (policy ? { preset, policy, seed } : { preset, seed })),
+  domains: fc.array(fc.record({ online: flag(4), metered: flag(1, 3), onBattery: flag(1, 3) }), { minLength: 1, maxLength: 3 }),
+  scopes: fc.array(fc.nat(2), { minLength: 1, maxLength: 5 }),
+  ops: fc.array(opArb, { minLength: 1, maxLength: 70, size: "max" }),
+});
+
+// ---------------------------------------------------------------- running a scenario
+
+type Result = { ok: unknown } | { error: string };
+
+/** Thrown when the core and the model disagree. */
+class Disagreement extends Error {}
+
+function show(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== "number" || Number.isFinite(v) && !Object.is(v, -0)) return v;
+    return Object.is(v, -0) ? "-0" : String(v);
+  }) ?? "undefined";
+}
+
+/** Deep equality that tells NaN, -0 and 0 apart the way Object.is does. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" || typeof b === "number") return Object.is(a, b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => k in b && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return a === b;
+}
+
+function attempt(subject: Subject, call: (s: Subject) => unknown): Result {
+  try {
+    return { ok: call(subject) };
+  } catch (error) {
+    if (error instanceof SchedulerError) return { error: error.code };
+    throw error;
+  }
+}
+
+const FIRING = ["firing", "reregisteredWhileFiring"];
+
+/** One call as it was made, formatted only when a trace is shown. */
+interface Traced {
+  name: string;
+  args: unknown[];
+  result?: Result;
+  drained?: unknown[];
+}
+
+function formatTrace(trace: Traced[]): string {
+  return trace.map(({ name, args, result, drained }) => {
+    const call = `${name}(${args.map(show).join(", ")})`;
+    const outcome = result === undefined ? "" : "ok" in result ? ` → ${show(result.ok)}` : ` → ${result.error}`;
+    return `${call}${outcome}${drained && drained.length > 0 ? `\n     drained ${show(drained)}` : ""}`;
+  }).join("\n  ");
+}
+
+/**
+ * Fresh cores, instantiated from the shared compiled module in batches: awaiting one
+ * instantiation per sequence leaves the process idle for milliseconds each time (V8 runs
+ * its GC tasks first), which would triple the test's wall time.
+ */
+let fresh: Scheduler[] = [];
+
+/** A never-used core configured as `createScheduler(options)` would configure it. */
+async function freshCore(options: SchedulerOptions): Promise<Scheduler> {
+  if (fresh.length === 0) fresh = await Promise.all(Array.from({ length: 16 }, () => createScheduler()));
+  const core = fresh.pop()!;
+  core.usePreset(options.preset ?? "chromium");
+  if (options.policy) core.setPolicy(options.policy);
+  if (options.seed !== undefined) core.seed(options.seed);
+  return core;
+}
+
+/** Runs one scenario on the core and a model; throws Disagreement with a readable trace. */
+async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) => Subject): Promise<void> {
+  const core: Subject = await freshCore(scenario.options);
+  const model = makeModel(scenario.options);
+  const trace: Traced[] = [{ name: "new Scheduler", args: [scenario.options] }];
+  const domains: number[] = [];
+  const scopes: number[] = [];
+  const ids: number[] = [];
+  let clock = 0;
+
+  const fail = (what: string, m: unknown, c: unknown): never => {
+    throw new Disagreement(
+      `core and model disagree on ${what}\n  model: ${show(m)}\n  core:  ${show(c)}\n` +
+      `calls (the last one is where they part):\n  ${formatTrace(trace)}`,
+    );
+  };
+
+  /** One step: the model first (so a model bug cannot hang the core), then the core. */
+  const step = (name: string, args: unknown[], call: (s: Subject) => unknown): Result => {
+    const traced: Traced = { name, args };
+    trace.push(traced);
+    const m = attempt(model, call);
+    traced.result = m;
+    const c = attempt(core, call);
+    if (!same(m, c)) fail("the result", m, c);
+    const md = model.drain();
+    const cd = core.drain();
+    traced.drained = md;
+    if (!same(md, cd)) fail("the drained decisions", md, cd);
+    if (!Object.is(model.nextWakeup(), core.nextWakeup())) fail("nextWakeup()", model.nextWakeup(), core.nextWakeup());
+    if (model.liveCount !== core.liveCount) fail("liveCount", model.liveCount, core.liveCount);
+    for (const id of ids) {
+      const has = model.has(id);
+      if (has !== core.has(id)) fail(`has(${id})`, has, core.has(id));
+      if (!has) continue;
+      if (model.state(id) !== core.state(id)) fail(`state(${id})`, model.state(id), core.state(id));
+      const mp = model.persisted(id);
+      const cp = core.persisted(id);
+      if (!same(mp, cp)) fail(`persisted(${id})`, mp, cp);
+    }
+    return m;
+  };
+
+  /** The time `when` names, without moving the clock. */
+  const at = (when: When): number => {
+    if ("dt" in when) return clock + when.dt;
+    if ("bad" in when) return when.bad;
+    if ("back" in when) return clock - when.back;
+    const wake = model.nextWakeup();
+    return Number.isFinite(wake) && wake <= FAR ? Math.max(clock, wake - when.wake) : clock;
+  };
+  /** The time of a call: a step forward moves the clock; bad and backward times do not. */
+  const time = (when: When): number => {
+    const now = at(when);
+    if ("dt" in when || "wake" in when) clock = now;
+    return now;
+  };
+  const pick = (list: number[], ref: Ref): number => ("raw" in ref ? ref.raw : list.length === 0 ? ref.n : list[ref.n % list.length]!);
+  const pickId = (ref: IdRef): number => {
+    if ("raw" in ref) return ref.raw;
+    const live = ids.filter((id) => model.has(id));
+    const firing = live.filter((id) => FIRING.includes(model.state(id)));
+    const list = ref.from === "firing" && firing.length > 0 ? firing : ref.from === "known" ? ids : live;
+    return list.length === 0 ? ref.n : list[ref.n % list.length]!;
+  };
+  const remember = (list: number[], result: Result) => {
+    if ("ok" in result && typeof result.ok === "number" && !list.includes(result.ok)) list.push(result.ok);
+  };
+
+  // Setup: the domains with their first conditions at time 0, then the scopes.
+  for (const conditions of scenario.domains) {
+    remember(domains, step("createDomain", [], (s) => s.createDomain()));
+    const d = domains[domains.length - 1]!;
+    step("setConditions", [d, conditions, 0], (s) => s.setConditions(d, conditions, 0));
+  }
+  for (const k of scenario.scopes) {
+    const d = domains[k % domains.length]!;
+    remember(scopes, step("createScope", [d], (s) => s.createScope(d)));
+  }
+
+  for (const op of scenario.ops) {
+    switch (op.op) {
+      case "createDomain":
+        remember(domains, step("createDomain", [], (s) => s.createDomain()));
+        break;
+      case "createScope": {
+        const d = pick(domains, op.domain);
+        remember(scopes, step("createScope", [d], (s) => s.createScope(d)));
+        break;
+      }
+      case "setConditions": {
+        const d = pick(domains, op.domain);
+        const now = time(op.when);
+        const c = { online: op.online, metered: op.metered, onBattery: op.onBattery };
+        step("setConditions", [d, c, now], (s) => s.setConditions(d, c, now));
+        break;
+      }
+      case "setScopeOnline": {
+        const sc = pick(scopes, op.scope);
+        const now = time(op.when);
+        step("setScopeOnline", [sc, op.online, now], (s) => s.setScopeOnline(sc, op.online, now));
+        break;
+      }
+      case "setScopeMinGap": {
+        const sc = pick(scopes, op.scope);
+        step("setScopeMinGap", [sc, op.ms], (s) => s.setScopeMinGap(sc, op.ms));
+        break;
+      }
+      case "removeScope": {
+        const sc = pick(scopes, op.scope);
+        const now = time(op.when);
+        step("removeScope", [sc, now], (s) => s.removeScope(sc, now));
+        break;
+      }
+      case "register": {
+        const sc = pick(scopes, op.scope);
+        const now = time(op.when);
+        const options = {
+          ...(op.periodic === null ? {} : { periodic: { minInterval: op.periodic } }),
+          ...(op.unmeteredOnly ? { unmeteredOnly: true } : {}),
+          ...(op.allowOnBattery ? {} : { allowOnBattery: false }),
+        };
+        const r = step("register", [sc, now, options], (s) => s.register(sc, now, options));
+        remember(ids, r);
+        if (op.thenResolve && "ok" in r) {
+          const id = r.ok as number;
+          step("resolved", [id, now], (s) => s.resolved(id, now));
+        }
+        break;
+      }
+      case "resolved": {
+        const id = pickId(op.id);
+        const now = time(op.when);
+        step("resolved", [id, now], (s) => s.resolved(id, now));
+        break;
+      }
+      case "reregister": {
+        const id = pickId(op.id);
+        const now = time(op.when);
+        const interval = op.minInterval === "same" ? (model.has(id) ? model.persisted(id).minInterval : 0) : op.minInterval;
+        step("reregister", [id, now, interval], (s) => s.reregister(id, now, interval));
+        break;
+      }
+      case "complete": {
+        const id = pickId(op.id);
+        const now = time(op.when);
+        step("complete", [id, op.outcome, now, op.retryAfter], (s) => s.complete(id, op.outcome, now, op.retryAfter));
+        break;
+      }
+      case "unregister": {
+        const id = pickId(op.id);
+        const now = time(op.when);
+        step("unregister", [id, now], (s) => s.unregister(id, now));
+        break;
+      }
+      case "setSuspended": {
+        const id = pickId(op.id);
+        const now = time(op.when);
+        step("setSuspended", [id, op.suspended, now], (s) => s.setSuspended(id, op.suspended, now));
+        break;
+      }
+      case "restore": {
+        const sc = pick(scopes, op.scope);
+        let saved: PersistedRegistration;
+        if ("copy" in op.source) {
+          const from = pickId(op.source.copy);
+          saved = model.has(from) ? model.persisted(from) : {
+            kind: "one-shot", attempts: 1, maxAttempts: 3, delayUntil: clock + 100, anchorOrExpiry: 0,
+            minInterval: 0, unmeteredOnly: false, allowOnBattery: true,
+          };
+        } else {
+          const { delayUntil, t0, ...rest } = op.source;
+          saved = { ...rest, delayUntil: delayUntil === "none" ? 0 : at(delayUntil), anchorOrExpiry: t0 };
+        }
+        const now = time(op.when);
+        remember(ids, step("restore", [sc, saved, now], (s) => s.restore(sc, saved, now)));
+        break;
+      }
+      case "handleTimeout": {
+        const now = time(op.when);
+        step("handleTimeout", [now], (s) => s.handleTimeout(now));
+        break;
+      }
+      case "setPolicy": {
+        step("setPolicy", [op.overrides], (s) => s.setPolicy(op.overrides));
+        const mp = model.policy();
+        const cp = core.policy();
+        if (!same(mp, cp)) fail("policy()", mp, cp);
+        break;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the tests
+
+const newModel = (o: SchedulerOptions): Subject => new ReferenceScheduler(o);
+
+/** Run the property; on failure, replay the shrunk counterexample for its readable trace. */
+async function check(makeModel: (o: SchedulerOptions) => Subject, params: fc.Parameters<[Scenario]>) {
+  // Thousands of SchedulerErrors are thrown by design; their stack traces are never read.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let details: fc.RunDetails<[Scenario]>;
+  try {
+    details = await fc.check(fc.asyncProperty(scenarioArb, (s) => runScenario(s, makeModel)), params);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  let replay = "";
+  if (details.failed && details.counterexample) {
+    replay = await runScenario(details.counterexample[0], makeModel).then(
+      () => "(the counterexample passed on replay)",
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+  }
+  return { details, replay };
+}
+
+t.setTimeout(Math.max(240_000, RUNS * 30));
+
+t.test("the Wasm core and the reference model agree on random operation sequences", async (t) => {
+  t.comment(`fast-check seed ${SEED} (SYNCWARD_DIFF_SEED), ${RUNS} sequences (SYNCWARD_DIFF_RUNS)`);
+  const started = Date.now();
+  const { details, replay } = await check(newModel, { numRuns: RUNS, seed: SEED });
+  t.comment(`${details.numRuns} sequences in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (details.failed) {
+    t.comment(fc.defaultReportMessage(details) ?? "property failed");
+    t.comment(`Replay of the shrunk counterexample:\n${replay}`);
+    t.fail("the core and the model disagree: see the calls above (fast-check seed and path to replay it)");
+  } else {
+    t.equal(details.numRuns, RUNS, "every sequence agreed");
+  }
+});
+
+/** A deliberately wrong model: lastChance one attempt late. */
+class LateLastChance extends ReferenceScheduler {
+  protected override isLastChance(r: Readonly<ModelRegistration>, now: number): boolean {
+    return r.kind === "one-shot" && (r.attempts >= r.maxAttempts || (r.expiresAt > 0 && now >= r.expiresAt));
+  }
+}
+
+t.test("the comparison catches a model that computes lastChance one attempt late", async (t) => {
+  const { details } = await check((o) => new LateLastChance(o), { numRuns: 300, seed: SEED, endOnFailure: true });
+  t.ok(details.failed, `a counterexample within 300 sequences (found after ${details.numRuns})`);
+  t.ok(details.errorInstance instanceof Disagreement, "and it is a disagreement, not a crash");
+});

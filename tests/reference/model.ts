@@ -1,0 +1,694 @@
+// The executable reference model of wasm-core/SEMANTICS.md.
+//
+// What it is for: the differential test (tests/core/differential.test.ts) drives this model
+// and the AssemblyScript core with the same random operation sequences and demands the same
+// answers after every step. The model is written for clarity, not speed: plain objects,
+// arrays and linear scans, one method per rule of the contract, and no structure borrowed
+// from the core (no heap arrays, no linked lists, no chunks). It has the public surface of
+// the typed `Scheduler` (agent/core/scheduler.ts) that a host drives, throws the same
+// `SchedulerError` codes, and validates every argument before it changes anything.
+//
+// Where SEMANTICS.md leaves a choice open, the model follows what the core does and says so
+// in a comment marked "Contract:", so the document can be made precise.
+
+import {
+  OUTCOMES, SchedulerError, type Decision, type Outcome, type RegistrationState, type SchedulerErrorCode,
+} from "../../agent/core/codes.js";
+import {
+  JITTER_MODES, PRESETS, POLICY_FIELDS, encodePolicyValue, decodePolicyValue, overrideOrder,
+  type Policy, type Preset,
+} from "../../agent/core/policy.js";
+import type {
+  Conditions, PersistedRegistration, RegisterOptions, SchedulerOptions,
+} from "../../agent/core/scheduler.js";
+import { MAX_TIME, presetPolicy, validPolicyValue, type RawPolicy } from "./policy-rules.js";
+
+/** Times above 2^52 ms are refused: there a millisecond is no longer representable. */
+const MAX_NOW = 2 ** 52;
+import { Xoshiro128 } from "./random.js";
+
+interface ModelDomain {
+  readonly id: number;
+  online: boolean;
+  metered: boolean;
+  onBattery: boolean;
+  /** Retry budget (token bucket), refilled lazily before every read. */
+  tokens: number;
+  refilledAt: number;
+  /** Its scopes in creation order (dead ones included; they are skipped). */
+  readonly scopes: ModelScope[];
+}
+
+interface ModelScope {
+  readonly id: number;
+  readonly domain: ModelDomain;
+  alive: boolean;
+  /** The scope's own flag; effectively online = domain online and this. */
+  ownOnline: boolean;
+  /** When the scope last went from effectively online to offline; undefined if never. */
+  offlineSince: number | undefined;
+  minGap: number;
+  /** Time of the last successful periodic event; meaningful once `hasFiredPeriodic`. */
+  lastPeriodicFire: number;
+  hasFiredPeriodic: boolean;
+  /** Due but ineligible registrations, oldest parked first. */
+  readonly parked: ModelRegistration[];
+}
+
+export interface ModelRegistration {
+  readonly id: number;
+  readonly slot: number;
+  readonly kind: "one-shot" | "periodic";
+  readonly scope: ModelScope;
+  state: RegistrationState;
+  resolved: boolean;
+  readonly unmeteredOnly: boolean;
+  readonly allowOnBattery: boolean;
+  attempts: number;
+  readonly maxAttempts: number;
+  /** lastChance of the current (or last) firing. */
+  lastChance: boolean;
+  /** One-shot: expiry (0 = never). */
+  expiresAt: number;
+  /** Periodic: start of the current period. */
+  anchor: number;
+  minInterval: number;
+  lastDelay: number;
+  /** The last counted failure was a timeout: the next retry costs budgetTimeoutRetryCost. */
+  retryAfterTimeout: boolean;
+  /** Its time in the timer heap, or undefined when not in the heap. */
+  timerAt: number | undefined;
+  /**
+   * When it last joined the tail of its scope's membership (registered, restored, or left
+   * the parked list). Only the order in which removeScope frees registrations depends on it.
+   */
+  joined: number;
+}
+
+const FIRING_STATES: readonly RegistrationState[] = ["firing", "reregisteredWhileFiring"];
+
+/** The wasm ABI turns every i32 argument (ids, scopes, domains, attempts) into ToInt32(x). */
+const toI32 = (x: number): number => x | 0;
+
+/** A finite duration or time in [0, MAX_TIME]. */
+const validInterval = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= MAX_TIME;
+
+export class ReferenceScheduler {
+  #policy: RawPolicy = presetPolicy("chromium");
+  readonly #random = new Xoshiro128();
+  /** The largest `now` accepted so far. */
+  #latest = 0;
+  readonly #domains: ModelDomain[] = [];
+  readonly #scopes: ModelScope[] = [];
+  /** Live registrations by id. */
+  readonly #registrations = new Map<number, ModelRegistration>();
+  /** Generation of every slot ever used; the array's length is the number of slots. */
+  readonly #generations: number[] = [];
+  /** Freed slots; the last freed is reused first. */
+  readonly #freeSlots: number[] = [];
+  readonly #outputs: Decision[] = [];
+  #joinCounter = 0;
+
+  constructor(options: SchedulerOptions = {}) {
+    this.usePreset(options.preset ?? "chromium");
+    if (options.policy) this.setPolicy(options.policy);
+    if (options.seed !== undefined) this.seed(options.seed);
+  }
+
+  // ---- Policy and seed (the typed face's conversions, then SEMANTICS.md "Policy") ----
+
+  seed(seed: number | readonly [number, number]): void {
+    const [lo, hi] = typeof seed === "number" ? [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0] : seed;
+    this.#random.seed(lo >>> 0, hi >>> 0);
+  }
+
+  usePreset(preset: Preset): void {
+    if (!PRESETS.includes(preset)) throw new SchedulerError("BAD_POLICY", `usePreset(${String(preset)})`);
+    this.#policy = presetPolicy(preset);
+  }
+
+  /** All overrides or none: each is validated against the policy as it stands at its turn. */
+  setPolicy(overrides: Partial<Policy>): void {
+    const next = { ...this.#policy };
+    for (const field of overrideOrder(overrides)) {
+      const value = POLICY_FIELDS.includes(field)
+        ? encodePolicyValue(field, overrides[field] as Policy[keyof Policy])
+        : Number.NaN;
+      if (!validPolicyValue(field, value, next)) {
+        throw new SchedulerError("BAD_POLICY", `setPolicy(${field}=${String(overrides[field])})`);
+      }
+      next[field] = value;
+    }
+    this.#policy = next;
+  }
+
+  policy(): Policy {
+    const out: Record<string, unknown> = {};
+    for (const field of POLICY_FIELDS) out[field] = decodePolicyValue(field, this.#policy[field]);
+    return out as unknown as Policy;
+  }
+
+  // ---- Validation helpers: each throws before anything changes ----
+
+  #fail(code: SchedulerErrorCode, operation: string): never {
+    throw new SchedulerError(code, operation);
+  }
+
+  #checkTime(now: number, operation: string): void {
+    if (!Number.isFinite(now) || now < 0 || now > MAX_NOW) this.#fail("BAD_TIME", operation);
+    if (now < this.#latest) this.#fail("TIME_WENT_BACKWARDS", operation);
+  }
+
+  #domain(raw: number, operation: string): ModelDomain {
+    return this.#domains[toI32(raw)] ?? this.#fail("UNKNOWN_DOMAIN", operation);
+  }
+
+  #scope(raw: number, operation: string): ModelScope {
+    const scope = this.#scopes[toI32(raw)];
+    return scope?.alive ? scope : this.#fail("UNKNOWN_SCOPE", operation);
+  }
+
+  #registration(raw: number, operation: string): ModelRegistration {
+    return this.#registrations.get(toI32(raw)) ?? this.#fail("UNKNOWN_ID", operation);
+  }
+
+  // ---- Entities ----
+
+  createDomain(): number {
+    const id = this.#domains.length;
+    this.#domains.push({
+      id, online: false, metered: false, onBattery: false,
+      tokens: this.#policy.budgetCapacity, refilledAt: 0, scopes: [],
+    });
+    return id;
+  }
+
+  createScope(domain: number): number {
+    const d = this.#domain(domain, "createScope");
+    const scope: ModelScope = {
+      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined,
+      minGap: this.#policy.scopeMinGap, lastPeriodicFire: 0, hasFiredPeriodic: false, parked: [],
+    };
+    this.#scopes.push(scope);
+    d.scopes.push(scope);
+    return scope.id;
+  }
+
+  #effectivelyOnline(scope: ModelScope): boolean {
+    return scope.domain.online && scope.ownOnline;
+  }
+
+  #eligible(r: ModelRegistration): boolean {
+    const d = r.scope.domain;
+    if (!this.#effectivelyOnline(r.scope)) return false;
+    if (r.unmeteredOnly && d.metered) return false;
+    if (!r.allowOnBattery && d.onBattery) return false;
+    return true;
+  }
+
+  #isParked(r: ModelRegistration): boolean {
+    return r.scope.parked.includes(r);
+  }
+
+  #leaveParked(r: ModelRegistration): void {
+    const list = r.scope.parked;
+    list.splice(list.indexOf(r), 1);
+    r.joined = ++this.#joinCounter;
+  }
+
+  // ---- Registrations: ids and slots ----
+
+  /** A fresh slot and its id, or undefined at maxRegistrations. */
+  #allocate(): { slot: number; id: number } | undefined {
+    if (this.#registrations.size >= this.#policy.maxRegistrations) return undefined;
+    let slot = this.#freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.#generations.length;
+      this.#generations.push(0);
+    }
+    return { slot, id: slot | (this.#generations[slot]! << 24) };
+  }
+
+  /** Forget a registration: out of the heap and lists; its slot's generation moves on. */
+  #free(r: ModelRegistration): void {
+    if (this.#isParked(r)) r.scope.parked.splice(r.scope.parked.indexOf(r), 1);
+    r.timerAt = undefined;
+    this.#registrations.delete(r.id);
+    this.#generations[r.slot] = (this.#generations[r.slot]! + 1) & 0x7f;
+    this.#freeSlots.push(r.slot);
+  }
+
+  // ---- Budget ----
+
+  #budgetEnabled(): boolean {
+    return this.#policy.budgetCapacity > 0;
+  }
+
+  #refill(d: ModelDomain, now: number): number {
+    const p = this.#policy;
+    d.tokens = Math.min(p.budgetCapacity, d.tokens + (now - d.refilledAt) / 1000 * p.budgetRefillPerSecond);
+    d.refilledAt = now;
+    return d.tokens;
+  }
+
+  #refund(d: ModelDomain, amount: number, now: number): void {
+    d.tokens = Math.min(this.#policy.budgetCapacity, this.#refill(d, now) + amount);
+  }
+
+  /** Never more than a full bucket, or a retry could never be paid for. */
+  #retryCost(r: ModelRegistration): number {
+    const cost = r.retryAfterTimeout ? this.#policy.budgetTimeoutRetryCost : this.#policy.budgetRetryCost;
+    return Math.min(cost, this.#policy.budgetCapacity);
+  }
+
+  // ---- Timing ----
+
+  #periodicDue(r: ModelRegistration): number {
+    const p = this.#policy;
+    const minimum = p.periodicMinInterval;
+    let interval = Math.max(r.minInterval, minimum);
+    if (p.periodicSnap === 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
+    let due = r.anchor + interval;
+    if (r.scope.hasFiredPeriodic) due = Math.max(due, r.scope.lastPeriodicFire + r.scope.minGap);
+    const g = p.wakeupGranularity;
+    if (g > 0) due = Math.ceil(due / g) * g;
+    return due;
+  }
+
+  /** Delay after the n-th failure (SEMANTICS.md "Back-off"). */
+  #backoff(n: number, lastDelay: number): number {
+    const p = this.#policy;
+    const initial = p.initialRetryDelay;
+    // Contract: the cap is min(maxRetryDelay, 2^53) (policy.ts: "delays are still clamped
+    // to MAX_TIME"); SEMANTICS.md writes plain maxRetryDelay.
+    const cap = Math.min(p.maxRetryDelay, MAX_TIME);
+    let base = initial;
+    for (let i = 1; i < n; i++) base *= p.retryDelayFactor;
+    base = Math.min(base, cap);
+    switch (JITTER_MODES[p.jitter]) {
+      case "full":
+        return base * this.#random.draw();
+      case "equal":
+        return base / 2 + base / 2 * this.#random.draw();
+      case "decorrelated":
+        return Math.min(cap, initial + (Math.max(lastDelay, initial) * 3 - initial) * this.#random.draw());
+      case "ratio":
+        return Math.min(cap, base + base * p.jitterRatio * (2 * this.#random.draw() - 1));
+      default:
+        return base;
+    }
+  }
+
+  /** Overridable so a test can prove that a wrong rule is caught. */
+  protected isLastChance(r: Readonly<ModelRegistration>, now: number): boolean {
+    return r.kind === "one-shot"
+      && (r.attempts + 1 >= r.maxAttempts || (r.expiresAt > 0 && now >= r.expiresAt));
+  }
+
+  // ---- The core transitions ----
+
+  /** SEMANTICS.md "Considering a registration": a pending one in neither heap nor list. */
+  #consider(r: ModelRegistration, now: number): void {
+    if (!r.resolved) return;
+    // Contract: for a pending periodic entry popped by handleTimeout, the periodic due time
+    // is computed afresh (SEMANTICS.md says "treated as reached"): if the scope's last
+    // periodic fire, its min gap or the policy moved it later, it goes back to the heap.
+    if (r.kind === "periodic" && r.attempts === 0) {
+      const due = this.#periodicDue(r);
+      if (due > now) {
+        r.timerAt = due;
+        return;
+      }
+    }
+    if (!this.#eligible(r)) {
+      r.scope.parked.push(r);
+      return;
+    }
+    if (r.attempts > 0 && this.#budgetEnabled()) {
+      const cost = this.#retryCost(r);
+      const tokens = this.#refill(r.scope.domain, now);
+      if (tokens < cost) {
+        const wait = Math.min(MAX_TIME, (cost - tokens) / this.#policy.budgetRefillPerSecond * 1000);
+        // Contract: a wait too small to move the clock (now + wait == now, a rounding
+        // shortfall of the refill) counts as no wait; otherwise handleTimeout would pop
+        // and re-push the entry at `now` forever. SEMANTICS.md does not say this yet.
+        if (now + wait > now) {
+          r.timerAt = now + wait;
+          return;
+        }
+      }
+    }
+    this.#fire(r, now);
+  }
+
+  #fire(r: ModelRegistration, now: number): void {
+    if (r.attempts > 0 && this.#budgetEnabled()) {
+      const d = r.scope.domain;
+      d.tokens = this.#refill(d, now) - this.#retryCost(r);
+    }
+    r.state = "firing";
+    r.lastChance = this.isLastChance(r, now);
+    r.timerAt = now + (r.lastChance ? this.#policy.lastChanceEventTimeout : this.#policy.eventTimeout);
+    this.#outputs.push({ type: "fire", id: r.id, lastChance: r.lastChance });
+  }
+
+  #resetAttempts(r: ModelRegistration): void {
+    r.attempts = 0;
+    r.lastDelay = 0;
+  }
+
+  /** Release a scope's parked registrations that are now eligible. */
+  #unpark(scope: ModelScope, now: number, onlineEdge: boolean): void {
+    if (!this.#effectivelyOnline(scope)) return;
+    const p = this.#policy;
+    let offset = 0;
+    if (onlineEdge && p.reconnectSpreadRatio > 0) {
+      const outage = scope.offlineSince === undefined ? 0 : now - scope.offlineSince;
+      const spread = Math.min(p.reconnectSpreadMax, outage * p.reconnectSpreadRatio);
+      if (spread > 0) offset = spread * this.#random.draw();
+    }
+    for (const r of [...scope.parked]) {
+      if (!this.#eligible(r)) continue;
+      this.#leaveParked(r);
+      if (offset > 0) r.timerAt = now + offset;
+      else this.#consider(r, now);
+    }
+  }
+
+  // ---- Inputs ----
+
+  setConditions(domain: number, conditions: Conditions, now: number): void {
+    this.#checkTime(now, "setConditions");
+    const d = this.#domain(domain, "setConditions");
+    this.#latest = now;
+    const before = { online: d.online, metered: d.metered, onBattery: d.onBattery };
+    d.online = !!conditions.online;
+    d.metered = !!conditions.metered;
+    d.onBattery = !!conditions.onBattery;
+    const cameOnline = !before.online && d.online;
+    const improved = cameOnline || (before.metered && !d.metered) || (before.onBattery && !d.onBattery);
+    for (const scope of d.scopes) {
+      if (!scope.alive) continue;
+      const wasOn = before.online && scope.ownOnline;
+      const isOn = this.#effectivelyOnline(scope);
+      // Contract: offlineSince is the time the scope last went effectively offline (whichever
+      // edge did it); SEMANTICS.md says "the later of the domain's and the scope's offline
+      // edge", which differs when both went offline one after the other.
+      if (wasOn && !isOn) scope.offlineSince = now;
+      else if (isOn && improved) this.#unpark(scope, now, !wasOn);
+    }
+  }
+
+  setScopeOnline(scope: number, online: boolean, now: number): void {
+    this.#checkTime(now, "setScopeOnline");
+    const s = this.#scope(scope, "setScopeOnline");
+    this.#latest = now;
+    const wasOn = this.#effectivelyOnline(s);
+    s.ownOnline = !!online;
+    const isOn = this.#effectivelyOnline(s);
+    if (wasOn && !isOn) s.offlineSince = now;
+    else if (!wasOn && isOn) this.#unpark(s, now, true);
+  }
+
+  setScopeMinGap(scope: number, ms: number): void {
+    const s = this.#scope(scope, "setScopeMinGap");
+    if (!validInterval(ms)) this.#fail("BAD_ARGUMENT", "setScopeMinGap");
+    s.minGap = ms;
+  }
+
+  removeScope(scope: number, now: number): number {
+    this.#checkTime(now, "removeScope");
+    const s = this.#scope(scope, "removeScope");
+    this.#latest = now;
+    // Contract: the freeing order decides which ids later registrations get (slots are
+    // reused last-freed-first). The core frees the parked ones oldest parked first, then the
+    // rest in the order they joined the scope (registered, restored or left the parked list).
+    const others = [...this.#registrations.values()]
+      .filter((r) => r.scope === s && !this.#isParked(r))
+      .sort((a, b) => a.joined - b.joined);
+    const order = [...s.parked, ...others];
+    for (const r of order) this.#free(r);
+    s.alive = false;
+    return order.length;
+  }
+
+  register(scope: number, now: number, options: RegisterOptions = {}): number {
+    this.#checkTime(now, "register");
+    const s = this.#scope(scope, "register");
+    const minInterval = options.periodic?.minInterval ?? 0;
+    if (!validInterval(minInterval)) this.#fail("BAD_ARGUMENT", "register");
+    const place = this.#allocate() ?? this.#fail("CAPACITY", "register");
+    this.#latest = now;
+    const p = this.#policy;
+    const periodic = !!options.periodic;
+    const r: ModelRegistration = {
+      id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
+      state: "pending", resolved: false,
+      unmeteredOnly: !!options.unmeteredOnly, allowOnBattery: options.allowOnBattery !== false,
+      attempts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
+      expiresAt: !periodic && p.maxRetention > 0 ? now + p.maxRetention : 0,
+      anchor: periodic ? now : 0, minInterval, lastDelay: 0, retryAfterTimeout: false,
+      timerAt: undefined, joined: ++this.#joinCounter,
+    };
+    this.#registrations.set(r.id, r);
+    return r.id;
+  }
+
+  restore(scope: number, saved: PersistedRegistration, now: number): number {
+    this.#checkTime(now, "restore");
+    const s = this.#scope(scope, "restore");
+    const attempts = toI32(saved.attempts);
+    const maxAttempts = toI32(saved.maxAttempts);
+    // Contract: SEMANTICS.md does not list restore's argument rules; these are the core's.
+    if (maxAttempts < 1 || maxAttempts > 255 || attempts < 0 || attempts >= maxAttempts) this.#fail("BAD_ARGUMENT", "restore");
+    if (!validInterval(saved.delayUntil) || !validInterval(saved.anchorOrExpiry) || !validInterval(saved.minInterval)) {
+      this.#fail("BAD_ARGUMENT", "restore");
+    }
+    const place = this.#allocate() ?? this.#fail("CAPACITY", "restore");
+    this.#latest = now;
+    const periodic = saved.kind === "periodic";
+    // Contract: a restored registration's next retry costs budgetRetryCost (whether the last
+    // failure was a timeout is not persisted) and its lastDelay is 0.
+    const r: ModelRegistration = {
+      id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
+      state: "pending", resolved: true,
+      unmeteredOnly: !!saved.unmeteredOnly, allowOnBattery: !!saved.allowOnBattery,
+      attempts, maxAttempts, lastChance: false,
+      expiresAt: periodic ? 0 : saved.anchorOrExpiry, anchor: periodic ? saved.anchorOrExpiry : 0,
+      minInterval: saved.minInterval, lastDelay: 0, retryAfterTimeout: false,
+      timerAt: undefined, joined: ++this.#joinCounter,
+    };
+    this.#registrations.set(r.id, r);
+    if (attempts > 0 && saved.delayUntil > now) {
+      r.state = periodic ? "pending" : "waiting";
+      r.timerAt = saved.delayUntil;
+    } else {
+      this.#consider(r, now);
+    }
+    return r.id;
+  }
+
+  resolved(id: number, now: number): RegistrationState {
+    this.#checkTime(now, "resolved");
+    const r = this.#registration(id, "resolved");
+    this.#latest = now;
+    if (!r.resolved) {
+      r.resolved = true;
+      if (r.state === "pending" && r.timerAt === undefined && !this.#isParked(r)) this.#consider(r, now);
+    }
+    return r.state;
+  }
+
+  reregister(id: number, now: number, minInterval = 0): RegistrationState {
+    this.#checkTime(now, "reregister");
+    const r = this.#registration(id, "reregister");
+    // Contract: minInterval is validated for one-shot registrations too (where it is unused).
+    if (!validInterval(minInterval)) this.#fail("BAD_ARGUMENT", "reregister");
+    this.#latest = now;
+    if (r.kind === "one-shot") {
+      r.expiresAt = this.#policy.maxRetention > 0 ? now + this.#policy.maxRetention : 0;
+      if (r.state === "firing") {
+        r.state = "reregisteredWhileFiring";
+      } else if (r.state === "waiting" && this.#policy.reregisterBypassesBackoff === 1) {
+        r.timerAt = undefined;
+        r.state = "pending";
+        this.#consider(r, now);
+      }
+    } else if (minInterval !== r.minInterval) {
+      // Contract: a firing periodic registration re-registered with a new interval only
+      // takes the interval; it does not become reregisteredWhileFiring.
+      r.minInterval = minInterval;
+      if (r.state === "pending" && r.attempts === 0 && r.timerAt !== undefined) {
+        r.timerAt = undefined;
+        this.#consider(r, now);
+      }
+    } else if (r.state === "firing") {
+      r.state = "reregisteredWhileFiring";
+    }
+    return r.state;
+  }
+
+  complete(id: number, outcome: Outcome, now: number, retryAfter = 0): RegistrationState | "removed" {
+    this.#checkTime(now, "complete");
+    const r = this.#registration(id, "complete");
+    if (!OUTCOMES.includes(outcome) || !validInterval(retryAfter)) {
+      this.#fail("BAD_ARGUMENT", "complete");
+    }
+    if (!FIRING_STATES.includes(r.state)) this.#fail("WRONG_STATE", "complete");
+    this.#latest = now;
+    return this.#complete(r, outcome, retryAfter, now);
+  }
+
+  #complete(r: ModelRegistration, outcome: Outcome, retryAfter: number, now: number): RegistrationState | "removed" {
+    r.timerAt = undefined;
+    const periodic = r.kind === "periodic";
+    const d = r.scope.domain;
+    if (r.state === "reregisteredWhileFiring") {
+      this.#resetAttempts(r);
+      if (periodic) r.anchor = now;
+      r.state = "pending";
+      this.#consider(r, now);
+      return r.state;
+    }
+    const wasRetry = r.attempts > 0;
+    if (outcome === "success") {
+      if (this.#budgetEnabled()) this.#refund(d, wasRetry ? this.#retryCost(r) : this.#policy.budgetSuccessRefund, now);
+      if (!periodic) {
+        this.#free(r);
+        return "removed";
+      }
+      this.#resetAttempts(r);
+      r.anchor = now;
+      r.scope.lastPeriodicFire = now;
+      r.scope.hasFiredPeriodic = true;
+      r.state = "pending";
+      this.#consider(r, now);
+      return r.state;
+    }
+    if (outcome === "aborted") {
+      if (wasRetry && this.#budgetEnabled()) this.#refund(d, this.#retryCost(r), now);
+      r.state = "pending";
+      this.#consider(r, now);
+      return r.state;
+    }
+    // failure or timeout: one more attempt counted
+    r.attempts = Math.min(r.attempts + 1, 255);
+    r.retryAfterTimeout = outcome === "timeout";
+    if (!periodic && r.lastChance) {
+      const reason = r.attempts >= r.maxAttempts ? "attemptsExhausted" : "expired";
+      this.#outputs.push({ type: "dropped", id: r.id, reason });
+      this.#free(r);
+      return "removed";
+    }
+    if (periodic && r.attempts >= r.maxAttempts) {
+      this.#resetAttempts(r);
+      r.anchor = now;
+      r.state = "pending";
+      this.#consider(r, now);
+      return r.state;
+    }
+    const delay = this.#backoff(r.attempts, r.lastDelay);
+    r.lastDelay = delay;
+    r.state = periodic ? "pending" : "waiting";
+    r.timerAt = now + Math.max(delay, retryAfter);
+    return r.state;
+  }
+
+  unregister(id: number, now: number): void {
+    this.#checkTime(now, "unregister");
+    const r = this.#registration(id, "unregister");
+    this.#latest = now;
+    this.#free(r);
+  }
+
+  setSuspended(id: number, suspended: boolean, now: number): RegistrationState {
+    this.#checkTime(now, "setSuspended");
+    const r = this.#registration(id, "setSuspended");
+    if (r.kind !== "periodic") this.#fail("BAD_ARGUMENT", "setSuspended");
+    if (FIRING_STATES.includes(r.state)) this.#fail("WRONG_STATE", "setSuspended");
+    this.#latest = now;
+    if (suspended && r.state === "pending") {
+      r.timerAt = undefined;
+      if (this.#isParked(r)) this.#leaveParked(r);
+      r.state = "suspended";
+    } else if (!suspended && r.state === "suspended") {
+      r.state = "pending";
+      this.#consider(r, now);
+    }
+    return r.state;
+  }
+
+  handleTimeout(now: number): void {
+    this.#checkTime(now, "handleTimeout");
+    this.#latest = now;
+    for (let pops = 0; ; pops++) {
+      if (pops > 1_000_000) throw new Error(`reference model: handleTimeout(${now}) does not terminate`);
+      const r = this.#earliestTimer();
+      if (r === undefined || r.timerAt! > now) return;
+      r.timerAt = undefined;
+      if (FIRING_STATES.includes(r.state)) {
+        this.#outputs.push({ type: "timedOut", id: r.id });
+        this.#complete(r, "timeout", 0, now);
+      } else {
+        if (r.state === "waiting") r.state = "pending";
+        this.#consider(r, now);
+      }
+    }
+  }
+
+  /** The heap's first entry in (time, slot) order. */
+  #earliestTimer(): ModelRegistration | undefined {
+    let best: ModelRegistration | undefined;
+    for (const r of this.#registrations.values()) {
+      if (r.timerAt === undefined) continue;
+      if (best === undefined || r.timerAt < best.timerAt! || (r.timerAt === best.timerAt && r.slot < best.slot)) best = r;
+    }
+    return best;
+  }
+
+  // ---- Outputs and queries ----
+
+  nextWakeup(): number {
+    return this.#earliestTimer()?.timerAt ?? Infinity;
+  }
+
+  poll(): Decision | undefined {
+    return this.#outputs.shift();
+  }
+
+  drain(): Decision[] {
+    return this.#outputs.splice(0);
+  }
+
+  state(id: number): RegistrationState {
+    return this.#registration(id, "state").state;
+  }
+
+  has(id: number): boolean {
+    return this.#registrations.has(toI32(id));
+  }
+
+  persisted(id: number): PersistedRegistration {
+    const r = this.#registration(id, "persisted");
+    const retrying = r.state === "waiting" || (r.state === "pending" && r.kind === "periodic" && r.attempts > 0);
+    return {
+      kind: r.kind,
+      attempts: r.attempts,
+      maxAttempts: r.maxAttempts,
+      delayUntil: retrying && r.timerAt !== undefined ? r.timerAt : 0,
+      anchorOrExpiry: r.kind === "periodic" ? r.anchor : r.expiresAt,
+      minInterval: r.minInterval,
+      unmeteredOnly: r.unmeteredOnly,
+      allowOnBattery: r.allowOnBattery,
+    };
+  }
+
+  get liveCount(): number {
+    return this.#registrations.size;
+  }
+}
+
+/** A fresh reference model, configured as `createScheduler(options)` configures the core. */
+export function createReferenceScheduler(options: SchedulerOptions = {}): ReferenceScheduler {
+  return new ReferenceScheduler(options);
+}
