@@ -1,5 +1,7 @@
-// Registration records: 48 bytes each, in chunks of 65,536 that never move, so growth costs
-// no copy and no transient doubling. Slots are reused last-freed-first; a slot's generation
+// Registration records: 44 bytes each, in chunks of 65,536 that never move, so growth costs
+// no copy and no transient doubling. Each record's timer-heap position lives apart in a
+// dense array: the heap rewrites positions on every level it moves an entry, and 4 bytes
+// per slot stay in cache where a 44-byte record at a million registrations would not. Slots are reused last-freed-first; a slot's generation
 // (7 bits, in the id above the 24-bit slot) makes stale ids detectable.
 
 import { policy, MAX_REGISTRATIONS } from "./policy";
@@ -34,19 +36,19 @@ const O_MAX_ATTEMPTS: usize = 3;
 const O_GEN: usize = 4;
 const O_KIND: usize = 5;
 const O_SCOPE: usize = 8;
-const O_HEAP_POS: usize = 12;
-const O_NEXT: usize = 16;
-const O_PREV: usize = 20;
-const O_T0: usize = 24;
-const O_INTERVAL: usize = 32;
-const O_LAST_DELAY: usize = 40;
+const O_NEXT: usize = 12;
+const O_PREV: usize = 16;
+const O_T0: usize = 20;
+const O_INTERVAL: usize = 28;
+const O_LAST_DELAY: usize = 36;
 
-export const RECORD_SIZE: usize = 48;
+export const RECORD_SIZE: usize = 44;
 const CHUNK_BITS: u32 = 16;
 const CHUNK_MASK: u32 = (1 << CHUNK_BITS) - 1;
 const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
 const chunks: usize = memory.data(<i32>((1 << (SLOT_BITS - CHUNK_BITS)) * 4));
+const positionChunks: usize = memory.data(<i32>((1 << (SLOT_BITS - CHUNK_BITS)) * 4));
 
 let highWater: u32 = 0;
 let freeHead: u32 = NONE;
@@ -92,7 +94,10 @@ export function allocate(): u32 {
     if ((slot & CHUNK_MASK) == 0) {
       const chunk = alloc(<usize>(CHUNK_MASK + 1) * RECORD_SIZE);
       if (chunk == 0) return NONE;
+      const positions = alloc(<usize>(CHUNK_MASK + 1) << 2);
+      if (positions == 0) return NONE;
       store<usize>(chunks + (<usize>(slot >>> CHUNK_BITS) << 2), chunk);
+      store<usize>(positionChunks + (<usize>(slot >>> CHUNK_BITS) << 2), positions);
     }
     highWater++;
   }
@@ -101,7 +106,7 @@ export function allocate(): u32 {
   memory.fill(r, 0, RECORD_SIZE);
   store<u8>(r + O_GEN, gen);
   store<u8>(r + O_FLAGS, F_LIVE);
-  store<u32>(r + O_HEAP_POS, NONE);
+  setHeapPos(slot, NONE);
   store<u32>(r + O_NEXT, NONE);
   store<u32>(r + O_PREV, NONE);
   liveCount++;
@@ -150,9 +155,13 @@ export function release(slot: u32): void {
 // @ts-ignore: decorator
 @inline export function setScope(s: u32, v: u32): void { store<u32>(rec(s) + O_SCOPE, v); }
 // @ts-ignore: decorator
-@inline export function heapPosOf(s: u32): u32 { return load<u32>(rec(s) + O_HEAP_POS); }
+@inline function position(s: u32): usize {
+  return load<usize>(positionChunks + (<usize>(s >>> CHUNK_BITS) << 2)) + (<usize>(s & CHUNK_MASK) << 2);
+}
 // @ts-ignore: decorator
-@inline export function setHeapPos(s: u32, v: u32): void { store<u32>(rec(s) + O_HEAP_POS, v); }
+@inline export function heapPosOf(s: u32): u32 { return load<u32>(position(s)); }
+// @ts-ignore: decorator
+@inline export function setHeapPos(s: u32, v: u32): void { store<u32>(position(s), v); }
 // @ts-ignore: decorator
 @inline export function nextOf(s: u32): u32 { return load<u32>(rec(s) + O_NEXT); }
 // @ts-ignore: decorator
