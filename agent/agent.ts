@@ -1,0 +1,437 @@
+// The user agent's half of Background Sync: it owns a core Scheduler, maps tags to the core's
+// ids per scope and kind, applies the spec's checks to register(), keeps the store durable,
+// and hands the core's decisions to the dispatcher. It imports nothing from Node: the same
+// Agent runs in a page, in Node and in the simulator; only the ports differ.
+
+import type { Scheduler } from "./core/scheduler.js";
+import type { Conditions, PersistedRegistration } from "./core/scheduler.js";
+import type { Decision, Outcome, RegistrationState } from "./core/codes.js";
+import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Dispatcher, DispatchResult } from "./dispatcher.js";
+import type { BackgroundService, LogSink } from "./log.js";
+import { createSyncManager, type SyncManager } from "./web-api/sync-manager.js";
+import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
+
+/** Chromium's kMaxTagLength; the spec sets none. */
+export const MAX_TAG_LENGTH = 10240;
+
+const NO_ACTIVE_WORKER = "Registration failed - no active Service Worker";
+const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
+const PERMISSION_DENIED = "Permission denied.";
+const DISABLED = "Background Sync is disabled.";
+
+type Kind = "one-shot" | "periodic";
+
+export interface AgentOptions {
+  scheduler: Scheduler;
+  store: RegistrationStore;
+  dispatcher: Dispatcher;
+  clock?: Clock;
+  log?: LogSink;
+  /** Problems that are not Background Service events (a failed background write, a bad record). */
+  onProblem?: (message: string) => void;
+  /** The core domain of this device; a new one is created when absent (one core can serve many agents). */
+  domain?: number;
+  /** The "background-sync" permission; false gives NotAllowedError. Default: granted. */
+  syncPermitted?: () => boolean;
+  /** The "periodic-background-sync" permission. Default: granted. */
+  periodicSyncPermitted?: () => boolean;
+}
+
+export interface ServiceWorkerOptions {
+  /** Whether the registration has an active worker now (register() needs one). Default true. */
+  active?: boolean;
+  /** Whether a window client (top-level or auxiliary) of the origin exists now. */
+  hasWindowClient: () => boolean;
+}
+
+/** A service worker registration as the Agent serves it: `registration.sync` and friends. */
+export interface AgentServiceWorker {
+  readonly scope: string;
+  readonly sync: SyncManager;
+  readonly periodicSync: PeriodicSyncManager;
+  setActive(active: boolean): void;
+  /** The service worker registration was unregistered: its sync registrations go with it. */
+  unregister(): Promise<void>;
+}
+
+/** One registration as `status()` reports it. */
+export interface RegistrationStatus {
+  scope: string;
+  tag: string;
+  kind: Kind;
+  state: RegistrationState;
+  attempts: number;
+}
+
+interface ScopeEntry {
+  url: string;
+  id: number;
+  active: boolean;
+  hasWindowClient: () => boolean;
+  tags: Record<Kind, Map<string, number>>;
+}
+
+interface Binding {
+  scope: ScopeEntry;
+  tag: string;
+  kind: Kind;
+}
+
+interface Flight {
+  controller: AbortController;
+  /** Connectivity dropped while the event ran: a failure then costs no attempt. */
+  lostConnectivity: boolean;
+}
+
+export class Agent {
+  readonly #scheduler: Scheduler;
+  readonly #store: RegistrationStore;
+  readonly #dispatcher: Dispatcher;
+  readonly #clock: Clock;
+  readonly #log: LogSink;
+  readonly #problem: (message: string) => void;
+  readonly #domain: number;
+  readonly #syncPermitted: () => boolean;
+  readonly #periodicSyncPermitted: () => boolean;
+  readonly #scopes = new Map<string, ScopeEntry>();
+  readonly #bindings = new Map<number, Binding>();
+  readonly #inFlight = new Map<number, Flight>();
+  /** Stored registrations of scopes not added yet: kept, and kept durable, until they are. */
+  readonly #unrestored = new Map<string, StoredRegistration[]>();
+  /** Core time runs from 1 so that 0 can keep meaning "none" in persisted fields. */
+  readonly #origin: number;
+  /** Wall time minus core time, fixed at start so snapshots do not drift between writes. */
+  readonly #wallOffset: number;
+  #online = false;
+  #timer: unknown;
+  #lastSnapshot = "";
+  #closed = false;
+
+  private constructor(options: AgentOptions) {
+    this.#scheduler = options.scheduler;
+    this.#store = options.store;
+    this.#dispatcher = options.dispatcher;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? (() => {});
+    this.#problem = options.onProblem ?? ((message) => console.error(`syncward: ${message}`));
+    this.#domain = options.domain ?? this.#scheduler.createDomain();
+    this.#syncPermitted = options.syncPermitted ?? (() => true);
+    this.#periodicSyncPermitted = options.periodicSyncPermitted ?? (() => true);
+    this.#origin = this.#clock.monotonic() - 1;
+    this.#wallOffset = this.#clock.wall() - this.#now();
+  }
+
+  /** Load the store and start. Registrations come back when their scope is added. */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const agent = new Agent(options);
+    const { registrations, discarded } = await agent.#store.load();
+    for (const line of discarded) agent.#problem(line);
+    for (const saved of registrations.values()) {
+      const list = agent.#unrestored.get(saved.scope) ?? [];
+      list.push(saved);
+      agent.#unrestored.set(saved.scope, list);
+    }
+    agent.#lastSnapshot = agent.#serialize();
+    return agent;
+  }
+
+  #now(): number {
+    return this.#clock.monotonic() - this.#origin;
+  }
+
+  #toWall(t: number): number {
+    return t === 0 ? 0 : Math.round(t + this.#wallOffset);
+  }
+
+  #fromWall(w: number): number {
+    return w === 0 ? 0 : Math.max(1, w - this.#wallOffset);
+  }
+
+  /** Serve a service worker registration; its stored sync registrations come back now. */
+  addServiceWorker(scope: string, options: ServiceWorkerOptions): AgentServiceWorker {
+    if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
+    const entry: ScopeEntry = {
+      url: scope,
+      id: this.#scheduler.createScope(this.#domain),
+      active: options.active ?? true,
+      hasWindowClient: options.hasWindowClient,
+      tags: { "one-shot": new Map(), periodic: new Map() },
+    };
+    this.#scopes.set(scope, entry);
+    this.#restore(entry);
+    this.#afterChange();
+    return {
+      scope,
+      sync: createSyncManager({
+        register: (tag) => this.#register(entry, tag, "one-shot", 0),
+        getTags: () => this.#getTags(entry, "one-shot"),
+      }),
+      periodicSync: createPeriodicSyncManager({
+        register: (tag, minInterval) => this.#register(entry, tag, "periodic", minInterval),
+        getTags: () => this.#getTags(entry, "periodic"),
+        unregister: (tag) => this.#unregisterPeriodic(entry, tag),
+      }),
+      setActive: (active) => {
+        entry.active = active;
+      },
+      unregister: () => this.#removeScope(entry),
+    };
+  }
+
+  #restore(entry: ScopeEntry): void {
+    const saved = this.#unrestored.get(entry.url) ?? [];
+    this.#unrestored.delete(entry.url);
+    const now = this.#now();
+    for (const r of saved) {
+      const persisted: PersistedRegistration = {
+        kind: r.kind,
+        attempts: r.attempts,
+        maxAttempts: r.maxAttempts,
+        delayUntil: this.#fromWall(r.delayUntil),
+        anchorOrExpiry: this.#fromWall(r.anchorOrExpiry),
+        minInterval: r.minInterval,
+        unmeteredOnly: r.unmeteredOnly,
+        allowOnBattery: r.allowOnBattery,
+      };
+      try {
+        const id = this.#scheduler.restore(entry.id, persisted, now);
+        this.#bind(entry, r.tag, r.kind, id);
+      } catch (error) {
+        this.#problem(`discarded stored ${r.kind} registration "${r.tag}" of ${r.scope}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  #bind(entry: ScopeEntry, tag: string, kind: Kind, id: number): void {
+    entry.tags[kind].set(tag, id);
+    this.#bindings.set(id, { scope: entry, tag, kind });
+  }
+
+  #unbind(id: number): void {
+    const binding = this.#bindings.get(id);
+    if (!binding) return;
+    binding.scope.tags[binding.kind].delete(binding.tag);
+    this.#bindings.delete(id);
+    this.#inFlight.get(id)?.controller.abort();
+    this.#inFlight.delete(id);
+  }
+
+  /** The device's connectivity and power, as the connectivity signals decide them. */
+  setConditions(conditions: Conditions): void {
+    if (this.#online && !conditions.online) for (const flight of this.#inFlight.values()) flight.lostConnectivity = true;
+    this.#online = conditions.online;
+    this.#scheduler.setConditions(this.#domain, conditions, this.#now());
+    this.#afterChange();
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
+    // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
+    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw new DOMException(NO_ACTIVE_WORKER, "InvalidStateError");
+    const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
+    if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
+    if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+    if (tag.length > MAX_TAG_LENGTH) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+
+    const now = this.#now();
+    let id = entry.tags[kind].get(tag);
+    const created = id === undefined;
+    if (id === undefined) {
+      id = this.#scheduler.register(entry.id, now, kind === "periodic" ? { periodic: { minInterval } } : {});
+      this.#bind(entry, tag, kind, id);
+    } else {
+      this.#scheduler.reregister(id, now, minInterval);
+    }
+    this.#record(kind, "Registered", entry.url, tag, kind === "periodic" ? { minInterval: String(minInterval) } : {});
+    this.#afterChange(false);
+    try {
+      await this.#persist();
+    } catch (error) {
+      if (created && this.#bindings.has(id)) {
+        this.#scheduler.unregister(id, this.#now());
+        this.#unbind(id);
+      }
+      this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
+      throw new DOMException(DISABLED, "UnknownError");
+    }
+    // The event follows the resolution of register(), never precedes it.
+    const registered = id;
+    this.#clock.after(0, () => {
+      if (this.#closed || !this.#bindings.has(registered)) return;
+      this.#scheduler.resolved(registered, this.#now());
+      this.#afterChange();
+    });
+  }
+
+  async #getTags(entry: ScopeEntry, kind: Kind): Promise<string[]> {
+    if (!this.#scopes.has(entry.url) || !entry.active) {
+      if (kind === "periodic") return [];
+      throw new DOMException("No service worker is active.", "UnknownError");
+    }
+    return [...entry.tags[kind].keys()];
+  }
+
+  async #unregisterPeriodic(entry: ScopeEntry, tag: string): Promise<void> {
+    const id = entry.tags.periodic.get(tag);
+    if (id === undefined) return;
+    this.#scheduler.unregister(id, this.#now());
+    this.#unbind(id);
+    this.#record("periodic", "Unregistered", entry.url, tag, {});
+    this.#afterChange(false);
+    await this.#persist();
+  }
+
+  async #removeScope(entry: ScopeEntry): Promise<void> {
+    if (this.#scopes.get(entry.url) !== entry) return;
+    this.#scheduler.removeScope(entry.id, this.#now());
+    for (const kind of ["one-shot", "periodic"] as const) for (const id of [...entry.tags[kind].values()]) this.#unbind(id);
+    this.#scopes.delete(entry.url);
+    this.#afterChange(false);
+    await this.#persist();
+  }
+
+  /** Drain the core's decisions, write what changed, and wake at the next deadline. */
+  #afterChange(persist = true): void {
+    if (this.#closed) return;
+    for (let d = this.#scheduler.poll(); d; d = this.#scheduler.poll()) this.#decide(d);
+    if (persist) this.#persist().catch((error: Error) => this.#problem(`store write failed: ${error.message}`));
+    this.#arm();
+  }
+
+  #decide(d: Decision): void {
+    const binding = this.#bindings.get(d.id);
+    if (!binding) return;
+    const { scope, tag, kind } = binding;
+    if (d.type === "fire") {
+      const flight: Flight = { controller: new AbortController(), lostConnectivity: false };
+      this.#inFlight.set(d.id, flight);
+      this.#record(kind, "Dispatched", scope.url, tag, kind === "one-shot" ? { "Last Chance": d.lastChance ? "Yes" : "No" } : {});
+      this.#dispatcher
+        .dispatch({ type: kind === "one-shot" ? "sync" : "periodicsync", scope: scope.url, tag, lastChance: d.lastChance, signal: flight.controller.signal })
+        .then(
+          (result) => result,
+          (error: unknown): DispatchResult => ({ outcome: "failure", reason: `failed: ${String(error)}` }),
+        )
+        .then((result) => this.#completed(d.id, flight, result));
+    } else if (d.type === "timedOut") {
+      this.#inFlight.get(d.id)?.controller.abort();
+      this.#inFlight.delete(d.id);
+      this.#record(kind, "failed", scope.url, tag, { "Failure Reason": "timeout", ...this.#nextAttempt(d.id) });
+    } else {
+      this.#record(kind, "Completed", scope.url, tag, { Status: d.reason === "expired" ? "expired" : "attempts exhausted" });
+      this.#unbind(d.id);
+    }
+  }
+
+  #completed(id: number, flight: Flight, result: DispatchResult): void {
+    // A late answer for an event the core timed out, or a registration that went away.
+    if (this.#closed || this.#inFlight.get(id) !== flight) return;
+    this.#inFlight.delete(id);
+    const binding = this.#bindings.get(id);
+    if (!binding) return;
+    const reregistered = this.#scheduler.state(id) === "reregisteredWhileFiring";
+    const outcome: Outcome = result.outcome === "success" ? "success" : flight.lostConnectivity ? "aborted" : "failure";
+    const retryAfter = Number.isFinite(result.retryAfterMs) && result.retryAfterMs! > 0 ? result.retryAfterMs! : 0;
+    const state = this.#scheduler.complete(id, outcome, this.#now(), retryAfter);
+    const { scope, tag, kind } = binding;
+    if (outcome === "success") this.#record(kind, "completed", scope.url, tag, state === "removed" ? {} : this.#nextAttempt(id));
+    else this.#record(kind, "failed", scope.url, tag, {
+      "Failure Reason": outcome === "aborted" ? "aborted" : (result.reason ?? "waitUntil rejected"),
+      ...(state === "removed" ? {} : this.#nextAttempt(id)),
+    });
+    if (reregistered) this.#record(kind, "Reregistered", scope.url, tag, {});
+    if (state === "removed" && outcome === "success") this.#unbind(id);
+    this.#afterChange();
+  }
+
+  #nextAttempt(id: number): Record<string, string> {
+    if (!this.#scheduler.has(id)) return {};
+    const delayUntil = this.#scheduler.persisted(id).delayUntil;
+    return { "Next Attempt Delay (ms)": String(Math.max(0, Math.round(delayUntil === 0 ? 0 : delayUntil - this.#now()))) };
+  }
+
+  /** Chromium's event names: "Registered sync", "Dispatched periodicsync event", … */
+  #record(kind: Kind, what: "Registered" | "Unregistered" | "Dispatched" | "completed" | "failed" | "Reregistered" | "Completed", scope: string, tag: string, eventMetadata: Record<string, string>): void {
+    const event = kind === "one-shot" ? "sync" : "periodicsync";
+    const eventName = {
+      Registered: `Registered ${event}`,
+      Unregistered: `Unregistered ${event}`,
+      Dispatched: `Dispatched ${event} event`,
+      completed: `${event} event completed`,
+      failed: `${event} event failed`,
+      Reregistered: kind === "one-shot" ? "Sync event reregistered" : "Periodicsync event reregistered",
+      Completed: kind === "one-shot" ? "Sync completed" : "Periodicsync completed",
+    }[what];
+    const service: BackgroundService = kind === "one-shot" ? "backgroundSync" : "periodicBackgroundSync";
+    this.#log({ timestamp: this.#clock.wall(), service, scope, eventName, instanceId: tag, eventMetadata });
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
+    this.#timer = undefined;
+    const next = this.#scheduler.nextWakeup();
+    if (!Number.isFinite(next)) return;
+    this.#timer = this.#clock.after(next - this.#now(), () => {
+      this.#timer = undefined;
+      this.#scheduler.handleTimeout(this.#now());
+      this.#afterChange();
+    });
+  }
+
+  #serialize(): string {
+    const records: StoredRegistration[] = [];
+    for (const [id, { scope, tag, kind }] of this.#bindings) {
+      const p = this.#scheduler.persisted(id);
+      records.push({
+        scope: scope.url, tag, kind,
+        attempts: p.attempts,
+        maxAttempts: p.maxAttempts,
+        delayUntil: this.#toWall(p.delayUntil),
+        anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
+        minInterval: p.minInterval,
+        unmeteredOnly: p.unmeteredOnly,
+        allowOnBattery: p.allowOnBattery,
+      });
+    }
+    for (const list of this.#unrestored.values()) records.push(...list);
+    records.sort((a, b) => (storeKey(a) < storeKey(b) ? -1 : storeKey(a) > storeKey(b) ? 1 : 0));
+    return JSON.stringify(records);
+  }
+
+  /** Commit the current registrations if they differ from the last commit. */
+  async #persist(): Promise<void> {
+    const serialized = this.#serialize();
+    if (serialized === this.#lastSnapshot) return;
+    const records = JSON.parse(serialized) as StoredRegistration[];
+    await this.#store.commit(new Map(records.map((r) => [storeKey(r), r])));
+    this.#lastSnapshot = serialized;
+  }
+
+  /** Every registration and its state, for `syncward net status` and tests. */
+  status(): RegistrationStatus[] {
+    return [...this.#bindings].map(([id, { scope, tag, kind }]) => ({
+      scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts: this.#scheduler.persisted(id).attempts,
+    }));
+  }
+
+  /** When the agent next wakes on its own (Infinity when idle). */
+  nextWakeup(): number {
+    const next = this.#scheduler.nextWakeup();
+    return Number.isFinite(next) ? this.#toWall(next) : Infinity;
+  }
+
+  /** Stop dispatching, flush the store and release it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#persist().catch((error: Error) => this.#problem(`store write failed at close: ${error.message}`));
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
+    for (const flight of this.#inFlight.values()) flight.controller.abort();
+    await this.#store.close();
+  }
+}

@@ -1,0 +1,29 @@
+// The dispatcher port: delivers a sync or periodicsync event to the service worker of a scope
+// and reports how it ended. Adapters: Node-hosted service workers, postMessage to the page's
+// worker shim, the DevTools protocol, simulated handlers.
+
+export interface SyncDispatch {
+  type: "sync" | "periodicsync";
+  /** The service worker registration's scope URL. */
+  scope: string;
+  tag: string;
+  /** Always false for periodicsync. */
+  lastChance: boolean;
+  /**
+   * Aborted when the scheduler gave up on this event (time limit) or the registration went
+   * away; the adapter should stop waiting. Its late outcome is ignored either way.
+   */
+  signal: AbortSignal;
+}
+
+export interface DispatchResult {
+  outcome: "success" | "failure";
+  /** Chromium's failure reason words: "waitUntil rejected", "failed", … */
+  reason?: string;
+  /** A server's Retry-After in ms, if the handler learnt one: the retry waits at least this. */
+  retryAfterMs?: number;
+}
+
+export interface Dispatcher {
+  dispatch(event: SyncDispatch): Promise<DispatchResult>;
+}
