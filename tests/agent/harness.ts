@@ -1,0 +1,34 @@
+// An Agent on a manual clock, a memory store and a scripted service worker.
+import { Agent, type AgentOptions } from "../../agent/agent.js";
+import { MemoryStore } from "../../agent/memory-store.js";
+import { createScheduler } from "../../agent/node/core-wasm.js";
+import type { Policy } from "../../agent/core/policy.js";
+import type { BackgroundServiceEvent } from "../../agent/log.js";
+import { ManualClock } from "./manual-clock.js";
+import { ScriptedDispatcher } from "./scripted-dispatcher.js";
+
+export const SCOPE = "http://localhost:8080/";
+
+export async function harness(options: { policy?: Partial<Policy>; store?: MemoryStore; clock?: ManualClock } & Partial<Pick<AgentOptions, "syncPermitted" | "periodicSyncPermitted">> = {}) {
+  const clock = options.clock ?? new ManualClock();
+  const store = options.store ?? new MemoryStore();
+  const dispatcher = new ScriptedDispatcher();
+  const events: BackgroundServiceEvent[] = [];
+  const problems: string[] = [];
+  const agent = await Agent.start({
+    scheduler: await createScheduler({ preset: "chromium", policy: options.policy }),
+    store, dispatcher, clock,
+    log: (e) => events.push(e),
+    onProblem: (m) => problems.push(m),
+    syncPermitted: options.syncPermitted,
+    periodicSyncPermitted: options.periodicSyncPermitted,
+  });
+  let windows = 1;
+  const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => windows > 0 });
+  agent.setConditions({ online: true });
+  return {
+    agent, sw, clock, store, dispatcher, events, problems,
+    setWindows(n: number) { windows = n; },
+    names: () => events.map((e) => e.eventName),
+  };
+}
