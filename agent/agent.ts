@@ -54,6 +54,11 @@ export interface AgentServiceWorker {
   setActive(active: boolean): void;
   /** The service worker registration was unregistered: its sync registrations go with it. */
   unregister(): Promise<void>;
+  /**
+   * Stop serving the scope but keep its sync registrations stored (the worker failed to
+   * start, the process is handing over): they come back when the scope is added again.
+   */
+  detach(): void;
 }
 
 /** One registration as `status()` reports it. */
@@ -177,6 +182,7 @@ export class Agent {
         entry.active = active;
       },
       unregister: () => this.#removeScope(entry),
+      detach: () => this.#detach(entry),
     };
   }
 
@@ -295,6 +301,22 @@ export class Agent {
     await this.#persist();
   }
 
+  #detach(entry: ScopeEntry): void {
+    if (this.#scopes.get(entry.url) !== entry) return;
+    const kept: StoredRegistration[] = [];
+    const now = this.#now();
+    for (const kind of ["one-shot", "periodic"] as const) {
+      for (const [tag, id] of entry.tags[kind]) {
+        kept.push(this.#stored(id, entry.url, tag, kind));
+        this.#unbind(id);
+      }
+    }
+    this.#scheduler.removeScope(entry.id, now);
+    this.#scopes.delete(entry.url);
+    if (kept.length > 0) this.#unrestored.set(entry.url, kept);
+    this.#afterChange(false);
+  }
+
   /** Drain the core's decisions, write what changed, and wake at the next deadline. */
   #afterChange(persist = true): void {
     if (this.#closed) return;
@@ -383,21 +405,23 @@ export class Agent {
     });
   }
 
+  #stored(id: number, scope: string, tag: string, kind: Kind): StoredRegistration {
+    const p = this.#scheduler.persisted(id);
+    return {
+      scope, tag, kind,
+      attempts: p.attempts,
+      maxAttempts: p.maxAttempts,
+      delayUntil: this.#toWall(p.delayUntil),
+      anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
+      minInterval: p.minInterval,
+      unmeteredOnly: p.unmeteredOnly,
+      allowOnBattery: p.allowOnBattery,
+    };
+  }
+
   #serialize(): string {
     const records: StoredRegistration[] = [];
-    for (const [id, { scope, tag, kind }] of this.#bindings) {
-      const p = this.#scheduler.persisted(id);
-      records.push({
-        scope: scope.url, tag, kind,
-        attempts: p.attempts,
-        maxAttempts: p.maxAttempts,
-        delayUntil: this.#toWall(p.delayUntil),
-        anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
-        minInterval: p.minInterval,
-        unmeteredOnly: p.unmeteredOnly,
-        allowOnBattery: p.allowOnBattery,
-      });
-    }
+    for (const [id, { scope, tag, kind }] of this.#bindings) records.push(this.#stored(id, scope.url, tag, kind));
     for (const list of this.#unrestored.values()) records.push(...list);
     records.sort((a, b) => (storeKey(a) < storeKey(b) ? -1 : storeKey(a) > storeKey(b) ? 1 : 0));
     return JSON.stringify(records);

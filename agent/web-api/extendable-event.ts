@@ -26,6 +26,9 @@ export class ExtendableEvent extends Event {
     const settled = Promise.resolve(promise).finally(() => {
       lifetime.pending--;
     });
+    // Handled here too: dispatchExtendable stops looking after a listener error or the first
+    // rejection, and a rejection nobody awaits would be an unhandled rejection in the host.
+    settled.catch(() => {});
     lifetime.pending++;
     lifetime.promises.push(settled);
   }

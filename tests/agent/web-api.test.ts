@@ -253,3 +253,15 @@ t.test("no write when nothing changed", async (t) => {
   await h.clock.advance(60_000);
   t.equal(h.store.writes, writes);
 });
+
+t.test("detaching a scope keeps its registrations stored until it is served again", async (t) => {
+  const h = await harness();
+  h.agent.setConditions({ online: false });
+  await h.sw.sync.register("queued");
+  h.sw.detach();
+  await h.clock.advance(0);
+  t.same(h.agent.status(), []);
+  t.same([...h.store.snapshot.values()].map((r) => r.tag), ["queued"], "still stored");
+  const again = h.agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
+  t.same(await again.sync.getTags(), ["queued"], "back when the scope is served again");
+});

@@ -1,0 +1,434 @@
+// Real service worker scripts in node:vm contexts, driven by a real Agent on real timers:
+// the seed example against a local HTTP server, failures and retries, lastChance,
+// re-registration while firing, the worker global (onsync, importScripts, IndexedDB,
+// clients), activation, ordering, and that a worker's errors never reach the process.
+import t from "tap";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Agent } from "../../agent/agent.js";
+import { MemoryStore } from "../../agent/memory-store.js";
+import { createScheduler } from "../../agent/node/core-wasm.js";
+import { NodeServiceWorkerHost, type WindowClientInfo } from "../../agent/node/service-worker-host.js";
+import type { Policy } from "../../agent/core/policy.js";
+import type { BackgroundServiceEvent } from "../../agent/log.js";
+import { storeKey, type StoredRegistration } from "../../agent/store.js";
+
+const POLICY: Partial<Policy> = {
+  maxAttempts: 3,
+  initialRetryDelay: 50,
+  retryDelayFactor: 1,
+  eventTimeout: 300,
+  lastChanceEventTimeout: 300,
+};
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: string; clients?: WindowClientInfo[]; store?: MemoryStore } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-sw-"));
+  const events: BackgroundServiceEvent[] = [];
+  const lines: string[] = [];
+  const clients: WindowClientInfo[] = options.clients ?? [];
+  const scope = options.scope ?? "http://localhost:8080/";
+  const scheduler = await createScheduler({ preset: "chromium", policy: { ...POLICY, ...options.policy } });
+  const host = await NodeServiceWorkerHost.start({
+    agent: (dispatcher) => Agent.start({ scheduler, store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
+    windowClients: () => clients,
+    log: (line) => lines.push(line),
+  });
+  host.agent.setConditions({ online: true });
+  t.teardown(async () => {
+    await host.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const file = async (name: string, code: string) => {
+    const path = join(dir, name);
+    await writeFile(path, code);
+    return path;
+  };
+  return {
+    host, agent: host.agent, events, lines, clients, scope, dir, file,
+    load: async (code: string, at = scope) => host.load({ script: await file(`sw-${Math.random().toString(36).slice(2)}.js`, code), scope: at }),
+    named: (name: string, tag?: string) => events.filter((e) => e.eventName === name && (tag === undefined || e.instanceId === tag)),
+  };
+}
+
+/** Poll until `ready()` holds (real timers). */
+async function until(ready: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Objects made in a worker's realm, as plain host values. */
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+t.test("the seed example runs unmodified and POSTs to a real server", async (t) => {
+  const received: { method: string; url: string; body: string }[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      received.push({ method: req.method ?? "", url: req.url ?? "", body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const scope = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const w = await world(t, { scope, clients: [{ id: "tab", url: scope }] });
+  const sw = await w.load(`
+    async function sendOutboxMessages() {
+      const response = await fetch("/outbox", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: ["hello"] }),
+      });
+      if (!response.ok) throw new Error("server said " + response.status);
+    }
+
+    self.addEventListener("sync", (event) => {
+      if (event.tag === "sync-messages") {
+        event.waitUntil(sendOutboxMessages());
+      }
+    });
+  `);
+  t.equal(sw.scope, scope);
+  await sw.registration.sync.register("sync-messages");
+  await until(() => w.named("sync event completed").length === 1, "the event to complete");
+  t.same(received, [{ method: "POST", url: "/outbox", body: '{"messages":["hello"]}' }], "the server got the outbox");
+  t.same(w.agent.status(), [], "the registration is gone");
+  t.same(await sw.registration.sync.getTags(), []);
+  t.same(w.events.map((e) => e.eventName), ["Registered sync", "Dispatched sync event", "sync event completed"]);
+  t.same(w.lines, [], "nothing to report");
+});
+
+t.test("a throwing listener, a rejected waitUntil and a never-settling one fail and are retried; lastChance on the last attempt", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  const sw = await w.load(`
+    self.attempts = { throws: [], rejects: [], hangs: [], ok: [] };
+    self.addEventListener("sync", (event) => {
+      self.attempts[event.tag].push(event.lastChance);
+      if (event.tag === "throws") throw new Error("boom");
+      if (event.tag === "rejects") event.waitUntil(Promise.reject(new Error("nope")));
+      if (event.tag === "hangs") event.waitUntil(new Promise(() => {}));
+    });
+  `);
+  for (const tag of ["throws", "rejects", "hangs"]) await sw.registration.sync.register(tag);
+  await until(() => w.named("Sync completed").length === 3, "three registrations to run out of attempts");
+  t.same(plain(sw.global.attempts), {
+    throws: [false, false, true],
+    rejects: [false, false, true],
+    hangs: [false, false, true],
+    ok: [],
+  }, "three attempts each, lastChance exactly on the third");
+  const reasons = (tag: string) => w.named("sync event failed", tag).map((e) => e.eventMetadata["Failure Reason"]);
+  t.same(reasons("throws"), ["failed", "failed", "failed"]);
+  t.same(reasons("rejects"), ["waitUntil rejected", "waitUntil rejected", "waitUntil rejected"]);
+  t.same(reasons("hangs"), ["timeout", "timeout", "timeout"], "the time limit ends a never-settling waitUntil");
+  t.same(w.named("Dispatched sync event", "hangs").map((e) => e.eventMetadata["Last Chance"]), ["No", "No", "Yes"]);
+  for (const e of w.named("Sync completed")) t.equal(e.eventMetadata.Status, "attempts exhausted");
+  t.same(w.agent.status(), []);
+  t.equal(w.lines.filter((l) => l.includes("uncaught error in a sync listener") && l.includes("boom")).length, 3, "the listener error is logged");
+  t.equal(w.lines.filter((l) => l.includes("waitUntil rejected") && l.includes("nope")).length, 3, "so is the rejection");
+
+  // The process survived the throws, and the next event works.
+  await sw.registration.sync.register("ok");
+  await until(() => w.named("sync event completed", "ok").length === 1, "the next event");
+  t.same((plain(sw.global.attempts) as { ok: boolean[] }).ok, [false]);
+});
+
+t.test("no error of a worker reaches the process", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  const sw = await w.load(`
+    self.count = 0;
+    self.addEventListener("sync", (event) => {
+      self.count++;
+      if (event.tag === "reject-then-throw") {
+        event.waitUntil(Promise.reject(new Error("rejected")));
+        throw new Error("thrown");
+      }
+      if (event.tag === "timer") setTimeout(() => { throw new Error("in a timer"); }, 0);
+      if (event.tag === "microtask") queueMicrotask(() => { throw new Error("in a microtask"); });
+      if (event.tag === "own-event") self.dispatchEvent(new Event("custom"));
+    });
+    self.addEventListener("sync", async () => { throw new Error("async listener"); });
+    self.addEventListener("custom", () => { throw new Error("in a custom listener"); });
+  `);
+  await sw.registration.sync.register("reject-then-throw");
+  await until(() => w.named("Sync completed").length === 1, "reject-then-throw to run out");
+  t.same(w.named("sync event failed").map((e) => e.eventMetadata["Failure Reason"]), ["failed", "failed", "failed"]);
+  for (const tag of ["timer", "microtask", "own-event"]) {
+    await sw.registration.sync.register(tag);
+    await until(() => w.named("sync event completed", tag).length === 1, tag);
+  }
+  // Had anything escaped, tap would have caught it as an uncaught exception or an unhandled
+  // rejection and failed this test.
+  await sleep(20);
+  for (const what of ["in a timer", "in a microtask", "in a custom listener", "async listener"]) {
+    t.ok(w.lines.some((l) => l.includes(what)), `logged: ${what}`);
+  }
+  t.ok(w.lines.some((l) => l.includes("unhandled rejection in a sync listener")), "an async listener's rejection is reported, not counted");
+  t.equal(sw.global.count, 6);
+});
+
+t.test("re-registration while firing gives exactly one more event, after the current one", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  const sw = await w.load(`
+    self.order = [];
+    let n = 0;
+    self.addEventListener("sync", (event) => {
+      const i = ++n;
+      self.order.push("start " + i);
+      event.waitUntil((async () => {
+        if (i === 1) await self.registration.sync.register(event.tag);
+        await new Promise((r) => setTimeout(r, 30));
+        self.order.push("end " + i);
+      })());
+    });
+  `);
+  await sw.registration.sync.register("again");
+  await until(() => w.named("sync event completed").length === 2, "two events");
+  await sleep(150);
+  t.same(plain(sw.global.order), ["start 1", "end 1", "start 2", "end 2"]);
+  t.equal(w.named("Sync event reregistered").length, 1);
+  t.equal(w.named("Dispatched sync event").length, 2);
+  t.same(w.agent.status(), []);
+});
+
+t.test("the sync event follows the resolution of register()", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  const sw = await w.load(`
+    self.order = [];
+    self.addEventListener("sync", (event) => { self.order.push("sync " + event.tag); });
+    self.registerNow = (tag) => self.registration.sync.register(tag).then(() => { self.order.push("resolved " + tag); });
+  `);
+  await (sw.global.registerNow as (tag: string) => Promise<void>)("a");
+  await until(() => w.named("sync event completed").length === 1, "the event");
+  t.same(plain(sw.global.order), ["resolved a", "sync a"]);
+});
+
+t.test("the worker global: onsync, importScripts, IndexedDB, instanceof, location, navigator", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  await w.file("helper.js", `self.helperValue = () => "from the helper";`);
+  const code = `
+    importScripts("./helper.js");
+    function request(r) {
+      return new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    }
+    function openDb() {
+      const r = indexedDB.open("outbox", 1);
+      r.onupgradeneeded = () => { self.upgraded = true; r.result.createObjectStore("items"); };
+      return request(r);
+    }
+    self.facts = {
+      self: self === globalThis,
+      location: location.href,
+      onLine: navigator.onLine,
+      keyRange: IDBKeyRange.only(1) instanceof IDBKeyRange,
+      uuid: typeof crypto.randomUUID(),
+      base64: atob(btoa("x")),
+      request: new Request("/api?x=1").url,
+    };
+    self.onsync = (event) => {
+      self.facts.instance = event instanceof SyncEvent && event instanceof ExtendableEvent && event instanceof Event;
+      self.facts.handlerReadsBack = self.onsync !== null && typeof onsync === "function";
+      self.count = (self.count || 0) + 1;
+      event.waitUntil((async () => {
+        const db = await openDb();
+        const tx = db.transaction("items", "readwrite");
+        await request(tx.objectStore("items").put(helperValue(), event.tag));
+        self.stored = await request(db.transaction("items").objectStore("items").get(event.tag));
+        db.close();
+      })());
+    };
+  `;
+  const sw = await w.load(code);
+  t.match(plain(sw.global.facts), {
+    self: true,
+    location: /^http:\/\/localhost:8080\/sw-\w+\.js$/,
+    onLine: true,
+    keyRange: true,
+    uuid: "string",
+    base64: "x",
+    request: "http://localhost:8080/api?x=1",
+  });
+  await sw.registration.sync.register("put");
+  await until(() => w.named("sync event completed").length === 1, "the IndexedDB event");
+  t.equal(sw.global.stored, "from the helper", "the helper's value went through IndexedDB");
+  t.equal(sw.global.upgraded, true);
+  t.equal((sw.global.facts as { instance: boolean }).instance, true, "event instanceof SyncEvent inside the worker");
+  t.equal((sw.global.facts as { handlerReadsBack: boolean }).handlerReadsBack, true);
+
+  // Assigning null removes the handler: an event with no listener at all succeeds.
+  sw.global.onsync = null;
+  t.equal(sw.global.onsync, null);
+  await sw.registration.sync.register("unhandled");
+  await until(() => w.named("sync event completed", "unhandled").length === 1, "the unhandled event");
+  t.equal(sw.global.count, 1, "the handler was not called");
+
+  // A second worker has its own IndexedDB.
+  const other = await w.load(`self.done = new Promise((resolve) => {
+    const r = indexedDB.open("outbox", 1);
+    r.onupgradeneeded = () => { self.upgraded = true; r.result.createObjectStore("items"); };
+    r.onsuccess = () => { r.result.close(); resolve(); };
+  });`, "http://localhost:8080/other/");
+  await other.global.done;
+  t.equal(other.global.upgraded, true, "the database is new to the second worker");
+
+  w.agent.setConditions({ online: false });
+  t.equal(vmEval(sw.global, "navigator.onLine"), false, "navigator.onLine follows the agent");
+});
+
+function vmEval(global: Record<string, unknown>, expression: string): unknown {
+  return (global.eval as (code: string) => unknown)(expression);
+}
+
+t.test("importScripts: errors are NetworkError DOMExceptions; after installation only cached scripts", async (t) => {
+  const w = await world(t);
+  const helper = await w.file("helper2.js", `self.loads = (self.loads || 0) + 1;`);
+  const sw = await w.load(`
+    const name = (f) => { try { f(); return "ok"; } catch (e) { return e.name + (e instanceof DOMException ? " DOMException" : ""); } };
+    self.top = {
+      missing: name(() => importScripts("./missing.js")),
+      http: name(() => importScripts("https://example.com/x.js")),
+      absolute: name(() => importScripts(${JSON.stringify(helper)})),
+      fileURL: name(() => importScripts(${JSON.stringify(pathToFileURL(helper).href)})),
+    };
+    self.later = (url) => name(() => importScripts(url));
+  `);
+  t.same(plain(sw.global.top), { missing: "NetworkError DOMException", http: "NetworkError DOMException", absolute: "ok", fileURL: "ok" });
+  t.equal(sw.global.loads, 2);
+  const later = sw.global.later as (url: string) => string;
+  t.equal(later("./helper2.js"), "ok", "a script imported during installation can be imported again");
+  await w.file("new.js", "self.fresh = true;");
+  t.equal(later("./new.js"), "NetworkError DOMException", "a new one cannot, as in browsers");
+  t.ok(w.lines.some((l) => l.includes("not imported before installation")));
+});
+
+t.test("clients.matchAll() and register() from the worker follow the window clients", async (t) => {
+  const scope = "http://localhost:8080/app/";
+  const w = await world(t, { scope });
+  const sw = await w.load(`
+    self.probe = async () => {
+      const all = await clients.matchAll({ type: "window", includeUncontrolled: true });
+      const controlled = await clients.matchAll();
+      const workers = await clients.matchAll({ type: "worker", includeUncontrolled: true });
+      let register;
+      try { await self.registration.sync.register("from-worker"); register = "resolved"; }
+      catch (e) { register = e.name + (e instanceof DOMException ? " DOMException" : ""); }
+      await clients.claim();
+      await skipWaiting();
+      return { all, controlled, workers, register };
+    };
+  `);
+  const probe = async () => plain(await (sw.global.probe as () => Promise<unknown>)());
+  t.same(await probe(), { all: [], controlled: [], workers: [], register: "InvalidAccessError DOMException" }, "no window client: InvalidAccessError");
+  t.same(w.agent.status(), []);
+
+  w.clients.push(
+    { id: "a", url: "http://localhost:8080/app/page" },
+    { id: "b", url: "http://other.example/" },
+    { id: "c", url: "http://localhost:8080/elsewhere" },
+  );
+  const a = { id: "a", type: "window", url: "http://localhost:8080/app/page", frameType: "top-level" };
+  const c = { id: "c", type: "window", url: "http://localhost:8080/elsewhere", frameType: "top-level" };
+  t.same(await probe(), { all: [a, c], controlled: [a], workers: [], register: "resolved" }, "same-origin clients only; register() resolves");
+  await until(() => w.named("sync event completed", "from-worker").length === 1, "its event");
+});
+
+t.test("register() before activation rejects with InvalidStateError; a failed install registers nothing", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
+  const outcome = `(p) => p.then(() => "resolved", (e) => e.name)`;
+  const sw = await w.load(`
+    self.lifecycle = [];
+    self.top = (${outcome})(self.registration.sync.register("top"));
+    self.addEventListener("install", (event) => {
+      self.lifecycle.push("install");
+      event.waitUntil((${outcome})(self.registration.sync.register("install")).then((r) => { self.install = r; }));
+    });
+    self.oninstall = () => self.lifecycle.push("oninstall");
+    self.addEventListener("activate", (event) => {
+      self.lifecycle.push("activate");
+      event.waitUntil(new Promise((r) => setTimeout(r, 20)).then(() => self.lifecycle.push("activated")));
+    });
+  `);
+  t.equal(await sw.global.top, "InvalidStateError", "at the top level");
+  t.equal(sw.global.install, "InvalidStateError", "in the install event");
+  t.same(plain(sw.global.lifecycle), ["install", "oninstall", "activate", "activated"], "install and activate were awaited");
+  await sw.registration.sync.register("after");
+  t.same(await sw.registration.sync.getTags(), ["after"]);
+
+  const scope = "http://localhost:8080/broken/";
+  await t.rejects(w.load(`self.addEventListener("install", (e) => e.waitUntil(Promise.reject(new Error("no cache"))));`, scope), /install event failed/);
+  await t.rejects(w.load(`throw new SyntaxError("top level");`, scope), { name: "SyntaxError" });
+  const fixed = await w.load(`self.addEventListener("activate", () => { throw new Error("activate throws"); });`, scope);
+  await fixed.registration.sync.register("fine");
+  t.ok(w.lines.some((l) => l.includes("activate throws")), "a failed activate is only logged");
+  t.equal(await w.host.load({ script: join(w.dir, "nope.js"), scope: "http://localhost:8080/nope/" }).then(() => "loaded", (e: NodeJS.ErrnoException) => e.code), "ENOENT");
+});
+
+t.test("unregister stops the worker and drops its registrations", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }], policy: { initialRetryDelay: 10_000 } });
+  const sw = await w.load(`
+    self.ticks = 0;
+    setInterval(() => self.ticks++, 5);
+    self.addEventListener("sync", (event) => event.waitUntil(Promise.reject(new Error("offline"))));
+  `);
+  await sw.registration.sync.register("waits");
+  await until(() => w.named("sync event failed").length === 1, "the first failure");
+  t.same(w.agent.status().map((s) => s.state), ["waiting"]);
+  t.equal(await w.host.unregister("http://localhost:8080"), true, "the scope is normalized");
+  t.same(w.agent.status(), []);
+  const ticks = sw.global.ticks as number;
+  await sleep(30);
+  t.equal(sw.global.ticks, ticks, "its timers stopped");
+  t.equal(await w.host.unregister("http://localhost:8080/"), false);
+  await t.rejects(sw.registration.sync.register("x"), { name: "InvalidStateError" });
+});
+
+t.test("periodicsync reaches the worker as a PeriodicSyncEvent", async (t) => {
+  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }], policy: { periodicMinInterval: 50, periodicSnap: false, scopeMinGap: 0 } });
+  const sw = await w.load(`
+    self.seen = [];
+    self.onperiodicsync = (event) => {
+      self.seen.push([event.tag, event instanceof PeriodicSyncEvent]);
+      event.waitUntil(Promise.resolve());
+    };
+  `);
+  await sw.registration.periodicSync.register("feed", { minInterval: 50 });
+  await until(() => w.named("periodicsync event completed").length >= 1, "a periodic event", 3000);
+  t.same((plain(sw.global.seen) as unknown[])[0], ["feed", true]);
+  await sw.registration.periodicSync.unregister("feed");
+});
+
+t.test("a stored registration comes back with its scope and fires once the worker is active", async (t) => {
+  const scope = "http://localhost:8080/";
+  const saved: StoredRegistration = {
+    scope, tag: "left-over", kind: "one-shot", attempts: 1, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 0,
+    minInterval: 0, unmeteredOnly: false, allowOnBattery: true,
+  };
+  const w = await world(t, { scope, store: new MemoryStore(new Map([[storeKey(saved), saved]])) });
+  const sw = await w.load(`
+    self.log = [];
+    self.addEventListener("install", (event) => event.waitUntil(new Promise((r) => setTimeout(r, 50)).then(() => { self.installedAt = Date.now(); self.log.push("installed"); })));
+    self.addEventListener("activate", () => self.log.push("activated"));
+    self.addEventListener("sync", (event) => self.log.push("sync " + event.tag));
+  `);
+  await until(() => w.named("sync event completed").length === 1, "the restored event");
+  t.same(plain(sw.global.log), ["installed", "activated", "sync left-over"], "delivered after activation");
+  const dispatched = w.named("Dispatched sync event")[0]?.timestamp ?? Infinity;
+  t.ok(dispatched < (sw.global.installedAt as number), "though dispatched while the worker was installing");
+  t.same(w.agent.status(), []);
+});
