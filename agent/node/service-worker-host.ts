@@ -444,6 +444,10 @@ export class NodeServiceWorkerHost implements Dispatcher {
       const install = await this.#lifecycle(worker, "install");
       if (install.failed) throw new Error(`${scope}: the install event failed: ${describe(install.reason)}`);
       worker.installed = true;
+      // The registration's active worker is set before `activate` fires (Service Workers
+      // §Activate), so register() from an activate listener succeeds; sync events still wait
+      // for worker.activate() below.
+      registration.setActive(true);
       const activate = await this.#lifecycle(worker, "activate");
       if (activate.failed) worker.report("the activate event failed", activate.reason);
       if (worker.disposed) throw new DOMException(`${scope} was unregistered while installing.`, "AbortError");
@@ -456,7 +460,6 @@ export class NodeServiceWorkerHost implements Dispatcher {
       }
       throw error;
     }
-    registration.setActive(true);
     worker.activate();
     return { scope, registration, global: worker.global };
   }

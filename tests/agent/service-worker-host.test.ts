@@ -361,14 +361,16 @@ t.test("register() before activation rejects with InvalidStateError; a failed in
     self.oninstall = () => self.lifecycle.push("oninstall");
     self.addEventListener("activate", (event) => {
       self.lifecycle.push("activate");
+      self.activate = (${outcome})(self.registration.sync.register("activate"));
       event.waitUntil(new Promise((r) => setTimeout(r, 20)).then(() => self.lifecycle.push("activated")));
     });
   `);
   t.equal(await sw.global.top, "InvalidStateError", "at the top level");
   t.equal(sw.global.install, "InvalidStateError", "in the install event");
+  t.equal(await sw.global.activate, "resolved", "in the activate event the worker is already the active one");
   t.same(plain(sw.global.lifecycle), ["install", "oninstall", "activate", "activated"], "install and activate were awaited");
   await sw.registration.sync.register("after");
-  t.same(await sw.registration.sync.getTags(), ["after"]);
+  t.ok((await sw.registration.sync.getTags()).includes("after"));
 
   const scope = "http://localhost:8080/broken/";
   await t.rejects(w.load(`self.addEventListener("install", (e) => e.waitUntil(Promise.reject(new Error("no cache"))));`, scope), /install event failed/);

@@ -1,0 +1,83 @@
+// The local control channel of a running agent (`syncward net …`): a Unix socket in a
+// directory only the agent's user can enter (0700), the socket itself 0600. One JSON request
+// per connection, one JSON answer.
+
+import { createServer, createConnection, type Server } from "node:net";
+import { chmod, mkdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { tmpdir, userInfo } from "node:os";
+
+export type ControlRequest = { cmd: "net"; set: "online" | "offline" | "auto" } | { cmd: "status" };
+
+/** Where the socket lives by default: per user, under XDG_RUNTIME_DIR when there is one. */
+export function defaultControlPath(): string {
+  const base = process.env.XDG_RUNTIME_DIR || join(tmpdir(), `syncward-${userInfo().uid}`);
+  return join(base, "syncward", "control.sock");
+}
+
+export async function serveControl(path: string, handle: (request: ControlRequest) => unknown): Promise<Server> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  if (info.uid !== userInfo().uid) throw new Error(`${dir} belongs to another user`);
+  await chmod(dir, 0o700);
+  await rm(path, { force: true });
+  const server = createServer((socket) => {
+    let input = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => {
+      input += chunk;
+      if (input.length > 65536) socket.destroy();
+      if (!input.includes("\n")) return;
+      let answer: unknown;
+      try {
+        answer = { ok: true, result: handle(parseRequest(input.slice(0, input.indexOf("\n")))) };
+      } catch (error) {
+        answer = { ok: false, error: (error as Error).message };
+      }
+      socket.end(JSON.stringify(answer) + "\n");
+    });
+    socket.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  await chmod(path, 0o600);
+  return server;
+}
+
+function parseRequest(line: string): ControlRequest {
+  const request = JSON.parse(line) as Partial<{ cmd: string; set: string }>;
+  if (request.cmd === "status") return { cmd: "status" };
+  if (request.cmd === "net" && (request.set === "online" || request.set === "offline" || request.set === "auto")) {
+    return { cmd: "net", set: request.set };
+  }
+  throw new Error(`unknown control request: ${line.slice(0, 200)}`);
+}
+
+/** Send one request to a running agent; rejects with a one-line reason. */
+export function sendControl(path: string, request: ControlRequest, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let output = "";
+    const timer = setTimeout(() => socket.destroy(new Error("no answer from the agent")), timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(JSON.stringify(request) + "\n"));
+    socket.on("data", (chunk) => (output += chunk));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(error.code === "ENOENT" || error.code === "ECONNREFUSED" ? `no agent is running at ${path}` : error.message));
+    });
+    socket.on("end", () => {
+      clearTimeout(timer);
+      try {
+        const answer = JSON.parse(output) as { ok: boolean; result?: unknown; error?: string };
+        if (answer.ok) resolve(answer.result);
+        else reject(new Error(answer.error ?? "the agent refused the request"));
+      } catch {
+        reject(new Error("the agent sent an unreadable answer"));
+      }
+    });
+  });
+}
