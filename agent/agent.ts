@@ -112,6 +112,8 @@ export class Agent {
   #online = false;
   #timer: unknown;
   #lastSnapshot = "";
+  /** The snapshot about to be taken: changes made before it is taken share its commit. */
+  #pendingFlush: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: AgentOptions) {
@@ -423,17 +425,24 @@ export class Agent {
     const records: StoredRegistration[] = [];
     for (const [id, { scope, tag, kind }] of this.#bindings) records.push(this.#stored(id, scope.url, tag, kind));
     for (const list of this.#unrestored.values()) records.push(...list);
-    records.sort((a, b) => (storeKey(a) < storeKey(b) ? -1 : storeKey(a) > storeKey(b) ? 1 : 0));
-    return JSON.stringify(records);
+    const keyed = records.map((r) => [storeKey(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return JSON.stringify(keyed);
   }
 
-  /** Commit the current registrations if they differ from the last commit. */
-  async #persist(): Promise<void> {
-    const serialized = this.#serialize();
-    if (serialized === this.#lastSnapshot) return;
-    const records = JSON.parse(serialized) as StoredRegistration[];
-    await this.#store.commit(new Map(records.map((r) => [storeKey(r), r])));
-    this.#lastSnapshot = serialized;
+  /**
+   * Commit the registrations if they differ from the last commit. Every change made in the
+   * same turn joins one snapshot (a burst of register() calls serializes once), and the store
+   * then lets commits close in time share one write.
+   */
+  #persist(): Promise<void> {
+    this.#pendingFlush ??= Promise.resolve().then(async () => {
+      this.#pendingFlush = undefined;
+      const serialized = this.#serialize();
+      if (serialized === this.#lastSnapshot) return;
+      await this.#store.commit(new Map(JSON.parse(serialized) as [string, StoredRegistration][]));
+      this.#lastSnapshot = serialized;
+    });
+    return this.#pendingFlush;
   }
 
   /** Every registration and its state, for `syncward net status` and tests. */

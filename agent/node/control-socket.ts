@@ -57,7 +57,7 @@ function parseRequest(line: string): ControlRequest {
 }
 
 /** Send one request to a running agent; rejects with a one-line reason. */
-export function sendControl(path: string, request: ControlRequest, timeoutMs = 5000): Promise<unknown> {
+export function sendControl(path: string, request: ControlRequest, timeoutMs = 15_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let output = "";

@@ -120,23 +120,25 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
 
   const net = (...args: string[]) => run("net", ...args, "--control", control);
   const offline = net("offline");
-  t.equal(offline.status, 0);
+  t.equal(offline.status, 0, `net offline: ${offline.stderr}`);
   t.match(JSON.parse(offline.stdout), { online: false, source: "manual" });
   const status = JSON.parse(net("status").stdout);
   t.match(status, { online: false, manual: "offline", registrations: [] });
-  t.equal(net("online").status, 0);
+  const online = net("online");
+  t.equal(online.status, 0, `net online: ${online.stderr}`);
   t.match(JSON.parse(net("auto").stdout), { manual: "auto" });
 
   // A captive portal: the probe's URL answers 200 "portal" instead of 204.
   healthy = false;
-  t.equal(net("auto").status, 0);
+  const auto = net("auto");
+  t.equal(auto.status, 0, `net auto: ${auto.stderr}`);
   await agent.waitFor(/"event":"network","online":false,"source":"probe"/);
   t.pass("a wrong probe answer counts as offline");
 
   agent.child.kill("SIGTERM");
   const code = await new Promise<number | null>((resolve) => agent.child.on("exit", (c) => resolve(c)));
   t.equal(code, 0, "SIGTERM exits 0");
-  t.ok(agent.lines.some((l) => l.includes('"event":"stopping"')));
+  t.ok(agent.lines.some((l) => l.includes('"event":"stopping"')), "it said it was stopping");
 });
 
 t.test("registrations made before SIGTERM are there after a restart", async (t) => {
