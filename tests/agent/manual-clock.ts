@@ -16,6 +16,12 @@ export class ManualClock implements Clock {
   }
   cancel(handle: unknown): void { this.#timers.delete(handle as number); }
 
+  /** Milliseconds until the earliest pending timer, or undefined when none is pending. */
+  nextTimerIn(): number | undefined {
+    const times = [...this.#timers.values()].map((t) => t.at - this.#now);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
   /** Move time forward by `ms`, running each due timer at its own time, and let promises settle. */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;
