@@ -70,6 +70,11 @@ export interface RegistrationStatus {
   attempts: number;
 }
 
+/** The same record with its two times moved between the core's clock and the wall clock. */
+function retimed(p: PersistedRegistration, convert: (t: number) => number): PersistedRegistration {
+  return { ...p, delayUntil: convert(p.delayUntil), anchorOrExpiry: convert(p.anchorOrExpiry) };
+}
+
 interface ScopeEntry {
   url: string;
   id: number;
@@ -193,18 +198,9 @@ export class Agent {
     this.#unrestored.delete(entry.url);
     const now = this.#now();
     for (const r of saved) {
-      const persisted: PersistedRegistration = {
-        kind: r.kind,
-        attempts: r.attempts,
-        maxAttempts: r.maxAttempts,
-        delayUntil: this.#fromWall(r.delayUntil),
-        anchorOrExpiry: this.#fromWall(r.anchorOrExpiry),
-        minInterval: r.minInterval,
-        unmeteredOnly: r.unmeteredOnly,
-        allowOnBattery: r.allowOnBattery,
-      };
+      const { scope: _scope, tag: _tag, ...fields } = r;
       try {
-        const id = this.#scheduler.restore(entry.id, persisted, now);
+        const id = this.#scheduler.restore(entry.id, retimed(fields, (w) => this.#fromWall(w)), now);
         this.#bind(entry, r.tag, r.kind, id);
       } catch (error) {
         this.#problem(`discarded stored ${r.kind} registration "${r.tag}" of ${r.scope}: ${(error as Error).message}`);
@@ -309,7 +305,7 @@ export class Agent {
     const now = this.#now();
     for (const kind of ["one-shot", "periodic"] as const) {
       for (const [tag, id] of entry.tags[kind]) {
-        kept.push(this.#stored(id, entry.url, tag, kind));
+        kept.push(this.#stored(id, entry.url, tag));
         this.#unbind(id);
       }
     }
@@ -407,23 +403,13 @@ export class Agent {
     });
   }
 
-  #stored(id: number, scope: string, tag: string, kind: Kind): StoredRegistration {
-    const p = this.#scheduler.persisted(id);
-    return {
-      scope, tag, kind,
-      attempts: p.attempts,
-      maxAttempts: p.maxAttempts,
-      delayUntil: this.#toWall(p.delayUntil),
-      anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
-      minInterval: p.minInterval,
-      unmeteredOnly: p.unmeteredOnly,
-      allowOnBattery: p.allowOnBattery,
-    };
+  #stored(id: number, scope: string, tag: string): StoredRegistration {
+    return { scope, tag, ...retimed(this.#scheduler.persisted(id), (t) => this.#toWall(t)) };
   }
 
   #serialize(): string {
     const records: StoredRegistration[] = [];
-    for (const [id, { scope, tag, kind }] of this.#bindings) records.push(this.#stored(id, scope.url, tag, kind));
+    for (const [id, { scope, tag }] of this.#bindings) records.push(this.#stored(id, scope.url, tag));
     for (const list of this.#unrestored.values()) records.push(...list);
     const keyed = records.map((r) => [storeKey(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return JSON.stringify(keyed);

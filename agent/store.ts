@@ -2,23 +2,17 @@
 // crashes. Adapters: a crash-safe file store in Node, IndexedDB in the page, memory in the
 // simulator. The Agent never persists `firing` and never writes when nothing changed.
 
-/** One sync registration as stored. Times are wall-clock milliseconds since the epoch. */
-export interface StoredRegistration {
+import type { PersistedRegistration } from "./core/scheduler.js";
+
+/**
+ * One sync registration as stored: the core's persisted fields plus its scope and tag, with
+ * `delayUntil` and `anchorOrExpiry` in wall-clock milliseconds since the epoch (0 = none),
+ * so that they mean the same after a restart.
+ */
+export interface StoredRegistration extends PersistedRegistration {
   /** The service worker registration's scope URL. */
   scope: string;
   tag: string;
-  kind: "one-shot" | "periodic";
-  /** Failed attempts counted so far (an event in flight at a crash is not counted). */
-  attempts: number;
-  maxAttempts: number;
-  /** Wall time the back-off ends; 0 when not delayed. */
-  delayUntil: number;
-  /** One-shot: wall time of expiry (0 = never). Periodic: wall time of the anchor. */
-  anchorOrExpiry: number;
-  /** Periodic: the requested minimum interval in ms; 0 for one-shot. */
-  minInterval: number;
-  unmeteredOnly: boolean;
-  allowOnBattery: boolean;
 }
 
 /** The whole persisted state: every registration, keyed by `${kind} ${scope} ${tag}`. */

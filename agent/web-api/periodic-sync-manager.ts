@@ -1,6 +1,7 @@
 // PeriodicSyncManager (WICG periodic-background-sync): `registration.periodicSync`.
 
-import { illegalConstructor, missingArgument, toDOMString, toEnforcedUnsignedLongLong } from "./webidl.js";
+import { PlatformObjects } from "./platform-object.js";
+import { missingArgument, toDOMString, toEnforcedUnsignedLongLong } from "./webidl.js";
 
 export interface BackgroundSyncOptions {
   /** Minimum interval between events in ms (a suggestion; the user agent may wait longer). */
@@ -13,55 +14,44 @@ export interface PeriodicSyncBackend {
   unregister(tag: string): Promise<void>;
 }
 
-const backends = new WeakMap<PeriodicSyncManager, PeriodicSyncBackend>();
-let constructing: PeriodicSyncBackend | undefined;
+const objects = new PlatformObjects<PeriodicSyncManager, PeriodicSyncBackend>();
+
+function minIntervalOf(options: unknown): number {
+  if (options === undefined || options === null) return 0;
+  if (typeof options !== "object" && typeof options !== "function") {
+    throw new TypeError("Failed to execute 'register' on 'PeriodicSyncManager': The provided value is not of type 'BackgroundSyncOptions'.");
+  }
+  const raw = (options as BackgroundSyncOptions).minInterval;
+  return raw === undefined ? 0 : toEnforcedUnsignedLongLong(raw, "minInterval");
+}
 
 export class PeriodicSyncManager {
   constructor() {
-    if (!constructing) throw illegalConstructor();
-    backends.set(this, constructing);
+    objects.bind(this);
   }
 
   register(tag: string, options: BackgroundSyncOptions = {}): Promise<void> {
-    const backend = backends.get(this);
-    if (!backend) return Promise.reject(new TypeError("Illegal invocation"));
-    if (arguments.length < 1) return Promise.reject(missingArgument("PeriodicSyncManager", "register", 1, 0));
-    try {
-      if (options !== null && options !== undefined && typeof options !== "object" && typeof options !== "function") {
-        throw new TypeError("Failed to execute 'register' on 'PeriodicSyncManager': The provided value is not of type 'BackgroundSyncOptions'.");
-      }
-      const raw = options?.minInterval;
-      const minInterval = raw === undefined ? 0 : toEnforcedUnsignedLongLong(raw, "minInterval");
-      return backend.register(toDOMString(tag), minInterval);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const given = arguments.length;
+    return objects.call(this, (backend) => {
+      if (given < 1) throw missingArgument("PeriodicSyncManager", "register", 1, 0);
+      return backend.register(toDOMString(tag), minIntervalOf(options));
+    });
   }
 
   getTags(): Promise<string[]> {
-    const backend = backends.get(this);
-    if (!backend) return Promise.reject(new TypeError("Illegal invocation"));
-    return backend.getTags();
+    return objects.call(this, (backend) => backend.getTags());
   }
 
   /** Remove `tag`; resolves whether or not it existed. */
   unregister(tag: string): Promise<void> {
-    const backend = backends.get(this);
-    if (!backend) return Promise.reject(new TypeError("Illegal invocation"));
-    if (arguments.length < 1) return Promise.reject(missingArgument("PeriodicSyncManager", "unregister", 1, 0));
-    try {
+    const given = arguments.length;
+    return objects.call(this, (backend) => {
+      if (given < 1) throw missingArgument("PeriodicSyncManager", "unregister", 1, 0);
       return backend.unregister(toDOMString(tag));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    });
   }
 }
 
 export function createPeriodicSyncManager(backend: PeriodicSyncBackend): PeriodicSyncManager {
-  constructing = backend;
-  try {
-    return new PeriodicSyncManager();
-  } finally {
-    constructing = undefined;
-  }
+  return objects.create(backend, () => new PeriodicSyncManager());
 }

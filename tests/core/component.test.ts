@@ -19,42 +19,15 @@ interface Output {
   arg: number;
 }
 
-/** The WIT interface syncward:core/scheduler@0.1.0 as jco's glue exposes it. */
-interface SchedulerInterface {
-  seed(lo: number, hi: number): void;
-  usePreset(preset: number): number;
-  setPolicy(field: number, value: number): number;
-  getPolicy(field: number): number;
-  createDomain(): number;
-  createScope(domain: number): number;
-  setDomainConditions(domain: number, conditions: number, now: number): number;
+/**
+ * The WIT interface syncward:core/scheduler@0.1.0 as jco's glue exposes it: the raw module's
+ * exports, with WIT bools for the two flags and drain() returning the list.
+ */
+type SchedulerInterface = Omit<CoreExports, "memory" | "setScopeOnline" | "setSuspended"> & {
   setScopeOnline(scope: number, online: boolean, now: number): number;
-  setScopeMinGap(scope: number, ms: number): number;
-  removeScope(scope: number, now: number): number;
-  register(scope: number, kind: number, options: number, minInterval: number, now: number): number;
-  restore(scope: number, kind: number, options: number, attempts: number, maxAttempts: number,
-    delayUntil: number, t0: number, minInterval: number, now: number): number;
-  resolved(id: number, now: number): number;
-  reregister(id: number, minInterval: number, now: number): number;
-  complete(id: number, outcome: number, retryAfter: number, now: number): number;
-  unregister(id: number, now: number): number;
   setSuspended(id: number, suspended: boolean, now: number): number;
-  handleTimeout(now: number): number;
-  nextWakeup(): number;
-  poll(): number;
   drain(): Output[];
-  pendingOutputs(): number;
-  liveCount(): number;
-  memoryInUse(): number;
-  stateOf(id: number): number;
-  kindOf(id: number): number;
-  attemptsOf(id: number): number;
-  maxAttemptsOf(id: number): number;
-  flagsOfRegistration(id: number): number;
-  delayUntilOf(id: number): number;
-  anchorOrExpiryOf(id: number): number;
-  minIntervalOf(id: number): number;
-}
+};
 
 interface ComponentModule {
   scheduler: SchedulerInterface;
