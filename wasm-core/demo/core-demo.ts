@@ -1,4 +1,4 @@
-// `npm start` until the agent lands: one kiosk, one outbox registration, a flaky uplink,
+// `npm run demo:core`: one kiosk, one outbox registration, a flaky uplink,
 // and the core's decisions printed in Chromium's BackgroundService words. Virtual time, so
 // the whole retry timeline plays out in a moment.
 
@@ -36,7 +36,7 @@ const drain = (outcome: (tag: string, attempt: number) => "success" | "failure")
   }
 };
 
-console.log(`syncward core demo — preset "${preset}" (try: npm start -- kiosk)\n`);
+console.log(`syncward core demo — preset "${preset}" (try: npm run demo:core -- kiosk)\n`);
 scheduler.setConditions(kiosk, { online: true }, now);
 say("network: online");
 now += 1000;

@@ -1,7 +1,8 @@
 // Registration records: 44 bytes each, in chunks of 65,536 that never move, so growth costs
 // no copy and no transient doubling. Each record's timer-heap position lives apart in a
 // dense array: the heap rewrites positions on every level it moves an entry, and 4 bytes
-// per slot stay in cache where a 44-byte record at a million registrations would not. Slots are reused last-freed-first; a slot's generation
+// per slot stay in cache where a 44-byte record at a million registrations would not.
+// Slots are reused last-freed-first; a slot's generation
 // (7 bits, in the id above the 24-bit slot) makes stale ids detectable.
 
 import { policy, MAX_REGISTRATIONS } from "./policy";
