@@ -22,6 +22,26 @@ export function storeKey(r: Pick<StoredRegistration, "kind" | "scope" | "tag">):
   return `${r.kind} ${r.scope} ${r.tag}`;
 }
 
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** Why `value` is not a valid StoredRegistration, or undefined if it is one. Allocates nothing when valid. */
+export function registrationProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
+  const r = value as Record<string, unknown>;
+  if (typeof r.scope !== "string") return "scope is not a string";
+  if (typeof r.tag !== "string") return "tag is not a string";
+  if (r.kind !== "one-shot" && r.kind !== "periodic") return "kind is neither one-shot nor periodic";
+  if (!isCount(r.maxAttempts) || r.maxAttempts < 1 || r.maxAttempts > 255) return "maxAttempts is not an integer in 1..255";
+  if (!isCount(r.attempts) || r.attempts >= r.maxAttempts) return "attempts is not an integer in 0..maxAttempts-1";
+  if (!isCount(r.delayUntil)) return "delayUntil is not a non-negative safe integer";
+  if (!isCount(r.anchorOrExpiry)) return "anchorOrExpiry is not a non-negative safe integer";
+  if (!isCount(r.minInterval)) return "minInterval is not a non-negative safe integer";
+  if (r.kind === "one-shot" && r.minInterval !== 0) return "a one-shot registration has a nonzero minInterval";
+  if (typeof r.unmeteredOnly !== "boolean") return "unmeteredOnly is not a boolean";
+  if (typeof r.allowOnBattery !== "boolean") return "allowOnBattery is not a boolean";
+  return undefined;
+}
+
 /** What a store reports about a load: what it kept and what it had to discard. */
 export interface LoadReport {
   registrations: StoreSnapshot;

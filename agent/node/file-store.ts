@@ -16,7 +16,7 @@ import { constants } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.js";
-import { storeKey, type LoadReport, type RegistrationStore, type StoreSnapshot, type StoredRegistration } from "../store.js";
+import { registrationProblem, storeKey, type LoadReport, type RegistrationStore, type StoreSnapshot, type StoredRegistration } from "../store.js";
 
 export interface FileStoreOptions {
   /** Base path: the slots are `${path}.0` and `${path}.1`. */
@@ -37,26 +37,6 @@ const TWO_32 = 2 ** 32;
 const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval",
   "unmeteredOnly", "allowOnBattery"];
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-
-/** Why `value` is not a valid StoredRegistration, or undefined if it is one. Allocates nothing when valid. */
-export function registrationProblem(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
-  const r = value as Record<string, unknown>;
-  if (typeof r.scope !== "string") return "scope is not a string";
-  if (typeof r.tag !== "string") return "tag is not a string";
-  if (r.kind !== "one-shot" && r.kind !== "periodic") return "kind is neither one-shot nor periodic";
-  if (!isCount(r.maxAttempts) || r.maxAttempts < 1 || r.maxAttempts > 255) return "maxAttempts is not an integer in 1..255";
-  if (!isCount(r.attempts) || r.attempts >= r.maxAttempts) return "attempts is not an integer in 0..maxAttempts-1";
-  if (!isCount(r.delayUntil)) return "delayUntil is not a non-negative safe integer";
-  if (!isCount(r.anchorOrExpiry)) return "anchorOrExpiry is not a non-negative safe integer";
-  if (!isCount(r.minInterval)) return "minInterval is not a non-negative safe integer";
-  if (r.kind === "one-shot" && r.minInterval !== 0) return "a one-shot registration has a nonzero minInterval";
-  if (typeof r.unmeteredOnly !== "boolean") return "unmeteredOnly is not a boolean";
-  if (typeof r.allowOnBattery !== "boolean") return "allowOnBattery is not a boolean";
-  return undefined;
-}
 
 interface Batch {
   promise: Promise<void>;
