@@ -16,10 +16,11 @@ import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/p
 /** Chromium's kMaxTagLength; the spec sets none. */
 export const MAX_TAG_LENGTH = 10240;
 
-const NO_ACTIVE_WORKER = "Registration failed - no active Service Worker";
-const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
+export const NO_ACTIVE_WORKER = "Registration failed - no active Service Worker";
+export const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
 const PERMISSION_DENIED = "Permission denied.";
-const DISABLED = "Background Sync is disabled.";
+export const DISABLED = "Background Sync is disabled.";
+export const NO_WORKER_FOR_TAGS = "No service worker is active.";
 
 type Kind = "one-shot" | "periodic";
 
@@ -275,7 +276,7 @@ export class Agent {
   async #getTags(entry: ScopeEntry, kind: Kind): Promise<string[]> {
     if (!this.#scopes.has(entry.url) || !entry.active) {
       if (kind === "periodic") return [];
-      throw new DOMException("No service worker is active.", "UnknownError");
+      throw new DOMException(NO_WORKER_FOR_TAGS, "UnknownError");
     }
     return [...entry.tags[kind].keys()];
   }
