@@ -1,0 +1,141 @@
+// A device's connectivity, assembled: the MQTT link and the HTTP probe feed a ConnectivityFusion,
+// whose verdict (online, metered, onBattery) goes to the Agent; a manual setting overrides it;
+// the agent's presence and registration summary go out over MQTT. The pieces also talk to each
+// other: a change in any other signal makes the probe look at once, and a probe that succeeds
+// again cuts the MQTT reconnect back-off short.
+//
+// Default rule: every configured signal is required — the broker link whenever MQTT is
+// configured, the device status and backend status when their topics are, the probe when it
+// is — with DEFAULT_SETTLE_MS of hysteresis. Nothing configured counts as online.
+
+import type { Clock } from "../clock.js";
+import type { Conditions } from "../core/scheduler.js";
+import type { RegistrationStatus } from "../agent.js";
+import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
+import { ConnectivityFusion, type Evidence, type EvidenceDetail, type FusedState, type ManualSetting, type SignalName } from "./fusion.js";
+import { MqttLink, type LinkStatus, type MqttLinkOptions } from "./mqtt-link.js";
+import { SummaryPublisher, summarize } from "./registration-summary.js";
+
+/** What connectivity needs of the Agent. */
+export interface ConnectivityTarget {
+  setConditions(conditions: Conditions): void;
+  status(): RegistrationStatus[];
+  nextWakeup(): number;
+}
+
+export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect"> & {
+  /** Retained JSON summary of the registrations, published when it changes. */
+  summaryTopic?: string;
+};
+
+export interface DeviceConnectivityOptions {
+  agent: ConnectivityTarget;
+  clock: Clock;
+  mqtt?: MqttOptions;
+  probe?: ProbeOptions;
+  /** Which signals must all be good; default: every configured one (see {@link defaultRequire}). */
+  require?: SignalName[];
+  settleMs?: number;
+  /** Problems and MQTT state changes, one line each. */
+  log?: (message: string) => void;
+  /** Every change of the fused state, before the agent acts on it. */
+  onChange?: (state: FusedState) => void;
+}
+
+export interface ConnectivityStatus extends FusedState {
+  manual: ManualSetting;
+  required: SignalName[];
+  signals: Partial<Record<SignalName, Evidence>>;
+  mqtt: LinkStatus | undefined;
+}
+
+/** The signals required when the configuration does not say. */
+export function defaultRequire(config: { mqtt?: { deviceStatus?: unknown; backendStatus?: unknown }; probe?: unknown }): SignalName[] {
+  const require: SignalName[] = [];
+  if (config.mqtt) {
+    require.push("broker");
+    if (config.mqtt.deviceStatus) require.push("deviceStatus");
+    if (config.mqtt.backendStatus) require.push("backendStatus");
+  }
+  if (config.probe) require.push("probe");
+  return require;
+}
+
+export class DeviceConnectivity {
+  readonly fusion: ConnectivityFusion;
+  readonly link: MqttLink | undefined;
+  readonly probe: ReachabilityProbe | undefined;
+  readonly #required: SignalName[];
+  readonly #summary: SummaryPublisher | undefined;
+  readonly #onChange: (state: FusedState) => void;
+  readonly #topics: { deviceStatus: boolean; backendStatus: boolean };
+
+  constructor(options: DeviceConnectivityOptions) {
+    const { agent, clock, mqtt, probe } = options;
+    const log = options.log ?? (() => {});
+    this.#topics = { deviceStatus: mqtt?.deviceStatus !== undefined, backendStatus: mqtt?.backendStatus !== undefined };
+    this.#onChange = options.onChange ?? (() => {});
+    this.#required = options.require ?? defaultRequire(options);
+    this.fusion = new ConnectivityFusion({
+      clock, require: this.#required, settleMs: options.settleMs,
+      onChange: (state) => {
+        this.#onChange(state);
+        agent.setConditions(state);
+        this.#summary?.changed();
+      },
+    });
+
+    this.probe = probe && new ReachabilityProbe(probe, clock, (reachable) => {
+      this.fusion.report("probe", reachable ? "good" : "bad");
+      if (reachable) this.link?.reconnectNow();
+    });
+    if (mqtt) {
+      const { summaryTopic, ...linkOptions } = mqtt;
+      const signals = {
+        report: (signal: SignalName, evidence: Evidence, detail?: EvidenceDetail) => {
+          const before = this.fusion.evidence(signal);
+          this.fusion.report(signal, evidence, detail);
+          if (evidence !== before) this.probe?.trigger();
+        },
+      };
+      this.link = new MqttLink({ ...linkOptions, clock, signals, log, onConnect: () => this.#summary?.connected() });
+      const link = this.link;
+      this.#summary = summaryTopic === undefined ? undefined : new SummaryPublisher({
+        clock,
+        read: () => summarize(agent.status(), agent.nextWakeup(), this.fusion.state),
+        publish: (payload) => link.publish(summaryTopic, payload, { retain: true }),
+      });
+    }
+    this.probe?.start();
+  }
+
+  /** "online" / "offline" override every signal; "auto" gives control back (and probes at once). */
+  setManual(setting: ManualSetting): void {
+    this.fusion.setManual(setting);
+    if (setting === "auto") this.probe?.trigger();
+  }
+
+  /** The registrations changed (the summary topic shows them). */
+  registrationsChanged(): void {
+    this.#summary?.changed();
+  }
+
+  status(): ConnectivityStatus {
+    const signals: Partial<Record<SignalName, Evidence>> = {};
+    if (this.probe) signals.probe = this.fusion.evidence("probe");
+    if (this.link) {
+      signals.broker = this.fusion.evidence("broker");
+      if (this.#topics.deviceStatus) signals.deviceStatus = this.fusion.evidence("deviceStatus");
+      if (this.#topics.backendStatus) signals.backendStatus = this.fusion.evidence("backendStatus");
+    }
+    for (const s of this.#required) signals[s] ??= this.fusion.evidence(s);
+    return { ...this.fusion.state, manual: this.fusion.manual, required: [...this.#required], signals, mqtt: this.link?.status() };
+  }
+
+  async close(): Promise<void> {
+    this.probe?.stop();
+    this.#summary?.close();
+    this.fusion.close();
+    await this.link?.close();
+  }
+}
