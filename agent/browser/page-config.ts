@@ -1,0 +1,133 @@
+// The page script's configuration: an object in `globalThis.syncwardConfig`, set by a
+// script that runs before /syncward/page.js. Everything is optional; with nothing set the
+// polyfill installs where the API is missing or disabled, uses the `chromium` preset, and
+// counts as online unless navigator.onLine says offline. A bad field is reported in one
+// line and left at its default: a typo must not take the page down.
+//
+//   <script>
+//     syncwardConfig = {
+//       probe: "/health",                        // or { url, expectedStatus, intervalMs, … }
+//       mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/backend" } },
+//       preset: "kiosk", policy: { maxAttempts: 5 },
+//     };
+//   </script>
+
+import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../core/policy.js";
+import type { SignalName } from "../connectivity/fusion.js";
+import type { ProbeOptions } from "../reachability-probe.js";
+
+/** MQTT over WebSocket: the options of the connectivity engineer's MqttLink, minus its ports. */
+export interface PageMqttOptions {
+  /** ws:// or wss:// */
+  url: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  deviceStatus?: { topic: string; ttlMs?: number };
+  backendStatus?: { topic: string; ttlMs?: number };
+  keepaliveSeconds?: number;
+}
+
+export interface PageConfig {
+  /** "auto" (default): only where the API is missing or disabled. "force": always, also over a working native API. */
+  mode: "auto" | "force";
+  preset: Preset;
+  policy: Partial<Policy>;
+  seed: number | undefined;
+  probe: ProbeOptions | undefined;
+  mqtt: PageMqttOptions | undefined;
+  /** Signals that must be good for online. Default: every configured one (probe, broker, status topics). */
+  require: SignalName[];
+  /** Hysteresis before online. Default: 5 s when a signal is required, else 0. */
+  settleMs: number | undefined;
+  /** Print the Background Services log (Chromium's words) to the console. */
+  log: boolean;
+}
+
+const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log"];
+const REQUIRABLE: readonly SignalName[] = ["probe", "broker", "deviceStatus", "backendStatus"];
+const BOOLEAN_POLICY: readonly (keyof Policy)[] = ["reregisterBypassesBackoff", "periodicSnap"];
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const isMs = (x: unknown): x is number => typeof x === "number" && x >= 0 && x < Infinity;
+
+function policyOf(raw: unknown, problem: (line: string) => void): Partial<Policy> {
+  if (!isRecord(raw)) {
+    problem("policy must be an object of policy fields");
+    return {};
+  }
+  const policy: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(raw)) {
+    const key = field as keyof Policy;
+    if (!POLICY_FIELDS.includes(key)) problem(`unknown policy field "${field}"`);
+    else if (key === "jitter" ? !JITTER_MODES.includes(value as never) : BOOLEAN_POLICY.includes(key) ? typeof value !== "boolean" : typeof value !== "number") {
+      problem(`policy field ${field} has a bad value ${JSON.stringify(value)}`);
+    } else policy[field] = value;
+  }
+  return policy as Partial<Policy>;
+}
+
+function probeOf(raw: unknown, base: string, problem: (line: string) => void): ProbeOptions | undefined {
+  const options = typeof raw === "string" ? { url: raw } : raw;
+  if (!isRecord(options) || typeof options.url !== "string") {
+    problem("probe must be a URL or { url, expectedStatus?, timeoutMs?, intervalMs?, maxIntervalMs? }");
+    return undefined;
+  }
+  const probe: ProbeOptions = { url: new URL(options.url, base).href };
+  for (const field of ["expectedStatus", "timeoutMs", "intervalMs", "maxIntervalMs"] as const) {
+    if (options[field] === undefined) continue;
+    if (isMs(options[field])) probe[field] = options[field];
+    else problem(`probe.${field} must be a non-negative number`);
+  }
+  return probe;
+}
+
+function mqttOf(raw: unknown, base: string, problem: (line: string) => void): PageMqttOptions | undefined {
+  if (!isRecord(raw) || typeof raw.url !== "string") {
+    problem("mqtt must be { url: \"wss://…\", deviceStatus?, backendStatus?, … }");
+    return undefined;
+  }
+  const url = new URL(raw.url, base);
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+    problem(`mqtt.url must be ws:// or wss:// in a page, got ${url.protocol}`);
+    return undefined;
+  }
+  return { ...(raw as unknown as PageMqttOptions), url: url.href };
+}
+
+/** Read `raw` (globalThis.syncwardConfig); relative URLs resolve against `base`. */
+export function readPageConfig(raw: unknown, base: string, problem: (line: string) => void): PageConfig {
+  const config: PageConfig = {
+    mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false,
+  };
+  if (raw === undefined || raw === null) return config;
+  if (!isRecord(raw)) {
+    problem("syncwardConfig must be an object; using the defaults");
+    return config;
+  }
+  for (const field of Object.keys(raw)) if (!FIELDS.includes(field)) problem(`unknown config field "${field}"`);
+  const bad = (field: string, expected: string) => problem(`${field} must be ${expected}, got ${JSON.stringify(raw[field])}`);
+  if (raw.mode !== undefined) raw.mode === "auto" || raw.mode === "force" ? (config.mode = raw.mode) : bad("mode", "\"auto\" or \"force\"");
+  if (raw.preset !== undefined) PRESETS.includes(raw.preset as Preset) ? (config.preset = raw.preset as Preset) : bad("preset", PRESETS.join(" or "));
+  if (raw.policy !== undefined) config.policy = policyOf(raw.policy, problem);
+  if (raw.seed !== undefined) Number.isSafeInteger(raw.seed) ? (config.seed = raw.seed as number) : bad("seed", "an integer");
+  try {
+    if (raw.probe !== undefined) config.probe = probeOf(raw.probe, base, problem);
+    if (raw.mqtt !== undefined) config.mqtt = mqttOf(raw.mqtt, base, problem);
+  } catch (error) {
+    problem(`a URL in syncwardConfig is not valid: ${(error as Error).message}`);
+  }
+  if (raw.settleMs !== undefined) isMs(raw.settleMs) ? (config.settleMs = raw.settleMs) : bad("settleMs", "a non-negative number");
+  if (raw.log !== undefined) typeof raw.log === "boolean" ? (config.log = raw.log) : bad("log", "true or false");
+  const configured: SignalName[] = [];
+  if (config.probe) configured.push("probe");
+  if (config.mqtt) configured.push("broker");
+  if (config.mqtt?.deviceStatus) configured.push("deviceStatus");
+  if (config.mqtt?.backendStatus) configured.push("backendStatus");
+  config.require = configured;
+  if (raw.require !== undefined) {
+    if (Array.isArray(raw.require) && raw.require.every((s) => REQUIRABLE.includes(s as SignalName))) config.require = raw.require as SignalName[];
+    else bad("require", `a list of ${REQUIRABLE.join(", ")}`);
+  }
+  return config;
+}

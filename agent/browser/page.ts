@@ -1,0 +1,62 @@
+// syncward's page script (dist/page.js): `<script type="module" src="/syncward/page.js">`
+// (or page.classic.js as a classic script), after an optional `syncwardConfig` (see
+// page-config.ts). It installs the page's Background Sync API where the engine lacks it or
+// has it disabled, elects one leader tab per origin to run the Agent with the Wasm core, and
+// answers the calls of the origin's workers. `globalThis.syncward` reports what it did.
+
+import { LeaderLink } from "./leader-link.js";
+import { PageAgent, type AgentCall, type AgentStatus } from "./page-agent.js";
+import { installPageApi } from "./page-api.js";
+import { readPageConfig } from "./page-config.js";
+import type { MqttLinkModule } from "./page-connectivity.js";
+import { answerWorkerCalls } from "./worker-calls.js";
+
+/** `globalThis.syncward`. */
+export interface SyncwardPage {
+  /** "polyfill" while syncward serves the API, "native" while the engine's own does, "unavailable" without service workers. */
+  readonly mode: "polyfill" | "native" | "unavailable";
+  /** Whether this tab runs the origin's Agent. */
+  readonly leading: boolean;
+  /** The Agent's view: online, why, and every registration with its state and attempts. */
+  status(): Promise<AgentStatus>;
+}
+
+const LOCK_AND_CHANNEL = "syncward-agent";
+
+/**
+ * Start syncward in this page. `core` is build/scheduler.wasm; `mqttLinkURL` is where
+ * dist/mqtt-link.js is, next to the page script.
+ */
+export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage {
+  const problem = (line: string) => console.warn(`syncward: ${line}`);
+  if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || typeof ServiceWorkerRegistration === "undefined") {
+    const unavailable: SyncwardPage = { mode: "unavailable", leading: false, status: () => Promise.reject(new DOMException("No service workers here.", "NotSupportedError")) };
+    return publish(unavailable);
+  }
+  const config = readPageConfig((globalThis as { syncwardConfig?: unknown }).syncwardConfig, location.href, problem);
+  let link: LeaderLink | undefined;
+  const agent = () => (link ??= new LeaderLink(LOCK_AND_CHANNEL, async () => {
+    const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
+    addEventListener("pagehide", (event) => {
+      // A page kept in the back/forward cache may come back; one that is gone closes cleanly.
+      if (!event.persisted) void page.close();
+    });
+    return (call: AgentCall) => page.handle(call);
+  }, problem));
+  const api = installPageApi({ mode: config.mode, call: (call) => agent().call(call), onTakeOver: () => void agent() });
+  answerWorkerCalls(api, navigator.serviceWorker, problem);
+  return publish({
+    get mode() {
+      return api.serving ? "polyfill" : "native";
+    },
+    get leading() {
+      return link?.leading ?? false;
+    },
+    status: () => agent().call({ op: "status" }) as Promise<AgentStatus>,
+  });
+}
+
+function publish(page: SyncwardPage): SyncwardPage {
+  Object.defineProperty(globalThis, "syncward", { value: page, configurable: true, enumerable: false, writable: false });
+  return page;
+}

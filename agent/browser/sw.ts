@@ -1,0 +1,20 @@
+// syncward's worker script (dist/sw.js): `importScripts("/syncward/sw.js")` in a classic
+// worker or `import "/syncward/sw.js"` in a module worker, before the app's own listeners.
+// It gives the worker SyncEvent, PeriodicSyncEvent, onsync and onperiodicsync where missing,
+// runs the listeners when the page's Agent fires an event, and routes
+// `self.registration.sync` / `periodicSync` through the page.
+
+import { installWorkerEvents } from "./worker-events.js";
+import { serveFireRequests } from "./worker-dispatch.js";
+import { installWorkerSyncManagers, type WorkerGlobal } from "./worker-sync-managers.js";
+
+const global = globalThis as unknown as WorkerGlobal & { ExtendableEvent?: new (type: string) => Event };
+const report = (line: string) => console.warn(`syncward: ${line}`);
+
+if (typeof global.registration === "object" && global.registration !== null && typeof global.clients === "object") {
+  installWorkerEvents(global);
+  serveFireRequests(global, report);
+  installWorkerSyncManagers(global);
+} else {
+  report("sw.js belongs in a service worker; it did nothing here");
+}

@@ -1,0 +1,132 @@
+// `self.registration.sync` and `self.registration.periodicSync` inside the worker. The
+// Agent lives in the page, so the worker hands each call to a window client of its origin
+// that runs syncward's page script, which performs it exactly as a page call. With no window
+// client, register() rejects InvalidAccessError as the spec says, while getTags() reads the
+// durable registrations straight from IndexedDB.
+//
+// Where the worker has a native API (Chromium, Electron), the page answers "native" unless
+// it has taken over, and the call goes to the native API; if that says "Background Sync is
+// disabled." (Electron), the page is asked to take over and the call is repeated through it.
+
+import { NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
+import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
+import { storedTags } from "./indexeddb-store.js";
+import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
+import { isDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
+
+/** How long one window client may take to answer before the next is asked. */
+const ANSWER_TIMEOUT_MS = 5000;
+const NO_PAGE_SCRIPT = "No window client of this origin runs syncward's page script, so no agent can take this call.";
+
+interface WindowClientLike {
+  focused?: boolean;
+  visibilityState?: string;
+  postMessage(message: unknown, transfer: Transferable[]): void;
+}
+
+export interface WorkerGlobal extends EventTarget {
+  registration: ServiceWorkerRegistration;
+  clients: { matchAll(options: { type: "window"; includeUncontrolled: boolean }): Promise<readonly WindowClientLike[]> };
+}
+
+/** What asking the windows gave: an answer, or why there is none. */
+type Asked = CallAnswer | "no window" | "no page script";
+
+class WindowForwarder {
+  readonly #global: WorkerGlobal;
+
+  constructor(global: WorkerGlobal) {
+    this.#global = global;
+  }
+
+  /** Ask the focused window first, then the visible ones, then the rest, one at a time. */
+  async ask(call: Omit<CallRequest, "syncward" | "cmd" | "scope">): Promise<Asked> {
+    const windows = await this.#global.clients.matchAll({ type: "window", includeUncontrolled: true });
+    if (windows.length === 0) return "no window";
+    const rank = (c: WindowClientLike) => (c.focused ? 0 : c.visibilityState === "visible" ? 1 : 2);
+    const message: CallRequest = { syncward: PROTOCOL, cmd: "call", scope: this.#global.registration.scope, ...call };
+    for (const client of [...windows].sort((a, b) => rank(a) - rank(b))) {
+      const answer = await request(client, message, ANSWER_TIMEOUT_MS);
+      if (isCallAnswer(answer)) return answer;
+    }
+    return "no page script";
+  }
+}
+
+function settle<T>(answer: CallAnswer): T | undefined {
+  if ("native" in answer) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
+  if (!answer.ok) throw answerError(answer);
+  return answer.value as T | undefined;
+}
+
+/**
+ * One operation through the windows, with the native API as the fallback where there is one.
+ * `alone` is what happens when neither a window nor a native API can take the call.
+ */
+async function forward<T>(
+  windows: WindowForwarder,
+  call: Omit<CallRequest, "syncward" | "cmd" | "scope">,
+  native: (() => Promise<T>) | undefined,
+  alone: () => Promise<T>,
+): Promise<T> {
+  const asked = await windows.ask(call);
+  if (typeof asked !== "string" && !("native" in asked)) return settle<T>(asked) as T;
+  if (!native) return asked === "no page script" ? Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError")) : alone();
+  try {
+    return await native();
+  } catch (error) {
+    if (!isDisabled(error)) throw error;
+    if (asked === "no window") return alone();
+    const again = await windows.ask({ ...call, takeOver: true });
+    if (typeof again === "string") throw error;
+    return settle<T>(again) as T;
+  }
+}
+
+function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
+  const kind: Kind = "one-shot";
+  return {
+    register: (tag) => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)),
+      () => Promise.reject(new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError"))).then(() => undefined),
+    getTags: () => forward(windows, { op: "getTags", kind }, native && (() => native.getTags()),
+      () => storedTags(global.registration.scope, kind)).then((tags) => tags ?? []),
+  };
+}
+
+function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativePeriodicSyncManager | undefined): PeriodicSyncBackend {
+  const kind: Kind = "periodic";
+  return {
+    register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })),
+      () => Promise.reject(new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError"))).then(() => undefined),
+    getTags: () => forward(windows, { op: "getTags", kind }, native && (() => native.getTags()),
+      () => storedTags(global.registration.scope, kind)).then((tags) => tags ?? []),
+    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, native && (() => native.unregister(tag)),
+      () => Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError"))).then(() => undefined),
+  };
+}
+
+/**
+ * Make `registration.sync` / `registration.periodicSync` of this worker go through syncward,
+ * and expose `SyncManager` / `PeriodicSyncManager` where the worker has none.
+ */
+export function installWorkerSyncManagers(global: WorkerGlobal): void {
+  const registration = global.registration;
+  const prototype = Object.getPrototypeOf(registration) as object;
+  const native = nativeGetters(prototype);
+  const windows = new WindowForwarder(global);
+  const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
+  const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
+  // A worker sees one registration of its own; any other keeps what the engine gives it.
+  Object.defineProperty(prototype, "sync", {
+    configurable: true, enumerable: true,
+    get(this: ServiceWorkerRegistration) { return this === registration ? sync : native.sync?.call(this); },
+  });
+  Object.defineProperty(prototype, "periodicSync", {
+    configurable: true, enumerable: true,
+    get(this: ServiceWorkerRegistration) { return this === registration ? periodicSync : native.periodicSync?.call(this); },
+  });
+  for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+}
