@@ -73,8 +73,8 @@ export interface LinkStatus {
   /** Attempts since the last successful connect. */
   failedAttempts: number;
   lastError: string | undefined;
-  /** When the next attempt starts, in the clock's monotonic ms (while waiting). */
-  nextAttemptAt: number | undefined;
+  /** How long until the next attempt (while waiting). */
+  nextAttemptInMs: number | undefined;
   /** The backend's last accepted STATE timestamp. */
   backendTimestamp: number | undefined;
 }
@@ -87,6 +87,8 @@ export class MqttLink {
   readonly #backoff: ReconnectBackoff;
   readonly #client: MqttClient;
   readonly clientId: string;
+  /** The URL without credentials, for logs and status. */
+  readonly #shownUrl: string;
   #state: LinkState = "connecting";
   #protocolVersion: 4 | 5;
   #failedAttempts = 0;
@@ -106,6 +108,7 @@ export class MqttLink {
     this.#backoff = new ReconnectBackoff(options.backoff, random);
     this.clientId = options.clientId ?? `syncward-${Math.floor(random() * 2 ** 32).toString(16).padStart(8, "0")}`;
     this.#protocolVersion = options.protocolVersion ?? 5;
+    this.#shownUrl = withoutCredentials(options.url);
     const first = this.#backoff.next();
     this.#earliestNext = this.#clock.monotonic() + first.delayMs;
     this.#client = mqtt.connect(options.url, this.#clientOptions(first.connectTimeoutMs));
@@ -126,8 +129,9 @@ export class MqttLink {
 
   status(): LinkStatus {
     return {
-      url: this.#options.url, clientId: this.clientId, state: this.#state, protocolVersion: this.#protocolVersion,
-      failedAttempts: this.#failedAttempts, lastError: this.#lastError, nextAttemptAt: this.#nextAttemptAt, backendTimestamp: this.#backendTimestamp,
+      url: this.#shownUrl, clientId: this.clientId, state: this.#state, protocolVersion: this.#protocolVersion,
+      failedAttempts: this.#failedAttempts, lastError: this.#lastError,
+      nextAttemptInMs: this.#nextAttemptAt === undefined ? undefined : Math.max(0, this.#nextAttemptAt - this.#clock.monotonic()), backendTimestamp: this.#backendTimestamp,
     };
   }
 
@@ -203,8 +207,8 @@ export class MqttLink {
     if (this.#state === "closed") return;
     const sessionPresent = connack.sessionPresent === true;
     this.#state = "connected";
-    if (this.#failedAttempts > 0) this.#log(`mqtt: connected to ${this.#options.url} after ${this.#failedAttempts} failed attempt(s)`);
-    else this.#log(`mqtt: connected to ${this.#options.url}`);
+    if (this.#failedAttempts > 0) this.#log(`mqtt: connected to ${this.#shownUrl} after ${this.#failedAttempts} failed attempt(s)`);
+    else this.#log(`mqtt: connected to ${this.#shownUrl}`);
     this.#failedAttempts = 0;
     this.#lastError = undefined;
     this.#backoff.reset();
@@ -280,7 +284,7 @@ export class MqttLink {
     const code = error.code;
     if (this.#protocolVersion === 5 && (code === 1 || code === 132)) {
       this.#protocolVersion = 4;
-      this.#log(`mqtt: ${this.#options.url} refused MQTT 5; using MQTT 3.1.1`);
+      this.#log(`mqtt: ${this.#shownUrl} refused MQTT 5; using MQTT 3.1.1`);
       Object.assign(this.#client.options, this.#clientOptions(this.#client.options.connectTimeout ?? 30_000));
       this.#earliestNext = this.#clock.monotonic();
       this.#lastError = error.message;
@@ -295,7 +299,7 @@ export class MqttLink {
     if (this.#state === "closed" || this.#state === "waiting") return;
     const now = this.#clock.monotonic();
     if (this.#state === "connected") {
-      this.#log(`mqtt: lost the connection to ${this.#options.url}`);
+      this.#log(`mqtt: lost the connection to ${this.#shownUrl}`);
       this.#earliestNext = now + this.#backoff.next().delayMs;
     } else {
       this.#failedAttempts++;
@@ -320,6 +324,18 @@ export class MqttLink {
     this.#client.options.connectTimeout = connectTimeoutMs;
     this.#options.onAttempt?.(this.#failedAttempts + 1);
     this.#client.reconnect();
+  }
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url;
   }
 }
 

@@ -1,13 +1,12 @@
 // `syncward` as a user runs it: a real process, real files, the real control socket.
 import t from "tap";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cli, start } from "./cli-process.js";
 
-const cli = fileURLToPath(new URL("../../build/dist/agent/node/cli.js", import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000 });
 
 t.test("--help", async (t) => {
@@ -42,6 +41,21 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
     ["bad probe", ["agent", "--config", await config('{"probe":{"url":"ftp://x/"}}')], /probe.url must be an http\(s\) URL/],
     ["bad log format", ["agent", "--log", "xml", "--sw", "x.js", "--scope", "http://a/"], /log must be "text" or "json"/],
     ["net without action", ["net"], /net needs one of/],
+    ["bad broker URL", ["agent", "--mqtt", "http://broker/", "--sw", "x.js", "--scope", "http://a/"], /mqtt.url must be an mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ URL/],
+    ["--mqtt with --no-mqtt", ["agent", "--mqtt", "mqtt://b/", "--no-mqtt"], /exclude each other/],
+    ["bad broker port", ["agent", "--broker-port", "eighteen"], /--broker-port must be a non-negative integer/],
+    ["broker port out of range", ["agent", "--broker-port", "70000", "--sw", "x.js", "--scope", "http://a/"], /mqtt.brokerPort must be a whole number/],
+    ["broker port with a broker URL", ["agent", "--broker-port", "1884", "--mqtt", "mqtt://b/"], /brokerPort is the embedded broker's port/],
+    ["wildcard status topic", ["agent", "--device-status", "devices/+/net"], /without the wildcards/],
+    ["unknown mqtt field", ["agent", "--config", await config('{"mqtt":{"host":"b"}}')], /unknown mqtt field "host"/],
+    ["require navigatorOnLine", ["agent", "--require", "broker,navigatorOnLine"], /cannot name navigatorOnLine/],
+    ["require an unknown signal", ["agent", "--require", "wifi"], /unknown signal "wifi"/],
+    ["require an unconfigured signal", ["agent", "--require", "deviceStatus"], /names deviceStatus, which is not configured/],
+    ["bad settle time", ["agent", "--settle", "1.5"], /--settle must be a non-negative integer/],
+    ["same words", ["agent", "--config", await config('{"mqtt":{"deviceStatus":{"topic":"d","onlineWord":"ON","offlineWord":"on"}}}')], /onlineWord and offlineWord must differ/],
+    ["bad backoff", ["agent", "--config", await config('{"mqtt":{"backoff":{"jitter":2}}}')], /mqtt.backoff.jitter must be/],
+    ["probe body with 204", ["agent", "--config", await config('{"probe":{"url":"http://a/","expectedStatus":204,"expectedBody":"OK"}}')], /has no body/],
+    ["missing CA file", ["agent", "--mqtt", "mqtts://b/", "--mqtt-ca", join(dir, "absent-ca.pem"), "--sw", "x.js", "--scope", "http://a/"], /cannot read mqtt.ca .*ENOENT/],
   ];
   for (const [name, args, reason] of cases) {
     const r = run(...args);
@@ -53,41 +67,6 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
   t.equal(r.status, 1, "no agent running: exit 1");
   t.match(r.stderr, /no agent is running/);
 });
-
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [cli, "agent", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  let buffer = "";
-  const take = (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      lines.push(line);
-      for (const w of [...waiters]) if (w.pattern.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-    }
-  };
-  child.stdout!.on("data", take);
-  child.stderr!.on("data", take);
-  return {
-    child, lines,
-    waitFor(pattern, timeoutMs = 15_000) {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got:\n${lines.join("\n")}`)), timeoutMs);
-        waiters.push({ pattern, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-      });
-    },
-  };
-}
 
 t.test("a running agent: sync through the probe, net offline/online/status, SIGTERM flushes and exits 0", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-agent-"));
@@ -113,7 +92,7 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
   const control = join(dir, "control.sock");
   const store = join(dir, "store");
   const agent = start(["--sw", sw, "--scope", `http://127.0.0.1:${port}/`, "--store", store, "--control", control,
-    "--probe", `http://127.0.0.1:${port}/health`, "--log", "json"]);
+    "--probe", `http://127.0.0.1:${port}/health`, "--log", "json", "--no-mqtt", "--settle", "0"]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/"eventName":"sync event completed"/);
   t.equal(received, 1, "the worker's sync reached the backend");
@@ -121,9 +100,9 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
   const net = (...args: string[]) => run("net", ...args, "--control", control);
   const offline = net("offline");
   t.equal(offline.status, 0, `net offline: ${offline.stderr}`);
-  t.match(JSON.parse(offline.stdout), { online: false, source: "manual" });
+  t.match(JSON.parse(offline.stdout), { online: false, reason: "manual offline" });
   const status = JSON.parse(net("status").stdout);
-  t.match(status, { online: false, manual: "offline", registrations: [] });
+  t.match(status, { online: false, manual: "offline", required: ["probe"], signals: { probe: "good" }, registrations: [] });
   const online = net("online");
   t.equal(online.status, 0, `net online: ${online.stderr}`);
   t.match(JSON.parse(net("auto").stdout), { manual: "auto" });
@@ -132,7 +111,7 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
   healthy = false;
   const auto = net("auto");
   t.equal(auto.status, 0, `net auto: ${auto.stderr}`);
-  await agent.waitFor(/"event":"network","online":false,"source":"probe"/);
+  await agent.waitFor(/"event":"network","online":false,.*"reason":"probe bad"/);
   t.pass("a wrong probe answer counts as offline");
 
   agent.child.kill("SIGTERM");
@@ -147,7 +126,7 @@ t.test("registrations made before SIGTERM are there after a restart", async (t) 
   await writeFile(sw, `self.addEventListener("activate", () => { self.registration.sync.register("kept-" + Date.now()); });`);
   // The probe's port refuses connections: the device stays offline and registrations wait.
   const args = ["--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "state", "store"), "--control", join(dir, "c.sock"),
-    "--probe", "http://127.0.0.1:9/health"];
+    "--probe", "http://127.0.0.1:9/health", "--no-mqtt"];
   for (let round = 1; round <= 2; round++) {
     const agent = start(args);
     await agent.waitFor(/Registered sync/);
