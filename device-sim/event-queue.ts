@@ -1,0 +1,164 @@
+// Virtual time: one min-heap of timed entries for the whole fleet, ordered by (time, insertion
+// order) so equal times run in a fixed order and a run is a pure function of its seed. The
+// Agent is asynchronous (register() awaits the store, dispatch results are promises), so
+// after the entries of one instant have run, the loop lets every queued promise reaction
+// settle before time moves on: reactions see the instant that caused them.
+
+/** Something that happens at a virtual time. Reusable: re-schedule it once it has fired. */
+export interface Timed {
+  at: number;
+  seq: number;
+  /** False while the entry is not in the queue, or after cancel(). */
+  queued: boolean;
+  fire(now: number): void;
+}
+
+/** A one-off callback (the Clock port's after()). */
+class Callback implements Timed {
+  at = 0;
+  seq = 0;
+  queued = false;
+  constructor(readonly fn: () => void) {}
+  fire(): void {
+    this.fn();
+  }
+}
+
+const settle = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class EventQueue {
+  // The heap as parallel arrays: the key (time, seq) is copied in, so an entry cancelled and
+  // queued again leaves a stale slot that is recognised by its seq instead of corrupting order.
+  #at: number[] = [];
+  #seqs: number[] = [];
+  #entries: Timed[] = [];
+  #seq = 0;
+  #now = 0;
+  /** Entries due now with their seq, in order: cheaper than the heap for zero-delay callbacks. */
+  #due: Timed[] = [];
+  #dueSeq: number[] = [];
+  #fired = 0;
+
+  /** The current virtual time in milliseconds since the start of the run. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Entries fired so far (a cost figure for the benchmark). */
+  get fired(): number {
+    return this.#fired;
+  }
+
+  /**
+   * Queue `entry` at absolute time `at`, rounded up to a whole millisecond and never earlier
+   * than now; re-queues it if queued. Whole milliseconds keep time arithmetic exact and let
+   * entries of the same millisecond share one settling of promise reactions.
+   */
+  schedule(entry: Timed, at: number): Timed {
+    at = Math.ceil(at);
+    entry.at = at > this.#now ? at : this.#now;
+    entry.seq = this.#seq++;
+    entry.queued = true;
+    if (entry.at === this.#now) {
+      this.#due.push(entry);
+      this.#dueSeq.push(entry.seq);
+    } else {
+      this.#push(entry);
+    }
+    return entry;
+  }
+
+  /** Call `fn` after `ms` of virtual time. */
+  after(ms: number, fn: () => void): Timed {
+    return this.schedule(new Callback(fn), this.#now + (ms > 0 ? ms : 0));
+  }
+
+  /** The entry will not fire (lazy removal: its slot is skipped when its time comes). */
+  cancel(entry: Timed): void {
+    entry.queued = false;
+  }
+
+  /**
+   * Run every entry due up to `until`, in time order. Promise reactions settle after each
+   * instant, or, with `quantumMs` > 0, after each window of that length (fewer turns of the
+   * event loop, at the price of reactions running up to that much late: still deterministic).
+   * `onSettled` is called after each settling (progress, sampling).
+   */
+  async run(until: number, onSettled?: (now: number) => void, quantumMs = 0): Promise<void> {
+    for (;;) {
+      let windowEnd = -1;
+      for (;;) {
+        if (this.#due.length === 0) {
+          if (this.#at.length === 0) break;
+          const next = this.#at[0]!;
+          if (next > until || (windowEnd >= 0 && next > windowEnd)) break;
+          this.#now = next;
+          while (this.#at.length > 0 && this.#at[0] === next) {
+            this.#due.push(this.#entries[0]!);
+            this.#dueSeq.push(this.#seqs[0]!);
+            this.#pop();
+          }
+        }
+        if (windowEnd < 0) windowEnd = this.#now + quantumMs;
+        // Entries queued for "now" while these run join the same instant, after them.
+        for (let i = 0; i < this.#due.length; i++) {
+          const entry = this.#due[i]!;
+          if (!entry.queued || entry.seq !== this.#dueSeq[i]) continue;
+          entry.queued = false;
+          this.#fired++;
+          entry.fire(this.#now);
+        }
+        this.#due.length = 0;
+        this.#dueSeq.length = 0;
+      }
+      if (windowEnd < 0) break;
+      await settle();
+      onSettled?.(this.#now);
+    }
+    if (until > this.#now && Number.isFinite(until)) this.#now = until;
+  }
+
+  #push(entry: Timed): void {
+    const at = this.#at, seqs = this.#seqs, entries = this.#entries;
+    const t = entry.at, s = entry.seq;
+    let i = at.length;
+    at.push(t);
+    seqs.push(s);
+    entries.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = at[parent]!;
+      if (pt < t || (pt === t && seqs[parent]! < s)) break;
+      at[i] = pt;
+      seqs[i] = seqs[parent]!;
+      entries[i] = entries[parent]!;
+      i = parent;
+    }
+    at[i] = t;
+    seqs[i] = s;
+    entries[i] = entry;
+  }
+
+  #pop(): void {
+    const at = this.#at, seqs = this.#seqs, entries = this.#entries;
+    const t = at.pop()!, s = seqs.pop()!, e = entries.pop()!;
+    const n = at.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && (at[r]! < at[l]! || (at[r] === at[l] && seqs[r]! < seqs[l]!)) ? r : l;
+      const ct = at[child]!;
+      if (ct > t || (ct === t && seqs[child]! > s)) break;
+      at[i] = ct;
+      seqs[i] = seqs[child]!;
+      entries[i] = entries[child]!;
+      i = child;
+    }
+    at[i] = t;
+    seqs[i] = s;
+    entries[i] = e;
+  }
+}
