@@ -1,0 +1,248 @@
+// One device running the real Agent (kiosk, chromium and naive policies): a MemoryStore that
+// outlives crashes (it is the durable store), the app's durable outbox, a service worker
+// whose sync handler sends the outbox to the simulated backend, and connectivity as the
+// policy sees it: navigator.onLine, or the connectivity fusion over evidence from the world.
+
+import { Agent } from "../agent/agent.js";
+import { ConnectivityFusion, type Evidence } from "../agent/connectivity/fusion.js";
+import type { DispatchResult, Dispatcher, SyncDispatch } from "../agent/dispatcher.js";
+import type { BackgroundServiceEvent } from "../agent/log.js";
+import { MemoryStore } from "../agent/memory-store.js";
+import type { AgentServiceWorker } from "../agent/agent.js";
+import type { Backend } from "./backend.js";
+import { DeviceClock } from "./device-clock.js";
+import type { Timed } from "./event-queue.js";
+import type { PolicyMetrics } from "./metrics.js";
+import { sendRequest } from "./network.js";
+import { Outbox, newMessage } from "./outbox.js";
+import type { AgentPolicy } from "./policies.js";
+import type { Rng } from "./rng.js";
+import type { DomainPort, SharedCore } from "./shared-core.js";
+import type { DeviceWorld, SimDevice } from "./world.js";
+
+/** The kiosk app's origin. */
+export const SCOPE = "https://kiosk.example/";
+
+/** What every device of one policy shares. */
+export interface AgentFleet {
+  policy: AgentPolicy;
+  core: SharedCore;
+  backend: Backend;
+  metrics: PolicyMetrics;
+  eventTimeout: number;
+  lastChanceEventTimeout: number;
+  /** Problems the agents reported (store writes refused after a crash, …), for the run's log. */
+  problems: { count: number; first: string | undefined };
+}
+
+/** The periodic reachability probe, when its next run notices a change. */
+class ProbeRun implements Timed {
+  at = 0;
+  seq = 0;
+  queued = false;
+  constructor(readonly device: AgentDevice) {}
+  fire(): void {
+    this.device.probe();
+  }
+}
+
+export class AgentDevice implements SimDevice, Dispatcher {
+  readonly #fleet: AgentFleet;
+  readonly #world: DeviceWorld;
+  readonly #rng: Rng;
+  readonly #store = new MemoryStore();
+  readonly #outbox: Outbox;
+  readonly #probeRun = new ProbeRun(this);
+  #domain: number | undefined;
+  #clock: DeviceClock | undefined;
+  #port: DomainPort | undefined;
+  #agent: Agent | undefined;
+  #sw: AgentServiceWorker | undefined;
+  #fusion: ConnectivityFusion | undefined;
+  #lastAttemptAt = NaN;
+  #reconnectAt = NaN;
+
+  constructor(fleet: AgentFleet, world: DeviceWorld, rng: Rng) {
+    this.#fleet = fleet;
+    this.#world = world;
+    this.#rng = rng;
+    this.#outbox = new Outbox(world.world.scenario.workload.tags);
+  }
+
+  /** The durable store (tests look at it across reboots). */
+  get store(): MemoryStore {
+    return this.#store;
+  }
+
+  get agent(): Agent | undefined {
+    return this.#agent;
+  }
+
+  boot(): void {
+    const queue = this.#world.world.queue;
+    const clock = new DeviceClock(queue, this.#world.bootSkew, this.#world.bootSyncAt);
+    const port = this.#fleet.core.port(() => this.#agent?.setConditions({ online: this.#agent.online }), this.#domain);
+    this.#domain = port.domain;
+    this.#clock = clock;
+    this.#port = port;
+    void Agent.start({
+      scheduler: port.asScheduler(), store: this.#store, dispatcher: this, clock, domain: port.domain,
+      log: (e) => this.#logged(clock, e), onProblem: (m) => this.#problem(clock, m),
+    }).then((agent) => {
+      if (!clock.alive) return;
+      this.#agent = agent;
+      const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
+      this.#sw = sw;
+      if (this.#fleet.policy.online === "fused") {
+        const kiosk = this.#world.world.scenario.kiosk;
+        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, settleMs: kiosk.settleMs, onChange: (s) => agent.setConditions(s) });
+      }
+      this.linkChanged();
+      // The page, once loaded, registers what its outbox holds and no registration covers
+      // (a register() a crash interrupted before it was durable).
+      void sw.sync.getTags().then((tags) => {
+        if (!clock.alive) return;
+        const have = new Set(tags);
+        for (const tag of this.#outbox.tags()) if (!have.has(tag)) this.#register(tag);
+      });
+    });
+  }
+
+  crash(): void {
+    this.#clock?.kill();
+    this.#port?.kill();
+    this.#fusion?.close();
+    this.#world.world.queue.cancel(this.#probeRun);
+    this.#agent = undefined;
+    this.#sw = undefined;
+    this.#fusion = undefined;
+  }
+
+  linkChanged(): void {
+    const agent = this.#agent;
+    if (!agent) return;
+    if (!this.#fusion) {
+      if (agent.online !== this.#world.linkUp) agent.setConditions({ online: this.#world.linkUp });
+      return;
+    }
+    const w = this.#world;
+    this.#fusion.report("navigatorOnLine", w.linkUp ? "good" : "bad");
+    // NetworkManager checks connectivity when a link comes up; a link going down fails it.
+    this.#report("probe", w.reachable ? "good" : "bad");
+    this.brokerChanged();
+  }
+
+  backendChanged(): void {
+    if (!this.#fusion) return;
+    // The periodic probe notices at its next run; the broker relays the backend's state at once.
+    if (this.#world.linkUp) {
+      const interval = this.#world.world.scenario.kiosk.probeIntervalMs;
+      const now = this.#world.world.queue.now;
+      const next = now + ((((this.#world.probePhase - now) % interval) + interval) % interval);
+      this.#world.world.queue.schedule(this.#probeRun, next);
+    }
+    this.brokerChanged();
+  }
+
+  brokerChanged(): void {
+    if (!this.#fusion) return;
+    const w = this.#world;
+    const connected = w.linkUp && !w.captive && w.world.brokerUp;
+    this.#report("broker", connected ? "good" : "bad");
+    this.#report("backendStatus", !connected ? "unknown" : w.world.backendUp ? "good" : "bad");
+  }
+
+  /** The probe's periodic run after a change of the backend's state. */
+  probe(): void {
+    if (this.#fusion && this.#clock?.alive) this.#report("probe", this.#world.reachable ? "good" : "bad");
+  }
+
+  #report(signal: "probe" | "broker" | "backendStatus", evidence: Evidence): void {
+    if (this.#fleet.policy.online === "fused" && this.#world.world.scenario.kiosk.require.includes(signal)) this.#fusion?.report(signal, evidence);
+  }
+
+  message(seq: number): void {
+    const m = newMessage(seq, this.#world.world.queue.now);
+    this.#fleet.metrics.created(m);
+    const tag = this.#outbox.add(m);
+    // Before the page has loaded, the reconciliation at start registers it.
+    if (this.#sw) this.#register(tag);
+  }
+
+  pageReload(): void {
+    // The Agent runs beside the page: a reload changes nothing it schedules.
+  }
+
+  reconnected(): void {
+    if (this.#outbox.size > 0) this.#reconnectAt = this.#world.world.queue.now;
+  }
+
+  unreachable(): void {
+    if (Number.isNaN(this.#reconnectAt)) return;
+    this.#fleet.metrics.reconnectMissed++;
+    this.#reconnectAt = NaN;
+  }
+
+  /** The run ended: what is still in the outbox is pending (or delivered, unacknowledged). */
+  finish(): void {
+    for (const m of this.#outbox.all()) this.#fleet.metrics.unsettled(m);
+  }
+
+  #register(tag: string): void {
+    const clock = this.#clock;
+    this.#sw!.sync.register(tag).catch((error: Error) => this.#problem(clock!, `register("${tag}") failed: ${error.message}`));
+  }
+
+  /** The service worker's sync handler: send what the outbox holds for the tag. */
+  dispatch(event: SyncDispatch): Promise<DispatchResult> {
+    const fleet = this.#fleet;
+    const queue = this.#world.world.queue;
+    const now = queue.now;
+    const batch = this.#outbox.batch(event.tag);
+    fleet.metrics.attempts++;
+    if (now !== this.#lastAttemptAt) {
+      fleet.metrics.wakeups++;
+      this.#lastAttemptAt = now;
+    }
+    if (!Number.isNaN(this.#reconnectAt) && batch.some((m) => m.createdAt <= this.#reconnectAt)) {
+      fleet.metrics.reconnect.add(now - this.#reconnectAt);
+      this.#reconnectAt = NaN;
+    }
+    if (batch.length === 0) return Promise.resolve({ outcome: "success" });
+    const giveUpAt = now + (event.lastChance ? fleet.lastChanceEventTimeout : fleet.eventTimeout);
+    const fate = sendRequest(this.#world, fleet.backend, this.#rng, now, giveUpAt);
+    if (!Number.isNaN(fate.arrivedAt)) for (const m of batch) fleet.metrics.arrived(m, fate.arrivedAt);
+    const clock = this.#clock!;
+    return new Promise<DispatchResult>((resolve) => {
+      clock.after(fate.respondAt - now, () => {
+        // Past the event time limit the worker was stopped: nothing of it runs any more.
+        if (event.signal.aborted) return resolve({ outcome: "failure", reason: "timeout" });
+        switch (fate.result) {
+          case "ok":
+            this.#outbox.remove(event.tag, batch);
+            for (const m of batch) fleet.metrics.settled(m, "acknowledged");
+            return resolve({ outcome: "success" });
+          case "overloaded":
+            return resolve({ outcome: "failure", reason: "waitUntil rejected", ...(fleet.policy.honoursRetryAfter ? { retryAfterMs: fleet.backend.retryAfterMs } : {}) });
+          default:
+            return resolve({ outcome: "failure", reason: "waitUntil rejected" });
+        }
+      });
+    });
+  }
+
+  #logged(clock: DeviceClock, e: BackgroundServiceEvent): void {
+    if (!clock.alive || e.eventName !== "Sync completed") return;
+    // The registration was dropped: the app gives its messages up (the spec's example tells
+    // the user on lastChance), unless the backend already has them.
+    const reason = e.eventMetadata.Status === "expired" ? "expired" : "attemptsExhausted";
+    for (const m of this.#outbox.take(e.instanceId)) this.#fleet.metrics.settled(m, reason);
+  }
+
+  #problem(clock: DeviceClock, message: string): void {
+    if (!clock.alive) return;
+    const problems = this.#fleet.problems;
+    problems.count++;
+    problems.first ??= message;
+  }
+}

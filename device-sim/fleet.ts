@@ -1,0 +1,136 @@
+// One shard of a run: devices [first, first + count) of the scenario's fleet, every policy
+// side by side on the same world, on one event queue. It returns a ShardResult, which the
+// merge adds up with the other shards' into the report.
+
+import { coreModule } from "../agent/node/core-wasm.js";
+import { Scheduler } from "../agent/core/scheduler.js";
+import { AgentDevice, type AgentFleet } from "./agent-device.js";
+import { Backend } from "./backend.js";
+import { EventQueue } from "./event-queue.js";
+import { PolicyMetrics, type PolicyMetricsJson } from "./metrics.js";
+import { simPolicy } from "./policies.js";
+import { Rng, streamKey } from "./rng.js";
+import { POLICY_NAMES, scenarioToJson, type OutageKind, type PolicyName, type Scenario } from "./scenario.js";
+import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
+import { SharedCore } from "./shared-core.js";
+import { World, type LinkState } from "./world.js";
+
+/** Devices whose connectivity the report charts. */
+export const SAMPLED_DEVICES = 24;
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export interface ShardResult {
+  /** The scenario in file form: shards merge only with shards of the same one. */
+  scenario: Record<string, unknown>;
+  shard: Shard;
+  durationMs: number;
+  devices: number;
+  /** The backend capacity this shard's share was given, requests/s. */
+  capacity: number;
+  policies: Partial<Record<PolicyName, PolicyMetricsJson & { problems: number; firstProblem?: string }>>;
+  samples: { device: number; trace: [number, LinkState][] }[];
+  recoveries: { kind: OutageKind; at: number }[];
+  run: { wallMs: number; events: number; peakRssBytes: number; peakHeapBytes: number };
+}
+
+/** Devices [first, first + count) of shard `index` of `count`. */
+export function shardRange(devices: number, shard: Shard): { first: number; count: number } {
+  const first = Math.floor((devices * shard.index) / shard.count);
+  const end = Math.floor((devices * (shard.index + 1)) / shard.count);
+  return { first, count: end - first };
+}
+
+export interface RunOptions {
+  /** Called now and then with the share of virtual time done (0–1). */
+  onProgress?: (done: number) => void;
+  /** Settle promise reactions once per window of this many ms instead of per instant (0: exact). */
+  quantumMs?: number;
+}
+
+/** Everything a test or a tool may want to look at after a shard ran. */
+export interface ShardRun {
+  result: ShardResult;
+  world: World;
+  devices: Map<PolicyName, (AgentDevice | WorkboxDevice)[]>;
+}
+
+export async function runShard(scenario: Scenario, shard: Shard, options: RunOptions = {}): Promise<ShardRun> {
+  const started = performance.now();
+  const { first, count } = shardRange(scenario.devices, shard);
+  const queue = new EventQueue();
+  const capacity = (scenario.backend.capacityPer1000 * count) / 1000;
+  const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p));
+  const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
+  const backendOutages = world.backendOutages();
+  const module = await coreModule();
+  const fleets = new Map<PolicyName, { metrics: PolicyMetrics; backend: Backend; problems: { count: number; first: string | undefined } }>();
+  const devices = new Map<PolicyName, (AgentDevice | WorkboxDevice)[]>();
+
+  for (const name of policies) {
+    const policy = simPolicy(name, scenario);
+    const metrics = new PolicyMetrics();
+    const backend = new Backend(capacity, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
+    const problems = { count: 0, first: undefined as string | undefined };
+    fleets.set(name, { metrics, backend, problems });
+    const list: (AgentDevice | WorkboxDevice)[] = [];
+    const policyIndex = POLICY_NAMES.indexOf(name);
+    const rngFor = (device: number) => new Rng(streamKey(scenario.seed, device, 1000 + policyIndex));
+    if (policy.kind === "agent") {
+      const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });
+      const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
+      const fleet: AgentFleet = { policy, core: new SharedCore(scheduler, queue), backend, metrics, eventTimeout, lastChanceEventTimeout, problems };
+      for (const w of world.devices) {
+        const d = new AgentDevice(fleet, w, rngFor(w.index));
+        w.devices.push(d);
+        list.push(d);
+      }
+    } else {
+      const fleet: WorkboxFleet = { backend, metrics, maxRetentionMs: scenario.workbox.maxRetentionMs };
+      for (const w of world.devices) {
+        const d = new WorkboxDevice(fleet, w, rngFor(w.index));
+        w.devices.push(d);
+        list.push(d);
+      }
+    }
+    devices.set(name, list);
+  }
+
+  let peakRss = process.memoryUsage.rss();
+  let peakHeap = process.memoryUsage().heapUsed;
+  let lastReport = performance.now();
+  world.start();
+  await queue.run(scenario.durationMs, (now) => {
+    const wall = performance.now();
+    if (wall - lastReport < 250) return;
+    lastReport = wall;
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+    const heap = process.memoryUsage().heapUsed;
+    if (heap > peakHeap) peakHeap = heap;
+    options.onProgress?.(now / scenario.durationMs);
+  }, options.quantumMs ?? 0);
+  for (const list of devices.values()) for (const d of list) d.finish();
+  options.onProgress?.(1);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+
+  const result: ShardResult = {
+    scenario: scenarioToJson(scenario),
+    shard,
+    durationMs: scenario.durationMs,
+    devices: count,
+    capacity,
+    policies: {},
+    samples: world.devices.filter((d) => d.trace).map((d) => ({ device: d.index, trace: d.trace! })),
+    recoveries: world.recoveries(),
+    run: { wallMs: performance.now() - started, events: queue.fired, peakRssBytes: peakRss, peakHeapBytes: peakHeap },
+  };
+  for (const [name, { metrics, backend, problems }] of fleets) {
+    result.policies[name] = { ...metrics.toJSON(backend.arrivals), problems: problems.count, ...(problems.first ? { firstProblem: problems.first } : {}) };
+  }
+  return { result, world, devices };
+}

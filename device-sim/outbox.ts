@@ -1,0 +1,79 @@
+// What the app keeps in its own durable storage (IndexedDB in a page): the messages waiting
+// to be sent, by sync tag. Unique tags give each message its own registration; a coalescing
+// tag gathers them all under one, and its handler sends them in one request. The outbox
+// survives reboots and crashes, as IndexedDB does.
+
+/** One message the kiosk app queued, followed from creation to its fate. */
+export interface Message {
+  readonly seq: number;
+  readonly createdAt: number;
+  /** When the backend first accepted it (NaN: not yet). */
+  arrivedAt: number;
+}
+
+export function newMessage(seq: number, createdAt: number): Message {
+  return { seq, createdAt, arrivedAt: NaN };
+}
+
+export const COALESCING_TAG = "outbox";
+
+export class Outbox {
+  readonly #byTag = new Map<string, Message[]>();
+  #size = 0;
+
+  constructor(readonly mode: "unique" | "coalesce") {}
+
+  /** Add a message; returns the tag to register. */
+  add(message: Message): string {
+    const tag = this.mode === "unique" ? `msg-${message.seq}` : COALESCING_TAG;
+    const list = this.#byTag.get(tag);
+    if (list) list.push(message);
+    else this.#byTag.set(tag, [message]);
+    this.#size++;
+    return tag;
+  }
+
+  /** What the handler for `tag` sends now (a copy). */
+  batch(tag: string): Message[] {
+    return [...(this.#byTag.get(tag) ?? [])];
+  }
+
+  /** Remove the given messages of `tag` (sent, or given up). */
+  remove(tag: string, messages: readonly Message[]): void {
+    const list = this.#byTag.get(tag);
+    if (!list) return;
+    const gone = new Set(messages);
+    const kept = list.filter((m) => !gone.has(m));
+    this.#size -= list.length - kept.length;
+    if (kept.length === 0) this.#byTag.delete(tag);
+    else this.#byTag.set(tag, kept);
+  }
+
+  /** Remove and return everything under `tag`. */
+  take(tag: string): Message[] {
+    const list = this.#byTag.get(tag) ?? [];
+    this.#byTag.delete(tag);
+    this.#size -= list.length;
+    return list;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The oldest creation time of anything waiting (Infinity when empty). */
+  oldest(): number {
+    let oldest = Infinity;
+    for (const list of this.#byTag.values()) for (const m of list) if (m.createdAt < oldest) oldest = m.createdAt;
+    return oldest;
+  }
+
+  /** The tags that have messages waiting. */
+  tags(): string[] {
+    return [...this.#byTag.keys()];
+  }
+
+  *all(): Iterable<Message> {
+    for (const list of this.#byTag.values()) yield* list;
+  }
+}

@@ -1,0 +1,56 @@
+// The four ways a kiosk app gets its outbox to the backend, as the simulator runs them.
+//
+// kiosk     syncward's `kiosk` preset on the real Agent; "online" is the connectivity fusion
+//           over evidence the world gives (probe by default: the backend really reachable),
+//           with its settle time. The handler passes a 429's Retry-After to the Agent.
+// chromium  the `chromium` preset on the real Agent: Chromium's timeline (3 attempts, 5 then
+//           15 min, 3 min events); "online" is navigator.onLine, i.e. any link, also behind
+//           a captive portal or with the backend down. Retry-After is invisible to it.
+// workbox   workbox-background-sync on a runtime without the API (its fallback): the page
+//           fetches; fetchDidFail (fetch rejected, never an HTTP error) queues the request in
+//           IndexedDB; the queue is replayed only when the service worker starts (boot,
+//           reboot, the kiosk page's periodic restart), serially, stopping at the first
+//           rejection; 4xx/5xx answers and a portal's page count as sent; entries older than
+//           maxRetentionTime are dropped on read.
+// naive     a hand-rolled loop on the real Agent: retry after a fixed delay (1 s default,
+//           MQTT.js's reconnect period), no jitter, no back-off, no Retry-After, online =
+//           navigator.onLine, up to `maxAttempts` attempts (255 default, the core's maximum).
+
+import type { Policy, Preset } from "../agent/core/policy.js";
+import type { PolicyName, Scenario } from "./scenario.js";
+
+export interface AgentPolicy {
+  kind: "agent";
+  name: PolicyName;
+  preset: Preset;
+  overrides: Partial<Policy>;
+  /** "link": navigator.onLine; "fused": the connectivity fusion over the scenario's required signals. */
+  online: "link" | "fused";
+  honoursRetryAfter: boolean;
+}
+
+export interface WorkboxPolicy {
+  kind: "workbox";
+  name: "workbox";
+}
+
+export type SimPolicy = AgentPolicy | WorkboxPolicy;
+
+export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
+  switch (name) {
+    case "kiosk":
+      return { kind: "agent", name, preset: "kiosk", overrides: {}, online: "fused", honoursRetryAfter: true };
+    case "chromium":
+      return { kind: "agent", name, preset: "chromium", overrides: {}, online: "link", honoursRetryAfter: false };
+    case "naive":
+      return {
+        kind: "agent", name, preset: "chromium", online: "link", honoursRetryAfter: false,
+        overrides: {
+          maxAttempts: scenario.naive.maxAttempts, initialRetryDelay: scenario.naive.delayMs, retryDelayFactor: 1,
+          maxRetryDelay: Infinity, jitter: "none", reregisterBypassesBackoff: true,
+        },
+      };
+    case "workbox":
+      return { kind: "workbox", name };
+  }
+}
