@@ -1,0 +1,159 @@
+// The report as one self-contained HTML page: the figures table and three charts drawn as
+// inline SVG (delivery-latency CDF per policy, backend load over time per policy, the
+// connectivity of sampled devices). No script, font or style sheet is fetched: it opens
+// offline, from a file, anywhere.
+
+import { humanDuration } from "./duration.js";
+import { reportTable, clockTime } from "./report-table.js";
+import type { Report } from "./report.js";
+import type { PolicyName } from "./scenario.js";
+import type { LinkState } from "./world.js";
+
+const COLORS: Record<PolicyName, string> = { kiosk: "#1b9e77", chromium: "#d95f02", workbox: "#7570b3", naive: "#e7298a" };
+const LINK_COLORS: Record<LinkState, string> = { up: "#4caf50", down: "#e53935", captive: "#fb8c00", off: "#9e9e9e" };
+
+const W = 860;
+const H = 300;
+const M = { left: 64, right: 16, top: 16, bottom: 40 };
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
+
+/** An SVG path through points, skipping non-finite ones. */
+function path(points: [number, number][]): string {
+  let d = "";
+  let pen = false;
+  for (const [x, y] of points) {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? "L" : "M"}${fmt(x)},${fmt(y)}`;
+    pen = true;
+  }
+  return d;
+}
+
+function frame(id: string, title: string, body: string, xLabel: string, yLabel: string): string {
+  return `<figure id="${id}"><figcaption>${esc(title)}</figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
+<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" class="plot"/>
+${body}
+<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" class="axis-label" text-anchor="middle">${esc(xLabel)}</text>
+<text x="14" y="${(M.top + H - M.bottom) / 2}" class="axis-label" text-anchor="middle" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>
+</svg></figure>`;
+}
+
+function legend(policies: PolicyName[]): string {
+  return `<p class="legend">${policies.map((p) => `<span><i style="background:${COLORS[p]}"></i>${p}</span>`).join("")}</p>`;
+}
+
+function latencyChart(report: Report): string {
+  const series = Object.entries(report.charts.latencyCdf) as [PolicyName, [number, number][]][];
+  const all = series.flatMap(([, pts]) => pts.map(([ms]) => ms)).filter((ms) => ms > 0);
+  const lo = Math.max(1, all.length ? Math.min(...all) : 1);
+  const hi = Math.max(lo * 10, all.length ? Math.max(...all) : 10);
+  const l0 = Math.log10(lo), l1 = Math.log10(hi);
+  const x = (ms: number) => M.left + ((Math.log10(Math.max(ms, lo)) - l0) / (l1 - l0)) * (W - M.left - M.right);
+  const y = (share: number) => H - M.bottom - share * (H - M.top - M.bottom);
+  let body = "";
+  for (let d = Math.floor(l0); d <= Math.ceil(l1); d++) {
+    const ms = 10 ** d;
+    if (ms < lo || ms > hi) continue;
+    body += `<line x1="${fmt(x(ms))}" x2="${fmt(x(ms))}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/><text x="${fmt(x(ms))}" y="${H - M.bottom + 14}" text-anchor="middle" class="tick">${esc(humanDuration(ms))}</text>`;
+  }
+  for (const q of [0, 0.5, 0.95, 1]) body += `<line x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(q))}" y2="${fmt(y(q))}" class="grid"/><text x="${M.left - 6}" y="${fmt(y(q) + 4)}" text-anchor="end" class="tick">${q * 100}%</text>`;
+  for (const [policy, pts] of series) {
+    // A CDF is a staircase: each point holds until the next bucket.
+    const steps: [number, number][] = [[x(lo), y(0)]];
+    let prev = 0;
+    for (const [ms, share] of pts) {
+      steps.push([x(ms), y(prev)], [x(ms), y(share)]);
+      prev = share;
+    }
+    steps.push([x(hi), y(prev)]);
+    body += `<path d="${path(steps)}" class="series" data-policy="${policy}" stroke="${COLORS[policy]}"/>`;
+  }
+  return frame("latency-cdf", "Register → delivery: share of delivered messages within a time (log scale)", body, "time from register() to the backend", "delivered") + legend(series.map(([p]) => p));
+}
+
+function loadChart(report: Report): string {
+  const { secondsPerPoint, series } = report.charts.load;
+  const entries = Object.entries(series) as [PolicyName, { mean: number[]; peak: number[] }][];
+  const points = Math.max(1, ...entries.map(([, s]) => s.peak.length));
+  const top = Math.max(report.capacityRps * 1.2, ...entries.flatMap(([, s]) => s.peak), 1);
+  const ly = (v: number) => Math.log10(1 + v);
+  const x = (i: number) => M.left + (i / Math.max(1, points - 1)) * (W - M.left - M.right);
+  const y = (v: number) => H - M.bottom - (ly(v) / ly(top)) * (H - M.top - M.bottom);
+  const hours = report.durationMs / 3_600_000;
+  const everyH = hours <= 6 ? 1 : hours <= 48 ? 3 : 24;
+  let body = "";
+  for (let h = 0; h <= hours; h += everyH) {
+    const xi = x((h * 3600) / secondsPerPoint);
+    body += `<line x1="${fmt(xi)}" x2="${fmt(xi)}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/><text x="${fmt(xi)}" y="${H - M.bottom + 14}" text-anchor="middle" class="tick">${clockTime(h * 3_600_000)}</text>`;
+  }
+  for (const v of [0, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000]) {
+    if (v > top) break;
+    body += `<line x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(v))}" y2="${fmt(y(v))}" class="grid"/><text x="${M.left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end" class="tick">${v.toLocaleString("en-US")}</text>`;
+  }
+  body += `<line x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(report.capacityRps))}" y2="${fmt(y(report.capacityRps))}" class="capacity"/><text x="${W - M.right - 4}" y="${fmt(y(report.capacityRps) - 4)}" text-anchor="end" class="tick">capacity ${fmt(report.capacityRps)}/s</text>`;
+  for (const r of report.policies[0]?.recoveries ?? []) {
+    const xr = x(r.at / 1000 / secondsPerPoint);
+    body += `<line x1="${fmt(xr)}" x2="${fmt(xr)}" y1="${M.top}" y2="${H - M.bottom}" class="recovery"/><text x="${fmt(xr + 3)}" y="${M.top + 12}" class="tick">${r.kind} back</text>`;
+  }
+  for (const [policy, s] of entries) body += `<path d="${path(s.peak.map((v, i) => [x(i), y(v)]))}" class="series" data-policy="${policy}" stroke="${COLORS[policy]}"/>`;
+  const title = `Backend load: peak requests/s in each ${secondsPerPoint === 1 ? "second" : humanDuration(secondsPerPoint * 1000)} (log scale)`;
+  return frame("backend-load", title, body, "time of day (from the start of the run)", "requests/s") + legend(entries.map(([p]) => p));
+}
+
+function connectivityChart(report: Report): string {
+  const traces = report.charts.connectivity;
+  const rowH = 14;
+  const height = M.top + traces.length * rowH + M.bottom;
+  const x = (t: number) => M.left + (t / report.durationMs) * (W - M.left - M.right);
+  let body = "";
+  traces.forEach(({ device, trace }, row) => {
+    const top = M.top + row * rowH;
+    body += `<text x="${M.left - 6}" y="${top + rowH - 4}" text-anchor="end" class="tick">#${device}</text>`;
+    trace.forEach(([at, state], k) => {
+      const end = trace[k + 1]?.[0] ?? report.durationMs;
+      if (end <= at) return;
+      body += `<rect x="${fmt(x(at))}" y="${top + 1}" width="${fmt(Math.max(0.5, x(end) - x(at)))}" height="${rowH - 2}" fill="${LINK_COLORS[state]}" class="link-${state}"/>`;
+    });
+  });
+  const hours = report.durationMs / 3_600_000;
+  const everyH = hours <= 6 ? 1 : hours <= 48 ? 3 : 24;
+  for (let h = 0; h <= hours; h += everyH) body += `<text x="${fmt(x(h * 3_600_000))}" y="${height - M.bottom + 14}" text-anchor="middle" class="tick">${clockTime(h * 3_600_000)}</text>`;
+  const legendHtml = `<p class="legend">${(Object.keys(LINK_COLORS) as LinkState[]).map((s) => `<span><i style="background:${LINK_COLORS[s]}"></i>${s === "captive" ? "captive portal (link up, backend unreachable)" : s === "off" ? "rebooting" : `link ${s}`}</span>`).join("")}</p>`;
+  return `<figure id="connectivity"><figcaption>Connectivity of ${traces.length} sampled devices</figcaption>
+<svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="connectivity of sampled devices">${body}</svg></figure>${legendHtml}`;
+}
+
+export function reportHtml(report: Report): string {
+  const s = report.scenario;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>syncward sim: ${esc(String(s.name))}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:900px;color:#222;padding:0 12px}
+h1{font-size:20px;margin:0 0 4px} p.what{color:#555;margin:0 0 16px}
+pre{background:#f6f6f6;padding:12px;overflow:auto;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+figure{margin:24px 0 4px} figcaption{font-weight:600;margin-bottom:6px}
+svg{max-width:100%;height:auto;background:#fff}
+.plot{fill:#fafafa;stroke:#ccc}.grid{stroke:#e4e4e4}.tick{font-size:11px;fill:#555}.axis-label{font-size:12px;fill:#333}
+.series{fill:none;stroke-width:1.8}.capacity{stroke:#000;stroke-dasharray:6 4}.recovery{stroke:#999;stroke-dasharray:2 3}
+.legend span{margin-right:16px;white-space:nowrap}.legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px;border-radius:2px}
+</style></head><body>
+<h1>syncward sim: ${esc(String(s.name))}</h1>
+<p class="what">${esc(String(s.description ?? ""))}</p>
+<pre id="figures">${esc(reportTable(report))}</pre>
+${latencyChart(report)}
+${loadChart(report)}
+${connectivityChart(report)}
+<details><summary>Scenario</summary><pre>${esc(JSON.stringify(s, null, 2))}</pre></details>
+</body></html>
+`;
+}

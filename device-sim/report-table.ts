@@ -1,0 +1,65 @@
+// The report as a terminal table: one column per policy, one row per figure.
+
+import { humanDuration } from "./duration.js";
+import { DROP_REASONS, type DropReason } from "./metrics.js";
+import type { PolicyReport, Report } from "./report.js";
+
+const DROP_LABELS: Record<DropReason, string> = {
+  attemptsExhausted: "  attempts exhausted",
+  expired: "  retention expired",
+  httpErrorAsSuccess: "  HTTP error taken as sent",
+  lostInCrash: "  lost in a crash",
+};
+
+const count = (n: number) => (Number.isNaN(n) ? "–" : Math.round(n).toLocaleString("en-US"));
+const share = (n: number, of: number) => (of === 0 ? "" : ` (${((100 * n) / of).toFixed(n === 0 || (100 * n) / of >= 1 ? 0 : 2)}%)`);
+
+/** Virtual time as a clock reading from the start of the run: "06:30", "d2 06:30". */
+export function clockTime(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  const day = Math.floor(minutes / 1440);
+  const hh = String(Math.floor((minutes % 1440) / 60)).padStart(2, "0");
+  const mm = String(minutes % 60).padStart(2, "0");
+  return `${day > 0 ? `d${day + 1} ` : ""}${hh}:${mm}`;
+}
+
+export function reportTable(report: Report): string {
+  const s = report.scenario;
+  const ps = report.policies;
+  const rows: [string, ...string[]][] = [];
+  const row = (label: string, f: (p: PolicyReport) => string) => rows.push([label, ...ps.map(f)]);
+
+  row("registered", (p) => count(p.registered));
+  row("delivered", (p) => count(p.delivered) + share(p.delivered, p.registered));
+  row("dropped", (p) => count(p.dropped) + share(p.dropped, p.registered));
+  for (const r of DROP_REASONS) if (ps.some((p) => p.droppedBy[r] > 0)) row(DROP_LABELS[r], (p) => count(p.droppedBy[r]));
+  row("duplicated", (p) => count(p.duplicated));
+  row("pending at end", (p) => count(p.pending));
+  row("latency p50", (p) => humanDuration(p.latencyMs.p50));
+  row("latency p95", (p) => humanDuration(p.latencyMs.p95));
+  row("latency p99", (p) => humanDuration(p.latencyMs.p99));
+  row("reconnect → attempt p50", (p) => humanDuration(p.reconnectToAttemptMs.p50));
+  row("reconnect → attempt p95", (p) => humanDuration(p.reconnectToAttemptMs.p95));
+  row("reconnects with no attempt", (p) => count(p.reconnectToAttemptMs.missed));
+  row("attempts per delivery", (p) => (Number.isNaN(p.attemptsPerDelivery) ? "–" : p.attemptsPerDelivery.toFixed(2)));
+  row("wake-ups per device-hour", (p) => p.wakeupsPerDeviceHour.toFixed(2));
+  row("backend peak rps", (p) => count(p.peakRps));
+  (ps[0]?.recoveries ?? []).forEach((r, k) => {
+    const when = `${r.kind} back ${clockTime(r.at)}`;
+    row(`${when}: peak rps`, (p) => count(p.recoveries[k]!.peakRps));
+    row(`${when}: overloaded`, (p) => {
+      const x = p.recoveries[k]!;
+      return x.overloadedSeconds === 0 ? "no" : `${x.overloadedSeconds} s, until +${humanDuration(x.overloadedForMs)}`;
+    });
+  });
+  if (ps.some((p) => p.problems > 0)) row("agent problems", (p) => count(p.problems));
+
+  const header: [string, ...string[]] = ["", ...ps.map((p) => p.policy)];
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd();
+  const title = `${String(s.name)} · ${count(report.devices)} devices · ${humanDuration(report.durationMs)} · seed ${String(s.seed)} · backend ${count(report.capacityRps)} requests/s`;
+  const run = report.run;
+  const footer = `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
+    `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;
+  return [title, "", line(header), ...rows.map(line), "", footer].join("\n") + "\n";
+}
