@@ -69,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "agent") return await runAgent(rest);
     if (command === "net") return await runNet(rest);
+    if (command === "sim") return await (await import("../../device-sim/cli.js")).main(rest);
     throw new UsageError(`unknown command "${command}" (try: syncward --help)`);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
