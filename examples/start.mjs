@@ -1,10 +1,18 @@
-// `npm start`: the whole loop on one bare machine. A stand-in for the kiosk's backend listens
-// on 127.0.0.1:8787 (POST /outbox, GET /health → 204), and `syncward agent` runs the example
-// outbox worker against it with examples/agent.json. In another terminal:
-//   npx syncward net offline --control .syncward/control.sock   (and online / auto / status)
+// `npm start`: the whole loop on one bare machine. `syncward agent` runs the example outbox
+// worker with examples/agent.json and its embedded MQTT broker on 127.0.0.1:1883. Stand-ins
+// play the rest of the kiosk:
+//   - the backend: HTTP on 127.0.0.1:8787 (POST /outbox, GET /health → 204) and its Sparkplug
+//     STATE on spBv1.0/STATE/outbox-backend (retained, with a Last Will);
+//   - the firmware: a retained "online" on kiosk-1/net/status, once at start.
+// In another terminal, flip the device status with any MQTT client:
+//   mosquitto_pub -h 127.0.0.1 -r -t kiosk-1/net/status -m offline     (and -m online)
+// or force it: npx syncward net offline --control .syncward/control.sock   (online / auto / status)
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
+import mqtt from "mqtt";
 import { main } from "../build/dist/agent/node/cli.js";
+
+const BROKER = "mqtt://127.0.0.1:1883";
 
 const backend = createServer((req, res) => {
   if (req.method === "GET" && req.url === "/health") return res.writeHead(204).end();
@@ -21,6 +29,22 @@ const backend = createServer((req, res) => {
 });
 await new Promise((resolve) => backend.listen(8787, "127.0.0.1", resolve));
 console.log("backend: listening on http://127.0.0.1:8787/");
+
+// The agent starts the broker; these clients keep trying (mqtt.js's 1 s retry) until it is up.
+const birth = Date.now();
+const state = mqtt.connect(BROKER, {
+  clientId: "outbox-backend",
+  protocolVersion: 4,
+  will: { topic: "spBv1.0/STATE/outbox-backend", payload: JSON.stringify({ online: false, timestamp: birth }), qos: 1, retain: true },
+});
+state.on("connect", () => state.publish("spBv1.0/STATE/outbox-backend", JSON.stringify({ online: true, timestamp: birth }), { qos: 1, retain: true }));
+state.on("error", () => {});
+const firmware = mqtt.connect(BROKER, { clientId: "kiosk-1-firmware", protocolVersion: 4 });
+firmware.once("connect", () => firmware.publish("kiosk-1/net/status", "online", { qos: 1, retain: true }, () => firmware.end()));
+firmware.on("error", () => {});
+
 const code = await main(["agent", "--config", fileURLToPath(new URL("agent.json", import.meta.url))]);
+state.end(true);
+firmware.end(true);
 backend.close();
 process.exit(code);
