@@ -235,6 +235,19 @@ export class Agent {
     return this.#online;
   }
 
+  /**
+   * One scope's own reachability (the spec's stricter, origin-specific "online", e.g. a probe
+   * of that origin's backend): its registrations fire only while the device and the scope are
+   * both online. A failure reported after the scope went offline counts as aborted.
+   */
+  setScopeOnline(scope: string, online: boolean): void {
+    const entry = this.#scopes.get(scope);
+    if (!entry) throw new Error(`no service worker registration for ${scope} is served`);
+    if (!online) for (const [id, flight] of this.#inFlight) if (this.#bindings.get(id)?.scope === entry) flight.lostConnectivity = true;
+    this.#scheduler.setScopeOnline(entry.id, online, this.#now());
+    this.#afterChange();
+  }
+
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
     // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
     if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw new DOMException(NO_ACTIVE_WORKER, "InvalidStateError");
