@@ -16,6 +16,8 @@ export interface ServiceWorkerConfig {
   script: string;
   /** Scope URL of its registration, e.g. http://localhost:8080/ */
   scope: string;
+  /** A probe of this origin's backend: the scope is online only while it succeeds (and the device is online). */
+  probe?: ProbeOptions;
 }
 
 export interface AgentConfig {
@@ -219,6 +221,24 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
   };
 }
 
+function parseProbe(raw: unknown, field: string): ProbeOptions {
+  const p = typeof raw === "string" ? { url: raw } : raw;
+  if (!isRecord(p)) fail(`${field} must be a URL or {url, expectedStatus, expectedBody, timeoutMs, intervalMs, maxIntervalMs, minTriggerGapMs}`);
+  for (const key of Object.keys(p)) if (!PROBE_KEYS.includes(key)) fail(`unknown ${field} field "${key}"`);
+  const probe: ProbeOptions = { url: url(p.url, `${field}.url`) };
+  if (p.expectedStatus !== undefined) {
+    if (!Number.isInteger(p.expectedStatus) || (p.expectedStatus as number) < 100 || (p.expectedStatus as number) > 599) fail(`${field}.expectedStatus must be an HTTP status (100-599)`);
+    probe.expectedStatus = p.expectedStatus as number;
+  }
+  if (p.expectedBody !== undefined) {
+    if (typeof p.expectedBody !== "string") fail(`${field}.expectedBody must be a string, e.g. "OK"`);
+    if ([204, 304].includes(probe.expectedStatus ?? 200)) fail(`${field}.expectedBody cannot go with expectedStatus ${probe.expectedStatus}: that answer has no body`);
+    probe.expectedBody = p.expectedBody;
+  }
+  for (const key of ["timeoutMs", "intervalMs", "maxIntervalMs", "minTriggerGapMs"] as const) if (p[key] !== undefined) probe[key] = positive(p[key], `${field}.${key}`);
+  return probe;
+}
+
 function parseConnectivity(raw: unknown, mqtt: MqttConfig | undefined, probe: ProbeOptions | undefined): AgentConfig["connectivity"] {
   const c = raw ?? {};
   if (!isRecord(c)) fail("connectivity must be an object {require, settleMs}");
@@ -262,28 +282,15 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
   if (!Array.isArray(workers)) fail("serviceWorkers must be an array of {script, scope}");
   const serviceWorkers = workers.map((w: unknown, i) => {
     if (!isRecord(w)) fail(`serviceWorkers[${i}] must be an object {script, scope}`);
-    return { script: path(w.script, `serviceWorkers[${i}].script`), scope: url(w.scope, `serviceWorkers[${i}].scope`) };
+    known(w, ["script", "scope", "probe"], `serviceWorkers[${i}]`);
+    const worker: ServiceWorkerConfig = { script: path(w.script, `serviceWorkers[${i}].script`), scope: url(w.scope, `serviceWorkers[${i}].scope`) };
+    if (w.probe !== undefined) worker.probe = parseProbe(w.probe, `serviceWorkers[${i}].probe`);
+    return worker;
   });
   const scopes = new Set(serviceWorkers.map((w) => w.scope));
   if (scopes.size !== serviceWorkers.length) fail("serviceWorkers has two workers for one scope");
 
-  let probe: ProbeOptions | undefined;
-  if (raw.probe !== undefined) {
-    const p = typeof raw.probe === "string" ? { url: raw.probe } : raw.probe;
-    if (!isRecord(p)) fail("probe must be a URL or {url, expectedStatus, expectedBody, timeoutMs, intervalMs, maxIntervalMs, minTriggerGapMs}");
-    for (const key of Object.keys(p)) if (!PROBE_KEYS.includes(key)) fail(`unknown probe field "${key}"`);
-    probe = { url: url(p.url, "probe.url") };
-    if (p.expectedStatus !== undefined) {
-      if (!Number.isInteger(p.expectedStatus) || (p.expectedStatus as number) < 100 || (p.expectedStatus as number) > 599) fail("probe.expectedStatus must be an HTTP status (100-599)");
-      probe.expectedStatus = p.expectedStatus as number;
-    }
-    if (p.expectedBody !== undefined) {
-      if (typeof p.expectedBody !== "string") fail("probe.expectedBody must be a string, e.g. \"OK\"");
-      if ([204, 304].includes(probe.expectedStatus ?? 200)) fail(`probe.expectedBody cannot go with expectedStatus ${probe.expectedStatus}: that answer has no body`);
-      probe.expectedBody = p.expectedBody;
-    }
-    for (const key of ["timeoutMs", "intervalMs", "maxIntervalMs", "minTriggerGapMs"] as const) if (p[key] !== undefined) probe[key] = positive(p[key], `probe.${key}`);
-  }
+  const probe = raw.probe === undefined ? undefined : parseProbe(raw.probe, "probe");
 
   const log = raw.log ?? "text";
   if (log !== "text" && log !== "json") fail(`log must be "text" or "json", got ${JSON.stringify(log)}`);

@@ -237,6 +237,7 @@ async function runAgent(args: string[]): Promise<number> {
     connectivity = new DeviceConnectivity({
       agent, clock: systemClock, mqtt, probe: config.probe, require: config.connectivity.require, settleMs: config.connectivity.settleMs, log: say,
       onChange: (s) => note("network", { online: s.online, metered: s.metered, onBattery: s.onBattery, reason: s.reason }),
+      onScopeChange: (scope, online) => note("scope network", { scope, online }),
     });
     const live = connectivity;
     server = await serveControl(config.control, (request) => {
@@ -246,7 +247,8 @@ async function runAgent(args: string[]): Promise<number> {
     });
     for (const worker of config.serviceWorkers) {
       await host.load({ script: worker.script, scope: worker.scope });
-      note("service worker active", { scope: worker.scope, script: worker.script });
+      if (worker.probe) connectivity.watchScope(worker.scope, worker.probe);
+      note("service worker active", { scope: worker.scope, script: worker.script, ...(worker.probe ? { probe: worker.probe.url } : {}) });
     }
   } catch (error) {
     await shutdown();

@@ -54,6 +54,7 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
     ["bad settle time", ["agent", "--settle", "1.5"], /--settle must be a non-negative integer/],
     ["same words", ["agent", "--config", await config('{"mqtt":{"deviceStatus":{"topic":"d","onlineWord":"ON","offlineWord":"on"}}}')], /onlineWord and offlineWord must differ/],
     ["bad backoff", ["agent", "--config", await config('{"mqtt":{"backoff":{"jitter":2}}}')], /mqtt.backoff.jitter must be/],
+    ["bad scope probe", ["agent", "--config", await config('{"serviceWorkers":[{"script":"x.js","scope":"http://a/","probe":{"uri":"http://a/"}}]}')], /unknown serviceWorkers\[0\].probe field "uri"/],
     ["probe body with 204", ["agent", "--config", await config('{"probe":{"url":"http://a/","expectedStatus":204,"expectedBody":"OK"}}')], /has no body/],
     ["missing CA file", ["agent", "--mqtt", "mqtts://b/", "--mqtt-ca", join(dir, "absent-ca.pem"), "--sw", "x.js", "--scope", "http://a/"], /cannot read mqtt.ca .*ENOENT/],
   ];
