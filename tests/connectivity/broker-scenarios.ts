@@ -22,11 +22,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let serial = 0;
 
 /** A device: agent, connectivity, and what happened to it. */
-async function device(t: Test, broker: BrokerFixture, options: { settleMs?: number; mqtt?: Partial<MqttOptions>; probe?: ProbeOptions; url?: string } = {}) {
+async function device(t: Test, broker: BrokerFixture, options: { settleMs?: number; mqtt?: Partial<MqttOptions>; probe?: ProbeOptions; url?: string; handSettled?: boolean } = {}) {
   const prefix = `t${process.pid}-${++serial}`;
   const topics = { device: options.mqtt?.deviceStatus?.topic ?? `${prefix}/device/net`, backend: `${prefix}/spBv1.0/STATE/backend`, presence: `${prefix}/presence`, summary: `${prefix}/summary` };
   const dispatcher = new ScriptedDispatcher();
-  dispatcher.auto = { outcome: "success" };
+  if (!options.handSettled) dispatcher.auto = { outcome: "success" };
   const agent = await Agent.start({ scheduler: await createScheduler({ preset: "chromium" }), store: new MemoryStore(), dispatcher, log: () => {} });
   const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   const changes: (FusedState & { at: number })[] = [];
@@ -161,6 +161,23 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await sleep(1000);
     t.same(d.dispatcher.deliveries.map((x) => x.tag).sort(), ["a", "b", "c"], "each fired exactly once");
     t.same(d.agent.status(), [], "and completed");
+  });
+
+  t.test("the broker dies during a sync event: the failure that follows costs no attempt, and it fires again after recovery", async (t) => {
+    const d = await device(t, broker, { handSettled: true });
+    await until(d.online, "online");
+    await d.sw.sync.register("in-flight");
+    await until(() => d.fired() === 1, "dispatched");
+    await broker.kill();
+    await until(() => !d.online(), "offline");
+    d.dispatcher.last().settle({ outcome: "failure", reason: "fetch failed" });
+    await until(() => d.agent.status()[0]?.state === "pending", "back to pending");
+    t.match(d.agent.status(), [{ tag: "in-flight", attempts: 0 }], "aborted: no attempt used");
+    await broker.restart();
+    await until(() => d.fired() === 2, "fires again once the broker is back", 30_000);
+    d.dispatcher.last().settle({ outcome: "success" });
+    await until(() => d.agent.status().length === 0, "done");
+    t.equal(d.fired(), 2);
   });
 
   t.test("after a reconnect without a session the statuses are unknown until the retained messages are read again", async (t) => {
