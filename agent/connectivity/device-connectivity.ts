@@ -7,13 +7,13 @@
 //
 // Default rule: every configured signal is required — the broker link whenever MQTT is
 // configured, the device status and backend status when their topics are, the probe when it
-// is — with DEFAULT_SETTLE_MS of hysteresis. Nothing configured counts as online.
+// is — with DEFAULT_SETTLE_MS of hysteresis. Nothing configured counts as online at once.
 
 import type { Clock } from "../clock.js";
 import type { Conditions } from "../core/scheduler.js";
 import type { RegistrationStatus } from "../agent.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
-import { ConnectivityFusion, type Evidence, type EvidenceDetail, type FusedState, type ManualSetting, type SignalName } from "./fusion.js";
+import { ConnectivityFusion, DEFAULT_SETTLE_MS, type Evidence, type EvidenceDetail, type FusedState, type ManualSetting, type SignalName } from "./fusion.js";
 import { MqttLink, type LinkStatus, type MqttLinkOptions } from "./mqtt-link.js";
 import { SummaryPublisher, summarize } from "./registration-summary.js";
 
@@ -90,7 +90,8 @@ export class DeviceConnectivity {
     this.#onScopeChange = options.onScopeChange ?? (() => {});
     this.#required = options.require ?? defaultRequire(options);
     this.fusion = new ConnectivityFusion({
-      clock, require: this.#required, settleMs: options.settleMs,
+      // With nothing required there is nothing to settle.
+      clock, require: this.#required, settleMs: options.settleMs ?? (this.#required.length === 0 ? 0 : DEFAULT_SETTLE_MS),
       onChange: (state) => {
         this.#onChange(state);
         agent.setConditions(state);
