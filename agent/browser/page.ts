@@ -35,14 +35,28 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
   }
   const config = readPageConfig((globalThis as { syncwardConfig?: unknown }).syncwardConfig, location.href, problem);
   let link: LeaderLink | undefined;
-  const agent = () => (link ??= new LeaderLink(LOCK_AND_CHANNEL, async () => {
-    const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
-    addEventListener("pagehide", (event) => {
-      // A page kept in the back/forward cache may come back; one that is gone closes cleanly.
-      if (!event.persisted) void page.close();
-    });
-    return (call: AgentCall) => page.handle(call);
-  }, problem));
+  let leader: PageAgent | undefined;
+  const agent = () => {
+    if (link) return link;
+    const mine = new LeaderLink(LOCK_AND_CHANNEL, async () => {
+      const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
+      if (link === mine) leader = page;
+      else void page.close();
+      return (call: AgentCall) => page.handle(call);
+    }, problem);
+    return (link = mine);
+  };
+  // A page leaving, for good or into the back/forward cache (where WebKit keeps its Web Lock
+  // and freezes its timers), stops leading so that another tab can; one that comes back from
+  // the cache stands for election again.
+  addEventListener("pagehide", () => {
+    link?.close();
+    void leader?.close();
+    link = leader = undefined;
+  });
+  addEventListener("pageshow", (event) => {
+    if (event.persisted && api.serving) agent();
+  });
   const api = installPageApi({ mode: config.mode, call: (call) => agent().call(call), onTakeOver: () => void agent() });
   answerWorkerCalls(api, navigator.serviceWorker, problem);
   return publish({

@@ -60,49 +60,72 @@ function settle<T>(answer: CallAnswer): T | undefined {
   return answer.value as T | undefined;
 }
 
+type Alone = "no window" | "no page script";
+
 /**
- * One operation through the windows, with the native API as the fallback where there is one.
- * `alone` is what happens when neither a window nor a native API can take the call.
+ * One operation through the windows. `alone` answers when no window (or none running the page
+ * script) can take it; `native` when the page leaves it to the engine's own API.
  */
 async function forward<T>(
   windows: WindowForwarder,
   call: Omit<CallRequest, "syncward" | "cmd" | "scope">,
   native: (() => Promise<T>) | undefined,
-  alone: () => Promise<T>,
+  alone: (why: Alone) => Promise<T>,
 ): Promise<T> {
   const asked = await windows.ask(call);
-  if (typeof asked !== "string" && !("native" in asked)) return settle<T>(asked) as T;
-  if (!native) return asked === "no page script" ? Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError")) : alone();
+  if (typeof asked === "string") return alone(asked);
+  if (!("native" in asked)) return settle<T>(asked) as T;
+  if (!native) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
   try {
     return await native();
   } catch (error) {
     if (!isDisabled(error)) throw error;
-    if (asked === "no window") return alone();
     const again = await windows.ask({ ...call, takeOver: true });
-    if (typeof again === "string") throw error;
+    if (typeof again === "string" || "native" in again) throw error;
     return settle<T>(again) as T;
   }
 }
 
+/** register() with no window client to perform it. */
+function refuse(why: Alone): Promise<never> {
+  return Promise.reject(why === "no window"
+    ? new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError")
+    : new DOMException(NO_PAGE_SCRIPT, "UnknownError"));
+}
+
+/**
+ * getTags() with no page to ask: what syncward's store holds, plus what a native API holds
+ * (only one of them has any, depending on who served the page).
+ */
+async function tagsAlone(global: WorkerGlobal, kind: Kind, native: (() => Promise<string[]>) | undefined): Promise<string[]> {
+  const stored = await storedTags(global.registration.scope, kind);
+  const nativeTags = native ? await native().catch((error: unknown) => {
+    if (isDisabled(error)) return [];
+    throw error;
+  }) : [];
+  return [...new Set([...nativeTags, ...stored])];
+}
+
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
+  const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)),
-      () => Promise.reject(new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError"))).then(() => undefined),
-    getTags: () => forward(windows, { op: "getTags", kind }, native && (() => native.getTags()),
-      () => storedTags(global.registration.scope, kind)).then((tags) => tags ?? []),
+    register: (tag) => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse).then(() => undefined),
+    getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
 
 function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativePeriodicSyncManager | undefined): PeriodicSyncBackend {
   const kind: Kind = "periodic";
+  const nativeTags = native && (() => native.getTags());
+  const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })),
-      () => Promise.reject(new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError"))).then(() => undefined),
-    getTags: () => forward(windows, { op: "getTags", kind }, native && (() => native.getTags()),
-      () => storedTags(global.registration.scope, kind)).then((tags) => tags ?? []),
-    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, native && (() => native.unregister(tag)),
-      () => Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError"))).then(() => undefined),
+    register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })), refuse)
+      .then(() => undefined),
+    getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
+    // Without a page there is no agent to remove it from; the native API may still hold it.
+    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag),
+      () => nativeUnregister(tag)?.() ?? Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError"))).then(() => undefined),
   };
 }
 

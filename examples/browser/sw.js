@@ -3,8 +3,24 @@
 importScripts("/syncward/sw.js");
 importScripts("/outbox.js");
 
-self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
+// The app shell comes from the network while there is one, else from the cache, so the
+// outbox opens offline too (and so does a browser restarted offline).
+const SHELL = "outbox-shell-v1";
+const SHELL_FILES = ["/", "/app.js", "/outbox.js", "/syncward-config.js", "/syncward/page.js"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+});
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin || !SHELL_FILES.includes(url.pathname)) return;
+  event.respondWith(fetch(event.request).then((response) => {
+    const copy = response.clone();
+    if (response.ok) void caches.open(SHELL).then((cache) => cache.put(event.request, copy));
+    return response;
+  }).catch(() => caches.match(event.request).then((cached) => cached ?? Response.error())));
+});
 
 // "Listening for a background sync event within a service worker"
 self.addEventListener("sync", (event) => {

@@ -1,0 +1,154 @@
+// The outbox demo's server as the browser tests and the benchmark run it: a chosen page
+// configuration, the test hooks appended to the demo's worker (tests/browser/fixtures/
+// sw-hooks.js), every sync event the worker saw (POST /events), and the verdict that ends
+// each "test-" event (GET /verdict: success, failure, or held until released).
+
+import { readFileSync, existsSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { DemoServer } from "../../../examples/browser/server.mjs";
+
+/** What the worker's hooks report. */
+export interface WorkerRecord {
+  kind: "sync" | "onsync" | "register" | "register-alone" | "ping";
+  tag: string;
+  /** Date.now() in the worker when the listener started (same machine clock as the test's). */
+  at: number;
+  lastChance?: boolean;
+  extendable?: boolean;
+  result?: { ok: true; value?: unknown } | { ok: false; name: string; message: string };
+  tags?: { ok: true; value: string[] } | { ok: false; name: string; message: string };
+}
+
+export type Verdict = "success" | "failure" | "hold";
+
+/** The repository's root (this file runs from agent/… in tests and from build/dist/agent/… in the benchmark). */
+function repositoryRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "examples/browser/server.mjs"))) return dir;
+  }
+  throw new Error("cannot find the repository root (examples/browser/server.mjs)");
+}
+
+export class SyncTestServer {
+  readonly records: WorkerRecord[] = [];
+  readonly #demo: DemoServer;
+  readonly #verdicts = new Map<string, Verdict>();
+  readonly #held = new Map<string, ServerResponse[]>();
+  /** Tags whose verdict request was answered, in order. */
+  readonly answered: { tag: string; status: number }[] = [];
+
+  readonly #twoFrames: string;
+
+  private constructor(demo: DemoServer, twoFrames: string) {
+    this.#demo = demo;
+    this.#twoFrames = twoFrames;
+  }
+
+  static async start(config: unknown): Promise<SyncTestServer> {
+    const root = repositoryRoot();
+    const { startDemoServer } = (await import(pathToFileURL(join(root, "examples/browser/server.mjs")).href)) as typeof import("../../../examples/browser/server.mjs");
+    const hooks = readFileSync(join(root, "tests/browser/fixtures/sw-hooks.js"), "utf8");
+    const twoFrames = readFileSync(join(root, "tests/browser/fixtures/two-frames.html"), "utf8");
+    let server: SyncTestServer | undefined;
+    const demo = await startDemoServer({
+      config,
+      serviceWorkerSuffix: `\n${hooks}`,
+      routes: (request, response, body, url) => (server ? server.#route(request.method ?? "GET", url, body, response) : false),
+    });
+    server = new SyncTestServer(demo, twoFrames);
+    if (!existsSync(join(root, "dist/page.js")) || !existsSync(join(root, "dist/sw.js"))) {
+      await demo.close();
+      throw new Error("dist/page.js or dist/sw.js is missing: run npm run build:browser");
+    }
+    return server;
+  }
+
+  #route(method: string, url: URL, body: string, response: ServerResponse): boolean {
+    if (url.pathname === "/events" && method === "POST") {
+      try {
+        this.records.push(JSON.parse(body) as WorkerRecord);
+      } catch {
+        // Not from the hooks; ignored.
+      }
+      response.writeHead(204).end();
+      return true;
+    }
+    if (url.pathname === "/verdict") {
+      const tag = url.searchParams.get("tag") ?? "";
+      const verdict = this.#verdicts.get(tag) ?? "success";
+      if (verdict === "hold") {
+        const held = this.#held.get(tag) ?? [];
+        held.push(response);
+        this.#held.set(tag, held);
+      } else this.#answer(tag, response, verdict);
+      return true;
+    }
+    if (url.pathname === "/two-frames.html") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(this.#twoFrames);
+      return true;
+    }
+    return false;
+  }
+
+  #answer(tag: string, response: ServerResponse, verdict: "success" | "failure"): void {
+    const status = verdict === "success" ? 200 : 500;
+    this.answered.push({ tag, status });
+    response.writeHead(status, { "cache-control": "no-store" }).end();
+  }
+
+  get url(): string {
+    return this.#demo.url;
+  }
+
+  get origin(): string {
+    return new URL(this.#demo.url).origin;
+  }
+
+  /** The demo server's state: `health` (the probe's target), `outboxStatus`, `outbox`, `config`. */
+  get state(): DemoServer["state"] {
+    return this.#demo.state;
+  }
+
+  get servers(): DemoServer["servers"] {
+    return this.#demo.servers;
+  }
+
+  /** How events of `tag` end from now on; a held event ends when released. */
+  verdict(tag: string, verdict: Verdict): void {
+    this.#verdicts.set(tag, verdict);
+  }
+
+  /** End the held events of `tag` (and later ones) with `verdict`. */
+  release(tag: string, verdict: "success" | "failure"): void {
+    this.#verdicts.set(tag, verdict);
+    for (const response of this.#held.get(tag) ?? []) this.#answer(tag, response, verdict);
+    this.#held.delete(tag);
+  }
+
+  held(tag: string): number {
+    return this.#held.get(tag)?.length ?? 0;
+  }
+
+  /** The sync events the worker saw for `tag`, in order. */
+  syncs(tag: string): WorkerRecord[] {
+    return this.records.filter((r) => r.kind === "sync" && r.tag === tag);
+  }
+
+  /** Poll until `probe` returns something other than undefined/false; `what` names it in the timeout error. */
+  async until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [tag] of this.#held) this.release(tag, "success");
+    await this.#demo.close();
+  }
+}

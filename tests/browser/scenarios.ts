@@ -1,0 +1,307 @@
+// The browser scenarios, written once and run three ways (environment.ts). Chromium's native
+// Background Sync is the reference: a scenario that passes there and fails on the polyfill
+// is syncward's bug; one that fails there is a wrong test. Waits poll for results with
+// generous deadlines; the only fixed waits are the quiet periods that check something does
+// NOT happen (no event while offline, no second event), which no speed can make pass wrongly.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TAP } from "tap";
+import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
+import { chromiumOutage, environment, inPage, type Environment, type Mode } from "./environment.js";
+
+/** The demo app's globals (examples/browser/app.js and outbox.js). */
+declare function addToOutbox(text: string): Promise<void>;
+declare function syncMessagesLater(): Promise<void>;
+declare function checkMessagesSync(): void;
+
+// The last overload of t.test is (cb), so this is the subtest type.
+type Test = Parameters<Parameters<TAP["test"]>[0]>[0];
+
+export interface Scenario {
+  name: string;
+  /** Where it applies (default: all three ways). */
+  modes?: Mode[];
+  run(t: Test, mode: Mode): Promise<void>;
+}
+
+/** A quiet period for checks that something does not happen. */
+const QUIET_MS = 1000;
+const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+
+async function untilTags(env: Environment, what: string, check: (tags: string[]) => boolean): Promise<string[]> {
+  return env.server.until(what, async () => {
+    const tags = await inPage.getTags(env.app);
+    return check(tags) && tags;
+  });
+}
+
+const docsExamples: Scenario = {
+  name: "the documentation's three examples, run as written, offline then online",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    const logs = () => app.eval(() => (globalThis as unknown as { logged: string[] }).logged);
+    await app.eval(() => {
+      const logged: string[] = [];
+      (globalThis as unknown as { logged: string[] }).logged = logged;
+      console.log = (...args: unknown[]) => void logged.push(args.join(" "));
+    });
+    await env.offline();
+    await app.eval(() => addToOutbox("hello from the outbox").then(syncMessagesLater));
+    t.same(await logs(), [], "register() resolved: the example logged no 'could not be registered'");
+    await app.eval(() => checkMessagesSync());
+    await server.until("the getTags() example to log", async () => (await logs()).includes("Messages sync already requested"));
+    t.pass("the getTags() example found \"sync-messages\"");
+    await quiet();
+    t.same(server.syncs("sync-messages"), [], "no sync event while offline");
+    t.same(server.state.outbox, [], "nothing sent while offline");
+
+    await env.online();
+    const [event] = await server.until("the sync event", () => server.syncs("sync-messages").length > 0 && server.syncs("sync-messages"));
+    t.equal(event?.lastChance, false, "lastChance is false on the first attempt");
+    t.equal(event?.extendable, true, "the event is an ExtendableEvent");
+    await server.until("the outbox to reach the backend", () => server.state.outbox.length > 0);
+    t.same(server.state.outbox.flat().map((m) => m.text), ["hello from the outbox"], "the worker's example listener sent the outbox");
+    t.ok(server.records.some((r) => r.kind === "onsync" && r.tag === "sync-messages"), "self.onsync ran too");
+    await untilTags(env, "getTags() to drop the tag after success", (tags) => !tags.includes("sync-messages"));
+    await app.eval(() => checkMessagesSync());
+    await quiet();
+    t.equal((await logs()).filter((l) => l === "Messages sync already requested").length, 1, "the getTags() example finds nothing after the sync");
+    t.equal(server.syncs("sync-messages").length, 1, "one event");
+  },
+};
+
+const offlineOnline: Scenario = {
+  name: "held while offline, fired once when online, again after a second outage",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    await env.offline();
+    t.same(await inPage.register(app, "test-a"), { ok: true, value: undefined }, "register() resolves offline");
+    t.same(await inPage.register(app, "test-b"), { ok: true, value: undefined });
+    await quiet();
+    t.same(server.records.filter((r) => r.kind === "sync"), [], "nothing fires while offline");
+    await env.online();
+    await server.until("both events", () => server.syncs("test-a").length > 0 && server.syncs("test-b").length > 0);
+    await untilTags(env, "both to complete", (tags) => tags.length === 0);
+
+    await env.offline();
+    await inPage.register(app, "test-a");
+    await quiet();
+    t.equal(server.syncs("test-a").length, 1, "the second registration waits for the second online");
+    await env.online();
+    await server.until("the second event", () => server.syncs("test-a").length === 2);
+    await untilTags(env, "it to complete", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-a").length, 2, "each registration fired once");
+    t.equal(server.syncs("test-b").length, 1);
+  },
+};
+
+const retries: Scenario = {
+  name: "a failing handler is retried after the back-off, with lastChance on the last attempt",
+  async run(t, mode) {
+    // A short back-off for the polyfill (400 ms, then 800 ms); Chromium's native one is 5 and
+    // 15 minutes and cannot be shortened from outside.
+    const env = await environment(t, mode, { policy: { initialRetryDelay: 400, retryDelayFactor: 2 } });
+    const { app, server } = env;
+    server.verdict("test-retry", "failure");
+    t.same(await inPage.register(app, "test-retry"), { ok: true, value: undefined });
+    await server.until("the first attempt to fail", () => server.answered.some((a) => a.tag === "test-retry"));
+    t.same(await inPage.getTags(app), ["test-retry"], "a failed attempt keeps the registration (waiting)");
+    t.equal(server.syncs("test-retry")[0]?.lastChance, false, "the first attempt is not the last chance");
+
+    if (!env.polyfill) {
+      // The reference covers the first attempt, the registration surviving the failure, and
+      // lastChance reaching the listener (through DevTools, the only way to make Chromium
+      // dispatch one now).
+      const devtools = await env.chromium!.serviceWorkerDevTools(env.app as never);
+      const registrationId = await devtools.registrationId(server.url);
+      await devtools.cdp.send("ServiceWorker.dispatchSyncEvent", { origin: server.origin, registrationId, tag: "test-retry", lastChance: true });
+      const last = await server.until("the last-chance event", () => server.syncs("test-retry").find((e) => e.lastChance));
+      t.equal(last.lastChance, true, "lastChance reaches the listener");
+      return;
+    }
+    const attempts = await server.until("three attempts", () => server.syncs("test-retry").length >= 3 && server.syncs("test-retry"));
+    t.same(attempts.map((a) => a.lastChance), [false, false, true], "lastChance only on the third and last attempt");
+    t.ok(attempts[1]!.at - attempts[0]!.at >= 400, `the second attempt waited out the first back-off (${attempts[1]!.at - attempts[0]!.at} ms ≥ 400)`);
+    t.ok(attempts[2]!.at - attempts[1]!.at >= 800, `the third waited out the doubled back-off (${attempts[2]!.at - attempts[1]!.at} ms ≥ 800)`);
+    await untilTags(env, "the registration to be dropped after the last attempt", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-retry").length, 3, "no attempt after the last chance");
+  },
+};
+
+const coalescing: Scenario = {
+  name: "the same tag registered many times fires once; registered while firing, once more",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    await env.offline();
+    const results = await Promise.all([inPage.register(app, "test-same"), inPage.register(app, "test-same"), inPage.register(app, "test-same")]);
+    t.ok(results.every((r) => r.ok), "every register() resolves");
+    t.same(await inPage.getTags(app), ["test-same"], "one registration");
+    await env.online();
+    await server.until("the event", () => server.syncs("test-same").length > 0);
+    await untilTags(env, "it to complete", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-same").length, 1, "three registrations, one event");
+
+    server.verdict("test-again", "hold");
+    await inPage.register(app, "test-again");
+    await server.until("the event to be running", () => server.held("test-again") === 1);
+    await inPage.register(app, "test-again");
+    server.release("test-again", "success");
+    await server.until("the second event", () => server.syncs("test-again").length === 2);
+    await untilTags(env, "it to complete", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-again").length, 2, "registered again while firing: exactly one more event");
+  },
+};
+
+const tagStates: Scenario = {
+  name: "getTags() in every state: pending, firing, waiting, and gone after success",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    t.same(await inPage.getTags(app), [], "none at first");
+    await env.offline();
+    await inPage.register(app, "test-states");
+    t.same(await inPage.getTags(app), ["test-states"], "pending (offline)");
+    server.verdict("test-states", "hold");
+    await env.online();
+    await server.until("the event to be running", () => server.held("test-states") === 1);
+    t.same(await inPage.getTags(app), ["test-states"], "firing");
+    server.release("test-states", "failure");
+    await server.until("the failure to be answered", () => server.answered.some((a) => a.tag === "test-states"));
+    if (env.polyfill) {
+      const status = await server.until("the agent to see the failure", async () =>
+        (await inPage.status(app)).registrations.find((r) => r.tag === "test-states" && r.state === "waiting"));
+      t.equal(status.attempts, 1, "one attempt used");
+    }
+    t.same(await inPage.getTags(app), ["test-states"], "waiting (back-off after a failure)");
+    await inPage.register(app, "test-states-done");
+    await server.until("the other tag's event", () => server.syncs("test-states-done").length > 0);
+    const tags = await untilTags(env, "the succeeded tag to go", (tags) => !tags.includes("test-states-done"));
+    t.same(tags, ["test-states"], "gone after success; the waiting one stays");
+  },
+};
+
+const fromWorker: Scenario = {
+  name: "register() from the worker: through a window, and InvalidAccessError with none",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    await inPage.tellWorker(app, { test: "register", tag: "test-from-worker" });
+    const registered = await server.until("the worker's register()", () => server.records.find((r) => r.kind === "register"));
+    t.same(registered.result, { ok: true }, "resolves with a window open");
+    await server.until("its event", () => server.syncs("test-from-worker").length > 0);
+
+    server.verdict("test-running", "hold");
+    await inPage.register(app, "test-running");
+    await server.until("an event to be running", () => server.held("test-running") === 1);
+    await inPage.tellWorker(app, { test: "register-alone", tag: "test-alone" });
+    await app.goto("about:blank");
+    const alone = await server.until("the lone worker's register()", () => server.records.find((r) => r.kind === "register-alone"), 60_000);
+    t.match(alone.result, { ok: false, name: "InvalidAccessError" }, "no window: InvalidAccessError");
+    t.same(alone.tags, { ok: true, value: ["test-running"] }, "getTags() works without a window");
+    server.release("test-running", "success");
+    t.same(server.syncs("test-alone"), [], "the refused tag never fires");
+  },
+};
+
+const reload: Scenario = {
+  name: "registrations survive a page reload",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    await env.offline();
+    await inPage.register(app, "test-reload");
+    await env.reload();
+    t.same(await inPage.getTags(app), ["test-reload"], "still registered after the reload");
+    await env.online();
+    await server.until("the event", () => server.syncs("test-reload").length > 0);
+    await untilTags(env, "it to complete", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-reload").length, 1, "fired once");
+  },
+};
+
+const restart: Scenario = {
+  name: "registrations survive a browser restart (a persistent profile)",
+  // WPE WebDriver sessions are ephemeral (a fresh profile each): nothing can survive them, so
+  // WPE is covered by the reload scenario.
+  modes: ["chromium-polyfill", "chromium-native"],
+  async run(t, mode) {
+    const profile = await mkdtemp(join(tmpdir(), "syncward-profile-"));
+    t.teardown(() => rm(profile, { recursive: true, force: true }));
+    const first = await ChromiumSession.launch({ userDataDir: profile });
+    t.teardown(() => first.close());
+    const before = await environment(t, mode, { chromiumSession: first });
+    await before.offline();
+    await inPage.register(before.app, "test-restart");
+    await first.close();
+
+    const second = await ChromiumSession.launch({ userDataDir: profile, offline: true });
+    t.teardown(() => second.close());
+    const server = before.server;
+    const app = await second.newPage(server.url);
+    const after: Environment = { ...before, app, chromium: second, ...chromiumOutage(second, server, app, before.polyfill) };
+    if (after.polyfill) {
+      t.same(await inPage.getTags(app), ["test-restart"], "still registered after the restart");
+      await quiet();
+      t.same(server.syncs("test-restart"), [], "held: the browser came back offline");
+    } else {
+      // Chromium fires stored registrations as it starts, before DevTools' offline emulation
+      // reaches the worker: the reference shows that the registration survived by firing.
+      t.comment("native: the stored registration fires at start-up, offline emulation or not");
+    }
+    await after.online();
+    await server.until("the event", () => server.syncs("test-restart").length > 0);
+    await untilTags(after, "it to complete", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs("test-restart").length, 1, "fired once");
+  },
+};
+
+const twoTabs: Scenario = {
+  name: "two tabs: one fires, and the other takes over when it closes",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { server } = env;
+    const { apps, close } = await env.twoInstances();
+    let leader = 0 as 0 | 1;
+    if (env.polyfill) {
+      const leading = await server.until("a leader", async () => {
+        const both = [await inPage.leading(apps[0]), await inPage.leading(apps[1])];
+        return both.some(Boolean) && both;
+      });
+      t.same(leading.filter(Boolean).length, 1, "exactly one tab leads");
+      leader = leading[0] ? 0 : 1;
+    }
+    const follower = (1 - leader) as 0 | 1;
+    await env.offline(apps[follower]);
+    await inPage.register(apps[follower], "test-two");
+    await inPage.register(apps[leader], "test-two");
+    await env.online(apps[follower]);
+    await server.until("the event", () => server.syncs("test-two").length > 0);
+    await server.until("it to complete", async () => (await inPage.getTags(apps[follower])).length === 0);
+    await quiet();
+    t.equal(server.syncs("test-two").length, 1, "registered in both tabs, fired once");
+
+    await env.offline(apps[follower]);
+    await inPage.register(apps[leader], "test-takeover");
+    await close(leader);
+    if (env.polyfill) await server.until("the other tab to lead", () => inPage.leading(apps[follower]));
+    t.same(await inPage.getTags(apps[follower]), ["test-takeover"], "the remaining tab sees the registration");
+    await env.online(apps[follower]);
+    await server.until("the event from the remaining tab", () => server.syncs("test-takeover").length > 0);
+    await server.until("it to complete", async () => (await inPage.getTags(apps[follower])).length === 0);
+    await quiet();
+    t.equal(server.syncs("test-takeover").length, 1, "fired once");
+  },
+};
+
+export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs];
