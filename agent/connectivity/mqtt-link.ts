@@ -59,8 +59,6 @@ export interface MqttLinkOptions {
   random?: () => number;
   /** Called on every connect (after resubscribing and the presence publish were sent). */
   onConnect?: (info: { sessionPresent: boolean }) => void;
-  /** Called when an attempt to connect starts (n counts attempts since the last connect). */
-  onAttempt?: (n: number) => void;
 }
 
 export type LinkState = "connecting" | "connected" | "waiting" | "closed";
@@ -116,15 +114,10 @@ export class MqttLink {
     this.#client.on("message", (topic, payload) => this.#message(topic, payload));
     this.#client.on("error", (error) => this.#error(error));
     this.#client.on("close", () => this.#lost());
-    this.#options.onAttempt?.(1);
   }
 
   get state(): LinkState {
     return this.#state;
-  }
-
-  get connected(): boolean {
-    return this.#state === "connected";
   }
 
   status(): LinkStatus {
@@ -322,7 +315,6 @@ export class MqttLink {
     const { delayMs, connectTimeoutMs } = this.#backoff.next();
     this.#earliestNext = this.#clock.monotonic() + delayMs;
     this.#client.options.connectTimeout = connectTimeoutMs;
-    this.#options.onAttempt?.(this.#failedAttempts + 1);
     this.#client.reconnect();
   }
 }
