@@ -9,6 +9,7 @@
 //    10 s, and for comparison 1,000 plain mqtt.js clients on their fixed 1 s period. Reconnects
 //    per second after the restart.
 // 3. The same back-off code on virtual time for other outage lengths (1,000 agents each).
+// 4. The fusion's own cost, as the simulator pays it: 100,000 fusions on a virtual clock.
 
 import { writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,6 +23,8 @@ import { createScheduler } from "../node/core-wasm.js";
 import { NodeServiceWorkerHost } from "../node/service-worker-host.js";
 import { startEmbeddedBroker } from "../node/embedded-broker.js";
 import { DeviceConnectivity } from "../connectivity/device-connectivity.js";
+import { ConnectivityFusion, type Evidence, type SignalName } from "../connectivity/fusion.js";
+import type { Clock } from "../clock.js";
 import { MqttLink } from "../connectivity/mqtt-link.js";
 import { ReconnectBackoff } from "../connectivity/reconnect-backoff.js";
 import { seededRandom } from "../connectivity/seeded-random.js";
@@ -139,6 +142,28 @@ function virtualHerd(outageMs: number): void {
   histogram(`${AGENTS} agents after an outage of ${fmt(outageMs / 1000)} s (virtual time, this back-off)`, times);
 }
 
+function fusionCost(): void {
+  // A clock whose timers are only counted: the cost of the fusion itself, not of a timer queue.
+  let now = 0;
+  let pending = 0;
+  const clock: Clock = { monotonic: () => now, wall: () => now, after: () => ++pending, cancel: () => { pending--; } };
+  const n = 100_000;
+  const heapBefore = process.memoryUsage().heapUsed;
+  const fusions = Array.from({ length: n }, () => new ConnectivityFusion({ clock, require: ["broker", "deviceStatus", "backendStatus"], settleMs: 5000, onChange: () => {} }));
+  const heapPerFusion = (process.memoryUsage().heapUsed - heapBefore) / n;
+  const signals: SignalName[] = ["broker", "deviceStatus", "backendStatus"];
+  const evidence: Evidence[] = ["good", "good", "bad", "unknown"];
+  const random = seededRandom(3);
+  const reports = 2_000_000;
+  const start = performance.now();
+  for (let i = 0; i < reports; i++) {
+    now += 0.05;
+    fusions[i % n]!.report(signals[i % 3]!, evidence[Math.floor(random() * 4)]!, i % 2 === 0 ? { ttlMs: 60_000 } : undefined);
+  }
+  const perSecond = reports / ((performance.now() - start) / 1000);
+  report("fusion: report() calls per second over 100,000 fusions", `${fmt(perSecond)} /s, about ${fmt(heapPerFusion)} bytes of heap per fusion`);
+}
+
 const dir = await mkdtemp(join(tmpdir(), "syncward-bench-"));
 const aedes = await startEmbeddedBroker({ port: 0 });
 await statusToListener(dir, { name: "aedes", url: aedes.url, protocolVersion: 4 });
@@ -150,4 +175,5 @@ await mosquitto.stop();
 await herd("syncward back-off");
 await herd("mqtt.js fixed 1 s");
 for (const outage of [5_000, 30_000, 300_000]) virtualHerd(outage);
+fusionCost();
 process.exit(0);
