@@ -66,22 +66,25 @@ async function onlineToListener(dir: string) {
   report("online → sync listener running, in process (goal ≤ 5 ms median)", `${fmt(median(samples), 3)} ms median, ${fmt(Math.max(...samples), 3)} ms max (${samples.length} samples)`);
 }
 
-async function idleRss(dir: string) {
+// Measured twice: connected to an external broker's place (--no-mqtt, the footprint on a
+// device whose firmware runs the broker) and with the embedded aedes broker of `npm start`.
+async function idleRss(dir: string, label: string, mqtt: string[]) {
   const script = join(dir, "idle-sw.js");
   await writeFile(script, `self.addEventListener("sync", (event) => event.waitUntil(Promise.resolve()));`);
   const cli = fileURLToPath(new URL("../node/cli.js", import.meta.url));
-  const child = spawn(process.execPath, [cli, "agent", "--sw", script, "--scope", "http://localhost/", "--store", join(dir, "idle-store"), "--control", join(dir, "idle.sock")], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [cli, "agent", "--sw", script, "--scope", "http://localhost/", "--store", join(dir, `idle-store-${label}`), "--control", join(dir, `idle-${label}.sock`), ...mqtt], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("ready")) resolve(); }));
   await new Promise((r) => setTimeout(r, 3000));
   const status = await readFile(`/proc/${child.pid}/status`, "utf8");
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
   child.kill("SIGTERM");
   await new Promise((r) => child.on("exit", r));
-  report("idle RSS of syncward agent with one service worker (goal ≤ 60 MB)", `${fmt(rss, 1)} MB`);
+  report(`idle RSS of syncward agent with one service worker, ${label} (goal ≤ 60 MB)`, `${fmt(rss, 1)} MB`);
 }
 
 console.log(`syncward agent benchmark (Node ${process.version})\n`);
 const dir = await mkdtemp(join(tmpdir(), "syncward-bench-"));
 await durableRegistrations(dir);
 await onlineToListener(dir);
-await idleRss(dir);
+await idleRss(dir, "no MQTT", ["--no-mqtt"]);
+await idleRss(dir, "embedded broker", ["--broker-port", "0"]);
