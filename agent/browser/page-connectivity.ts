@@ -19,7 +19,8 @@ interface Link {
 
 export class PageConnectivity {
   readonly #fusion: ConnectivityFusion;
-  readonly #probe: ReachabilityProbe | undefined;
+  readonly #startProbe: (() => ReachabilityProbe) | undefined;
+  #probe: ReachabilityProbe | undefined;
   #mqtt: Link | undefined;
   readonly #onOnline = () => this.#navigatorSays(true);
   readonly #onOffline = () => this.#navigatorSays(false);
@@ -32,13 +33,18 @@ export class PageConnectivity {
       settleMs: config.settleMs ?? (config.require.length > 0 ? DEFAULT_SETTLE_MS : 0),
       onChange,
     });
+    const probe = config.probe;
+    if (probe) {
+      this.#startProbe = () => {
+        const started = new ReachabilityProbe(probe, clock, (ok) => this.#fusion.report("probe", ok ? "good" : "bad"));
+        started.start();
+        return started;
+      };
+      this.#probe = this.#startProbe();
+    }
     this.#navigatorSays(navigator.onLine);
     addEventListener("online", this.#onOnline);
     addEventListener("offline", this.#onOffline);
-    if (config.probe) {
-      this.#probe = new ReachabilityProbe(config.probe, clock, (ok) => this.#fusion.report("probe", ok ? "good" : "bad"));
-      this.#probe.start();
-    }
     const mqtt = config.mqtt;
     if (mqtt) {
       loadMqtt().then(({ MqttLink }) => {
@@ -55,9 +61,16 @@ export class PageConnectivity {
   #navigatorSays(online: boolean): void {
     // "good" from navigator.onLine proves nothing, but it lifts an earlier veto.
     this.#fusion.report("navigatorOnLine", online ? "good" : "bad");
-    if (!online) return;
+    if (!online) {
+      // The link went down: what the probe said before proves nothing about the link that
+      // comes back. It starts over then, so "online" waits for a probe of the new link.
+      this.#probe?.stop();
+      this.#probe = undefined;
+      if (this.#startProbe) this.#fusion.report("probe", "unknown");
+      return;
+    }
     // The browser saw a link come back: ask the other signals now instead of at their next turn.
-    void this.#probe?.probeNow();
+    this.#probe ??= this.#startProbe?.();
     this.#mqtt?.reconnectNow();
   }
 

@@ -150,20 +150,20 @@ export async function environment(t: Teardown, mode: Mode, options: { policy?: P
         await app.goto(new URL("/two-frames.html", server.url).href);
         const frame = (index: 0 | 1): App => ({
           eval: <T, A>(fn: (arg: A) => T | Promise<T>, arg?: A) => app.eval(({ source, arg, index }) => {
-            const frame = document.querySelectorAll("iframe")[index] as HTMLIFrameElement | undefined;
+            const frame = document.querySelector(`iframe[name="${"ab"[index]}"]`) as HTMLIFrameElement | null;
             if (!frame?.contentWindow) throw new Error(`frame ${index} is gone`);
             return (frame.contentWindow as unknown as { eval(code: string): (arg: unknown) => unknown }).eval(`(${source})`)(arg);
           }, { source: fn.toString(), arg, index }) as Promise<T>,
         });
         const apps: [App, App] = [frame(0), frame(1)];
         for (const instance of apps) {
-          await server.until("the frame's app to load", () => app.eval((i) => document.querySelectorAll("iframe")[i]?.contentDocument?.readyState === "complete", apps.indexOf(instance)));
+          await server.until("the frame's app to load", () => app.eval((name) => document.querySelector<HTMLIFrameElement>(`iframe[name="${name}"]`)?.contentDocument?.readyState === "complete", "ab"[apps.indexOf(instance)]));
           await ready(instance, true);
         }
         return {
           apps,
           close: async (index) => {
-            await app.eval((i) => document.querySelectorAll("iframe")[i]!.remove(), index);
+            await app.eval((name) => document.querySelector(`iframe[name="${name}"]`)!.remove(), "ab"[index]);
           },
         };
       },
