@@ -122,9 +122,27 @@ export function chromiumOutage(chromium: ChromiumSession, server: SyncTestServer
   };
 }
 
-export async function environment(t: Teardown, mode: Mode, options: { policy?: Partial<Policy>; chromium?: ChromiumOptions; chromiumSession?: ChromiumSession } = {}): Promise<Environment> {
-  const server = await SyncTestServer.start(pageConfig(mode, options.policy));
+/** The backend's status topic (Sparkplug-style STATE) in the MQTT scenarios. */
+export const BACKEND_STATUS_TOPIC = "spBv1.0/STATE/syncward-test";
+
+export const backendStatus = (online: boolean) => JSON.stringify({ online, timestamp: Date.now() });
+
+export interface EnvironmentOptions {
+  policy?: Partial<Policy>;
+  chromium?: ChromiumOptions;
+  chromiumSession?: ChromiumSession;
+  /** Also MQTT over WebSocket: a broker on the test server and the backend's status topic (online at first). */
+  mqtt?: boolean;
+}
+
+export async function environment(t: Teardown, mode: Mode, options: EnvironmentOptions = {}): Promise<Environment> {
+  const config = pageConfig(mode, options.policy);
+  const server = await SyncTestServer.start(config);
   t.teardown(() => server.close());
+  if (options.mqtt) {
+    config.mqtt = { url: await server.startBroker(), backendStatus: { topic: BACKEND_STATUS_TOPIC } };
+    await server.publishRetained(BACKEND_STATUS_TOPIC, backendStatus(true));
+  }
   const polyfill = mode !== "chromium-native";
 
   if (mode === "wpe-polyfill") {

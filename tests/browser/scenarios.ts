@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TAP } from "tap";
 import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
-import { chromiumOutage, environment, inPage, type Environment, type Mode } from "./environment.js";
+import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment, type Mode } from "./environment.js";
 
 /** The demo app's globals (examples/browser/app.js and outbox.js). */
 declare function addToOutbox(text: string): Promise<void>;
@@ -304,4 +304,26 @@ const twoTabs: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs];
+const mqttStatus: Scenario = {
+  name: "MQTT over WebSocket: the backend's status topic holds events back and lets them go",
+  // Native Background Sync knows nothing of MQTT.
+  modes: ["wpe-polyfill", "chromium-polyfill"],
+  async run(t, mode) {
+    const env = await environment(t, mode, { mqtt: true });
+    const { app, server } = env;
+    const status = await inPage.status(app);
+    t.match(status.reason, /broker, backendStatus good/, `online needs the broker and the backend's status (${status.reason})`);
+    await server.publishRetained(BACKEND_STATUS_TOPIC, backendStatus(false));
+    await server.until("the agent to hear the backend is down", async () => !(await inPage.status(app)).online);
+    t.match((await inPage.status(app)).reason, /backendStatus bad/, "offline because the backend says so");
+    await inPage.register(app, "test-mqtt");
+    await quiet();
+    t.same(server.syncs("test-mqtt"), [], "held while the backend is down (the probe still answers)");
+    await server.publishRetained(BACKEND_STATUS_TOPIC, backendStatus(true));
+    await server.until("the event", () => server.syncs("test-mqtt").length > 0);
+    await untilTags(env, "it to complete", (tags) => tags.length === 0);
+    t.equal(server.syncs("test-mqtt").length, 1, "fired once");
+  },
+};
+
+export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus];

@@ -7,6 +7,8 @@ import { readFileSync, existsSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Aedes } from "aedes";
+import { WebSocketServer, createWebSocketStream } from "ws";
 import type { DemoServer } from "../../../examples/browser/server.mjs";
 
 /** What the worker's hooks report. */
@@ -31,6 +33,12 @@ function repositoryRoot(): string {
   throw new Error("cannot find the repository root (examples/browser/server.mjs)");
 }
 
+/** An MQTT broker (aedes) answering WebSocket connections at /mqtt on the test server. */
+interface Broker {
+  broker: Aedes;
+  sockets: WebSocketServer;
+}
+
 export class SyncTestServer {
   readonly records: WorkerRecord[] = [];
   readonly #demo: DemoServer;
@@ -40,6 +48,7 @@ export class SyncTestServer {
   readonly answered: { tag: string; status: number }[] = [];
 
   readonly #twoFrames: string;
+  #mqtt: Broker | undefined;
 
   private constructor(demo: DemoServer, twoFrames: string) {
     this.#demo = demo;
@@ -147,8 +156,40 @@ export class SyncTestServer {
     }
   }
 
+  /** Start an MQTT broker at ws://localhost:PORT/mqtt (MQTT over WebSocket, as a page speaks it); returns that URL. */
+  async startBroker(): Promise<string> {
+    if (!this.#mqtt) {
+      const broker = await Aedes.createBroker();
+      const sockets = new WebSocketServer({ noServer: true });
+      sockets.on("connection", (socket) => broker.handle(createWebSocketStream(socket)));
+      for (const server of this.servers) {
+        server.on("upgrade", (request, socket, head) => {
+          if (new URL(request.url ?? "/", "http://localhost").pathname !== "/mqtt") return socket.destroy();
+          sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit("connection", ws, request));
+        });
+      }
+      this.#mqtt = { broker, sockets };
+    }
+    return `ws://localhost:${this.#demo.port}/mqtt`;
+  }
+
+  /** Publish a retained message on the broker, as a backend's status publisher would. */
+  publishRetained(topic: string, payload: string): Promise<void> {
+    const broker = this.#mqtt?.broker;
+    if (!broker) return Promise.reject(new Error("no broker: call startBroker() first"));
+    return new Promise((resolve, reject) => {
+      broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
   async close(): Promise<void> {
     for (const [tag] of this.#held) this.release(tag, "success");
+    if (this.#mqtt) {
+      const { broker, sockets } = this.#mqtt;
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    }
     await this.#demo.close();
   }
 }
