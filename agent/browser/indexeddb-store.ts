@@ -75,8 +75,15 @@ export class IndexedDBStore implements RegistrationStore {
     const transaction = db.transaction(REGISTRATIONS, "readwrite", { durability: "strict" });
     const done = completed(transaction);
     const store = transaction.objectStore(REGISTRATIONS);
-    store.clear();
-    for (const [key, registration] of snapshot) store.put(registration, key);
+    try {
+      store.clear();
+      for (const [key, registration] of snapshot) store.put(registration, key);
+    } catch (error) {
+      // A record that cannot be stored (not cloneable) must not leave the clear() behind.
+      transaction.abort();
+      await done.catch(() => {});
+      throw error;
+    }
     await done;
   }
 
