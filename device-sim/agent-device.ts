@@ -33,6 +33,8 @@ export interface AgentFleet {
   lastChanceEventTimeout: number;
   /** Problems the agents reported (store writes refused after a crash, …), for the run's log. */
   problems: { count: number; first: string | undefined };
+  /** Every Background Services event of every device (tracing, tests). */
+  onEvent?: (device: number, event: BackgroundServiceEvent) => void;
 }
 
 /** The periodic reachability probe, when its next run notices a change. */
@@ -61,6 +63,8 @@ export class AgentDevice implements SimDevice, Dispatcher {
   #fusion: ConnectivityFusion | undefined;
   #lastAttemptAt = NaN;
   #reconnectAt = NaN;
+  /** Sync events dispatched and not answered yet (this boot). */
+  #inFlight = 0;
 
   constructor(fleet: AgentFleet, world: DeviceWorld, rng: Rng) {
     this.#fleet = fleet;
@@ -76,6 +80,11 @@ export class AgentDevice implements SimDevice, Dispatcher {
 
   get agent(): Agent | undefined {
     return this.#agent;
+  }
+
+  /** The tags the app still has messages under (its durable outbox). */
+  waitingTags(): string[] {
+    return this.#outbox.tags();
   }
 
   boot(): void {
@@ -109,6 +118,8 @@ export class AgentDevice implements SimDevice, Dispatcher {
   }
 
   crash(): void {
+    this.#fleet.metrics.inFlightAtCrash += this.#inFlight;
+    this.#inFlight = 0;
     this.#clock?.kill();
     this.#port?.kill();
     this.#fusion?.close();
@@ -213,8 +224,10 @@ export class AgentDevice implements SimDevice, Dispatcher {
     const fate = sendRequest(this.#world, fleet.backend, this.#rng, now, giveUpAt);
     if (!Number.isNaN(fate.arrivedAt)) for (const m of batch) fleet.metrics.arrived(m, fate.arrivedAt);
     const clock = this.#clock!;
+    this.#inFlight++;
     return new Promise<DispatchResult>((resolve) => {
       clock.after(fate.respondAt - now, () => {
+        this.#inFlight--;
         // Past the event time limit the worker was stopped: nothing of it runs any more.
         if (event.signal.aborted) return resolve({ outcome: "failure", reason: "timeout" });
         switch (fate.result) {
@@ -232,7 +245,9 @@ export class AgentDevice implements SimDevice, Dispatcher {
   }
 
   #logged(clock: DeviceClock, e: BackgroundServiceEvent): void {
-    if (!clock.alive || e.eventName !== "Sync completed") return;
+    if (!clock.alive) return;
+    this.#fleet.onEvent?.(this.#world.index, e);
+    if (e.eventName !== "Sync completed") return;
     // The registration was dropped: the app gives its messages up (the spec's example tells
     // the user on lastChance), unless the backend already has them.
     const reason = e.eventMetadata.Status === "expired" ? "expired" : "attemptsExhausted";

@@ -14,6 +14,7 @@ import { POLICY_NAMES, scenarioToJson, type OutageKind, type PolicyName, type Sc
 import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
 import { SharedCore } from "./shared-core.js";
 import { World, type LinkState } from "./world.js";
+import type { BackgroundServiceEvent } from "../agent/log.js";
 
 /** Devices whose connectivity the report charts. */
 export const SAMPLED_DEVICES = 24;
@@ -51,86 +52,110 @@ export interface RunOptions {
   quantumMs?: number;
 }
 
-/** Everything a test or a tool may want to look at after a shard ran. */
-export interface ShardRun {
-  result: ShardResult;
-  world: World;
-  devices: Map<PolicyName, (AgentDevice | WorkboxDevice)[]>;
+export interface FleetHooks {
+  /** Every Background Services event of the Agent-based policies' devices. */
+  onEvent?: (policy: PolicyName, device: number, event: BackgroundServiceEvent) => void;
 }
 
-export async function runShard(scenario: Scenario, shard: Shard, options: RunOptions = {}): Promise<ShardRun> {
-  const started = performance.now();
-  const { first, count } = shardRange(scenario.devices, shard);
-  const queue = new EventQueue();
-  const capacity = (scenario.backend.capacityPer1000 * count) / 1000;
-  const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p));
-  const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
-  const backendOutages = world.backendOutages();
-  const module = await coreModule();
-  const fleets = new Map<PolicyName, { metrics: PolicyMetrics; backend: Backend; problems: { count: number; first: string | undefined } }>();
-  const devices = new Map<PolicyName, (AgentDevice | WorkboxDevice)[]>();
+type PolicyFleet = { metrics: PolicyMetrics; backend: Backend; problems: { count: number; first: string | undefined } };
 
-  for (const name of policies) {
-    const policy = simPolicy(name, scenario);
-    const metrics = new PolicyMetrics();
-    const backend = new Backend(capacity, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
-    const problems = { count: 0, first: undefined as string | undefined };
-    fleets.set(name, { metrics, backend, problems });
-    const list: (AgentDevice | WorkboxDevice)[] = [];
-    const policyIndex = POLICY_NAMES.indexOf(name);
-    const rngFor = (device: number) => new Rng(streamKey(scenario.seed, device, 1000 + policyIndex));
-    if (policy.kind === "agent") {
-      const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });
-      const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
-      const fleet: AgentFleet = { policy, core: new SharedCore(scheduler, queue), backend, metrics, eventTimeout, lastChanceEventTimeout, problems };
-      for (const w of world.devices) {
-        const d = new AgentDevice(fleet, w, rngFor(w.index));
-        w.devices.push(d);
-        list.push(d);
+/** One shard, built: step its queue (tests) or run it to the end. */
+export class FleetSim {
+  readonly #started = performance.now();
+  readonly #fleets: Map<PolicyName, PolicyFleet>;
+
+  private constructor(
+    readonly scenario: Scenario,
+    readonly shard: Shard,
+    readonly queue: EventQueue,
+    readonly world: World,
+    readonly capacity: number,
+    readonly devices: Map<PolicyName, (AgentDevice | WorkboxDevice)[]>,
+    fleets: Map<PolicyName, PolicyFleet>,
+  ) {
+    this.#fleets = fleets;
+    world.start();
+  }
+
+  /** Build shard `shard` of the scenario's fleet; its devices boot at virtual time 0. */
+  static async create(scenario: Scenario, shard: Shard, hooks: FleetHooks = {}): Promise<FleetSim> {
+    const { first, count } = shardRange(scenario.devices, shard);
+    const queue = new EventQueue();
+    const capacity = (scenario.backend.capacityPer1000 * count) / 1000;
+    const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p));
+    const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
+    const backendOutages = world.backendOutages();
+    const module = await coreModule();
+    const fleets = new Map<PolicyName, PolicyFleet>();
+    const devices = new Map<PolicyName, (AgentDevice | WorkboxDevice)[]>();
+    for (const name of policies) {
+      const policy = simPolicy(name, scenario);
+      const metrics = new PolicyMetrics();
+      const backend = new Backend(capacity, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
+      const problems = { count: 0, first: undefined as string | undefined };
+      fleets.set(name, { metrics, backend, problems });
+      const list: (AgentDevice | WorkboxDevice)[] = [];
+      const policyIndex = POLICY_NAMES.indexOf(name);
+      const rngFor = (device: number) => new Rng(streamKey(scenario.seed, device, 1000 + policyIndex));
+      if (policy.kind === "agent") {
+        const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });
+        const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
+        const onEvent = hooks.onEvent;
+        const fleet: AgentFleet = {
+          policy, core: new SharedCore(scheduler, queue), backend, metrics, eventTimeout, lastChanceEventTimeout, problems,
+          ...(onEvent ? { onEvent: (device: number, e: BackgroundServiceEvent) => onEvent(name, device, e) } : {}),
+        };
+        for (const w of world.devices) list.push(new AgentDevice(fleet, w, rngFor(w.index)));
+      } else {
+        const fleet: WorkboxFleet = { backend, metrics, maxRetentionMs: scenario.workbox.maxRetentionMs };
+        for (const w of world.devices) list.push(new WorkboxDevice(fleet, w, rngFor(w.index)));
       }
-    } else {
-      const fleet: WorkboxFleet = { backend, metrics, maxRetentionMs: scenario.workbox.maxRetentionMs };
-      for (const w of world.devices) {
-        const d = new WorkboxDevice(fleet, w, rngFor(w.index));
-        w.devices.push(d);
-        list.push(d);
-      }
+      list.forEach((d, i) => world.devices[i]!.devices.push(d));
+      devices.set(name, list);
     }
-    devices.set(name, list);
+    return new FleetSim(scenario, shard, queue, world, capacity, devices, fleets);
   }
 
-  let peakRss = process.memoryUsage.rss();
-  let peakHeap = process.memoryUsage().heapUsed;
-  let lastReport = performance.now();
-  world.start();
-  await queue.run(scenario.durationMs, (now) => {
-    const wall = performance.now();
-    if (wall - lastReport < 250) return;
-    lastReport = wall;
-    const rss = process.memoryUsage.rss();
-    if (rss > peakRss) peakRss = rss;
-    const heap = process.memoryUsage().heapUsed;
-    if (heap > peakHeap) peakHeap = heap;
-    options.onProgress?.(now / scenario.durationMs);
-  }, options.quantumMs ?? 0);
-  for (const list of devices.values()) for (const d of list) d.finish();
-  options.onProgress?.(1);
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  /** Run to the end of the scenario and account for everything still in flight. */
+  async run(options: RunOptions = {}): Promise<ShardResult> {
+    const scenario = this.scenario;
+    let peakRss = process.memoryUsage.rss();
+    let peakHeap = process.memoryUsage().heapUsed;
+    let lastReport = performance.now();
+    await this.queue.run(scenario.durationMs, (now) => {
+      const wall = performance.now();
+      if (wall - lastReport < 250) return;
+      lastReport = wall;
+      const rss = process.memoryUsage.rss();
+      if (rss > peakRss) peakRss = rss;
+      const heap = process.memoryUsage().heapUsed;
+      if (heap > peakHeap) peakHeap = heap;
+      options.onProgress?.(now / scenario.durationMs);
+    }, options.quantumMs ?? 0);
+    for (const list of this.devices.values()) for (const d of list) d.finish();
+    options.onProgress?.(1);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
 
-  const result: ShardResult = {
-    scenario: scenarioToJson(scenario),
-    shard,
-    durationMs: scenario.durationMs,
-    devices: count,
-    capacity,
-    policies: {},
-    samples: world.devices.filter((d) => d.trace).map((d) => ({ device: d.index, trace: d.trace! })),
-    recoveries: world.recoveries(),
-    run: { wallMs: performance.now() - started, events: queue.fired, peakRssBytes: peakRss, peakHeapBytes: peakHeap },
-  };
-  for (const [name, { metrics, backend, problems }] of fleets) {
-    result.policies[name] = { ...metrics.toJSON(backend.arrivals), problems: problems.count, ...(problems.first ? { firstProblem: problems.first } : {}) };
+    const result: ShardResult = {
+      scenario: scenarioToJson(scenario),
+      shard: this.shard,
+      durationMs: scenario.durationMs,
+      devices: this.world.devices.length,
+      capacity: this.capacity,
+      policies: {},
+      samples: this.world.devices.filter((d) => d.trace).map((d) => ({ device: d.index, trace: d.trace! })),
+      recoveries: this.world.recoveries(),
+      run: { wallMs: performance.now() - this.#started, events: this.queue.fired, peakRssBytes: peakRss, peakHeapBytes: peakHeap },
+    };
+    for (const [name, { metrics, backend, problems }] of this.#fleets) {
+      result.policies[name] = { ...metrics.toJSON(backend.arrivals), problems: problems.count, ...(problems.first ? { firstProblem: problems.first } : {}) };
+    }
+    return result;
   }
-  return { result, world, devices };
+}
+
+/** Build and run one shard. */
+export async function runShard(scenario: Scenario, shard: Shard, options: RunOptions & FleetHooks = {}): Promise<ShardResult> {
+  return (await FleetSim.create(scenario, shard, options)).run(options);
 }

@@ -21,6 +21,7 @@ export interface PolicyMetricsJson {
   dropped: Record<DropReason, number>;
   attempts: number;
   wakeups: number;
+  inFlightAtCrash: number;
   latency: HistogramJson;
   reconnect: HistogramJson;
   reconnectMissed: number;
@@ -35,6 +36,8 @@ export class PolicyMetrics {
   readonly dropped: Record<DropReason, number> = { attemptsExhausted: 0, expired: 0, httpErrorAsSuccess: 0, lostInCrash: 0 };
   attempts = 0;
   wakeups = 0;
+  /** Attempts (sync events, fetches) that a crash cut short. */
+  inFlightAtCrash = 0;
   readonly latency = new Histogram();
   /** From a device's backend becoming reachable again to its first attempt for older work. */
   readonly reconnect = new Histogram();
@@ -79,7 +82,7 @@ export class PolicyMetrics {
   toJSON(arrivals: Uint32Array): PolicyMetricsJson {
     return {
       registered: this.registered, delivered: this.delivered, duplicated: this.duplicated, pending: this.pending,
-      dropped: { ...this.dropped }, attempts: this.attempts, wakeups: this.wakeups,
+      dropped: { ...this.dropped }, attempts: this.attempts, wakeups: this.wakeups, inFlightAtCrash: this.inFlightAtCrash,
       latency: this.latency.toJSON(), reconnect: this.reconnect.toJSON(), reconnectMissed: this.reconnectMissed,
       arrivals: Array.from(arrivals),
     };

@@ -60,8 +60,7 @@ function latencyChart(report: Report): string {
   const x = (ms: number) => M.left + ((Math.log10(Math.max(ms, lo)) - l0) / (l1 - l0)) * (W - M.left - M.right);
   const y = (share: number) => H - M.bottom - share * (H - M.top - M.bottom);
   let body = "";
-  for (let d = Math.floor(l0); d <= Math.ceil(l1); d++) {
-    const ms = 10 ** d;
+  for (const ms of [1, 10, 100, 1000, 10_000, 60_000, 600_000, 3_600_000, 36_000_000, 86_400_000, 864_000_000]) {
     if (ms < lo || ms > hi) continue;
     body += `<line x1="${fmt(x(ms))}" x2="${fmt(x(ms))}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/><text x="${fmt(x(ms))}" y="${H - M.bottom + 14}" text-anchor="middle" class="tick">${esc(humanDuration(ms))}</text>`;
   }

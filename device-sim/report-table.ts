@@ -41,6 +41,7 @@ export function reportTable(report: Report): string {
   row("reconnect → attempt p50", (p) => humanDuration(p.reconnectToAttemptMs.p50));
   row("reconnect → attempt p95", (p) => humanDuration(p.reconnectToAttemptMs.p95));
   row("reconnects with no attempt", (p) => count(p.reconnectToAttemptMs.missed));
+  if (ps.some((p) => p.inFlightAtCrash > 0)) row("attempts cut short by a crash", (p) => count(p.inFlightAtCrash));
   row("attempts per delivery", (p) => (Number.isNaN(p.attemptsPerDelivery) ? "–" : p.attemptsPerDelivery.toFixed(2)));
   row("wake-ups per device-hour", (p) => p.wakeupsPerDeviceHour.toFixed(2));
   row("backend peak rps", (p) => count(p.peakRps));
@@ -57,7 +58,7 @@ export function reportTable(report: Report): string {
   const header: [string, ...string[]] = ["", ...ps.map((p) => p.policy)];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd();
-  const title = `${String(s.name)} · ${count(report.devices)} devices · ${humanDuration(report.durationMs)} · seed ${String(s.seed)} · backend ${count(report.capacityRps)} requests/s`;
+  const title = `${String(s.name)} · ${count(report.devices)} devices · ${humanDuration(report.durationMs)} · seed ${String(s.seed)} · backend ${Number.isInteger(report.capacityRps) ? count(report.capacityRps) : report.capacityRps.toFixed(1)} requests/s`;
   const run = report.run;
   const footer = `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
     `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;

@@ -46,6 +46,8 @@ export interface PolicyReport {
   /** A device's backend becoming reachable again to its first attempt for older work. */
   reconnectToAttemptMs: Quantiles & { missed: number };
   attempts: number;
+  /** Attempts a crash cut short (in-flight work lost). */
+  inFlightAtCrash: number;
   attemptsPerDelivery: number;
   wakeupsPerDeviceHour: number;
   peakRps: number;
@@ -162,6 +164,7 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
       latencyMs: quantiles(latency),
       reconnectToAttemptMs: { ...quantiles(reconnect), missed: sum((p) => p.reconnectMissed) },
       attempts,
+      inFlightAtCrash: sum((p) => p.inFlightAtCrash),
       attemptsPerDelivery: delivered === 0 ? NaN : attempts / delivered,
       wakeupsPerDeviceHour: deviceHours === 0 ? 0 : sum((p) => p.wakeups) / deviceHours,
       peakRps: arrivals.reduce((m, n) => Math.max(m, n), 0),

@@ -46,7 +46,7 @@ export async function runShards(scenario: Scenario, count: number, indices: numb
   const workers = Math.min(options.workers, indices.length);
   if (workers <= 0) {
     for (const index of indices) {
-      const { result } = await runShard(scenario, { index, count }, { quantumMs: options.quantumMs, onProgress: (share) => options.onProgress?.(index, share) });
+      const result = await runShard(scenario, { index, count }, { quantumMs: options.quantumMs, onProgress: (share) => options.onProgress?.(index, share) });
       results.set(index, result);
     }
   } else {

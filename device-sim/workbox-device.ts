@@ -53,6 +53,7 @@ export class WorkboxDevice implements SimDevice {
   }
 
   crash(): void {
+    this.#fleet.metrics.inFlightAtCrash += this.#inFlight.size + (this.#replaying ? 1 : 0);
     this.#clock?.kill();
     for (const m of this.#inFlight) this.#fleet.metrics.settled(m, "lostInCrash");
     this.#inFlight.clear();
