@@ -40,14 +40,14 @@ t.test("the report draws its charts offline in Chromium", async (t) => {
   await page.goto(pathToFileURL(file).href);
 
   const drawn = await page.evaluate(() => {
-    const series = (id: string) => [...document.querySelectorAll<SVGPathElement>(`#${id} path.series`)].map((p) => ({
+    const series = (id: string) => Array.from(document.querySelectorAll<SVGPathElement>(`#${id} path.series`)).map((p) => ({
       policy: p.dataset.policy,
       commands: (p.getAttribute("d") ?? "").split(/[ML]/).length - 1,
       length: p.getTotalLength(),
       width: p.getBoundingClientRect().width,
       stroke: getComputedStyle(p).stroke,
     }));
-    const rects = [...document.querySelectorAll<SVGRectElement>("#connectivity rect")];
+    const rects = Array.from(document.querySelectorAll<SVGRectElement>("#connectivity rect"));
     return {
       cdf: series("latency-cdf"),
       load: series("backend-load"),
