@@ -16,14 +16,29 @@ export interface WorkerDispatcherOptions {
 export class WorkerDispatcher implements Dispatcher {
   readonly #container: ServiceWorkerContainer;
   readonly #onGone: (scope: string) => void;
+  readonly #registrations = new Map<string, ServiceWorkerRegistration>();
 
   constructor(options: WorkerDispatcherOptions) {
     this.#container = options.container;
     this.#onGone = options.onGone;
   }
 
+  /**
+   * The registration of `scope`, looked up once: the object stays current (its `active`
+   * follows updates), and an unregistered one loses its active worker when it is cleared,
+   * which sends the next dispatch back to the container.
+   */
+  async #registration(scope: string): Promise<ServiceWorkerRegistration | undefined> {
+    const known = this.#registrations.get(scope);
+    if (known?.active) return known;
+    const found = (await this.#container.getRegistrations()).find((r) => r.scope === scope);
+    if (found) this.#registrations.set(scope, found);
+    else this.#registrations.delete(scope);
+    return found;
+  }
+
   async dispatch(event: SyncDispatch): Promise<DispatchResult> {
-    const registration = (await this.#container.getRegistrations()).find((r) => r.scope === event.scope);
+    const registration = await this.#registration(event.scope);
     if (!registration) {
       this.#onGone(event.scope);
       return { outcome: "failure", reason: "failed: the service worker registration is gone" };

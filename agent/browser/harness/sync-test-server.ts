@@ -15,7 +15,7 @@ import type { DemoServer } from "../../../examples/browser/server.mjs";
 export interface WorkerRecord {
   kind: "sync" | "onsync" | "register" | "register-alone" | "ping";
   tag: string;
-  /** Date.now() in the worker when the listener started (same machine clock as the test's). */
+  /** performance.timeOrigin + performance.now() in the worker when the listener started: the machine's wall clock, as the test's. */
   at: number;
   lastChance?: boolean;
   extendable?: boolean;
