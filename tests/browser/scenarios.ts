@@ -326,4 +326,37 @@ const mqttStatus: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus];
+const periodic: Scenario = {
+  name: "periodic sync: register, getTags, events at the interval, unregister",
+  // Chromium grants "periodic-background-sync" to installed web apps only, so its native API
+  // refuses this page (NotAllowedError): there is no reference run.
+  modes: ["wpe-polyfill", "chromium-polyfill"],
+  async run(t, mode) {
+    const env = await environment(t, mode, { policy: { periodicMinInterval: 400, scopeMinGap: 0, periodicSnap: false, wakeupGranularity: 0 } });
+    const { app, server } = env;
+    type Periodic = { periodicSync: { register(tag: string, options?: { minInterval?: number }): Promise<void>; getTags(): Promise<string[]>; unregister(tag: string): Promise<void> } };
+    const periodicSync = <T>(call: string, tag?: string) => app.eval(async ({ call, tag }) => {
+      const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
+      if (call === "register") return periodicSync.register(tag!, { minInterval: 400 });
+      if (call === "unregister") return periodicSync.unregister(tag!);
+      return periodicSync.getTags();
+    }, { call, tag }) as Promise<T>;
+    const registeredAt = Date.now();
+    await periodicSync("register", "test-periodic");
+    t.same(await periodicSync("getTags"), ["test-periodic"]);
+    const events = () => server.records.filter((r) => r.kind === "periodicsync" && r.tag === "test-periodic");
+    const [first, second] = await server.until("two periodic events", () => events().length >= 2 && events());
+    t.ok(first!.at - registeredAt >= 400, `the first came after the interval (${Math.round(first!.at - registeredAt)} ms ≥ 400)`);
+    t.ok(second!.at - first!.at >= 400, `the second an interval later (${Math.round(second!.at - first!.at)} ms ≥ 400)`);
+    t.equal(first!.extendable, true, "a PeriodicSyncEvent is an ExtendableEvent");
+    t.ok(server.records.some((r) => r.kind === "onperiodicsync"), "self.onperiodicsync ran too");
+    t.same(await periodicSync("getTags"), ["test-periodic"], "a periodic registration stays after its events");
+    await periodicSync("unregister", "test-periodic");
+    t.same(await periodicSync("getTags"), [], "unregister() removes it");
+    const count = events().length;
+    await quiet();
+    t.ok(events().length <= count + 1, "no events after unregister (one may have been on its way)");
+  },
+};
+
+export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
