@@ -1,0 +1,37 @@
+// npm run bench:sim [-- SIZES] [-- --scenario NAME]: the simulator's own speed and memory
+// for 24 simulated hours at 1,000 / 10,000 / 100,000 devices (or the sizes given), all four
+// policies, default shards and workers, as `syncward sim` runs them. Prints device-hours per
+// wall-clock second and the peak resident memory of the whole process (workers included).
+// A benchmark, not a test: the figures depend on the machine and on what else it runs.
+
+import { availableParallelism, cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { namedOverrides } from "../named-scenarios.js";
+import { buildReport } from "../report.js";
+import { parseScenario } from "../scenario.js";
+import { defaultShards, runShards } from "../shard-runner.js";
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { scenario: { type: "string" }, duration: { type: "string", default: "24h" }, quantum: { type: "string", default: "0" } } });
+const sizes = positionals.length > 0 ? positionals.map(Number) : [1_000, 10_000, 100_000];
+const cores = availableParallelism();
+
+process.stdout.write(`syncward sim benchmark · ${values.scenario ?? "default scenario"} · ${values.duration} · node ${process.version} · ${cores} cores (${cpus()[0]?.model.trim() ?? "?"})\n\n`);
+process.stdout.write(`${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"peak RSS MB".padStart(11)}\n`);
+
+for (const devices of sizes) {
+  const scenario = parseScenario({ ...(values.scenario ? { extends: values.scenario } : {}), devices, duration: values.duration }, namedOverrides);
+  const shards = defaultShards(devices);
+  const workers = shards > 1 ? Math.min(shards, cores) : 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
+  const started = performance.now();
+  const results = await runShards(scenario, shards, [...Array(shards).keys()], { workers, quantumMs: Number(values.quantum) });
+  const wallMs = performance.now() - started;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss(), ...results.map((r) => r.run.peakRssBytes));
+  const report = buildReport(results, wallMs);
+  const deviceHours = (devices * scenario.durationMs) / 3_600_000;
+  process.stdout.write(`${devices.toLocaleString("en-US").padStart(9)} ${String(shards).padStart(6)} ${String(workers).padStart(7)} ${deviceHours.toLocaleString("en-US").padStart(10)} ${(wallMs / 1000).toFixed(1).padStart(8)} ` +
+    `${Math.round(report.run.deviceHoursPerSecond).toLocaleString("en-US").padStart(10)} ${report.run.events.toLocaleString("en-US").padStart(12)} ${Math.round(report.run.events / (wallMs / 1000)).toLocaleString("en-US").padStart(10)} ${Math.round(peakRss / 1e6).toLocaleString("en-US").padStart(11)}\n`);
+}
