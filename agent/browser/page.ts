@@ -17,7 +17,7 @@ export interface SyncwardPage {
   readonly mode: "polyfill" | "native" | "unavailable";
   /** Whether this tab runs the origin's Agent. */
   readonly leading: boolean;
-  /** The Agent's view: online, why, and every registration with its state and attempts. */
+  /** The Agent's view: online, why, and every registration with its state and attempts (while syncward serves). */
   status(): Promise<AgentStatus>;
 }
 
@@ -66,7 +66,9 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
     get leading() {
       return link?.leading ?? false;
     },
-    status: () => agent().call({ op: "status" }) as Promise<AgentStatus>,
+    status: () => api.serving
+      ? agent().call({ op: "status" }) as Promise<AgentStatus>
+      : Promise.reject(new DOMException("syncward is not serving: the browser's own Background Sync is.", "InvalidStateError")),
   });
 }
 

@@ -5,7 +5,7 @@
 // `self.registration.sync` / `periodicSync` through the page.
 
 import { installWorkerEvents } from "./worker-events.js";
-import { serveFireRequests } from "./worker-dispatch.js";
+import { serveFireRequests } from "./fire-requests.js";
 import { installWorkerSyncManagers, type WorkerGlobal } from "./worker-sync-managers.js";
 
 const global = globalThis as unknown as WorkerGlobal & { ExtendableEvent?: new (type: string) => Event };

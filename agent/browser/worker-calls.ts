@@ -4,7 +4,7 @@
 // the native API serves the page, the answer is "native": the worker calls its own.
 
 import type { PageApi, WorkerCall } from "./page-api.js";
-import { errorAnswer, isCallRequest, type CallAnswer, type CallRequest } from "./worker-protocol.js";
+import { errorAnswer, isCallRequest, isProtocolMessage, type CallAnswer, type CallRequest } from "./worker-protocol.js";
 
 async function answer(api: PageApi, container: ServiceWorkerContainer, request: CallRequest): Promise<CallAnswer> {
   if (request.takeOver) api.takeOver();
@@ -25,9 +25,13 @@ async function answer(api: PageApi, container: ServiceWorkerContainer, request: 
 
 export function answerWorkerCalls(api: PageApi, container: ServiceWorkerContainer, problem: (line: string) => void): void {
   container.addEventListener("message", (event) => {
-    if (!isCallRequest(event.data)) return;
+    if (!isProtocolMessage(event.data, "call")) return;
     event.stopImmediatePropagation();
     const port = event.ports[0];
+    if (!isCallRequest(event.data)) {
+      problem(`ignored a malformed call from a worker: ${JSON.stringify(event.data)}`);
+      return port?.postMessage({ ok: false, name: "TypeError", message: "malformed syncward call" } satisfies CallAnswer);
+    }
     if (!port) return problem("a worker's call came without its answer port");
     void answer(api, container, event.data).then((reply) => port.postMessage(reply));
   });

@@ -48,6 +48,11 @@ function isRecord(data: unknown): data is Record<string, unknown> {
   return typeof data === "object" && data !== null;
 }
 
+/** Whether `data` claims to be syncward's (then a malformed one is worth a log line). */
+export function isProtocolMessage(data: unknown, cmd: "fire" | "call"): boolean {
+  return isRecord(data) && data.syncward === PROTOCOL && data.cmd === cmd;
+}
+
 export function isFireRequest(data: unknown): data is FireRequest {
   return isRecord(data) && data.syncward === PROTOCOL && data.cmd === "fire" && (data.type === "sync" || data.type === "periodicsync")
     && typeof data.tag === "string" && typeof data.lastChance === "boolean";

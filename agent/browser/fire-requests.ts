@@ -5,7 +5,7 @@
 
 import { dispatchExtendable } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
-import { isFireRequest, type FireOutcome, type FireRequest } from "./worker-protocol.js";
+import { isFireRequest, isProtocolMessage, type FireOutcome, type FireRequest } from "./worker-protocol.js";
 
 interface MessageEventLike extends Event {
   data: unknown;
@@ -46,9 +46,10 @@ async function fire(global: EventTarget, request: FireRequest, report: (line: st
 export function serveFireRequests(global: EventTarget, report: (line: string) => void): void {
   global.addEventListener("message", (raw) => {
     const event = raw as MessageEventLike;
-    if (!isFireRequest(event.data)) return;
+    if (!isProtocolMessage(event.data, "fire")) return;
     // syncward's own traffic is not the app's business.
     event.stopImmediatePropagation();
+    if (!isFireRequest(event.data)) return report(`ignored a malformed fire request: ${JSON.stringify(event.data)}`);
     const port = event.ports[0];
     if (!port) return report("a fire request came without its answer port");
     const work = fire(global, event.data, report).then((outcome) => port.postMessage(outcome));
