@@ -131,7 +131,7 @@ async function chromiumNative(): Promise<Samples> {
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
 const summary = (xs: number[]) => `${median(xs).toFixed(1)} ms (${sorted(xs)[0]!.toFixed(1)}–${sorted(xs).at(-1)!.toFixed(1)})`;
-const row = (label: string, ...cells: string[]) => console.log(label.padEnd(44) + cells.map((c) => c.padEnd(30)).join(""));
+const row = (label: string, ...cells: string[]) => console.log(label.padEnd(44) + cells.map((c) => c.padEnd(40)).join(""));
 
 async function main(): Promise<void> {
   console.log(`syncward browser benchmark: median (min–max) of ${RUNS} runs each`);
