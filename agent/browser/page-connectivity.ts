@@ -48,9 +48,8 @@ export class PageConnectivity {
     const mqtt = config.mqtt;
     if (mqtt) {
       loadMqtt().then(({ MqttLink }) => {
-        if (this.#closed) return;
-        this.#mqtt = new MqttLink({ ...mqtt, clock, signals: this.#fusion, log: (line) => log(line) });
-      }, (error: Error) => log(`MQTT could not be loaded: ${error.message}`));
+        if (!this.#closed) this.#mqtt = new MqttLink({ ...mqtt, clock, signals: this.#fusion, log });
+      }).catch((error: Error) => log(`MQTT is configured but could not start: ${error.message}`));
     }
   }
 
