@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Agent } from "../agent.js";
-import { MemoryStore } from "../memory-store.js";
 import { createScheduler } from "../node/core-wasm.js";
 import { FileStore } from "../node/file-store.js";
-import { NodeServiceWorkerHost } from "../node/service-worker-host.js";
+import { startMarkedWorker } from "./marked-worker.js";
 import type { Dispatcher } from "../dispatcher.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -40,29 +39,20 @@ async function durableRegistrations(dir: string) {
 }
 
 async function onlineToListener(dir: string) {
-  const script = join(dir, "latency-sw.js");
-  await writeFile(script, `self.addEventListener("sync", (event) => { self.mark(event.tag); });`);
-  let agent!: Agent;
-  const host = await NodeServiceWorkerHost.start({
-    agent: async (dispatcher) => (agent = await Agent.start({ scheduler: await createScheduler(), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
-    windowClients: () => [{ id: "w", url: "http://localhost/" }],
-    log: () => {},
-  });
-  const sw = await host.load({ script, scope: "http://localhost/" });
-  let marked = 0;
-  (sw.global as Record<string, unknown>).mark = () => { marked = performance.now(); };
+  const worker = await startMarkedWorker(dir);
+  const { agent } = worker;
   const samples: number[] = [];
   for (let i = 0; i < 300; i++) {
     agent.setConditions({ online: false });
-    await sw.registration.sync.register(`t${i}`);
+    await worker.sync.register(`t${i}`);
     await new Promise((r) => setTimeout(r, 2));
-    marked = 0;
+    worker.clear();
     const t0 = performance.now();
     agent.setConditions({ online: true });
-    for (let spins = 0; marked === 0 && spins < 1000; spins++) await new Promise((r) => setImmediate(r));
-    if (marked > 0) samples.push(marked - t0);
+    for (let spins = 0; worker.marked === 0 && spins < 1000; spins++) await new Promise((r) => setImmediate(r));
+    if (worker.marked > 0) samples.push(worker.marked - t0);
   }
-  await host.close();
+  await worker.close();
   report("online → sync listener running, in process (goal ≤ 5 ms median)", `${fmt(median(samples), 3)} ms median, ${fmt(Math.max(...samples), 3)} ms max (${samples.length} samples)`);
 }
 

@@ -11,16 +11,13 @@
 // 3. The same back-off code on virtual time for other outage lengths (1,000 agents each).
 // 4. The fusion's own cost, as the simulator pays it: 100,000 fusions on a virtual clock.
 
-import { writeFile, mkdtemp } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
-import { Agent } from "../agent.js";
-import { MemoryStore } from "../memory-store.js";
 import { systemClock } from "../clock.js";
-import { createScheduler } from "../node/core-wasm.js";
-import { NodeServiceWorkerHost } from "../node/service-worker-host.js";
+import { startMarkedWorker } from "./marked-worker.js";
 import { startEmbeddedBroker } from "../node/embedded-broker.js";
 import { DeviceConnectivity } from "../connectivity/device-connectivity.js";
 import { ConnectivityFusion, type Evidence, type SignalName } from "../connectivity/fusion.js";
@@ -47,17 +44,8 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 async function statusToListener(dir: string, broker: { name: string; url: string; protocolVersion: 4 | 5 }): Promise<void> {
-  const script = join(dir, "latency-sw.js");
-  await writeFile(script, `self.addEventListener("sync", (event) => { self.mark(event.tag); });`);
-  let agent!: Agent;
-  const host = await NodeServiceWorkerHost.start({
-    agent: async (dispatcher) => (agent = await Agent.start({ scheduler: await createScheduler(), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
-    windowClients: () => [{ id: "w", url: "http://localhost/" }],
-    log: () => {},
-  });
-  const sw = await host.load({ script, scope: "http://localhost/" });
-  let marked = 0;
-  (sw.global as Record<string, unknown>).mark = () => { marked = performance.now(); };
+  const worker = await startMarkedWorker(dir);
+  const { agent } = worker;
   const topic = `bench/${broker.name}/net`;
   const connectivity = new DeviceConnectivity({
     agent, clock: systemClock, settleMs: 0,
@@ -68,16 +56,16 @@ async function statusToListener(dir: string, broker: { name: string; url: string
   for (let i = 0; i < 300; i++) {
     await firmware.publishAsync(topic, "offline", { qos: 1, retain: true });
     await until(() => !agent.online, 5000);
-    await sw.registration.sync.register(`t${i}`);
+    await worker.sync.register(`t${i}`);
     await sleep(2);
-    marked = 0;
+    worker.clear();
     const t0 = performance.now();
     firmware.publish(topic, "online", { qos: 1, retain: true });
-    if (await until(() => marked > 0, 5000)) samples.push(marked - t0);
+    if (await until(() => worker.marked > 0, 5000)) samples.push(worker.marked - t0);
   }
   await firmware.endAsync();
   await connectivity.close();
-  await host.close();
+  await worker.close();
   report(`status "online" published → sync listener running, ${broker.name} (goal ≤ 20 ms median)`,
     `${fmt(quantile(samples, 0.5), 2)} ms median, ${fmt(quantile(samples, 0.95), 2)} ms p95, ${fmt(Math.max(...samples), 2)} ms max (${samples.length} samples)`);
 }

@@ -18,7 +18,7 @@ import { FileStore } from "./file-store.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
 import { parseConfig, ConfigError, type AgentConfig, type MqttConfig } from "./agent-config.js";
 import { serveControl, sendControl, defaultControlPath } from "./control-socket.js";
-import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.js";
+import type { EmbeddedBroker } from "./embedded-broker.js";
 
 const HELP = `syncward — Background Sync for runtimes that lack it
 
@@ -228,6 +228,8 @@ async function runAgent(args: string[]): Promise<number> {
     if (config.mqtt) {
       let url = config.mqtt.url;
       if (url === undefined) {
+        // Loaded only when used: aedes costs a device with its own broker several MB of RSS.
+        const { startEmbeddedBroker } = await import("./embedded-broker.js");
         broker = await startEmbeddedBroker({ port: config.mqtt.brokerPort });
         url = broker.url;
         note("embedded MQTT broker", { url });

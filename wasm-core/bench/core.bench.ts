@@ -12,7 +12,6 @@ import { createReferenceScheduler } from "../../tests/reference/model.js";
 /** What the workloads need; the typed Scheduler and the reference model both provide it. */
 type Driver = Pick<Scheduler, "createDomain" | "createScope" | "setConditions" | "register" | "resolved" | "complete" | "drain">;
 
-const MIN = 60_000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rows: [string, string][] = [];
