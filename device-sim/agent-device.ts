@@ -35,6 +35,10 @@ export interface AgentFleet {
   problems: { count: number; first: string | undefined };
   /** Every Background Services event of every device (tracing, tests). */
   onEvent?: (device: number, event: BackgroundServiceEvent) => void;
+  /** A device's Agent started (after a boot), on that boot's clock. */
+  onBoot?: (device: number, agent: Agent, clock: DeviceClock) => void;
+  /** The real clock, in real-time runs. */
+  live?: () => number;
 }
 
 /** The periodic reachability probe, when its next run notices a change. */
@@ -89,7 +93,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
 
   boot(): void {
     const queue = this.#world.world.queue;
-    const clock = new DeviceClock(queue, this.#world.bootSkew, this.#world.bootSyncAt);
+    const clock = new DeviceClock(queue, this.#world.bootSkew, this.#world.bootSyncAt, this.#fleet.live);
     const port = this.#fleet.core.port(() => this.#agent?.setConditions({ online: this.#agent.online }), this.#domain);
     this.#domain = port.domain;
     this.#clock = clock;
@@ -107,6 +111,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
         this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, settleMs: kiosk.settleMs, onChange: (s) => agent.setConditions(s) });
       }
       this.linkChanged();
+      this.#fleet.onBoot?.(this.#world.index, agent, clock);
       // The page, once loaded, registers what its outbox holds and no registration covers
       // (a register() a crash interrupted before it was durable).
       void sw.sync.getTags().then((tags) => {
@@ -131,7 +136,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
 
   linkChanged(): void {
     const agent = this.#agent;
-    if (!agent) return;
+    if (!agent || this.#fleet.policy.online === "external") return;
     if (!this.#fusion) {
       if (agent.online !== this.#world.linkUp) agent.setConditions({ online: this.#world.linkUp });
       return;

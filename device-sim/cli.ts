@@ -39,6 +39,9 @@ Options:
                        0: this thread). Never changes the result
   --shard I/N          run only shard I of N (1-based) and write its result for \`sim merge\`
   --out FILE           where --shard writes its result (default: stdout)
+  --mqtt [URL]         the kiosk policy's connectivity through a real MQTT broker, in real time
+                       (embedded aedes, or an mqtt:// broker behind a local relay): the broker
+                       is stopped and started, the reconnect spread measured; ≤ 1,000 devices
   --quantum MS         settle promise reactions once per MS of virtual time (default 0: exact)
   --print-scenario     print the resolved scenario as JSON and exit
   --no-progress        no progress bar on stderr
@@ -64,6 +67,11 @@ export async function main(argv: string[]): Promise<number> {
 
 function firstLine(text: string): string {
   return text.split("\n")[0]!;
+}
+
+/** `--mqtt` takes an optional URL: without one it means the embedded broker. */
+function withMqttDefault(argv: string[]): string[] {
+  return argv.flatMap((a, i) => (a === "--mqtt" && !/^[a-z]+:\/\//i.test(argv[i + 1] ?? "") ? ["--mqtt=embedded"] : [a]));
 }
 
 /** Flags parsed strictly: an unknown or malformed flag is a usage error. */
@@ -106,8 +114,8 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-    devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
+  const { values, positionals } = parse(() => parseArgs({ args: withMqttDefault(argv), allowPositionals: true, strict: true, options: {
+    mqtt: { type: "string" }, devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
     json: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
     shard: { type: "string" }, out: { type: "string" }, quantum: { type: "string" },
     "print-scenario": { type: "boolean" }, "no-progress": { type: "boolean" }, list: { type: "boolean" }, help: { type: "boolean", short: "h" },
@@ -143,6 +151,21 @@ async function run(argv: string[]): Promise<number> {
   }
   const quantumMs = positiveInteger("quantum", values.quantum, 0) ?? 0;
 
+  if (values.mqtt !== undefined) {
+    if (values.shard !== undefined || values.shards !== undefined || values.workers !== undefined) throw new UsageError("--mqtt runs in this process: no --shard, --shards or --workers");
+    // Loaded only here: the MQTT client and the broker are not needed by simulated runs.
+    const { MQTT_MAX_DEVICES, runMqtt } = await import("./mqtt-mode.js");
+    if (scenario.devices > MQTT_MAX_DEVICES) throw new UsageError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices.toLocaleString("en-US")}`);
+    const url = values.mqtt === "embedded" ? undefined : values.mqtt;
+    if (url !== undefined && !/^(mqtt|tcp):\/\//.test(url)) throw new UsageError(`--mqtt needs an mqtt:// URL (the outage is a TCP relay in front of it), got "${url}"`);
+    const bar = new ProgressBar(process.stderr, 1, 0, !values["no-progress"] && process.stderr.isTTY === true);
+    try {
+      const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(0, share) });
+      return output(report, values.json === true, values.html);
+    } finally {
+      bar.end();
+    }
+  }
   let shards = positiveInteger("shards", values.shards) ?? defaultShards(scenario.devices);
   let indices = [...Array(shards).keys()];
   if (values.shard !== undefined) {

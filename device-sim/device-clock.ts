@@ -27,23 +27,28 @@ export class DeviceClock implements Clock {
    * @param skewMs wall-clock error at boot (negative: behind), until `syncAt`.
    * @param syncAt virtual time at which NTP steps the wall clock right.
    */
-  constructor(readonly queue: EventQueue, readonly skewMs = 0, readonly syncAt = 0) {}
+  /**
+   * @param live the real clock, in real-time runs (--mqtt): reading the time catches the
+   *   queue up with it, since I/O callbacks read it between the queue's entries.
+   */
+  constructor(readonly queue: EventQueue, readonly skewMs = 0, readonly syncAt = 0, readonly live?: () => number) {}
 
   get alive(): boolean {
     return this.#alive;
   }
 
   monotonic(): number {
+    if (this.live) this.queue.advanceTo(this.live());
     return this.queue.now;
   }
 
   wall(): number {
-    const now = this.queue.now;
+    const now = this.monotonic();
     return WALL_EPOCH + now + (now < this.syncAt ? this.skewMs : 0);
   }
 
   after(ms: number, fn: () => void): unknown {
-    return this.queue.schedule(new BootTimer(this, fn), this.queue.now + (ms > 0 ? ms : 0));
+    return this.queue.schedule(new BootTimer(this, fn), this.monotonic() + (ms > 0 ? ms : 0));
   }
 
   cancel(handle: unknown): void {

@@ -92,7 +92,8 @@ export class EventQueue {
           if (this.#at.length === 0) break;
           const next = this.#at[0]!;
           if (next > until || (windowEnd >= 0 && next > windowEnd)) break;
-          this.#now = next;
+          // In real time an entry may run late: time never goes back for it.
+          this.#now = next > this.#now ? next : this.#now;
           while (this.#at.length > 0 && this.#at[0] === next) {
             this.#due.push(this.#entries[0]!);
             this.#dueSeq.push(this.#seqs[0]!);
@@ -116,6 +117,27 @@ export class EventQueue {
       onSettled?.(this.#now);
     }
     if (until > this.#now && Number.isFinite(until)) this.#now = until;
+  }
+
+  /** Real time moved on (an I/O callback is about to act): now becomes `t` if that is later. */
+  advanceTo(t: number): void {
+    if (t > this.#now) this.#now = Math.floor(t);
+  }
+
+  /**
+   * Run in real time until `until` (ms on `elapsed`, the real clock) or until `done()`: entries
+   * run when their time comes on the real clock, and I/O callbacks in between (a real MQTT
+   * broker's) advance the queue to the real time before they act.
+   */
+  async runRealTime(until: number, elapsed: () => number, done: () => boolean = () => false): Promise<void> {
+    for (;;) {
+      const wall = elapsed();
+      await this.run(Math.min(wall, until));
+      this.advanceTo(Math.min(wall, until));
+      if (wall >= until || done()) return;
+      const next = this.#due.length > 0 ? wall : Math.min(this.#at[0] ?? Infinity, until);
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, Math.min(100, next - elapsed()))));
+    }
   }
 
   #push(entry: Timed): void {

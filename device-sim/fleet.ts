@@ -15,6 +15,8 @@ import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
 import { SharedCore } from "./shared-core.js";
 import { World, type LinkState } from "./world.js";
 import type { BackgroundServiceEvent } from "../agent/log.js";
+import type { Agent } from "../agent/agent.js";
+import type { DeviceClock } from "./device-clock.js";
 
 /** Devices whose connectivity the report charts. */
 export const SAMPLED_DEVICES = 24;
@@ -55,6 +57,12 @@ export interface RunOptions {
 export interface FleetHooks {
   /** Every Background Services event of the Agent-based policies' devices. */
   onEvent?: (policy: PolicyName, device: number, event: BackgroundServiceEvent) => void;
+  /** Connectivity of the Agent-based policies comes from elsewhere (--mqtt), not the world. */
+  externalConnectivity?: boolean;
+  /** An Agent started on a device (after each boot). */
+  onBoot?: (policy: PolicyName, device: number, agent: Agent, clock: DeviceClock) => void;
+  /** The real clock, for runs in real time. */
+  live?: () => number;
 }
 
 type PolicyFleet = { metrics: PolicyMetrics; backend: Backend; problems: { count: number; first: string | undefined } };
@@ -89,7 +97,8 @@ export class FleetSim {
     const fleets = new Map<PolicyName, PolicyFleet>();
     const devices = new Map<PolicyName, (AgentDevice | WorkboxDevice)[]>();
     for (const name of policies) {
-      const policy = simPolicy(name, scenario);
+      const base = simPolicy(name, scenario);
+      const policy = hooks.externalConnectivity && base.kind === "agent" ? { ...base, online: "external" as const } : base;
       const metrics = new PolicyMetrics();
       const backend = new Backend(capacity, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
       const problems = { count: 0, first: undefined as string | undefined };
@@ -100,10 +109,12 @@ export class FleetSim {
       if (policy.kind === "agent") {
         const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });
         const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
-        const onEvent = hooks.onEvent;
+        const { onEvent, onBoot, live } = hooks;
         const fleet: AgentFleet = {
           policy, core: new SharedCore(scheduler, queue), backend, metrics, eventTimeout, lastChanceEventTimeout, problems,
           ...(onEvent ? { onEvent: (device: number, e: BackgroundServiceEvent) => onEvent(name, device, e) } : {}),
+          ...(onBoot ? { onBoot: (device: number, agent: Agent, clock: DeviceClock) => onBoot(name, device, agent, clock) } : {}),
+          ...(live ? { live } : {}),
         };
         for (const w of world.devices) list.push(new AgentDevice(fleet, w, rngFor(w.index)));
       } else {
@@ -116,26 +127,35 @@ export class FleetSim {
     return new FleetSim(scenario, shard, queue, world, capacity, devices, fleets);
   }
 
+  #peakRss = 0;
+  #peakHeap = 0;
+
+  #sampleMemory(): void {
+    this.#peakRss = Math.max(this.#peakRss, process.memoryUsage.rss());
+    this.#peakHeap = Math.max(this.#peakHeap, process.memoryUsage().heapUsed);
+  }
+
   /** Run to the end of the scenario and account for everything still in flight. */
   async run(options: RunOptions = {}): Promise<ShardResult> {
     const scenario = this.scenario;
-    let peakRss = process.memoryUsage.rss();
-    let peakHeap = process.memoryUsage().heapUsed;
+    this.#sampleMemory();
     let lastReport = performance.now();
     await this.queue.run(scenario.durationMs, (now) => {
       const wall = performance.now();
       if (wall - lastReport < 250) return;
       lastReport = wall;
-      const rss = process.memoryUsage.rss();
-      if (rss > peakRss) peakRss = rss;
-      const heap = process.memoryUsage().heapUsed;
-      if (heap > peakHeap) peakHeap = heap;
+      this.#sampleMemory();
       options.onProgress?.(now / scenario.durationMs);
     }, options.quantumMs ?? 0);
-    for (const list of this.devices.values()) for (const d of list) d.finish();
     options.onProgress?.(1);
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    return this.finish();
+  }
+
+  /** Stop here: what is still in flight or waiting counts as pending (or delivered, unacknowledged). */
+  finish(): ShardResult {
+    const scenario = this.scenario;
+    for (const list of this.devices.values()) for (const d of list) d.finish();
+    this.#sampleMemory();
 
     const result: ShardResult = {
       scenario: scenarioToJson(scenario),
@@ -146,7 +166,7 @@ export class FleetSim {
       policies: {},
       samples: this.world.devices.filter((d) => d.trace).map((d) => ({ device: d.index, trace: d.trace! })),
       recoveries: this.world.recoveries(),
-      run: { wallMs: performance.now() - this.#started, events: this.queue.fired, peakRssBytes: peakRss, peakHeapBytes: peakHeap },
+      run: { wallMs: performance.now() - this.#started, events: this.queue.fired, peakRssBytes: this.#peakRss, peakHeapBytes: this.#peakHeap },
     };
     for (const [name, { metrics, backend, problems }] of this.#fleets) {
       result.policies[name] = { ...metrics.toJSON(backend.arrivals), problems: problems.count, ...(problems.first ? { firstProblem: problems.first } : {}) };

@@ -24,8 +24,12 @@ export interface AgentPolicy {
   name: PolicyName;
   preset: Preset;
   overrides: Partial<Policy>;
-  /** "link": navigator.onLine; "fused": the connectivity fusion over the scenario's required signals. */
-  online: "link" | "fused";
+  /**
+   * "link": navigator.onLine; "fused": the connectivity fusion over the scenario's required
+   * signals, reported from the world; "external": something else sets the Agent's conditions
+   * (--mqtt: the agent's own DeviceConnectivity over a real broker).
+   */
+  online: "link" | "fused" | "external";
   honoursRetryAfter: boolean;
 }
 

@@ -33,7 +33,8 @@ export class ProgressBar {
     const rate = seconds > 0 ? (done * this.#deviceHours) / seconds : 0;
     const left = done > 0 ? seconds * (1 / done - 1) : NaN;
     const eta = Number.isFinite(left) ? ` ~${Math.ceil(left)} s left` : "";
-    this.#stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}%  ${Math.round(rate).toLocaleString("en-US")} device-h/s${eta}   `);
+    const speed = this.#deviceHours > 0 ? `  ${Math.round(rate).toLocaleString("en-US")} device-h/s` : "";
+    this.#stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}%${speed}${eta}   `);
   }
 
   /** Clear the bar's line. */

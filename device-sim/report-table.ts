@@ -46,7 +46,7 @@ export function reportTable(report: Report): string {
   row("wake-ups per device-hour", (p) => p.wakeupsPerDeviceHour.toFixed(2));
   row("backend peak rps", (p) => count(p.peakRps));
   (ps[0]?.recoveries ?? []).forEach((r, k) => {
-    const when = `${r.kind} back ${clockTime(r.at)}`;
+    const when = `${r.kind} back ${report.durationMs < 7_200_000 ? `+${humanDuration(r.at)}` : clockTime(r.at)}`;
     row(`${when}: peak rps`, (p) => count(p.recoveries[k]!.peakRps));
     row(`${when}: overloaded`, (p) => {
       const x = p.recoveries[k]!;
@@ -62,5 +62,19 @@ export function reportTable(report: Report): string {
   const run = report.run;
   const footer = `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
     `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;
-  return [title, "", line(header), ...rows.map(line), "", footer].join("\n") + "\n";
+  return [title, "", line(header), ...rows.map(line), ...mqttLines(report), "", footer].join("\n") + "\n";
+}
+
+function mqttLines(report: Report): string[] {
+  const m = report.mqtt;
+  if (!m) return [];
+  const q = (x: { p50: number; p95: number; max: number; samples: number }) => `p50 ${humanDuration(x.p50)}, p95 ${humanDuration(x.p95)}, max ${humanDuration(x.max)} (${x.samples})`;
+  return [
+    "",
+    `real MQTT broker (${m.broker}), ${count(m.devices)} devices: ${count(m.connected)} online before the outage, connected in ${q(m.connectMs)}`,
+    `broker stopped at +${humanDuration(m.stoppedAt)}, started again at +${humanDuration(m.startedAt)} (down ${humanDuration(m.startedAt - m.stoppedAt)})`,
+    `  reconnected   ${count(m.reconnected)} devices, ${q(m.reconnectMs)} after the start; peak ${count(m.peakReconnectsPerSecond)} reconnects/s`,
+    `  online again  ${q(m.onlineMs)} (the fusion's settle time included)`,
+    `  first attempt ${q(m.firstAttemptMs)}`,
+  ];
 }

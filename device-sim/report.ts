@@ -9,6 +9,7 @@ import { DROP_REASONS, type DropReason } from "./metrics.js";
 import type { ShardResult } from "./fleet.js";
 import { POLICY_NAMES, type OutageKind, type PolicyName } from "./scenario.js";
 import type { LinkState } from "./world.js";
+import type { MqttFigures } from "./mqtt-mode.js";
 
 export interface Quantiles {
   p50: number;
@@ -71,6 +72,8 @@ export interface Report {
     connectivity: { device: number; trace: [number, LinkState][] }[];
   };
   run: RunFigures;
+  /** Present for --mqtt runs: the real broker's outage and how the fleet came back. */
+  mqtt?: MqttFigures;
 }
 
 export interface RunFigures {
