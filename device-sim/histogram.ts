@@ -17,29 +17,22 @@ export interface HistogramJson {
   /** [bucket, count] for the non-empty buckets. */
   buckets: [number, number][];
   count: number;
-  sum: number;
   max: number;
 }
 
 export class Histogram {
   readonly #counts = new Float64Array(BUCKETS);
   #count = 0;
-  #sum = 0;
   #max = 0;
 
   add(ms: number): void {
     this.#counts[bucketOf(ms)]!++;
     this.#count++;
-    this.#sum += ms;
     if (ms > this.#max) this.#max = ms;
   }
 
   get count(): number {
     return this.#count;
-  }
-
-  get mean(): number {
-    return this.#count === 0 ? NaN : this.#sum / this.#count;
   }
 
   get max(): number {
@@ -74,20 +67,13 @@ export class Histogram {
   toJSON(): HistogramJson {
     const buckets: [number, number][] = [];
     for (let b = 0; b < BUCKETS; b++) if (this.#counts[b]! > 0) buckets.push([b, this.#counts[b]!]);
-    return { buckets, count: this.#count, sum: this.#sum, max: this.#max };
+    return { buckets, count: this.#count, max: this.#max };
   }
 
   /** Add another histogram's counts (a shard's). */
   merge(json: HistogramJson): void {
     for (const [b, c] of json.buckets) this.#counts[b]! += c;
     this.#count += json.count;
-    this.#sum += json.sum;
     if (json.count > 0 && json.max > this.#max) this.#max = json.max;
-  }
-
-  static from(json: HistogramJson): Histogram {
-    const h = new Histogram();
-    h.merge(json);
-    return h;
   }
 }

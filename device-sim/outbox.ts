@@ -61,13 +61,6 @@ export class Outbox {
     return this.#size;
   }
 
-  /** The oldest creation time of anything waiting (Infinity when empty). */
-  oldest(): number {
-    let oldest = Infinity;
-    for (const list of this.#byTag.values()) for (const m of list) if (m.createdAt < oldest) oldest = m.createdAt;
-    return oldest;
-  }
-
   /** The tags that have messages waiting. */
   tags(): string[] {
     return [...this.#byTag.keys()];

@@ -56,10 +56,6 @@ export class Rng {
     return (this.nextU32() + 1) / 4294967296;
   }
 
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
   chance(p: number): boolean {
     return this.next() < p;
   }
