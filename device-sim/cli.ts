@@ -33,7 +33,7 @@ Options:
   --policies LIST      comma-separated, from ${POLICY_NAMES.join(", ")}
   --json               print the report as JSON instead of the table
   --html FILE          also write a self-contained HTML report with charts
-  --shards N           split the fleet into N shards (default: one per 25,000 devices); part of
+  --shards N           split the fleet into N shards (default: one per 10,000 devices); part of
                        what decides the result, like the seed
   --workers N          worker threads running the shards (default: as many as cores and shards;
                        0: this thread). Never changes the result

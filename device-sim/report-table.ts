@@ -48,9 +48,9 @@ export function reportTable(report: Report): string {
   (ps[0]?.recoveries ?? []).forEach((r, k) => {
     const when = `${r.kind} back ${report.durationMs < 7_200_000 ? `+${humanDuration(r.at)}` : clockTime(r.at)}`;
     row(`${when}: peak rps`, (p) => count(p.recoveries[k]!.peakRps));
-    row(`${when}: overloaded`, (p) => {
+    row(`${when}: s over capacity`, (p) => {
       const x = p.recoveries[k]!;
-      return x.overloadedSeconds === 0 ? "no" : `${x.overloadedSeconds} s, until +${humanDuration(x.overloadedForMs)}`;
+      return x.overloadedSeconds === 0 ? "no" : `${x.overloadedSeconds} s, last +${humanDuration(x.overloadedForMs)}`;
     });
   });
   if (ps.some((p) => p.problems > 0)) row("agent problems", (p) => count(p.problems));

@@ -23,14 +23,14 @@ export interface Recovery {
   kind: OutageKind;
   /** When the outage ended, ms from the start. */
   at: number;
-  /** Highest requests/s reaching the backend in the hour after (or until the next outage). */
+  /** Highest requests/s reaching the backend in the hour after (or until the next outage starts). */
   peakRps: number;
   /**
-   * The herd: seconds in which more requests came than the capacity, from the recovery on,
-   * as long as they follow each other with less than HERD_GAP_MS between them.
+   * The herd and its echoes: the seconds of that window in which more requests came than the
+   * capacity (retries in lockstep come back minutes later: Chromium's at +5 and +20 min).
    */
   overloadedSeconds: number;
-  /** From the recovery to the end of the herd's last overloaded second (0: no herd). */
+  /** From the recovery to the end of the last overloaded second of the window (0: none). */
   overloadedForMs: number;
 }
 
@@ -87,9 +87,8 @@ export interface RunFigures {
 
 export class MergeError extends Error {}
 
-const RECOVERY_WINDOW_MS = 3_600_000;
-/** Overloaded seconds further apart than this are not one herd (a 429's 30 s Retry-After keeps it one). */
-export const HERD_GAP_MS = 120_000;
+/** How long after a recovery its herd is looked for (unless the next outage comes first). */
+export const RECOVERY_WINDOW_MS = 3_600_000;
 const LOAD_POINTS = 1440;
 
 function quantiles(h: Histogram): Quantiles {
@@ -187,12 +186,10 @@ function recoveryFigures(arrivals: Float64Array, capacity: number, r: { kind: Ou
   let peak = 0;
   let overloaded = 0;
   let last = -1;
-  let herd = true;
   for (let i = from; i < to; i++) {
     const n = arrivals[i]!;
     if (n > peak) peak = n;
-    if (herd && (i - Math.max(last, from - 1)) * 1000 > HERD_GAP_MS) herd = false;
-    if (herd && n > capacity) {
+    if (n > capacity) {
       overloaded++;
       last = i;
     }

@@ -9,7 +9,7 @@ import { runShard, type Shard, type ShardResult } from "./fleet.js";
 import { scenarioToJson, type Scenario } from "./scenario.js";
 
 /** Above this many devices a run is split into more shards by default. */
-export const DEVICES_PER_SHARD = 25_000;
+export const DEVICES_PER_SHARD = 10_000;
 
 export function defaultShards(devices: number): number {
   return Math.max(1, Math.ceil(devices / DEVICES_PER_SHARD));
