@@ -26,6 +26,7 @@ Usage:
   syncward agent [options]           run service workers and fire their sync events
   syncward net offline|online|auto   force the running agent's network state (auto: the signals decide)
   syncward net status                show the agent's network state and registrations
+  syncward sim [scenario] [options]  simulate a fleet and compare sync policies (syncward sim --help)
   syncward --help
 
 Agent options (flags override the config file):
