@@ -32,7 +32,11 @@ export interface AgentOptions {
   log?: LogSink;
   /** Problems that are not Background Service events (a failed background write, a bad record). */
   onProblem?: (message: string) => void;
-  /** The core domain of this device; a new one is created when absent (one core can serve many agents). */
+  /**
+   * The core domain of this device; a new one is created when absent. One Agent per core:
+   * an Agent drains every decision of its core and wakes at the core's next deadline, so
+   * Agents sharing a core need a per-domain router in between (see device-sim/shared-core.ts).
+   */
   domain?: number;
   /** The "background-sync" permission; false gives NotAllowedError. Default: granted. */
   syncPermitted?: () => boolean;
