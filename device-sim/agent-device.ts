@@ -15,6 +15,7 @@ import type { Timed } from "./event-queue.js";
 import type { PolicyMetrics } from "./metrics.js";
 import { sendRequest } from "./network.js";
 import { Outbox, newMessage } from "./outbox.js";
+import { ReconnectWatch } from "./reconnect-watch.js";
 import type { AgentPolicy } from "./policies.js";
 import type { Rng } from "./rng.js";
 import type { DomainPort, SharedCore } from "./shared-core.js";
@@ -66,12 +67,13 @@ export class AgentDevice implements SimDevice, Dispatcher {
   #sw: AgentServiceWorker | undefined;
   #fusion: ConnectivityFusion | undefined;
   #lastAttemptAt = NaN;
-  #reconnectAt = NaN;
+  readonly #reconnect: ReconnectWatch;
   /** Sync events dispatched and not answered yet (this boot). */
   #inFlight = 0;
 
   constructor(fleet: AgentFleet, world: DeviceWorld, rng: Rng) {
     this.#fleet = fleet;
+    this.#reconnect = new ReconnectWatch(fleet.metrics);
     this.#world = world;
     this.#rng = rng;
     this.#outbox = new Outbox(world.world.scenario.workload.tags);
@@ -190,13 +192,11 @@ export class AgentDevice implements SimDevice, Dispatcher {
   }
 
   reconnected(): void {
-    if (this.#outbox.size > 0) this.#reconnectAt = this.#world.world.queue.now;
+    this.#reconnect.reconnected(this.#world.world.queue.now, this.#outbox.size > 0);
   }
 
   unreachable(): void {
-    if (Number.isNaN(this.#reconnectAt)) return;
-    this.#fleet.metrics.reconnectMissed++;
-    this.#reconnectAt = NaN;
+    this.#reconnect.unreachable();
   }
 
   /** The run ended: what is still in the outbox is pending (or delivered, unacknowledged). */
@@ -220,10 +220,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
       fleet.metrics.wakeups++;
       this.#lastAttemptAt = now;
     }
-    if (!Number.isNaN(this.#reconnectAt) && batch.some((m) => m.createdAt <= this.#reconnectAt)) {
-      fleet.metrics.reconnect.add(now - this.#reconnectAt);
-      this.#reconnectAt = NaN;
-    }
+    this.#reconnect.attempted(now, (at) => batch.some((m) => m.createdAt <= at));
     if (batch.length === 0) return Promise.resolve({ outcome: "success" });
     const giveUpAt = now + (event.lastChance ? fleet.lastChanceEventTimeout : fleet.eventTimeout);
     const fate = sendRequest(this.#world, fleet.backend, this.#rng, now, giveUpAt);

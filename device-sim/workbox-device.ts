@@ -17,6 +17,7 @@ import type { Backend } from "./backend.js";
 import { DeviceClock } from "./device-clock.js";
 import type { PolicyMetrics } from "./metrics.js";
 import { sendRequest, type RequestFate } from "./network.js";
+import { ReconnectWatch } from "./reconnect-watch.js";
 import { newMessage, type Message } from "./outbox.js";
 import type { Rng } from "./rng.js";
 import type { DeviceWorld, SimDevice } from "./world.js";
@@ -39,10 +40,11 @@ export class WorkboxDevice implements SimDevice {
   #replaying: Message | undefined;
   #clock: DeviceClock | undefined;
   #lastAttemptAt = NaN;
-  #reconnectAt = NaN;
+  readonly #reconnect: ReconnectWatch;
 
   constructor(fleet: WorkboxFleet, world: DeviceWorld, rng: Rng) {
     this.#fleet = fleet;
+    this.#reconnect = new ReconnectWatch(fleet.metrics);
     this.#world = world;
     this.#rng = rng;
   }
@@ -82,13 +84,11 @@ export class WorkboxDevice implements SimDevice {
   }
 
   reconnected(): void {
-    if (this.#queue.length > 0) this.#reconnectAt = this.#world.world.queue.now;
+    this.#reconnect.reconnected(this.#world.world.queue.now, this.#queue.length > 0);
   }
 
   unreachable(): void {
-    if (Number.isNaN(this.#reconnectAt)) return;
-    this.#fleet.metrics.reconnectMissed++;
-    this.#reconnectAt = NaN;
+    this.#reconnect.unreachable();
   }
 
   finish(): void {
@@ -106,10 +106,7 @@ export class WorkboxDevice implements SimDevice {
     const m = this.#queue.shift();
     if (!m) return;
     this.#replaying = m;
-    if (!Number.isNaN(this.#reconnectAt)) {
-      this.#fleet.metrics.reconnect.add(now - this.#reconnectAt);
-      this.#reconnectAt = NaN;
-    }
+    this.#reconnect.attempted(now);
     this.#send(m, (fate) => {
       this.#replaying = undefined;
       if (fate.result === "network") {
