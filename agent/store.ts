@@ -1,6 +1,7 @@
 // The store port: where an Agent keeps its registrations so they survive restarts and
-// crashes. Adapters: a crash-safe file store in Node, IndexedDB in the page, memory in the
-// simulator. The Agent never persists `firing` and never writes when nothing changed.
+// crashes. Adapters: a log-structured file store in Node, IndexedDB in the page, memory in the
+// simulator. The Agent hands a store only the records that changed (puts and deletes), never
+// the whole state, and never persists `firing`.
 
 import type { PersistedRegistration } from "./core/scheduler.js";
 
@@ -49,15 +50,22 @@ export interface LoadReport {
   discarded: string[];
 }
 
+/**
+ * What one commit changes, keyed by storeKey(): a record to put (insert or replace), or null
+ * to delete that key. One entry per key, so the order of a batch does not matter.
+ */
+export type StoreChanges = ReadonlyMap<string, StoredRegistration | null>;
+
 export interface RegistrationStore {
   /** Read the last durable state. Never throws for corrupt data: it reports the discard. */
   load(): Promise<LoadReport>;
   /**
-   * Make `snapshot` the durable state. Resolves once it is durable (commits within a short
-   * window share one flush); rejects if it cannot be made durable, and then the previous
-   * durable state still stands.
+   * Make `changes` durable, on top of every earlier commit. Resolves once durable; rejects if
+   * they cannot be made durable, and then the state before them still stands. A lone commit
+   * is written at once; commits that arrive while a write is in flight share the next one.
+   * Treat `changes` as immutable once handed over.
    */
-  commit(snapshot: StoreSnapshot): Promise<void>;
+  commit(changes: StoreChanges): Promise<void>;
   /** Flush anything pending and release the files. */
   close(): Promise<void>;
 }
