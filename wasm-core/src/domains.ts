@@ -1,20 +1,27 @@
 // Domains: a device or a network context. Conditions gate firing; the retry budget is a
-// token bucket per domain so one device's failures cannot spend another's retries.
+// token bucket per domain so one device's failures cannot spend another's retries. Each
+// domain holds the header of its own timer heap (timer-heap.ts), so a host serving many
+// domains from one core learns each one's next deadline without a scan.
 
 import { NONE } from "./registrations";
 import { policy, BUDGET_CAPACITY } from "./policy";
 import { grow } from "./arena";
+import { HEAP_HEADER, reserveDomainTimer } from "./timer-heap";
 
 export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
 export const D_ON_BATTERY: u32 = 4;
 
-const SIZE: usize = 32;
+const SIZE: usize = 64;
 const O_FLAGS: usize = 0;
 const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
 const O_TOKENS: usize = 16;
 const O_REFILLED_AT: usize = 24;
+/** The domain's timer heap header (HEAP_HEADER = 20 bytes, timer-heap.ts). */
+const O_HEAP: usize = 32;
+/** Where the domain's entry is in the heap of domains (NONE: it has no timer). */
+const O_DOMAIN_POS: usize = 56;
 
 let table: usize = 0;
 let count: u32 = 0;
@@ -29,6 +36,7 @@ export function isDomain(d: i32): bool { return d >= 0 && <u32>d < count; }
 
 /** A new domain's id, or NONE when memory is refused. */
 export function createDomain(): u32 {
+  if (!reserveDomainTimer(count + 1)) return NONE;
   if (count == capacity) {
     const next: u32 = capacity == 0 ? 16 : capacity << 1;
     const bigger = grow(table, <usize>capacity * SIZE, <usize>next * SIZE);
@@ -43,6 +51,8 @@ export function createDomain(): u32 {
   store<u32>(p + O_LAST_SCOPE, NONE);
   store<f64>(p + O_TOKENS, policy(BUDGET_CAPACITY));
   store<f64>(p + O_REFILLED_AT, 0);
+  memory.fill(p + O_HEAP, 0, HEAP_HEADER);
+  store<u32>(p + O_DOMAIN_POS, NONE);
   return d;
 }
 
@@ -66,3 +76,9 @@ export function createDomain(): u32 {
 @inline export function refilledAtOf(d: u32): f64 { return load<f64>(at(d) + O_REFILLED_AT); }
 // @ts-ignore: decorator
 @inline export function setRefilledAt(d: u32, v: f64): void { store<f64>(at(d) + O_REFILLED_AT, v); }
+// @ts-ignore: decorator
+@inline export function heapOf(d: u32): usize { return at(d) + O_HEAP; }
+// @ts-ignore: decorator
+@inline export function domainPosOf(d: u32): u32 { return load<u32>(at(d) + O_DOMAIN_POS); }
+// @ts-ignore: decorator
+@inline export function setDomainPos(d: u32, v: u32): void { store<u32>(at(d) + O_DOMAIN_POS, v); }

@@ -12,11 +12,11 @@ import {
   F_RESOLVED, slotOf, stateOf as stateOfSlot, attemptsOf as attemptsOfSlot, maxAttemptsOf as maxAttemptsOfSlot,
   kindOf as kindOfSlot, flagsOf, t0Of, intervalOf as intervalOfSlot, heapPosOf, liveRegistrations,
 } from "./registrations";
-import { earliest, scheduledAt } from "./timer-heap";
+import { earliest, earliestIn, scheduledAt } from "./timer-heap";
 import { createDomain as newDomain, isDomain } from "./domains";
 import { createScope as newScope, isScope, setMinGap } from "./scopes";
 import * as machine from "./scheduler";
-import { poll as pollOutput, pendingOutputs as outputsPending } from "./outputs";
+import { poll as pollOutput, pendingOutputs as outputsPending, polledDomain as domainPolled } from "./outputs";
 
 export { setPolicy, getPolicy, usePreset } from "./policy";
 
@@ -174,9 +174,19 @@ export function nextWakeup(): f64 {
   return earliest();
 }
 
+/** The earliest time any registration of `domain` needs attention; +Infinity when none. */
+export function domainWakeup(domain: i32): f64 {
+  return isDomain(domain) ? earliestIn(<u32>domain) : <f64>UNKNOWN_DOMAIN;
+}
+
 /** 0 when no decision is waiting, else id * 16 + code (see outputs.ts). */
 export function poll(): f64 {
   return pollOutput();
+}
+
+/** The domain of the registration the decision `poll` returned last was about. */
+export function polledDomain(): i32 {
+  return <i32>domainPolled();
 }
 
 export function pendingOutputs(): i32 {
@@ -246,18 +256,24 @@ export function cabi_realloc(old: usize, oldSize: usize, align: usize, size: usi
 
 const RETURN_AREA: usize = memory.data(8, 4);
 
-/** All waiting decisions as list<output>: records of {kind: u8 @0, id: s32 @4, arg: u32 @8}. */
+const OUTPUT_RECORD: usize = 16;
+
+/**
+ * All waiting decisions as list<output>: records of
+ * {kind: u8 @0, id: s32 @4, arg: u32 @8, domain: s32 @12}.
+ */
 export function drain(): usize {
   const n = outputsPending();
-  const buf = alloc(max<usize>(<usize>n * 12, 12));
+  const buf = alloc(max<usize>(<usize>n * OUTPUT_RECORD, OUTPUT_RECORD));
   if (buf == 0) unreachable();
   for (let i: u32 = 0; i < n; i++) {
     const packed = pollOutput();
     const code = <u32>(packed % 16);
-    const at = buf + <usize>i * 12;
+    const at = buf + <usize>i * OUTPUT_RECORD;
     store<u8>(at, <u8>((code & 3) - 1));
     store<i32>(at, <i32>Math.floor(packed / 16), 4);
     store<u32>(at, code >> 2, 8);
+    store<u32>(at, domainPolled(), 12);
   }
   store<u32>(RETURN_AREA, <u32>buf);
   store<u32>(RETURN_AREA, n, 4);
@@ -265,7 +281,7 @@ export function drain(): usize {
 }
 
 export function drainPost(ret: usize): void {
-  freeLast(load<u32>(ret), max<usize>(<usize>load<u32>(ret, 4) * 12, 12));
+  freeLast(load<u32>(ret), max<usize>(<usize>load<u32>(ret, 4) * OUTPUT_RECORD, OUTPUT_RECORD));
 }
 
 /** Bytes of linear memory the core has handed out (tables, chunks, queues). */

@@ -7,7 +7,7 @@
 
 import { policy, MAX_REGISTRATIONS } from "./policy";
 import { alloc } from "./arena";
-import { reserveTimers } from "./timer-heap";
+import { reserveTimer, releaseTimer, domainOfSlot } from "./timer-heap";
 
 export const NONE: u32 = 0xffffffff;
 
@@ -79,28 +79,31 @@ export function idOf(slot: u32): i32 {
   return <i32>(slot | (<u32>load<u8>(rec(slot) + O_GEN) << SLOT_BITS));
 }
 
-/** A fresh zeroed live record, or NONE at capacity or when memory is refused. */
-export function allocate(): u32 {
+/** A fresh zeroed live record in `domain`, or NONE at capacity or when memory is refused. */
+export function allocate(domain: u32): u32 {
   if (<f64>liveCount >= policy(MAX_REGISTRATIONS)) return NONE;
-  // Each registration holds at most one timer, so room for one more timer is taken now
-  // and no later transition can run out of memory half-way.
-  if (!reserveTimers(liveCount + 1)) return NONE;
+  if (freeHead == NONE) {
+    if (highWater > SLOT_MASK) return NONE;
+    const at = chunks + (<usize>(highWater >>> CHUNK_BITS) << 2);
+    if (load<usize>(at) == 0) {
+      const chunk = alloc(<usize>(CHUNK_MASK + 1) * RECORD_SIZE);
+      if (chunk == 0) return NONE;
+      const positions = alloc(<usize>(CHUNK_MASK + 1) << 2);
+      if (positions == 0) return NONE;
+      store<usize>(at, chunk);
+      store<usize>(positionChunks + (<usize>(highWater >>> CHUNK_BITS) << 2), positions);
+    }
+  }
+  // Each registration holds at most one timer, so room for one more timer in its domain is
+  // taken now and no later transition can run out of memory half-way. Last, so that a
+  // refusal leaves nothing half-done.
+  if (!reserveTimer(domain)) return NONE;
   let slot: u32;
   if (freeHead != NONE) {
     slot = freeHead;
     freeHead = load<u32>(rec(slot) + O_NEXT);
   } else {
-    if (highWater > SLOT_MASK) return NONE;
-    slot = highWater;
-    if ((slot & CHUNK_MASK) == 0) {
-      const chunk = alloc(<usize>(CHUNK_MASK + 1) * RECORD_SIZE);
-      if (chunk == 0) return NONE;
-      const positions = alloc(<usize>(CHUNK_MASK + 1) << 2);
-      if (positions == 0) return NONE;
-      store<usize>(chunks + (<usize>(slot >>> CHUNK_BITS) << 2), chunk);
-      store<usize>(positionChunks + (<usize>(slot >>> CHUNK_BITS) << 2), positions);
-    }
-    highWater++;
+    slot = highWater++;
   }
   const r = rec(slot);
   const gen = load<u8>(r + O_GEN);
@@ -115,6 +118,7 @@ export function allocate(): u32 {
 }
 
 export function release(slot: u32): void {
+  releaseTimer(domainOfSlot(slot));
   const r = rec(slot);
   store<u8>(r + O_FLAGS, 0);
   store<u8>(r + O_GEN, (load<u8>(r + O_GEN) + 1) & 0x7f);

@@ -9,7 +9,7 @@ import {
   attemptsOf, setAttempts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
-import { schedule, unschedule, earliest, earliestSlot, heapSize } from "./timer-heap";
+import { schedule, unschedule, earliest, earliestSlot, anyTimer, domainOfSlot } from "./timer-heap";
 import {
   S_ONLINE, S_ALIVE, S_FIRED_PERIODIC, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
   minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
@@ -63,6 +63,11 @@ function periodicDue(slot: u32): f64 {
   return due;
 }
 
+/** Output a decision about `slot`, naming its domain now: a dropped slot is freed next. */
+function decide(slot: u32, kind: u32, arg: u32): void {
+  emit(idOf(slot), domainOfSlot(slot), kind, arg);
+}
+
 function fire(slot: u32, now: f64): void {
   const attempts = attemptsOf(slot);
   if (attempts > 0 && budgetEnabled()) spend(domainOfScope(scopeOf(slot)), retryCost(slot), now);
@@ -72,7 +77,7 @@ function fire(slot: u32, now: f64): void {
     && (attempts + 1 >= maxAttemptsOf(slot) || (expiresAt > 0 && now >= expiresAt));
   setFlag(slot, F_LAST_CHANCE, lastChance);
   schedule(slot, now + policy(lastChance ? LAST_CHANCE_EVENT_TIMEOUT : EVENT_TIMEOUT));
-  emit(idOf(slot), OUT_FIRE, lastChance ? 1 : 0);
+  decide(slot, OUT_FIRE, lastChance ? 1 : 0);
 }
 
 /** A pending registration out of the heap and the parked region: decide where it goes. */
@@ -105,7 +110,7 @@ function resetAttempts(slot: u32): void {
 }
 
 export function register(sc: u32, kind: u8, flags: u8, minInterval: f64, now: f64): i32 {
-  const slot = allocate();
+  const slot = allocate(domainOfScope(sc));
   if (slot == NONE) return CAPACITY;
   setKind(slot, kind);
   setScope(slot, sc);
@@ -127,7 +132,7 @@ export function register(sc: u32, kind: u8, flags: u8, minInterval: f64, now: f6
 export function restore(
   sc: u32, kind: u8, flags: u8, attempts: u32, maxAttempts: u32, delayUntil: f64, t0: f64, minInterval: f64, now: f64,
 ): i32 {
-  const slot = allocate();
+  const slot = allocate(domainOfScope(sc));
   if (slot == NONE) return CAPACITY;
   setKind(slot, kind);
   setScope(slot, sc);
@@ -214,7 +219,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   setFlag(slot, F_TIMEOUT_COST, outcome == OUTCOME_TIMEOUT);
   if (!periodic && hasFlag(slot, F_LAST_CHANCE)) {
     const reason = failures >= maxAttemptsOf(slot) ? DROP_ATTEMPTS_EXHAUSTED : DROP_EXPIRED;
-    emit(idOf(slot), OUT_DROPPED, reason);
+    decide(slot, OUT_DROPPED, reason);
     remove(slot);
     return STATE_REMOVED;
   }
@@ -309,12 +314,12 @@ export function removeScope(sc: u32): u32 {
 }
 
 export function handleTimeout(now: f64): void {
-  while (heapSize() > 0 && earliest() <= now) {
+  while (anyTimer() && earliest() <= now) {
     const slot = earliestSlot();
     const state = stateOf(slot);
     unschedule(slot);
     if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) {
-      emit(idOf(slot), OUT_TIMED_OUT, 0);
+      decide(slot, OUT_TIMED_OUT, 0);
       complete(slot, OUTCOME_TIMEOUT, 0, now);
     } else {
       if (state == STATE_WAITING) setState(slot, STATE_PENDING);
