@@ -22,11 +22,15 @@ export type SchedulerErrorCode = (typeof ERROR_CODES)[number];
 export const DROP_REASONS = ["attemptsExhausted", "expired"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
-/** A decision of the core, drained by the host after each input. */
+/**
+ * A decision of the core, drained by the host after each input. `domain` is the domain of
+ * the registration it is about, as it was when the decision was made, so a host serving
+ * many domains from one core can route it.
+ */
 export type Decision =
-  | { type: "fire"; id: number; lastChance: boolean }
-  | { type: "timedOut"; id: number }
-  | { type: "dropped"; id: number; reason: DropReason };
+  | { type: "fire"; id: number; domain: number; lastChance: boolean }
+  | { type: "timedOut"; id: number; domain: number }
+  | { type: "dropped"; id: number; domain: number; reason: DropReason };
 
 /** Thrown by the typed Scheduler when the core rejects a call; nothing changed. */
 export class SchedulerError extends Error {
@@ -42,13 +46,13 @@ export function errorName(code: number): SchedulerErrorCode {
   return ERROR_CODES[-code - 1] ?? "BAD_ARGUMENT";
 }
 
-/** Unpack `poll()`'s id * 16 + code. */
-export function decodeDecision(packed: number): Decision {
+/** Unpack `poll()`'s id * 16 + code, with `polledDomain()`'s domain. */
+export function decodeDecision(packed: number, domain: number): Decision {
   const code = packed % 16;
   const id = (packed - code) / 16;
   const kind = code & 3;
   const arg = code >> 2;
-  if (kind === 1) return { type: "fire", id, lastChance: arg === 1 };
-  if (kind === 2) return { type: "timedOut", id };
-  return { type: "dropped", id, reason: DROP_REASONS[arg - 1] ?? "attemptsExhausted" };
+  if (kind === 1) return { type: "fire", id, domain, lastChance: arg === 1 };
+  if (kind === 2) return { type: "timedOut", id, domain };
+  return { type: "dropped", id, domain, reason: DROP_REASONS[arg - 1] ?? "attemptsExhausted" };
 }

@@ -34,7 +34,9 @@ export interface CoreExports {
   setSuspended(id: number, suspended: number, now: number): number;
   handleTimeout(now: number): number;
   nextWakeup(): number;
+  domainWakeup(domain: number): number;
   poll(): number;
+  polledDomain(): number;
   pendingOutputs(): number;
   liveCount(): number;
   memoryInUse(): number;
@@ -242,15 +244,22 @@ export class Scheduler {
     return this.#core.nextWakeup();
   }
 
-  /** The oldest undrained decision, if any. */
+  /** When a registration of `domain` next needs handleTimeout; Infinity when none does. */
+  nextWakeupOf(domain: number): number {
+    return this.#check(this.#core.domainWakeup(domain), "nextWakeupOf");
+  }
+
+  /** The oldest undrained decision, if any, naming its registration's domain. */
   poll(): Decision | undefined {
     const packed = this.#core.poll();
-    return packed === 0 ? undefined : decodeDecision(packed);
+    return packed === 0 ? undefined : decodeDecision(packed, this.#core.polledDomain());
   }
 
   drain(): Decision[] {
     const out: Decision[] = [];
-    for (let packed = this.#core.poll(); packed !== 0; packed = this.#core.poll()) out.push(decodeDecision(packed));
+    for (let packed = this.#core.poll(); packed !== 0; packed = this.#core.poll()) {
+      out.push(decodeDecision(packed, this.#core.polledDomain()));
+    }
     return out;
   }
 

@@ -1,7 +1,8 @@
 // The WebAssembly Component (build/scheduler.component.wasm, transpiled by jco into
 // build/component/) must decide exactly what the raw core module decides. The same host
-// scenario runs against both, each recording every return value, every drained decision and
-// the next wake-up after every input; the two records must be identical.
+// scenario runs against both, each recording every return value, every drained decision (with
+// its domain) and the next wake-up, global and per domain, after every input; the two
+// records must be identical.
 // `npm run build` (asc, then scripts/componentize.mjs) makes the inputs.
 import t from "tap";
 import { readFile } from "node:fs/promises";
@@ -17,6 +18,7 @@ interface Output {
   kind: OutputKind;
   id: number;
   arg: number;
+  domain: number;
 }
 
 /**
@@ -42,10 +44,11 @@ async function componentScheduler(): Promise<SchedulerInterface> {
 
 const KINDS: readonly OutputKind[] = ["fire", "timed-out", "dropped"];
 
-/** Unpack the raw poll()'s id * 16 + code (SEMANTICS.md, Outputs). */
-function decode(packed: number): Output {
+/** Unpack the raw poll()'s id * 16 + code (SEMANTICS.md, Outputs) and polledDomain(). */
+function decode(packed: number, domain: number): Output {
   const code = packed % 16;
-  return { kind: KINDS[(code & 3) - 1] ?? (`bad code ${code}` as OutputKind), id: (packed - code) / 16, arg: code >> 2 };
+  const kind = KINDS[(code & 3) - 1] ?? (`bad code ${code}` as OutputKind);
+  return { kind, id: (packed - code) / 16, arg: code >> 2, domain };
 }
 
 /** The raw module behind the same face: bools as 0/1, drain() as a poll() loop. */
@@ -57,7 +60,7 @@ async function rawScheduler(): Promise<SchedulerInterface> {
     setSuspended: (id, suspended, now) => raw.setSuspended(id, suspended ? 1 : 0, now),
     drain: () => {
       const out: Output[] = [];
-      for (let packed = raw.poll(); packed !== 0; packed = raw.poll()) out.push(decode(packed));
+      for (let packed = raw.poll(); packed !== 0; packed = raw.poll()) out.push(decode(packed, raw.polledDomain()));
       return out;
     },
   };
@@ -89,12 +92,17 @@ class Traced {
 
   constructor(readonly core: SchedulerInterface) {}
 
-  /** An input, then the decisions it produced (drain()) and the next wake-up. */
+  /** The next wake-up, then each domain's (the scenarios use up to 4; -1 and 9 are unknown). */
+  wakeups(): unknown[] {
+    return [norm(this.core.nextWakeup()), ...[-1, 0, 1, 2, 3, 9].map((d) => norm(this.core.domainWakeup(d)))];
+  }
+
+  /** An input, then the decisions it produced (drain()) and the next wake-ups. */
   input<K extends Inputs>(name: K, ...args: Parameters<SchedulerInterface[K]>): number {
     const result = (this.core[name] as (...a: unknown[]) => number | undefined)(...args);
     const pending = this.core.pendingOutputs();
     const outputs = this.core.drain();
-    this.trace.push([name, args.map(norm), norm(result), pending, outputs, norm(this.core.nextWakeup())]);
+    this.trace.push([name, args.map(norm), norm(result), pending, outputs, this.wakeups()]);
     this.inbox.push(...outputs);
     return result ?? 0;
   }
@@ -102,10 +110,10 @@ class Traced {
   /** An input whose decisions are taken one by one with poll(). */
   inputPolled<K extends Inputs>(name: K, ...args: Parameters<SchedulerInterface[K]>): number {
     const result = (this.core[name] as (...a: unknown[]) => number | undefined)(...args);
-    const packed: number[] = [];
-    for (let p = this.core.poll(); p !== 0; p = this.core.poll()) packed.push(p);
-    this.trace.push([name, args.map(norm), norm(result), "polled", packed, norm(this.core.nextWakeup())]);
-    this.inbox.push(...packed.map(decode));
+    const polled: [number, number][] = [];
+    for (let p = this.core.poll(); p !== 0; p = this.core.poll()) polled.push([p, this.core.polledDomain()]);
+    this.trace.push([name, args.map(norm), norm(result), "polled", polled, this.wakeups()]);
+    this.inbox.push(...polled.map(([p, domain]) => decode(p, domain)));
     return result ?? 0;
   }
 
@@ -408,7 +416,10 @@ for (const [preset, seed] of [["chromium", [0x5eed, 0]], ["kiosk", [0xdecaf, 0xc
     const results = (name: string): unknown[] => raw.trace.filter((step) => step[0] === name).map((step) => step[2]);
     t.ok(results("complete").includes(5), "a completion removed its registration");
     t.ok(results("reregister").includes(3), "a re-registration while firing");
-    t.ok(raw.trace.some((step) => step[3] === "polled" && (step[4] as number[]).length > 0), "decisions taken with poll()");
+    t.ok(raw.trace.some((step) => step[3] === "polled" && (step[4] as unknown[]).length > 0), "decisions taken with poll()");
+    const domains = new Set(raw.trace.flatMap((step) => (step[3] === "polled" ? [] : (step[4] as Output[] | undefined) ?? []))
+      .map((out) => out.domain));
+    t.same([...domains].sort(), [0, 1, 2], "decisions of every domain, each naming its own");
   });
 }
 

@@ -3,10 +3,13 @@
 // flips, suspend/resume, restore, policy changes, timers fired exactly when due, and bad
 // inputs) drive the Wasm core (build/scheduler.wasm) and the reference model
 // (tests/reference/model.ts) identically; after every step the results or error codes, the
-// drained decisions, nextWakeup(), liveCount and state()/persisted() of every id must match.
+// drained decisions (each naming its domain), nextWakeup(), nextWakeupOf() of every created
+// domain and of one unknown, liveCount and state()/persisted() of every id must match.
+// The product is configured through its own policy API and the model through its own.
 //
 // SYNCWARD_DIFF_RUNS (default 10,000) sets the number of sequences, SYNCWARD_DIFF_SEED the
-// fast-check seed (fixed by default, so CI is reproducible).
+// fast-check seed (fixed by default, so CI is reproducible; `npm run bench:differential`
+// draws a fresh one and prints it first).
 
 import t from "tap";
 import fc from "fast-check";
@@ -29,7 +32,7 @@ const FAR = 2 ** 40;
 type Subject = Pick<Scheduler,
   | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "removeScope"
   | "register" | "restore" | "resolved" | "reregister" | "complete" | "unregister" | "setSuspended"
-  | "handleTimeout" | "nextWakeup" | "drain" | "state" | "has" | "persisted" | "liveCount" | "setPolicy"
+  | "handleTimeout" | "nextWakeup" | "nextWakeupOf" | "drain" | "state" | "has" | "persisted" | "liveCount" | "setPolicy"
   | "policy">;
 
 // ---------------------------------------------------------------- the generated scenario
@@ -346,6 +349,11 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
     traced.drained = md;
     if (!same(md, cd)) fail("the drained decisions", md, cd);
     if (!Object.is(model.nextWakeup(), core.nextWakeup())) fail("nextWakeup()", model.nextWakeup(), core.nextWakeup());
+    for (const d of [...domains, domains.length]) {
+      const mw = attempt(model, (x) => x.nextWakeupOf(d));
+      const cw = attempt(core, (x) => x.nextWakeupOf(d));
+      if (!same(mw, cw)) fail(`nextWakeupOf(${d})`, mw, cw);
+    }
     if (model.liveCount !== core.liveCount) fail("liveCount", model.liveCount, core.liveCount);
     for (const id of ids) {
       const has = model.has(id);

@@ -8,24 +8,32 @@
 // the typed `Scheduler` (agent/core/scheduler.ts) that a host drives, throws the same
 // `SchedulerError` codes, and validates every argument before it changes anything.
 //
-// Where SEMANTICS.md leaves a choice open, the model follows what the core does and says so
-// in a comment marked "Contract:", so the document can be made precise.
+// Points of the contract that are easy to get wrong are marked "Contract:"; each has an
+// example test in tests/core/contract-examples.test.ts, written from SEMANTICS.md.
+//
+// The model's policy (presets, fields, encoding, validation) is its own (policy-rules.ts);
+// from the product it takes only the names of decisions, states, outcomes and errors
+// (agent/core/codes.ts) and the shapes of the host's arguments.
 
 import {
   OUTCOMES, SchedulerError, type Decision, type Outcome, type RegistrationState, type SchedulerErrorCode,
 } from "../../agent/core/codes.js";
+import type { Conditions, PersistedRegistration, RegisterOptions } from "../../agent/core/scheduler.js";
 import {
-  JITTER_MODES, PRESETS, POLICY_FIELDS, encodePolicyValue, decodePolicyValue, overrideOrder,
-  type Policy, type Preset,
-} from "../../agent/core/policy.js";
-import type {
-  Conditions, PersistedRegistration, RegisterOptions, SchedulerOptions,
-} from "../../agent/core/scheduler.js";
-import { MAX_TIME, presetPolicy, validPolicyValue, type RawPolicy } from "./policy-rules.js";
+  MAX_TIME, MODEL_JITTERS, MODEL_PRESETS, applyOverrides, decode, presetPolicy,
+  type ModelPolicy, type ModelPreset, type RawPolicy,
+} from "./policy-rules.js";
+import { Xoshiro128 } from "./random.js";
 
 /** Times above 2^52 ms are refused: there a millisecond is no longer representable. */
 const MAX_NOW = 2 ** 52;
-import { Xoshiro128 } from "./random.js";
+
+/** How the model is configured: as the typed Scheduler is (agent/core/scheduler.ts). */
+export interface ModelOptions {
+  preset?: ModelPreset;
+  policy?: Partial<ModelPolicy>;
+  seed?: number | readonly [number, number];
+}
 
 interface ModelDomain {
   readonly id: number;
@@ -109,7 +117,7 @@ export class ReferenceScheduler {
   readonly #outputs: Decision[] = [];
   #joinCounter = 0;
 
-  constructor(options: SchedulerOptions = {}) {
+  constructor(options: ModelOptions = {}) {
     this.usePreset(options.preset ?? "chromium");
     if (options.policy) this.setPolicy(options.policy);
     if (options.seed !== undefined) this.seed(options.seed);
@@ -122,30 +130,18 @@ export class ReferenceScheduler {
     this.#random.seed(lo >>> 0, hi >>> 0);
   }
 
-  usePreset(preset: Preset): void {
-    if (!PRESETS.includes(preset)) throw new SchedulerError("BAD_POLICY", `usePreset(${String(preset)})`);
+  usePreset(preset: ModelPreset): void {
+    if (!MODEL_PRESETS.includes(preset)) throw new SchedulerError("BAD_POLICY", `usePreset(${String(preset)})`);
     this.#policy = presetPolicy(preset);
   }
 
-  /** All overrides or none: each is validated against the policy as it stands at its turn. */
-  setPolicy(overrides: Partial<Policy>): void {
-    const next = { ...this.#policy };
-    for (const field of overrideOrder(overrides)) {
-      const value = POLICY_FIELDS.includes(field)
-        ? encodePolicyValue(field, overrides[field] as Policy[keyof Policy])
-        : Number.NaN;
-      if (!validPolicyValue(field, value, next)) {
-        throw new SchedulerError("BAD_POLICY", `setPolicy(${field}=${String(overrides[field])})`);
-      }
-      next[field] = value;
-    }
-    this.#policy = next;
+  /** All overrides or none. */
+  setPolicy(overrides: Partial<ModelPolicy>): void {
+    this.#policy = applyOverrides(this.#policy, overrides) ?? this.#fail("BAD_POLICY", "setPolicy");
   }
 
-  policy(): Policy {
-    const out: Record<string, unknown> = {};
-    for (const field of POLICY_FIELDS) out[field] = decodePolicyValue(field, this.#policy[field]);
-    return out as unknown as Policy;
+  policy(): ModelPolicy {
+    return decode(this.#policy);
   }
 
   // ---- Validation helpers: each throws before anything changes ----
@@ -285,7 +281,7 @@ export class ReferenceScheduler {
     let base = initial;
     for (let i = 1; i < n; i++) base *= p.retryDelayFactor;
     base = Math.min(base, cap);
-    switch (JITTER_MODES[p.jitter]) {
+    switch (MODEL_JITTERS[p.jitter]) {
       case "full":
         return base * this.#random.draw();
       case "equal":
@@ -349,7 +345,7 @@ export class ReferenceScheduler {
     r.state = "firing";
     r.lastChance = this.isLastChance(r, now);
     r.timerAt = now + (r.lastChance ? this.#policy.lastChanceEventTimeout : this.#policy.eventTimeout);
-    this.#outputs.push({ type: "fire", id: r.id, lastChance: r.lastChance });
+    this.#outputs.push({ type: "fire", id: r.id, domain: r.scope.domain.id, lastChance: r.lastChance });
   }
 
   #resetAttempts(r: ModelRegistration): void {
@@ -576,7 +572,7 @@ export class ReferenceScheduler {
     r.retryAfterTimeout = outcome === "timeout";
     if (!periodic && r.lastChance) {
       const reason = r.attempts >= r.maxAttempts ? "attemptsExhausted" : "expired";
-      this.#outputs.push({ type: "dropped", id: r.id, reason });
+      this.#outputs.push({ type: "dropped", id: r.id, domain: r.scope.domain.id, reason });
       this.#free(r);
       return "removed";
     }
@@ -627,7 +623,7 @@ export class ReferenceScheduler {
       if (r === undefined || r.timerAt! > now) return;
       r.timerAt = undefined;
       if (FIRING_STATES.includes(r.state)) {
-        this.#outputs.push({ type: "timedOut", id: r.id });
+        this.#outputs.push({ type: "timedOut", id: r.id, domain: r.scope.domain.id });
         this.#complete(r, "timeout", 0, now);
       } else {
         if (r.state === "waiting") r.state = "pending";
@@ -636,11 +632,11 @@ export class ReferenceScheduler {
     }
   }
 
-  /** The heap's first entry in (time, slot) order. */
-  #earliestTimer(): ModelRegistration | undefined {
+  /** The heap's first entry in (time, slot) order, among those of `domain` if given. */
+  #earliestTimer(domain?: ModelDomain): ModelRegistration | undefined {
     let best: ModelRegistration | undefined;
     for (const r of this.#registrations.values()) {
-      if (r.timerAt === undefined) continue;
+      if (r.timerAt === undefined || (domain !== undefined && r.scope.domain !== domain)) continue;
       if (best === undefined || r.timerAt < best.timerAt! || (r.timerAt === best.timerAt && r.slot < best.slot)) best = r;
     }
     return best;
@@ -650,6 +646,11 @@ export class ReferenceScheduler {
 
   nextWakeup(): number {
     return this.#earliestTimer()?.timerAt ?? Infinity;
+  }
+
+  /** The earliest timer of the domain's registrations; a bad domain is UNKNOWN_DOMAIN. */
+  nextWakeupOf(domain: number): number {
+    return this.#earliestTimer(this.#domain(domain, "nextWakeupOf"))?.timerAt ?? Infinity;
   }
 
   poll(): Decision | undefined {
@@ -689,6 +690,6 @@ export class ReferenceScheduler {
 }
 
 /** A fresh reference model, configured as `createScheduler(options)` configures the core. */
-export function createReferenceScheduler(options: SchedulerOptions = {}): ReferenceScheduler {
+export function createReferenceScheduler(options: ModelOptions = {}): ReferenceScheduler {
   return new ReferenceScheduler(options);
 }
