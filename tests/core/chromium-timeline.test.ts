@@ -13,7 +13,7 @@ t.test("fires at once, retries 5 min then 15 min later, lastChance on the third,
   const id = s.register(scope, 1000);
   t.same(s.drain(), [], "nothing fires before register() resolved");
   t.equal(s.resolved(id, 1000), "firing");
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "attempt 1 at once");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "attempt 1 at once");
   t.equal(s.nextWakeup(), 1000 + 3 * MIN, "event time limit is 3 min");
 
   t.equal(s.complete(id, "failure", 2000), "waiting");
@@ -21,17 +21,17 @@ t.test("fires at once, retries 5 min then 15 min later, lastChance on the third,
   s.handleTimeout(2000 + 5 * MIN - 1);
   t.same(s.drain(), [], "not a millisecond early");
   s.handleTimeout(2000 + 5 * MIN);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "attempt 2");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "attempt 2");
 
   const fail2 = 2000 + 5 * MIN + 500;
   t.equal(s.complete(id, "failure", fail2), "waiting");
   t.equal(s.nextWakeup(), fail2 + 15 * MIN, "retry 15 min after the second failure");
   s.handleTimeout(fail2 + 15 * MIN);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: true }], "attempt 3 is the last chance");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }], "attempt 3 is the last chance");
 
   const fail3 = fail2 + 15 * MIN + 10;
   t.equal(s.complete(id, "failure", fail3), "removed");
-  t.same(s.drain(), [{ type: "dropped", id, reason: "attemptsExhausted" }]);
+  t.same(s.drain(), [{ type: "dropped", id, domain: 0, reason: "attemptsExhausted" }]);
   t.equal(s.liveCount, 0);
   t.equal(s.nextWakeup(), Infinity, "idle");
 });
@@ -45,7 +45,7 @@ t.test("a timed-out event counts as a failed attempt", async (t) => {
   s.resolved(id, 0);
   s.drain();
   s.handleTimeout(3 * MIN);
-  t.same(s.drain(), [{ type: "timedOut", id }]);
+  t.same(s.drain(), [{ type: "timedOut", id, domain: 0 }]);
   t.equal(s.state(id), "waiting");
   t.equal(s.persisted(id).attempts, 1);
   t.equal(s.nextWakeup(), 3 * MIN + 5 * MIN);

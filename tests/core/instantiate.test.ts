@@ -27,7 +27,7 @@ t.test("from bytes, a compiled module, a Response and a promised Response", asyn
   for (const [name, source] of Object.entries(sources)) {
     const s = await Scheduler.instantiate(source, { preset: "kiosk", seed: [1, 2] });
     const { first, then, id } = await firesOnce(s);
-    t.same(first, { type: "fire", id, lastChance: false }, `${name}: poll() returns the decision`);
+    t.same(first, { type: "fire", id, domain: 0, lastChance: false }, `${name}: poll() returns the decision`);
     t.equal(then, undefined, `${name}: then nothing`);
     t.equal(s.policy().maxAttempts, 12, `${name}: options applied`);
   }

@@ -10,7 +10,7 @@ t.test("never fires at registration; first due at anchor + max(minInterval, the 
   t.same(s.drain(), []);
   t.equal(s.nextWakeup(), 1000 + 12 * HOUR, "1 h asked, 12 h minimum");
   s.handleTimeout(1000 + 12 * HOUR);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "periodic events carry no lastChance");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "periodic events carry no lastChance");
   t.equal(s.complete(id, "success", 1000 + 12 * HOUR + 5), "pending");
   t.equal(s.nextWakeup(), 1000 + 24 * HOUR + 5, "re-anchored at the completion");
 });

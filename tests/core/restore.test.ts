@@ -10,13 +10,13 @@ t.test("a registration that was firing comes back pending and fires without cost
   before.s.drain();
   before.s.complete(id, "failure", 1);
   before.s.handleTimeout(1 + 5 * MIN);
-  t.same(before.s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(before.s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
   const saved = before.s.persisted(id); // what the host stored before the crash
   t.equal(saved.attempts, 1);
 
   const after = await world();
   const restored = after.s.restore(after.scope, saved, 10);
-  t.same(after.s.drain(), [{ type: "fire", id: restored, lastChance: false }], "fires again at once, resolved");
+  t.same(after.s.drain(), [{ type: "fire", id: restored, domain: 0, lastChance: false }], "fires again at once, resolved");
   t.equal(after.s.persisted(restored).attempts, 1, "attempt count unchanged");
   after.s.complete(restored, "failure", 20);
   t.equal(after.s.nextWakeup(), 20 + 15 * MIN, "the back-off continues where it was");
@@ -29,7 +29,7 @@ t.test("a waiting registration keeps its back-off deadline across a restart", as
   t.equal(s.state(id), "waiting");
   t.equal(s.nextWakeup(), 5000);
   s.handleTimeout(5000);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: true }], "the third attempt is still the last chance");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }], "the third attempt is still the last chance");
   t.same(s.persisted(id).maxAttempts, 3);
 });
 

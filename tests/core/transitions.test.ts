@@ -15,7 +15,7 @@ t.test("fires only after register() resolved, while online, once its delay passe
   t.same(s.drain(), [], "resolved but offline: no event");
   t.equal(s.state(id), "pending");
   s.setConditions(domain, { online: true }, 60);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "fires on the online edge");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "fires on the online edge");
   t.equal(s.resolved(id, 61), "firing", "resolving again changes nothing");
   t.same(s.drain(), []);
 });
@@ -38,12 +38,12 @@ t.test("re-registering while firing: reregisteredWhileFiring, fires again after 
   s.drain();
   s.complete(id, "failure", 1);
   s.handleTimeout(1 + 5 * MIN);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
   t.equal(s.persisted(id).attempts, 1);
   t.equal(s.reregister(id, 2 + 5 * MIN), "reregisteredWhileFiring");
   t.equal(s.reregister(id, 3 + 5 * MIN), "reregisteredWhileFiring", "idempotent");
   t.equal(s.complete(id, "failure", 4 + 5 * MIN), "firing", "completes as pending and fires again at once");
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
   t.equal(s.persisted(id).attempts, 0, "attempt count reset");
   t.equal(s.complete(id, "success", 5 + 5 * MIN), "removed");
 });
@@ -54,7 +54,7 @@ t.test("re-registering while firing also refires after a success", async (t) => 
   s.drain();
   s.reregister(id, 1);
   t.equal(s.complete(id, "success", 2), "firing");
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
 });
 
 t.test("re-registering while waiting: the spec's rule skips the back-off, Chromium's keeps it", async (t) => {
@@ -67,7 +67,7 @@ t.test("re-registering while waiting: the spec's rule skips the back-off, Chromi
     const state = s.reregister(id, 20);
     if (bypass) {
       t.equal(state, "firing", "spec: waiting → pending, fires now");
-      t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+      t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
       t.equal(s.persisted(id).attempts, 1, "the attempt already spent still counts");
     } else {
       t.equal(state, "waiting", "Chromium: no change");
@@ -84,7 +84,7 @@ t.test("re-registering while pending coalesces into one event", async (t) => {
   s.resolved(id, 0);
   for (let i = 1; i <= 5; i++) t.equal(s.reregister(id, i), "pending");
   s.setConditions(domain, { online: true }, 10);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "five registrations, one event");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "five registrations, one event");
 });
 
 t.test("aborted (connectivity dropped mid-event): back to pending, no attempt counted", async (t) => {
@@ -96,7 +96,7 @@ t.test("aborted (connectivity dropped mid-event): back to pending, no attempt co
   t.equal(s.persisted(id).attempts, 0);
   t.same(s.drain(), [], "offline: parked");
   s.setConditions(domain, { online: true }, 7);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
 });
 
 t.test("a retry-after hint lengthens the delay but never shortens it", async (t) => {
@@ -134,26 +134,26 @@ t.test("a last-chance event may have a shorter time limit", async (t) => {
   s.drain();
   t.equal(s.nextWakeup(), 10_000);
   s.handleTimeout(10_000);
-  t.same(s.drain(), [{ type: "timedOut", id }]);
+  t.same(s.drain(), [{ type: "timedOut", id, domain: 0 }]);
   s.handleTimeout(11_000);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: true }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }]);
   t.equal(s.nextWakeup(), 13_000, "last chance: 2 s limit");
   s.handleTimeout(13_000);
-  t.same(s.drain(), [{ type: "timedOut", id }, { type: "dropped", id, reason: "attemptsExhausted" }]);
+  t.same(s.drain(), [{ type: "timedOut", id, domain: 0 }, { type: "dropped", id, domain: 0, reason: "attemptsExhausted" }]);
 });
 
 t.test("retention: past maxRetention the next attempt is the last chance, and its failure expires it", async (t) => {
   const { s, oneShot } = await world("chromium", { maxAttempts: 10, maxRetention: 60_000, initialRetryDelay: 40_000, retryDelayFactor: 1 });
   const id = oneShot(0);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
   s.complete(id, "failure", 1000);
   s.handleTimeout(41_000);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }], "59 s old: not yet");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "59 s old: not yet");
   s.complete(id, "failure", 42_000);
   s.handleTimeout(82_000);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: true }], "82 s old: last chance");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }], "82 s old: last chance");
   s.complete(id, "failure", 83_000);
-  t.same(s.drain(), [{ type: "dropped", id, reason: "expired" }]);
+  t.same(s.drain(), [{ type: "dropped", id, domain: 0, reason: "expired" }]);
 });
 
 t.test("per-scope online: a scope can be offline while its domain is online", async (t) => {
@@ -163,9 +163,9 @@ t.test("per-scope online: a scope can be offline while its domain is online", as
   const id = oneShot(1);
   const id2 = s.register(other, 1);
   s.resolved(id2, 1);
-  t.same(s.drain(), [{ type: "fire", id: id2, lastChance: false }], "only the online scope fires");
+  t.same(s.drain(), [{ type: "fire", id: id2, domain: 0, lastChance: false }], "only the online scope fires");
   s.setScopeOnline(scope, true, 2);
-  t.same(s.drain(), [{ type: "fire", id, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
 });
 
 t.test("constraints: unmetered-only waits out a metered link, not-on-battery waits for power", async (t) => {
@@ -175,11 +175,11 @@ t.test("constraints: unmetered-only waits out a metered link, not-on-battery wai
   const mains = s.register(scope, 0, { allowOnBattery: false });
   const any = s.register(scope, 0);
   for (const id of [unmetered, mains, any]) s.resolved(id, 0);
-  t.same(s.drain(), [{ type: "fire", id: any, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id: any, domain: 0, lastChance: false }]);
   s.setConditions(domain, { online: true, metered: false, onBattery: true }, 1);
-  t.same(s.drain(), [{ type: "fire", id: unmetered, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id: unmetered, domain: 0, lastChance: false }]);
   s.setConditions(domain, { online: true, metered: false, onBattery: false }, 2);
-  t.same(s.drain(), [{ type: "fire", id: mains, lastChance: false }]);
+  t.same(s.drain(), [{ type: "fire", id: mains, domain: 0, lastChance: false }]);
   t.same(s.persisted(mains).allowOnBattery, false);
 });
 
