@@ -275,8 +275,8 @@ export class ReferenceScheduler {
   #backoff(n: number, lastDelay: number): number {
     const p = this.#policy;
     const initial = p.initialRetryDelay;
-    // Contract: the cap is min(maxRetryDelay, 2^53) (policy.ts: "delays are still clamped
-    // to MAX_TIME"); SEMANTICS.md writes plain maxRetryDelay.
+    // Contract: the cap is min(maxRetryDelay, MAX_TIME): maxRetryDelay = Infinity (no cap)
+    // still clamps to 2^53.
     const cap = Math.min(p.maxRetryDelay, MAX_TIME);
     let base = initial;
     for (let i = 1; i < n; i++) base *= p.retryDelayFactor;
@@ -307,8 +307,8 @@ export class ReferenceScheduler {
   #consider(r: ModelRegistration, now: number): void {
     if (!r.resolved) return;
     // Contract: for a pending periodic entry popped by handleTimeout, the periodic due time
-    // is computed afresh (SEMANTICS.md says "treated as reached"): if the scope's last
-    // periodic fire, its min gap or the policy moved it later, it goes back to the heap.
+    // is computed afresh: if the scope's last periodic fire, its min gap or the policy moved
+    // it later, it goes back to the heap.
     if (r.kind === "periodic" && r.attempts === 0) {
       const due = this.#periodicDue(r);
       if (due > now) {
@@ -327,7 +327,7 @@ export class ReferenceScheduler {
         const wait = Math.min(MAX_TIME, (cost - tokens) / this.#policy.budgetRefillPerSecond * 1000);
         // Contract: a wait too small to move the clock (now + wait == now, a rounding
         // shortfall of the refill) counts as no wait; otherwise handleTimeout would pop
-        // and re-push the entry at `now` forever. SEMANTICS.md does not say this yet.
+        // and re-push the entry at `now` forever.
         if (now + wait > now) {
           r.timerAt = now + wait;
           return;
@@ -337,6 +337,8 @@ export class ReferenceScheduler {
     this.#fire(r, now);
   }
 
+  // Contract: a decision names the domain of its registration as it is when the decision is
+  // made (a dropped registration is freed right after).
   #fire(r: ModelRegistration, now: number): void {
     if (r.attempts > 0 && this.#budgetEnabled()) {
       const d = r.scope.domain;
@@ -387,9 +389,8 @@ export class ReferenceScheduler {
       if (!scope.alive) continue;
       const wasOn = before.online && scope.ownOnline;
       const isOn = this.#effectivelyOnline(scope);
-      // Contract: offlineSince is the time the scope last went effectively offline (whichever
-      // edge did it); SEMANTICS.md says "the later of the domain's and the scope's offline
-      // edge", which differs when both went offline one after the other.
+      // Contract: offlineSince is the time the scope last went effectively offline, whichever
+      // edge did it; a domain going offline after the scope's own flag changes nothing.
       if (wasOn && !isOn) scope.offlineSince = now;
       else if (isOn && improved) this.#unpark(scope, now, !wasOn);
     }
@@ -455,7 +456,7 @@ export class ReferenceScheduler {
     const s = this.#scope(scope, "restore");
     const attempts = toI32(saved.attempts);
     const maxAttempts = toI32(saved.maxAttempts);
-    // Contract: SEMANTICS.md does not list restore's argument rules; these are the core's.
+    // Contract: restore's argument rules (SEMANTICS.md "restore"), scope checked first.
     if (maxAttempts < 1 || maxAttempts > 255 || attempts < 0 || attempts >= maxAttempts) this.#fail("BAD_ARGUMENT", "restore");
     if (!validInterval(saved.delayUntil) || !validInterval(saved.anchorOrExpiry) || !validInterval(saved.minInterval)) {
       this.#fail("BAD_ARGUMENT", "restore");
@@ -650,6 +651,8 @@ export class ReferenceScheduler {
 
   /** The earliest timer of the domain's registrations; a bad domain is UNKNOWN_DOMAIN. */
   nextWakeupOf(domain: number): number {
+    // Contract: a domain's deadline is the smallest timer among its own registrations,
+    // +Infinity when none has one; nextWakeup() is the smallest over all domains.
     return this.#earliestTimer(this.#domain(domain, "nextWakeupOf"))?.timerAt ?? Infinity;
   }
 

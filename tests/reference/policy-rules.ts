@@ -1,5 +1,5 @@
-// The reference model's policy, written from SEMANTICS.md "Policy" and nothing of the
-// product's: its own names, field numbers, preset tables, encoding of enum values and
+// The reference model's policy, written from the field table of SEMANTICS.md "Policy" and
+// from none of the product's code: its own names, preset tables, encoding of enum values and
 // validation, so that a misreading shared with agent/core/policy.ts cannot hide. Values are
 // kept as the core keeps them, as numbers (jitter as its index, booleans as 0/1). Only the
 // shapes are shared: the differential test hands the model the product's Policy objects, and
