@@ -98,6 +98,46 @@ function flapping(s: Driver, domains: number, perDomain: number, flaps: number, 
   return { nsPerEdge: (elapsed * 1e6) / edges, nsPerRegistration: (elapsed * 1e6) / (edges * perDomain) };
 }
 
+/**
+ * 10,000 domains × 10 registrations in back-off (so every domain has a deadline), then the raw
+ * register→fire→complete cycle round-robin over the domains: each new event deadline is its
+ * domain's earliest, so the heap of domains moves on every fire and every completion.
+ */
+async function perDomainTimers(domains: number, perDomain: number, cycles: number) {
+  const s = await createScheduler();
+  const scopes: number[] = [];
+  for (let d = 0; d < domains; d++) {
+    const domain = s.createDomain();
+    scopes.push(s.createScope(domain));
+    s.setConditions(domain, { online: true }, 0);
+  }
+  for (let k = 0; k < perDomain; k++) {
+    for (const scope of scopes) {
+      const id = s.register(scope, 0);
+      s.resolved(id, 0);
+      for (const d of s.drain()) if (d.type === "fire") s.complete(d.id, "failure", 0);
+    }
+  }
+  const raw = s.raw;
+  const start = performance.now();
+  for (let i = 0; i < cycles; i++) {
+    const id = raw.register(scopes[i % domains]!, 0, 0, 0, 1);
+    raw.resolved(id, 1);
+    raw.poll();
+    raw.complete(id, 0, 0, 1);
+  }
+  const cycleNs = ((performance.now() - start) * 1e6) / cycles;
+  const rounds: number[] = [];
+  let sink = 0;
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let d = 0; d < domains; d++) sink += s.nextWakeupOf(d);
+    rounds.push(((performance.now() - t0) * 1e6) / domains);
+  }
+  if (!Number.isFinite(sink)) throw new Error("a domain without a deadline");
+  return { cycleNs, wakeupNs: median(rounds) };
+}
+
 async function main() {
   console.log("syncward core benchmark (Node " + process.version + ")\n");
   const bytes = await readFile(new URL(import.meta.resolve("syncward/core.wasm")));
@@ -140,6 +180,10 @@ async function main() {
     results[`typed ${live}`] = typedNs;
     report(`cycle register→fire→complete, typed Scheduler, ${fmt(live)} live`, `${fmt(typedNs)} ns`);
   }
+
+  const perDomain = await perDomainTimers(10_000, 10, 500_000);
+  report("per-domain timers, 10,000 domains × 10: raw cycle", `${fmt(perDomain.cycleNs)} ns`);
+  report("nextWakeupOf(domain), typed, 10,000 domains", `${fmt(perDomain.wakeupNs)} ns`);
 
   const wasmFlap = flapping(await createScheduler(), 10_000, 10, 50, 3000);
   report("domain flapping, 10,000 domains × 10 parked: per online edge", `${fmt(wasmFlap.nsPerEdge)} ns (${fmt(wasmFlap.nsPerRegistration)} ns per registration)`);
