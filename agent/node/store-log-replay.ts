@@ -33,7 +33,7 @@ export function replayLog(bytes: Buffer): Replay {
     damage.push(`a bad file header (${bytes.subarray(0, FILE_HEADER.length).toString("hex")})`);
   }
   let at = FILE_HEADER.length;
-  let end = at;
+  let end = Math.min(at, bytes.length);
   let damagedFrom = -1;
   while (at < bytes.length) {
     const size = frameAt(bytes, at);
