@@ -16,7 +16,7 @@ type Change = [string, StoredRegistration | null];
 function buildLog(changes: Change[]) {
   const states: Map<string, StoredRegistration>[] = [new Map()];
   const ends = [HEADER.length];
-  const parts = [HEADER];
+  const parts: Buffer[] = [HEADER];
   const versions = new Map<string, string[]>(); // every value a key ever had, as JSON
   for (const [key, value] of changes) {
     const state = new Map(states.at(-1));
