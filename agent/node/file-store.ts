@@ -1,44 +1,45 @@
-// The crash-safe file store: two snapshot slots, <path>.0 and <path>.1, written alternately.
-// Guarantee: once commit() resolves, that snapshot or a later one survives a crash or power cut
-// at any moment, provided fsync is honest. A write only ever touches the slot not holding the
-// newest durable generation, so a torn write damages nothing that was acknowledged. A corrupt
-// newest slot falls back to the previous generation (at most the last commit is lost), and
-// load() reports every discarded slot.
+// The crash-safe file store: a log of checksummed put and delete records (log-record.ts) in
+// `${path}.log`, appended to with one write and one fsync per group of commits, and rewritten
+// as a snapshot of the live records (store-snapshot.ts) once it has grown past twice their
+// size. The live records stay in memory, so a change costs its own record, never the state.
 //
-// Slot format (little-endian): "SWRD", version u32 (1), generation u64 (a safe integer; slot =
-// generation % 2), payload length u32, CRC-32 of header bytes 0..19 and the payload, then the
-// payload: the compact JSON array of the registrations. A slot is valid iff all of it checks.
-// One writer per path; the directory must exist. Commits share writes: every commit arriving
-// within groupCommitWindowMs, or while a write is in flight, is made durable by one write of
-// the latest snapshot, and a snapshot byte-identical to the durable one is not written at all.
+// Guarantee: once commit() resolves, its changes survive a crash or power cut at any moment,
+// provided fsync is honest. Appends go after the last durable record only; a snapshot becomes
+// the log by an atomic rename after it is fsynced, and the directory is fsynced before the
+// next append, so every moment has one whole log on disk. At load, a torn tail (a write cut
+// short) is dropped and cut off; damage elsewhere costs the damaged records only, is reported,
+// and the log is rewritten without it.
+//
+// Group commit without a timer: a commit with no write in flight is written at once (on the
+// next microtask, so that the commits of one synchronous burst share it); commits that arrive
+// while a write is in flight are merged, the later change to a key winning, and share the next.
+// One writer per path; the directory must exist. The two-slot store this replaces
+// (legacy-slot-store.ts) is migrated at the first load.
 
 import { constants } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { crc32 } from "./crc32.js";
-import { registrationProblem, storeKey, type LoadReport, type RegistrationStore, type StoreSnapshot, type StoredRegistration } from "../store.js";
+import { FILE_HEADER, changeProblem, copyRegistration, deleteSize, putSize, writeDelete, writePut } from "./log-record.js";
+import { legacySlotPaths, readLegacySlots } from "./legacy-slot-store.js";
+import { errorCode, readRegularFile, syncDirectory, writeAll } from "./store-files.js";
+import { replayLog, type LiveRecord } from "./store-log-replay.js";
+import { writeSnapshot } from "./store-snapshot.js";
+import type { LoadReport, RegistrationStore, StoreChanges, StoredRegistration } from "../store.js";
 
 export interface FileStoreOptions {
-  /** Base path: the slots are `${path}.0` and `${path}.1`. */
+  /** Base path: the log is `${path}.log`; a snapshot is written as `${path}.log.tmp` first. */
   path: string;
-  /** Commits arriving within this many ms of the first pending one share one write (default 5). */
-  groupCommitWindowMs?: number;
-  /** Receives one line per discarded slot, and per failed repair of one. */
+  /** Receives one line per discard at load, and per failed repair, truncation or compaction. */
   log?: (line: string) => void;
 }
 
-const VERSION = 1;
-const HEADER = 24; // magic 0, version 4, generation 8 (lo) 12 (hi), length 16, crc 20
-const CRC_COVERED = 20;
-/** Largest slot file read or written; a larger snapshot is refused at commit. */
-export const MAX_SLOT_BYTES = 64 * 1024 * 1024;
-const TWO_32 = 2 ** 32;
-/** Field order of the stored JSON (and the only fields stored). */
-const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval",
-  "unmeteredOnly", "allowOnBattery"];
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** The log is compacted once it is over this size and over twice the size of the live records. */
+export const COMPACT_MIN_BYTES = 64 * 1024;
+
+type Change = StoredRegistration | null;
 
 interface Batch {
+  changes: Map<string, Change>;
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -51,100 +52,96 @@ function newBatch(): Batch {
     resolve = yes;
     reject = no;
   });
-  return { promise, resolve, reject };
+  return { changes: new Map(), promise, resolve, reject };
 }
 
-type Slot = 0 | 1;
-type SlotRead =
-  | { ok: true; generation: number; payload: string; registrations: Map<string, StoredRegistration>; size: number }
-  | { ok: false; missing: boolean; reason: string; unlink: boolean; size: number };
-
-const code = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? String(error);
-const missing: SlotRead = { ok: false, missing: true, reason: "", unlink: false, size: -1 };
+const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval",
+  "unmeteredOnly", "allowOnBattery"] as const;
+const sameRegistration = (a: StoredRegistration, b: StoredRegistration) => FIELDS.every((field) => a[field] === b[field]);
 
 export class FileStore implements RegistrationStore {
-  readonly #paths: readonly [string, string];
+  readonly #base: string;
+  readonly #path: string;
+  readonly #tmp: string;
   readonly #dir: string;
-  readonly #window: number;
   readonly #log: ((line: string) => void) | undefined;
 
-  /** Newest durable generation (0: none yet). The next write is generation + 1, into slot (generation + 1) % 2. */
-  #generation = 0;
-  /** Payload of that generation; undefined when unknown, so that the next commit writes. */
-  #durablePayload: string | undefined;
-  #scanned = false;
-  /** Slots discarded at load: the next write overwrites them too (unlinking the unreadable ones first). */
-  readonly #repair: [boolean, boolean] = [false, false];
-  readonly #unlink: [boolean, boolean] = [false, false];
-  /** Whether this instance has fsynced the directory since it first wrote the slot. */
-  readonly #dirSynced: [boolean, boolean] = [false, false];
-  /** Known file sizes (-1: unknown), to skip a needless ftruncate. */
-  readonly #sizes: [number, number] = [-1, -1];
-  #scratch = Buffer.alloc(0);
-
-  #latest: StoreSnapshot | undefined;
+  #live = new Map<string, LiveRecord>();
+  /** Sum of the live records' sizes: what a snapshot would hold. */
+  #liveBytes = 0;
+  /** The open log; undefined when the next write must start a new log from a snapshot first. */
+  #handle: FileHandle | undefined;
+  /** Bytes of the log up to its last durable record: where the next group is written. */
+  #size = 0;
+  #loaded = false;
   #pending: Batch | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing = false;
-  /** Disk work (scans and writes) runs one operation at a time, in order. */
+  /** Disk work (loads, flushes, closing) runs one operation at a time, in order. */
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
   #writes = 0;
+  #snapshots = 0;
 
   constructor(options: FileStoreOptions) {
-    this.#paths = [`${options.path}.0`, `${options.path}.1`];
+    this.#base = options.path;
+    this.#path = `${options.path}.log`;
+    this.#tmp = `${this.#path}.tmp`;
     this.#dir = dirname(options.path);
-    this.#window = options.groupCommitWindowMs ?? 5;
     this.#log = options.log;
   }
 
-  /** Newest durable generation known to this instance (0 before any). */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /** Slot files this instance has written and fsynced. */
+  /** Groups of commits this instance appended and fsynced. */
   get writes(): number {
     return this.#writes;
   }
 
-  /**
-   * Read both slots and keep the valid one with the higher generation; later writes continue
-   * from it. Never throws: a slot that is damaged, of another format version, not a regular
-   * file or unreadable (EIO, EACCES, ELOOP…: anything but ENOENT, which is simply "absent") is
-   * reported in `discarded` and to `log`, and the next write overwrites it (replacing what could
-   * not be read), so that it cannot come back later with a higher generation. Waits for
-   * pending commits first.
-   */
-  load(): Promise<LoadReport> {
-    this.#flushNow();
-    return this.#serial(() => this.#scan());
+  /** Snapshots this instance made the log (a new store, compaction, repair, migration). */
+  get snapshots(): number {
+    return this.#snapshots;
   }
 
   /**
-   * Make `snapshot` durable. The map is read when the shared write starts (up to
-   * groupCommitWindowMs later), so treat it as immutable once committed. Rejects, with nothing
-   * written, when a record is invalid or its key is not storeKey() of it: load() would refuse
-   * it. On an I/O failure the previous generation stands (or, if the failure came after the
-   * data reached the disk, the rejected snapshot), and the next commit writes the same slot again.
-   * Called before load(), the first write loads first (discards then go only to `log`).
+   * Read the log and keep its state; later commits continue from it. Never throws for what it
+   * finds: a torn tail is cut off, damaged records are skipped, an unreadable log or one in
+   * the way (not a regular file) counts as empty, and each is one line in `discarded` and to
+   * `log`. After damage the log is rewritten from what was kept, so it is reported once. A
+   * two-slot store of the previous format is migrated: its newest valid generation becomes
+   * the log, durably, and then the slot files are removed. Waits for pending commits first.
    */
-  commit(snapshot: StoreSnapshot): Promise<void> {
+  load(): Promise<LoadReport> {
+    if (this.#closed) return Promise.reject(new Error("FileStore: load after close"));
+    return this.#serial(() => this.#load());
+  }
+
+  /**
+   * Make `changes` durable: resolves once they are fsynced. Rejects at once, with nothing
+   * written, when a record is invalid or its key is not storeKey() of it (load() would refuse
+   * it). On an I/O failure the group's commits reject, the log is cut back to its last durable
+   * record and the next commit writes again. A put equal to the stored record and the delete
+   * of an absent key write nothing. Called before load(), the first write loads first
+   * (discards then go only to `log`).
+   */
+  commit(changes: StoreChanges): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("FileStore: commit after close"));
-    this.#latest = snapshot;
-    if (this.#pending) return this.#pending.promise;
-    const batch = (this.#pending = newBatch());
-    if (!this.#flushing && this.#timer === undefined) this.#timer = setTimeout(this.#kick, this.#window);
+    const copies: [string, Change][] = [];
+    for (const [key, value] of changes) {
+      const problem = changeProblem(key, value);
+      if (problem !== undefined) return Promise.reject(new TypeError(`FileStore: ${JSON.stringify(key)}: ${problem}`));
+      copies.push([key, value && copyRegistration(value)]); // the caller may reuse its objects
+    }
+    const batch = (this.#pending ??= newBatch());
+    for (const [key, value] of copies) batch.changes.set(key, value);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      void this.#serial(() => this.#flushPending());
+    }
     return batch.promise;
   }
 
-  /** Write what is pending now and wait for it; later commits reject. No file stays open between writes. */
+  /** Write what is pending and release the log; later commits reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    const last = this.#pending?.promise;
-    this.#flushNow();
-    await this.#tail;
-    await last; // rejects if the final flush failed
+    await this.#serial(() => this.#closeLog());
   }
 
   #serial<T>(operation: () => Promise<T>): Promise<T> {
@@ -153,239 +150,198 @@ export class FileStore implements RegistrationStore {
     return result;
   }
 
-  #flushNow(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.#pending && !this.#flushing) this.#kick();
-  }
-
-  readonly #kick = (): void => {
-    this.#timer = undefined;
-    if (this.#flushing) return;
-    this.#flushing = true;
-    void this.#serial(async () => {
-      try {
-        // Commits that arrive while a write is in flight wait for it, then share the next one.
-        while (this.#pending) {
-          const batch = this.#pending;
-          const snapshot = this.#latest!;
-          this.#pending = undefined;
-          this.#latest = undefined;
-          try {
-            if (!this.#scanned) await this.#scan();
-            await this.#write(snapshot);
-            batch.resolve();
-          } catch (error) {
-            batch.reject(error);
-          }
-        }
-      } finally {
-        this.#flushing = false;
-      }
-    });
-  };
-
-  async #write(snapshot: StoreSnapshot): Promise<void> {
-    for (const [key, r] of snapshot) {
-      const problem = registrationProblem(r);
-      if (problem !== undefined) throw new TypeError(`FileStore: registration ${JSON.stringify(key)}: ${problem}`);
-      if (storeKey(r) !== key) throw new TypeError(`FileStore: key ${JSON.stringify(key)} is not storeKey() of its registration`);
-    }
-    const payload = JSON.stringify(Array.from(snapshot.values()), FIELDS);
-    if (payload === this.#durablePayload && !this.#repair[0] && !this.#repair[1]) return;
-    if (HEADER + Buffer.byteLength(payload) > MAX_SLOT_BYTES) {
-      throw new RangeError(`FileStore: snapshot of ${snapshot.size} registrations exceeds ${MAX_SLOT_BYTES} bytes`);
-    }
-    const generation = this.#generation + 1;
-    const slot = (generation % 2) as Slot;
-    await this.#writeSlot(slot, this.#encode(generation, payload));
-    this.#generation = generation;
-    this.#durablePayload = payload;
-    const other = (1 - slot) as Slot;
-    if (this.#repair[other]) {
-      // The other slot was discarded at load: overwrite it too, so that nothing unreadable now
-      // can come back later with a higher generation. Best effort: the commit is durable already.
-      try {
-        await this.#writeSlot(other, this.#encode(generation + 1, payload));
-        this.#generation = generation + 1;
-      } catch (error) {
-        this.#log?.(`syncward store: could not repair ${this.#paths[other]} (${code(error)}); will retry at the next change`);
-      }
-    }
-  }
-
-  #encode(generation: number, payload: string): Buffer {
-    const length = Buffer.byteLength(payload);
-    const total = HEADER + length;
-    if (this.#scratch.length < total) this.#scratch = Buffer.allocUnsafe(Math.max(total, 2 * this.#scratch.length, 4096));
-    const bytes = this.#scratch.subarray(0, total);
-    bytes.write("SWRD", 0, "latin1");
-    bytes.writeUInt32LE(VERSION, 4);
-    bytes.writeUInt32LE(generation % TWO_32, 8);
-    bytes.writeUInt32LE(Math.floor(generation / TWO_32), 12);
-    bytes.writeUInt32LE(length, 16);
-    bytes.write(payload, HEADER, "utf8");
-    bytes.writeUInt32LE(crc32(bytes, crc32(bytes, 0, 0, CRC_COVERED), HEADER), CRC_COVERED);
-    return bytes;
-  }
-
-  /** Overwrite one slot in place, fsync it, and fsync the directory on this instance's first write to it. */
-  async #writeSlot(slot: Slot, bytes: Buffer): Promise<void> {
-    const path = this.#paths[slot];
-    let known = this.#sizes[slot];
-    this.#sizes[slot] = -1;
-    if (this.#unlink[slot]) {
-      try {
-        await unlink(path);
-      } catch (error) {
-        if (code(error) !== "ENOENT") throw error;
-      }
-      this.#dirSynced[slot] = false;
-      this.#unlink[slot] = false;
-      known = -1;
-    }
-    const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  async #flushPending(): Promise<void> {
     try {
-      for (let done = 0; done < bytes.length;) {
-        done += (await handle.write(bytes, done, bytes.length - done, done)).bytesWritten;
+      // Commits that arrive while a group is written land in a new batch: the next group.
+      for (let batch = this.#pending; batch; batch = this.#pending) {
+        this.#pending = undefined;
+        try {
+          await this.#append(batch.changes);
+          batch.resolve();
+        } catch (error) {
+          batch.reject(error);
+        }
+        await this.#compactIfDue(); // after resolving: the commits do not wait for it
       }
-      if (known === -1 || known > bytes.length) await handle.truncate(bytes.length);
-      await handle.sync();
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Append the records that change the live state as one write and one fsync, then apply them. */
+  async #append(changes: Map<string, Change>): Promise<void> {
+    if (!this.#loaded) await this.#load();
+    const effective: [string, Change, number][] = [];
+    let bytes = 0;
+    for (const [key, value] of changes) {
+      const current = this.#live.get(key)?.record;
+      if (value === null ? current === undefined : current !== undefined && sameRegistration(current, value)) continue;
+      const size = value === null ? deleteSize(key) : putSize(value);
+      effective.push([key, value, size]);
+      bytes += size;
+    }
+    if (bytes === 0) return;
+    const group = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const [key, value] of effective) at = value === null ? writeDelete(group, at, key) : writePut(group, at, value);
+    try {
+      if (this.#handle === undefined) await this.#startLog();
+      await writeAll(this.#handle!, group, this.#size);
+      await this.#handle!.sync();
     } catch (error) {
-      await handle.close().catch(() => undefined);
+      await this.#cutBack();
       throw error;
     }
-    await handle.close();
-    if (!this.#dirSynced[slot]) {
-      await this.#syncDirectory();
-      this.#dirSynced[slot] = true;
-    }
-    this.#sizes[slot] = bytes.length;
-    this.#repair[slot] = false;
+    this.#size += bytes;
     this.#writes++;
+    for (const [key, value, size] of effective) {
+      this.#liveBytes -= this.#live.get(key)?.size ?? 0;
+      if (value === null) {
+        this.#live.delete(key);
+      } else {
+        this.#live.set(key, { record: value, size });
+        this.#liveBytes += size;
+      }
+    }
   }
 
-  async #syncDirectory(): Promise<void> {
-    const handle = await open(this.#dir, constants.O_RDONLY);
+  /**
+   * After a failed append, cut the log back to its last durable record, durably: the rejected
+   * group must neither come back after a crash nor sit in front of the next one.
+   */
+  async #cutBack(): Promise<void> {
+    const handle = this.#handle;
+    if (handle === undefined) return;
     try {
+      await handle.truncate(this.#size);
       await handle.sync();
     } catch (error) {
-      // Some file systems cannot fsync a directory (EINVAL); their entries are as durable as they get.
-      if (code(error) !== "EINVAL") throw error;
-    } finally {
-      await handle.close();
-    }
-  }
-
-  async #scan(): Promise<LoadReport> {
-    const reads = [await this.#readSlot(0), await this.#readSlot(1)] as const;
-    let best: (SlotRead & { ok: true }) | undefined;
-    let chosen: Slot = 0;
-    for (const slot of [0, 1] as const) {
-      const read = reads[slot];
-      if (read.ok && (best === undefined || read.generation > best.generation)) {
-        best = read;
-        chosen = slot;
-      }
-    }
-    const discarded: string[] = [];
-    for (const slot of [0, 1] as const) {
-      const read = reads[slot];
-      this.#sizes[slot] = read.size;
-      this.#repair[slot] = !read.ok && !read.missing;
-      this.#unlink[slot] = !read.ok && read.unlink;
-      if (read.ok || read.missing) continue;
-      const outcome = best
-        ? `using generation ${best.generation} from ${this.#paths[chosen]}`
-        : "no valid snapshot left: starting empty";
-      discarded.push(`syncward store: discarded ${this.#paths[slot]}: ${read.reason}; ${outcome}`);
-    }
-    if (best) {
-      this.#generation = best.generation;
-      this.#durablePayload = discarded.length === 0 ? best.payload : undefined;
-    } else {
-      this.#generation = 0;
-      this.#durablePayload = discarded.length === 0 ? "[]" : undefined;
-    }
-    this.#scanned = true;
-    for (const line of discarded) this.#log?.(line);
-    return { registrations: best ? best.registrations : new Map(), discarded };
-  }
-
-  async #readSlot(slot: Slot): Promise<SlotRead> {
-    let handle: FileHandle;
-    try {
-      // O_NONBLOCK: a FIFO in the way must not hang the load.
-      handle = await open(this.#paths[slot], constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      if (code(error) === "ENOENT") return missing;
-      return { ok: false, missing: false, reason: `cannot open it (${code(error)})`, unlink: true, size: -1 };
-    }
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) return { ok: false, missing: false, reason: "not a regular file", unlink: true, size: -1 };
-      if (stat.size > MAX_SLOT_BYTES) {
-        return { ok: false, missing: false, reason: `${stat.size} bytes, over the ${MAX_SLOT_BYTES}-byte limit`, unlink: false, size: stat.size };
-      }
-      const bytes = Buffer.allocUnsafe(stat.size);
-      let filled = 0;
-      while (filled < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return this.#decode(slot, bytes.subarray(0, filled));
-    } catch (error) {
-      return { ok: false, missing: false, reason: `cannot read it (${code(error)})`, unlink: true, size: -1 };
-    } finally {
+      this.#handle = undefined; // the next write starts a new log from the live records instead
       await handle.close().catch(() => undefined);
+      this.#log?.(`syncward store: could not cut ${this.#path} back after a failed write (${errorCode(error)}); the next write starts a new log`);
     }
   }
 
-  #decode(slot: Slot, bytes: Buffer): SlotRead {
-    const size = bytes.length;
-    const bad = (reason: string): SlotRead => ({ ok: false, missing: false, reason, unlink: false, size });
-    if (size < HEADER) return bad(`truncated: ${size} bytes, shorter than the ${HEADER}-byte header`);
-    if (bytes.toString("latin1", 0, 4) !== "SWRD") return bad("not a syncward store file (bad magic)");
-    const length = bytes.readUInt32LE(16);
-    if (size !== HEADER + length) return bad(`truncated or extended: ${size} bytes, the header says ${HEADER + length}`);
-    const stored = bytes.readUInt32LE(CRC_COVERED);
-    const computed = crc32(bytes, crc32(bytes, 0, 0, CRC_COVERED), HEADER);
-    if (stored !== computed) return bad(`checksum mismatch (stored ${stored.toString(16)}, computed ${computed.toString(16)})`);
-    const version = bytes.readUInt32LE(4);
-    if (version !== VERSION) {
-      return bad(`format version ${version}${version > VERSION ? " (newer than this build)" : ""}; this build reads version ${VERSION}`);
-    }
-    const high = bytes.readUInt32LE(12);
-    const generation = high * TWO_32 + bytes.readUInt32LE(8);
-    if (high > 0x1fffff || generation < 1) return bad(`generation ${generation} out of range`);
-    if (generation % 2 !== slot) return bad(`holds generation ${generation}, which belongs in the other slot`);
-    let payload: string;
-    let parsed: unknown;
+  async #compactIfDue(): Promise<void> {
+    if (this.#handle === undefined || this.#size <= COMPACT_MIN_BYTES) return;
+    if (this.#size <= 2 * (FILE_HEADER.length + this.#liveBytes)) return;
     try {
-      payload = utf8.decode(bytes.subarray(HEADER));
-      parsed = JSON.parse(payload);
+      await this.#startLog();
     } catch (error) {
-      return bad(`generation ${generation}: payload is not UTF-8 JSON (${(error as Error).message})`);
+      this.#log?.(`syncward store: could not compact ${this.#path} (${errorCode(error)}); trying again after the next write`);
     }
-    if (!Array.isArray(parsed)) return bad(`generation ${generation}: payload is not an array`);
+  }
+
+  /**
+   * Make a snapshot of the live records the log: written under a temporary name and fsynced,
+   * renamed over the log, and the directory fsynced before anything is appended to it. If this
+   * fails before the rename, the old log stands and stays open; after it, there is no open log
+   * and the next write starts again.
+   */
+  async #startLog(): Promise<void> {
+    const next = await writeSnapshot(this.#tmp, this.#live.values());
+    try {
+      await rename(this.#tmp, this.#path);
+    } catch (error) {
+      await next.handle.close().catch(() => undefined);
+      await unlink(this.#tmp).catch(() => undefined);
+      throw error;
+    }
+    await this.#closeLog(); // that file has no name any more: nothing may be appended to it
+    try {
+      await syncDirectory(this.#dir);
+    } catch (error) {
+      await next.handle.close().catch(() => undefined); // the rename may not be durable yet
+      throw error;
+    }
+    this.#handle = next.handle;
+    this.#size = next.size;
+    this.#snapshots++;
+  }
+
+  async #closeLog(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  async #load(): Promise<LoadReport> {
+    await this.#closeLog();
+    this.#live = new Map();
+    this.#liveBytes = 0;
+    this.#size = 0;
+    const discarded: string[] = [];
+    const read = await readRegularFile(this.#path);
+    let repair = false;
+    let migrate = false;
+    let tail = 0;
+    if ("bytes" in read) {
+      const replay = replayLog(read.bytes);
+      this.#live = replay.live;
+      this.#liveBytes = replay.liveBytes;
+      this.#size = replay.end;
+      for (const damage of replay.damage) discarded.push(`syncward store: ${this.#path}: skipped ${damage}; rewriting the log without it`);
+      tail = read.bytes.length - replay.end;
+      if (tail > 0) discarded.push(`syncward store: ${this.#path}: dropped a torn tail of ${tail} bytes at offset ${replay.end}`);
+      repair = replay.damage.length > 0;
+      await this.#removeLegacySlots(); // left over by a migration that had already written the log
+    } else if ("problem" in read) {
+      discarded.push(`syncward store: discarded ${this.#path}: ${read.problem}; starting empty`);
+      repair = true;
+    } else {
+      const legacy = await readLegacySlots(this.#base);
+      discarded.push(...legacy.discarded);
+      for (const [key, record] of legacy.registrations) this.#live.set(key, { record, size: putSize(record) });
+      for (const { size } of this.#live.values()) this.#liveBytes += size;
+      repair = migrate = legacy.found;
+    }
+    for (const line of discarded) this.#log?.(line);
+    await unlink(this.#tmp).catch(() => undefined); // a snapshot that never became the log
+    if (repair) await this.#repair(migrate);
+    else if ("bytes" in read) await this.#openLog(tail);
+    this.#loaded = true;
     const registrations = new Map<string, StoredRegistration>();
-    for (let i = 0; i < parsed.length; i++) {
-      const value: unknown = parsed[i];
-      const problem = registrationProblem(value);
-      if (problem !== undefined) return bad(`generation ${generation}: record ${i}: ${problem}`);
-      const r = value as StoredRegistration;
-      const copy: StoredRegistration = {
-        scope: r.scope, tag: r.tag, kind: r.kind, attempts: r.attempts, maxAttempts: r.maxAttempts,
-        delayUntil: r.delayUntil, anchorOrExpiry: r.anchorOrExpiry, minInterval: r.minInterval,
-        unmeteredOnly: r.unmeteredOnly, allowOnBattery: r.allowOnBattery,
-      };
-      const key = storeKey(copy);
-      if (registrations.has(key)) return bad(`generation ${generation}: record ${i} repeats ${JSON.stringify(key)}`);
-      registrations.set(key, copy);
+    for (const [key, { record }] of this.#live) registrations.set(key, copyRegistration(record));
+    return { registrations, discarded };
+  }
+
+  /** Open the log for appends, cutting off a torn tail of `tail` bytes first. */
+  async #openLog(tail: number): Promise<void> {
+    try {
+      this.#handle = await open(this.#path, constants.O_RDWR);
+      if (tail > 0) {
+        await this.#handle.truncate(this.#size);
+        await this.#handle.sync();
+      }
+    } catch (error) {
+      await this.#closeLog();
+      this.#log?.(`syncward store: could not open ${this.#path} for writing (${errorCode(error)}); the next write starts a new log`);
     }
-    return { ok: true, generation, payload, registrations, size };
+  }
+
+  /** Rewrite the log from the live records; after a migration, then remove the old slots. */
+  async #repair(migrate: boolean): Promise<void> {
+    try {
+      await this.#startLog();
+    } catch (error) {
+      this.#log?.(`syncward store: could not write ${this.#path} (${errorCode(error)}); the next write tries again`);
+      return;
+    }
+    if (!migrate) return;
+    this.#log?.(`syncward store: migrated ${this.#live.size} registrations from ${this.#base}.0/.1 to ${this.#path}`);
+    await this.#removeLegacySlots();
+  }
+
+  async #removeLegacySlots(): Promise<void> {
+    let removed = false;
+    for (const slot of legacySlotPaths(this.#base)) {
+      try {
+        await unlink(slot);
+        removed = true;
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") this.#log?.(`syncward store: could not remove ${slot} (${errorCode(error)})`);
+      }
+    }
+    if (removed) await syncDirectory(this.#dir).catch(() => undefined);
   }
 }

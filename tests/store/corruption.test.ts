@@ -1,198 +1,157 @@
-// Damaged slot files: every truncation of either slot, thousands of seeded single-byte flips,
-// both slots damaged, and well-checksummed slots whose content is wrong. load() must never
-// throw, must return one whole generation (never a mix, never garbage) and must report each
-// discarded slot in one line. A single damaged byte is always caught (CRC-32 detects every
-// error burst up to 32 bits), so the assertions below demand the other slot exactly.
+// Damaged logs: cut at every byte offset (every one for a log with history, the last records
+// and a seeded sample for a large snapshot), and thousands of seeded byte flips. load() must
+// never throw, never return an invalid record, keep every record written whole before a cut,
+// lose at most the damaged record to a flip (CRC-32 catches every error burst up to 32 bits),
+// report each damage, and leave a log that loads cleanly afterwards.
 import t from "tap";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { FileStore } from "../../agent/node/file-store.js";
-import { crc32 } from "../../agent/node/crc32.js";
-import { storeKey, type LoadReport, type StoredRegistration } from "../../agent/store.js";
 import { Xoshiro128 } from "../reference/random.js";
+import { registrationProblem, storeKey, type LoadReport, type StoredRegistration } from "../../agent/store.js";
+import { HEADER, deleteRecord, flat, putRecord, reg, tempBase } from "./store-fixtures.js";
 
-function reg(i: number, generation: number): StoredRegistration {
-  const periodic = i % 2 === 1;
-  return {
-    scope: `https://shop${i % 3}.example/sw/`, tag: `outbox-${i}`, kind: periodic ? "periodic" : "one-shot",
-    attempts: (i + generation) % 3, maxAttempts: 3, delayUntil: 1_700_000_000_000 + 7919 * i * generation,
-    anchorOrExpiry: periodic ? 1_690_000_000_000 + i : 0, minInterval: periodic ? 3_600_000 : 0,
-    unmeteredOnly: i % 3 === 0, allowOnBattery: generation % 2 === 0,
-  };
-}
-function snapshot(n: number, generation: number): Map<string, StoredRegistration> {
-  const m = new Map<string, StoredRegistration>();
-  for (let i = 0; i < n; i++) m.set(storeKey(reg(i, generation)), reg(i, generation));
-  return m;
-}
-const flat = (m: ReadonlyMap<string, StoredRegistration>) => JSON.stringify([...m.entries()]);
+type Change = [string, StoredRegistration | null];
 
-/** The slot format, written independently of the store: a check on the format itself. */
-function encodeSlot(generation: number, payload: string | Buffer, version = 1): Buffer {
-  const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
-  const b = Buffer.alloc(24 + body.length);
-  b.write("SWRD", 0, "latin1");
-  b.writeUInt32LE(version, 4);
-  b.writeUInt32LE(generation % 2 ** 32, 8);
-  b.writeUInt32LE(Math.floor(generation / 2 ** 32), 12);
-  b.writeUInt32LE(body.length, 16);
-  body.copy(b, 24);
-  b.writeUInt32LE(crc32(b, crc32(b, 0, 0, 20), 24), 20);
-  return b;
+/** A log file built change by change: its bytes, and the state and file size after each change. */
+function buildLog(changes: Change[]) {
+  const states: Map<string, StoredRegistration>[] = [new Map()];
+  const ends = [HEADER.length];
+  const parts: Buffer[] = [HEADER];
+  const versions = new Map<string, string[]>(); // every value a key ever had, as JSON
+  for (const [key, value] of changes) {
+    const state = new Map(states.at(-1));
+    if (value === null) state.delete(key);
+    else state.set(key, value);
+    states.push(state);
+    parts.push(value === null ? deleteRecord(key) : putRecord(value));
+    ends.push(ends.at(-1)! + parts.at(-1)!.length);
+    if (value) versions.set(key, [...(versions.get(key) ?? []), JSON.stringify(value)]);
+  }
+  return { bytes: Buffer.concat(parts), states, ends, versions, final: states.at(-1)! };
 }
 
-const dir = mkdtempSync(join(tmpdir(), "syncward-corrupt-"));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const path = join(dir, "state");
-const older = snapshot(6, 1); // generation 1, slot 1
-const newer = snapshot(7, 2); // generation 2, slot 0
-const slotPath = [`${path}.0`, `${path}.1`] as const;
-let original: [Buffer, Buffer];
+const history: Change[] = [];
+for (let i = 0; i < 40; i++) history.push([storeKey(reg(i)), reg(i)]);
+for (let i = 0; i < 40; i += 3) history.push([storeKey(reg(i)), reg(i, 1)]);
+for (let i = 0; i < 40; i += 5) history.push([storeKey(reg(i)), null]);
+for (let i = 0; i < 40; i += 10) history.push([storeKey(reg(i)), reg(i, 2)]);
+const historyLog = buildLog(history);
+const snapshotLog = buildLog(Array.from({ length: 600 }, (_, i) => [storeKey(reg(i, i % 3)), reg(i, i % 3)]));
 
-async function loadFresh(): Promise<{ report: LoadReport; logged: string[] }> {
+async function loadFile(path: string, bytes: Buffer): Promise<{ report: LoadReport; logged: string[] }> {
+  writeFileSync(`${path}.log`, bytes);
   const logged: string[] = [];
   const store = new FileStore({ path, log: (l) => logged.push(l) });
   const report = await store.load();
   await store.close();
   return { report, logged };
 }
-function restore(): void {
-  writeFileSync(slotPath[0], original[0]);
-  writeFileSync(slotPath[1], original[1]);
+
+async function loadsCleanly(path: string, expected: ReadonlyMap<string, StoredRegistration>): Promise<string | undefined> {
+  const store = new FileStore({ path });
+  const { registrations, discarded } = await store.load();
+  await store.close();
+  if (discarded.length > 0) return `the next load still reports ${discarded.join(" / ")}`;
+  if (flat(registrations) !== flat(expected)) return "the next load differs";
+  return undefined;
 }
 
-t.before(async () => {
-  const store = new FileStore({ path });
-  await store.load();
-  await store.commit(older);
-  await store.commit(newer);
-  await store.close();
-  original = [readFileSync(slotPath[0]), readFileSync(slotPath[1])];
-});
-
-t.test("the slots hold the documented format", async (t) => {
-  t.same(original[0], encodeSlot(2, JSON.stringify([...newer.values()])), "slot 0: generation 2");
-  t.same(original[1], encodeSlot(1, JSON.stringify([...older.values()])), "slot 1: generation 1");
-  const { report } = await loadFresh();
-  t.equal(flat(report.registrations), flat(newer));
-  t.same(report.discarded, []);
-});
-
-for (const [slot, name, expected] of [[0, "newest", older], [1, "older", newer]] as const) {
-  t.test(`the ${name} slot truncated at every offset`, async (t) => {
-    const bytes = original[slot];
+for (const [name, log, sampled] of [["a log with history", historyLog, false], ["a 600-record snapshot", snapshotLog, true]] as const) {
+  t.test(`${name} cut at ${sampled ? "the last records and 300 sampled offsets" : "every offset"}`, async (t) => {
+    const path = tempBase(t);
+    const random = new Xoshiro128(0xc0ffee, 3);
+    const length = log.bytes.length;
+    const cuts = sampled
+      ? [...Array.from({ length: length - log.ends.at(-4)! }, (_, i) => log.ends.at(-4)! + i), ...Array.from({ length: 300 }, () => random.next() % length)]
+      : Array.from({ length }, (_, i) => i);
     const failures: string[] = [];
-    restore();
-    for (let length = 0; length < bytes.length; length++) {
-      writeFileSync(slotPath[slot], bytes.subarray(0, length));
+    for (const cut of cuts) {
+      const whole = log.ends.findLastIndex((end) => end <= cut);
+      const expected = whole < 0 ? new Map() : log.states[whole]!;
       try {
-        const { report, logged } = await loadFresh();
-        if (flat(report.registrations) !== flat(expected)) failures.push(`${length}: wrong registrations`);
-        else if (report.discarded.length !== 1) failures.push(`${length}: ${report.discarded.length} discard lines`);
-        else if (logged.length !== 1 || logged[0] !== report.discarded[0]) failures.push(`${length}: log differs`);
+        const { report, logged } = await loadFile(path, log.bytes.subarray(0, cut));
+        const clean = cut === log.ends[whole];
+        if (flat(report.registrations) !== flat(expected)) failures.push(`${cut}: not the ${whole} whole records`);
+        else if (clean !== (report.discarded.length === 0)) failures.push(`${cut}: ${report.discarded.length} discard lines`);
+        else if (logged.join("\n") !== report.discarded.join("\n")) failures.push(`${cut}: log differs`);
+        else if (cut >= HEADER.length && statSync(`${path}.log`).size !== log.ends[whole]) failures.push(`${cut}: tail not cut off`);
+        else if (cut % 7 === 0) {
+          const again = await loadsCleanly(path, expected);
+          if (again) failures.push(`${cut}: ${again}`);
+        }
       } catch (error) {
-        failures.push(`${length}: threw ${String(error)}`);
+        failures.push(`${cut}: threw ${String(error)}`);
       }
     }
-    restore();
-    t.same(failures.slice(0, 10), [], `${bytes.length} truncations (0..${bytes.length - 1}): ${failures.length} failures`);
+    t.same(failures.slice(0, 10), [], `${cuts.length} cuts: ${failures.length} failures`);
   });
 }
 
-t.test("2,400 seeded single-byte flips in either slot", async (t) => {
-  const random = new Xoshiro128(0xc0ffee, 7);
-  const failures: string[] = [];
-  const bySlot = [0, 0];
-  restore();
-  for (let n = 0; n < 2400; n++) {
-    const slot = random.next() & 1;
-    const bytes = Buffer.from(original[slot]!);
-    const at = random.next() % bytes.length;
-    bytes[at]! ^= 1 + (random.next() % 255);
-    writeFileSync(slotPath[slot]!, bytes);
-    bySlot[slot]!++;
-    try {
-      const { report } = await loadFresh();
-      const result = flat(report.registrations);
-      if (result !== flat(newer) && result !== flat(older)) failures.push(`flip ${n} (slot ${slot} byte ${at}): not a whole generation`);
-      else if (result !== flat(slot === 0 ? older : newer)) failures.push(`flip ${n} (slot ${slot} byte ${at}): damage not caught`);
-      else if (report.discarded.length !== 1) failures.push(`flip ${n}: ${report.discarded.length} discard lines`);
-    } catch (error) {
-      failures.push(`flip ${n}: threw ${String(error)}`);
-    }
-    writeFileSync(slotPath[slot]!, original[slot]!);
-  }
-  restore();
-  t.ok(bySlot[0]! > 1000 && bySlot[1]! > 1000, `flips per slot: ${bySlot.join(", ")}`);
-  t.same(failures.slice(0, 10), [], `${failures.length} failures`);
-});
-
-t.test("both slots damaged: empty state, two lines", async (t) => {
-  const cases: [string, Buffer, Buffer][] = [
-    ["both truncated", original[0].subarray(0, 30), original[1].subarray(0, 3)],
-    ["both emptied", Buffer.alloc(0), Buffer.alloc(0)],
-    ["flipped and truncated", Buffer.from(original[0]).fill(0x41, 40, 41), original[1].subarray(0, original[1].length - 1)],
-    ["foreign files", Buffer.from("hello\n"), Buffer.from(JSON.stringify([...older.values()]))],
-  ];
-  for (const [name, zero, one] of cases) {
-    writeFileSync(slotPath[0], zero);
-    writeFileSync(slotPath[1], one);
-    const { report, logged } = await loadFresh();
-    t.equal(report.registrations.size, 0, `${name}: empty`);
-    t.equal(report.discarded.length, 2, `${name}: two lines`);
-    t.same(logged, report.discarded, `${name}: logged`);
-    t.match(report.discarded[1], /no valid snapshot left: starting empty/);
-  }
-  restore();
-});
-
-t.test("checksummed but wrong content: the whole slot goes, the other stays", async (t) => {
-  const valid = [...newer.values()];
-  const cases: [string, Buffer, RegExp][] = [
-    ["future version", encodeSlot(4, JSON.stringify(valid), 2), /format version 2 \(newer than this build\)/],
-    ["bad JSON", encodeSlot(4, JSON.stringify(valid).slice(0, -1)), /not UTF-8 JSON/],
-    ["not an array", encodeSlot(4, JSON.stringify({ a: 1 })), /not an array/],
-    ["one record out of range", encodeSlot(4, JSON.stringify([...valid.slice(0, 3), { ...valid[3], maxAttempts: 0 }])), /record 3: maxAttempts/],
-    ["one record of the wrong type", encodeSlot(4, JSON.stringify([{ ...valid[0], delayUntil: "soon" }])), /record 0: delayUntil/],
-    ["one-shot with an interval", encodeSlot(4, JSON.stringify([{ ...valid[0], minInterval: 5 }])), /nonzero minInterval/],
-    ["a repeated record", encodeSlot(4, JSON.stringify([valid[1], valid[1]])), /record 1 repeats/],
-    ["wrong slot for the generation", encodeSlot(5, JSON.stringify(valid)), /belongs in the other slot/],
-    ["generation zero", encodeSlot(0, JSON.stringify(valid)), /out of range/],
-    ["unsafe generation", encodeSlot(2 ** 54, JSON.stringify(valid)), /out of range/],
-    ["trailing bytes", Buffer.concat([encodeSlot(4, JSON.stringify(valid)), Buffer.from([0])]), /extended/],
-    ["invalid UTF-8", encodeSlot(4, Buffer.from([0x5b, 0x22, 0xff, 0x22, 0x5d])), /not UTF-8 JSON/],
-  ];
-  for (const [name, bytes, reason] of cases) {
-    restore();
-    writeFileSync(slotPath[0], bytes); // in place of generation 2: generation 1 must come back
-    const { report } = await loadFresh();
-    t.equal(flat(report.registrations), flat(older), `${name}: generation 1 returned`);
-    t.equal(report.discarded.length, 1, `${name}: one line`);
-    t.match(report.discarded[0], reason, `${name}: says why`);
-  }
-  restore();
-  // A valid generation 4 in slot 0 beats generation 1 in slot 1, extra fields are dropped.
-  writeFileSync(slotPath[0], encodeSlot(4, JSON.stringify(valid.map((r) => ({ ...r, future: true })))));
-  const { report } = await loadFresh();
-  t.equal(flat(report.registrations), flat(newer), "unknown extra fields are ignored");
-  t.same(report.discarded, []);
-  restore();
-});
-
-t.test("after a discard the next commit overwrites the damaged slot and never the good one", async (t) => {
-  restore();
-  writeFileSync(slotPath[0], original[0].subarray(0, 50)); // generation 2 damaged
+t.test("the torn tail is cut off before the next append", async (t) => {
+  const path = tempBase(t);
+  const { report } = await loadFile(path, historyLog.bytes.subarray(0, historyLog.bytes.length - 5));
+  t.match(report.discarded, [/dropped a torn tail of \d+ bytes at offset/]);
   const store = new FileStore({ path });
-  const { registrations, discarded } = await store.load();
-  t.equal(flat(registrations), flat(older));
-  t.equal(discarded.length, 1);
-  await store.commit(registrations); // unchanged content, but the damage is repaired
-  t.same(readFileSync(slotPath[1]), original[1], "generation 1 untouched");
-  t.equal(readFileSync(slotPath[0]).readUInt32LE(8), 2, "slot 0 rewritten as generation 2");
+  await store.load();
+  await store.commit(new Map([[storeKey(reg(77)), reg(77)]]));
   await store.close();
-  const { report } = await loadFresh();
-  t.same(report.discarded, []);
-  t.equal(flat(report.registrations), flat(older));
-  restore();
+  const expected = new Map(historyLog.states.at(-2));
+  expected.set(storeKey(reg(77)), reg(77));
+  t.equal(await loadsCleanly(path, expected), undefined);
+});
+
+for (const [name, log, flips] of [["a log with history", historyLog, 2000], ["a 600-record snapshot", snapshotLog, 600]] as const) {
+  t.test(`${flips} seeded byte flips in ${name}`, async (t) => {
+    const path = tempBase(t);
+    const random = new Xoshiro128(0xf1195, flips);
+    const failures: string[] = [];
+    for (let n = 0; n < flips && failures.length < 10; n++) {
+      const bytes = Buffer.from(log.bytes);
+      const at = random.next() % bytes.length;
+      bytes[at]! ^= 1 + (random.next() % 255);
+      try {
+        const { report } = await loadFile(path, bytes);
+        const found = report.registrations;
+        const invalid = [...found].find(([key, r]) => registrationProblem(r) !== undefined || storeKey(r) !== key);
+        const unknown = [...found].find(([key, r]) => !log.versions.get(key)?.includes(JSON.stringify(r)));
+        const keys = new Set([...found.keys(), ...log.final.keys()]);
+        const differing = [...keys].filter((key) => JSON.stringify(found.get(key)) !== JSON.stringify(log.final.get(key)));
+        if (invalid) failures.push(`flip ${n} (byte ${at}): invalid record ${invalid[0]}`);
+        else if (unknown) failures.push(`flip ${n} (byte ${at}): a value never written for ${unknown[0]}`);
+        else if (differing.length > 1) failures.push(`flip ${n} (byte ${at}): ${differing.length} keys lost or stale`);
+        else if (report.discarded.length === 0) failures.push(`flip ${n} (byte ${at}): not reported`);
+        else if (n % 10 === 0) {
+          const again = await loadsCleanly(path, found);
+          if (again) failures.push(`flip ${n} (byte ${at}): ${again}`);
+        }
+      } catch (error) {
+        failures.push(`flip ${n} (byte ${at}): threw ${String(error)}`);
+      }
+    }
+    t.same(failures, [], `${flips} flips`);
+  });
+}
+
+t.test("checksummed records with wrong content are skipped, said why, and the rest kept", async (t) => {
+  const path = tempBase(t);
+  const bad = (r: StoredRegistration) => putRecord(r);
+  const cases: [string, Buffer, RegExp][] = [
+    ["attempts out of range", bad({ ...reg(1), attempts: 5 }), /attempts is not an integer/],
+    ["one-shot with an interval", bad({ ...reg(1), minInterval: 5 }), /nonzero minInterval/],
+    ["a fractional time", bad({ ...reg(1), delayUntil: 1.5 }), /delayUntil/],
+    ["invalid UTF-8 in a tag", (() => {
+      const b = putRecord({ ...reg(1), tag: "a" });
+      return Buffer.concat([b.subarray(0, b.length - 1), Buffer.from([0xff])]);
+    })(), /checksum|damaged bytes|UTF-8/],
+  ];
+  for (const [name, record, reason] of cases) {
+    const { report, logged } = await loadFile(path, Buffer.concat([HEADER, putRecord(reg(0)), record, putRecord(reg(2))]));
+    t.equal(flat(report.registrations), flat(new Map([[storeKey(reg(0)), reg(0)], [storeKey(reg(2)), reg(2)]])), `${name}: the others kept`);
+    t.match(report.discarded, [reason], `${name}: says why`);
+    t.same(logged, report.discarded, `${name}: logged`);
+  }
+  const { report } = await loadFile(path, Buffer.concat([Buffer.from("SWLG\x03\x00\x00\x00", "latin1"), putRecord(reg(0))]));
+  t.match(report.discarded, [/bad file header \(53574c4703000000\)/], "a header of another version is reported");
+  t.equal(report.registrations.size, 1, "and its records read as well as possible");
+  t.same(readFileSync(`${path}.log`).subarray(0, 8), HEADER, "the log was rewritten with this version's header");
 });
