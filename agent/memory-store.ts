@@ -1,32 +1,36 @@
 // A store that keeps registrations in memory: the simulator's, and a test double that can be
-// told to fail. Durable only as long as the process lives.
+// told to fail. Durable only as long as the process lives; nothing is serialized.
 
-import type { LoadReport, RegistrationStore, StoreSnapshot } from "./store.js";
+import type { LoadReport, RegistrationStore, StoreChanges, StoreSnapshot, StoredRegistration } from "./store.js";
 
 export class MemoryStore implements RegistrationStore {
-  #snapshot: StoreSnapshot = new Map();
+  readonly #records: Map<string, StoredRegistration>;
   /** How many commits changed the stored state. */
   writes = 0;
   /** When set, commits reject with this error (a full disk, a dead flash chip). */
   failWith: Error | undefined;
 
   constructor(initial?: StoreSnapshot) {
-    if (initial) this.#snapshot = new Map(initial);
+    this.#records = new Map(initial);
   }
 
   async load(): Promise<LoadReport> {
-    return { registrations: new Map(this.#snapshot), discarded: [] };
+    return { registrations: new Map(this.#records), discarded: [] };
   }
 
-  async commit(snapshot: StoreSnapshot): Promise<void> {
+  async commit(changes: StoreChanges): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.#snapshot = new Map(snapshot);
+    for (const [key, record] of changes) {
+      if (record === null) this.#records.delete(key);
+      else this.#records.set(key, record);
+    }
     this.writes++;
   }
 
   async close(): Promise<void> {}
 
+  /** What is stored now. */
   get snapshot(): StoreSnapshot {
-    return this.#snapshot;
+    return this.#records;
   }
 }

@@ -1,11 +1,11 @@
 // The page's RegistrationStore: one IndexedDB object store per origin, one record per
-// registration keyed by storeKey. A commit replaces the whole set in one readwrite
-// transaction with `durability: "strict"`, so it resolves only once the browser has flushed
-// it (Chromium and WebKit otherwise acknowledge before the write reaches the disk), and a
-// transaction is all or nothing: a failed commit leaves the previous snapshot standing.
+// registration keyed by storeKey. A commit puts and deletes just the records that changed, in
+// one readwrite transaction with `durability: "strict"`, so it resolves only once the browser
+// has flushed it (Chromium and WebKit otherwise acknowledge before the write reaches the
+// disk), and a transaction is all or nothing: a failed commit leaves the previous state standing.
 // Only the leader tab writes; the worker reads (getTags with no window open).
 
-import { registrationProblem, storeKey, type LoadReport, type RegistrationStore, type StoreSnapshot, type StoredRegistration } from "../store.js";
+import { registrationProblem, storeKey, type LoadReport, type RegistrationStore, type StoreChanges, type StoredRegistration } from "../store.js";
 
 const DATABASE = "syncward";
 const VERSION = 1;
@@ -69,17 +69,19 @@ export class IndexedDBStore implements RegistrationStore {
     return readAll(await this.#db);
   }
 
-  async commit(snapshot: StoreSnapshot): Promise<void> {
+  async commit(changes: StoreChanges): Promise<void> {
     if (this.#closed) throw new DOMException("the store is closed", "InvalidStateError");
     const db = await this.#db;
     const transaction = db.transaction(REGISTRATIONS, "readwrite", { durability: "strict" });
     const done = completed(transaction);
     const store = transaction.objectStore(REGISTRATIONS);
     try {
-      store.clear();
-      for (const [key, registration] of snapshot) store.put(registration, key);
+      for (const [key, registration] of changes) {
+        if (registration === null) store.delete(key);
+        else store.put(registration, key);
+      }
     } catch (error) {
-      // A record that cannot be stored (not cloneable) must not leave the clear() behind.
+      // A record that cannot be stored (not cloneable) must not leave the other changes behind.
       transaction.abort();
       await done.catch(() => {});
       throw error;
