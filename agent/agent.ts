@@ -1,12 +1,14 @@
-// The user agent's half of Background Sync: it owns a core Scheduler, maps tags to the core's
-// ids per scope and kind, applies the spec's checks to register(), keeps the store durable,
-// and hands the core's decisions to the dispatcher. It imports nothing from Node: the same
-// Agent runs in a page, in Node and in the simulator; only the ports differ.
+// The user agent's half of Background Sync: it drives one domain of a scheduling core through
+// a port, maps tags to the core's ids per scope and kind, applies the spec's checks to
+// register(), keeps the store's records current as they change, and hands the core's
+// decisions to the dispatcher. It imports nothing from Node: the same Agent runs in a page, in
+// Node and in the simulator; only the ports differ.
 
-import type { Scheduler } from "./core/scheduler.js";
 import type { Conditions, PersistedRegistration } from "./core/scheduler.js";
+import type { SchedulerPort } from "./core/scheduler-port.js";
 import type { Decision, Outcome, RegistrationState } from "./core/codes.js";
 import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
+import { StoreWriter } from "./store-writer.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Dispatcher, DispatchResult } from "./dispatcher.js";
 import type { BackgroundService, LogSink } from "./log.js";
@@ -25,19 +27,14 @@ export const NO_WORKER_FOR_TAGS = "No service worker is active.";
 type Kind = "one-shot" | "periodic";
 
 export interface AgentOptions {
-  scheduler: Scheduler;
+  /** This device's domain of a scheduling core (see SchedulerEndpoint). */
+  scheduler: SchedulerPort;
   store: RegistrationStore;
   dispatcher: Dispatcher;
   clock?: Clock;
   log?: LogSink;
   /** Problems that are not Background Service events (a failed background write, a bad record). */
   onProblem?: (message: string) => void;
-  /**
-   * The core domain of this device; a new one is created when absent. One Agent per core:
-   * an Agent drains every decision of its core and wakes at the core's next deadline, so
-   * Agents sharing a core need a per-domain router in between (see device-sim/shared-core.ts).
-   */
-  domain?: number;
   /** The "background-sync" permission; false gives NotAllowedError. Default: granted. */
   syncPermitted?: () => boolean;
   /** The "periodic-background-sync" permission. Default: granted. */
@@ -80,6 +77,10 @@ function retimed(p: PersistedRegistration, convert: (t: number) => number): Pers
   return { ...p, delayUntil: convert(p.delayUntil), anchorOrExpiry: convert(p.anchorOrExpiry) };
 }
 
+function samePersisted(a: PersistedRegistration, b: PersistedRegistration): boolean {
+  return (Object.keys(a) as (keyof PersistedRegistration)[]).every((key) => a[key] === b[key]);
+}
+
 interface ScopeEntry {
   url: string;
   id: number;
@@ -101,13 +102,13 @@ interface Flight {
 }
 
 export class Agent {
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: SchedulerPort;
   readonly #store: RegistrationStore;
+  readonly #writer: StoreWriter;
   readonly #dispatcher: Dispatcher;
   readonly #clock: Clock;
   readonly #log: LogSink;
   readonly #problem: (message: string) => void;
-  readonly #domain: number;
   readonly #syncPermitted: () => boolean;
   readonly #periodicSyncPermitted: () => boolean;
   readonly #scopes = new Map<string, ScopeEntry>();
@@ -115,29 +116,23 @@ export class Agent {
   readonly #inFlight = new Map<number, Flight>();
   /** Stored registrations of scopes not added yet: kept, and kept durable, until they are. */
   readonly #unrestored = new Map<string, StoredRegistration[]>();
-  /** Core time runs from 1 so that 0 can keep meaning "none" in persisted fields. */
-  readonly #origin: number;
-  /** Wall time minus core time, fixed at start so snapshots do not drift between writes. */
+  /** Wall time minus core time, fixed at start so stored times do not drift between writes. */
   readonly #wallOffset: number;
   #online = false;
-  #timer: unknown;
-  #lastSnapshot = "";
-  /** The snapshot about to be taken: changes made before it is taken share its commit. */
-  #pendingFlush: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: AgentOptions) {
     this.#scheduler = options.scheduler;
     this.#store = options.store;
+    this.#writer = new StoreWriter(options.store);
     this.#dispatcher = options.dispatcher;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? (() => {});
     this.#problem = options.onProblem ?? ((message) => console.error(`syncward: ${message}`));
-    this.#domain = options.domain ?? this.#scheduler.createDomain();
     this.#syncPermitted = options.syncPermitted ?? (() => true);
     this.#periodicSyncPermitted = options.periodicSyncPermitted ?? (() => true);
-    this.#origin = this.#clock.monotonic() - 1;
     this.#wallOffset = this.#clock.wall() - this.#now();
+    this.#scheduler.onDecisions(() => this.#afterChange());
   }
 
   /** Load the store and start. Registrations come back when their scope is added. */
@@ -150,12 +145,11 @@ export class Agent {
       list.push(saved);
       agent.#unrestored.set(saved.scope, list);
     }
-    agent.#lastSnapshot = agent.#serialize();
     return agent;
   }
 
   #now(): number {
-    return this.#clock.monotonic() - this.#origin;
+    return this.#scheduler.now();
   }
 
   #toWall(t: number): number {
@@ -171,7 +165,7 @@ export class Agent {
     if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
     const entry: ScopeEntry = {
       url: scope,
-      id: this.#scheduler.createScope(this.#domain),
+      id: this.#scheduler.createScope(),
       active: options.active ?? true,
       hasWindowClient: options.hasWindowClient,
       tags: { "one-shot": new Map(), periodic: new Map() },
@@ -201,14 +195,14 @@ export class Agent {
   #restore(entry: ScopeEntry): void {
     const saved = this.#unrestored.get(entry.url) ?? [];
     this.#unrestored.delete(entry.url);
-    const now = this.#now();
     for (const r of saved) {
       const { scope: _scope, tag: _tag, ...fields } = r;
       try {
-        const id = this.#scheduler.restore(entry.id, retimed(fields, (w) => this.#fromWall(w)), now);
+        const id = this.#scheduler.restore(entry.id, retimed(fields, (w) => this.#fromWall(w)));
         this.#bind(entry, r.tag, r.kind, id);
       } catch (error) {
         this.#problem(`discarded stored ${r.kind} registration "${r.tag}" of ${r.scope}: ${(error as Error).message}`);
+        this.#writer.delete(storeKey(r));
       }
     }
   }
@@ -231,7 +225,7 @@ export class Agent {
   setConditions(conditions: Conditions): void {
     if (this.#online && !conditions.online) for (const flight of this.#inFlight.values()) flight.lostConnectivity = true;
     this.#online = conditions.online;
-    this.#scheduler.setConditions(this.#domain, conditions, this.#now());
+    this.#scheduler.setConditions(conditions);
     this.#afterChange();
   }
 
@@ -248,7 +242,7 @@ export class Agent {
     const entry = this.#scopes.get(scope);
     if (!entry) throw new Error(`no service worker registration for ${scope} is served`);
     if (!online) for (const [id, flight] of this.#inFlight) if (this.#bindings.get(id)?.scope === entry) flight.lostConnectivity = true;
-    this.#scheduler.setScopeOnline(entry.id, online, this.#now());
+    this.#scheduler.setScopeOnline(entry.id, online);
     this.#afterChange();
   }
 
@@ -260,22 +254,25 @@ export class Agent {
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
     if (tag.length > MAX_TAG_LENGTH) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
 
-    const now = this.#now();
     let id = entry.tags[kind].get(tag);
     const created = id === undefined;
     if (id === undefined) {
-      id = this.#scheduler.register(entry.id, now, kind === "periodic" ? { periodic: { minInterval } } : {});
+      id = this.#scheduler.register(entry.id, kind === "periodic" ? { periodic: { minInterval } } : {});
       this.#bind(entry, tag, kind, id);
     } else {
-      this.#scheduler.reregister(id, now, minInterval);
+      const before = this.#scheduler.persisted(id);
+      this.#scheduler.reregister(id, minInterval);
+      if (!samePersisted(before, this.#scheduler.persisted(id))) this.#put(id);
     }
     this.#record(kind, "Registered", entry.url, tag, kind === "periodic" ? { minInterval: String(minInterval) } : {});
-    this.#afterChange(false);
+    if (created) this.#put(id);
+    this.#afterChange();
     try {
-      await this.#persist();
+      await this.#writer.durable();
     } catch (error) {
       if (created && this.#bindings.has(id)) {
-        this.#scheduler.unregister(id, this.#now());
+        this.#writer.delete(storeKey({ kind, scope: entry.url, tag }));
+        this.#scheduler.unregister(id);
         this.#unbind(id);
       }
       this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
@@ -285,7 +282,7 @@ export class Agent {
     const registered = id;
     this.#clock.after(0, () => {
       if (this.#closed || !this.#bindings.has(registered)) return;
-      this.#scheduler.resolved(registered, this.#now());
+      this.#scheduler.resolved(registered);
       this.#afterChange();
     });
   }
@@ -301,44 +298,55 @@ export class Agent {
   async #unregisterPeriodic(entry: ScopeEntry, tag: string): Promise<void> {
     const id = entry.tags.periodic.get(tag);
     if (id === undefined) return;
-    this.#scheduler.unregister(id, this.#now());
+    this.#scheduler.unregister(id);
     this.#unbind(id);
+    this.#writer.delete(storeKey({ kind: "periodic", scope: entry.url, tag }));
     this.#record("periodic", "Unregistered", entry.url, tag, {});
-    this.#afterChange(false);
-    await this.#persist();
+    this.#afterChange();
+    await this.#writer.durable();
   }
 
   async #removeScope(entry: ScopeEntry): Promise<void> {
     if (this.#scopes.get(entry.url) !== entry) return;
-    this.#scheduler.removeScope(entry.id, this.#now());
-    for (const kind of ["one-shot", "periodic"] as const) for (const id of [...entry.tags[kind].values()]) this.#unbind(id);
+    this.#scheduler.removeScope(entry.id);
+    for (const kind of ["one-shot", "periodic"] as const) {
+      for (const [tag, id] of [...entry.tags[kind]]) {
+        this.#unbind(id);
+        this.#writer.delete(storeKey({ kind, scope: entry.url, tag }));
+      }
+    }
     this.#scopes.delete(entry.url);
-    this.#afterChange(false);
-    await this.#persist();
+    this.#afterChange();
+    await this.#writer.durable();
   }
 
   #detach(entry: ScopeEntry): void {
     if (this.#scopes.get(entry.url) !== entry) return;
+    // What the store holds is what the registrations were last made durable as; they stay.
     const kept: StoredRegistration[] = [];
-    const now = this.#now();
     for (const kind of ["one-shot", "periodic"] as const) {
       for (const [tag, id] of entry.tags[kind]) {
         kept.push(this.#stored(id, entry.url, tag));
         this.#unbind(id);
       }
     }
-    this.#scheduler.removeScope(entry.id, now);
+    this.#scheduler.removeScope(entry.id);
     this.#scopes.delete(entry.url);
     if (kept.length > 0) this.#unrestored.set(entry.url, kept);
-    this.#afterChange(false);
+    this.#afterChange();
   }
 
-  /** Drain the core's decisions, write what changed, and wake at the next deadline. */
-  #afterChange(persist = true): void {
+  /** Drain the core's decisions and hand the store what they changed. */
+  #afterChange(): void {
     if (this.#closed) return;
     for (let d = this.#scheduler.poll(); d; d = this.#scheduler.poll()) this.#decide(d);
-    if (persist) this.#persist().catch((error: Error) => this.#problem(`store write failed: ${error.message}`));
-    this.#arm();
+    if (this.#writer.dirty) this.#writer.durable().catch((error: Error) => this.#problem(`store write failed: ${error.message}`));
+  }
+
+  /** The registration's stored record is out of date: write it with the next commit. */
+  #put(id: number): void {
+    const binding = this.#bindings.get(id);
+    if (binding && this.#scheduler.has(id)) this.#writer.put(this.#stored(id, binding.scope.url, binding.tag));
   }
 
   #decide(d: Decision): void {
@@ -359,9 +367,11 @@ export class Agent {
     } else if (d.type === "timedOut") {
       this.#inFlight.get(d.id)?.controller.abort();
       this.#inFlight.delete(d.id);
+      this.#put(d.id);
       this.#record(kind, "failed", scope.url, tag, { "Failure Reason": "timeout", ...this.#nextAttempt(d.id) });
     } else {
       this.#record(kind, "Completed", scope.url, tag, { Status: d.reason === "expired" ? "expired" : "attempts exhausted" });
+      this.#writer.delete(storeKey({ kind, scope: scope.url, tag }));
       this.#unbind(d.id);
     }
   }
@@ -375,8 +385,10 @@ export class Agent {
     const reregistered = this.#scheduler.state(id) === "reregisteredWhileFiring";
     const outcome: Outcome = result.outcome === "success" ? "success" : flight.lostConnectivity ? "aborted" : "failure";
     const retryAfter = Number.isFinite(result.retryAfterMs) && result.retryAfterMs! > 0 ? result.retryAfterMs! : 0;
-    const state = this.#scheduler.complete(id, outcome, this.#now(), retryAfter);
+    const state = this.#scheduler.complete(id, outcome, retryAfter);
     const { scope, tag, kind } = binding;
+    if (state === "removed") this.#writer.delete(storeKey({ kind, scope: scope.url, tag }));
+    else this.#put(id);
     if (outcome === "success") this.#record(kind, "completed", scope.url, tag, state === "removed" ? {} : this.#nextAttempt(id));
     else this.#record(kind, "failed", scope.url, tag, {
       "Failure Reason": outcome === "aborted" ? "aborted" : (result.reason ?? "waitUntil rejected"),
@@ -409,44 +421,8 @@ export class Agent {
     this.#log({ timestamp: this.#clock.wall(), service, scope, eventName, instanceId: tag, eventMetadata });
   }
 
-  #arm(): void {
-    if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
-    this.#timer = undefined;
-    const next = this.#scheduler.nextWakeup();
-    if (!Number.isFinite(next)) return;
-    this.#timer = this.#clock.after(next - this.#now(), () => {
-      this.#timer = undefined;
-      this.#scheduler.handleTimeout(this.#now());
-      this.#afterChange();
-    });
-  }
-
   #stored(id: number, scope: string, tag: string): StoredRegistration {
     return { scope, tag, ...retimed(this.#scheduler.persisted(id), (t) => this.#toWall(t)) };
-  }
-
-  #serialize(): string {
-    const records: StoredRegistration[] = [];
-    for (const [id, { scope, tag }] of this.#bindings) records.push(this.#stored(id, scope.url, tag));
-    for (const list of this.#unrestored.values()) records.push(...list);
-    const keyed = records.map((r) => [storeKey(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return JSON.stringify(keyed);
-  }
-
-  /**
-   * Commit the registrations if they differ from the last commit. Every change made in the
-   * same turn joins one snapshot (a burst of register() calls serializes once), and the store
-   * then lets commits close in time share one write.
-   */
-  #persist(): Promise<void> {
-    this.#pendingFlush ??= Promise.resolve().then(async () => {
-      this.#pendingFlush = undefined;
-      const serialized = this.#serialize();
-      if (serialized === this.#lastSnapshot) return;
-      await this.#store.commit(new Map(JSON.parse(serialized) as [string, StoredRegistration][]));
-      this.#lastSnapshot = serialized;
-    });
-    return this.#pendingFlush;
   }
 
   /** Every registration and its state, for `syncward net status` and tests. */
@@ -465,10 +441,10 @@ export class Agent {
   /** Stop dispatching, flush the store and release it. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#persist().catch((error: Error) => this.#problem(`store write failed at close: ${error.message}`));
+    await this.#writer.durable().catch((error: Error) => this.#problem(`store write failed at close: ${error.message}`));
     this.#closed = true;
-    if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
     for (const flight of this.#inFlight.values()) flight.controller.abort();
+    this.#scheduler.close();
     await this.#store.close();
   }
 }

@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { Agent } from "../agent.js";
 import { MemoryStore } from "../memory-store.js";
 import { createScheduler } from "../node/core-wasm.js";
+import { singleTenant } from "../core/scheduler-endpoint.js";
 import { NodeServiceWorkerHost } from "../node/service-worker-host.js";
 import type { SyncManager } from "../web-api/sync-manager.js";
 
@@ -24,7 +25,7 @@ export async function startMarkedWorker(dir: string): Promise<MarkedWorker> {
   await writeFile(script, `self.addEventListener("sync", (event) => { self.mark(event.tag); });`);
   let agent!: Agent;
   const host = await NodeServiceWorkerHost.start({
-    agent: async (dispatcher) => (agent = await Agent.start({ scheduler: await createScheduler(), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
+    agent: async (dispatcher) => (agent = await Agent.start({ scheduler: singleTenant(await createScheduler()), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
     windowClients: () => [{ id: "w", url: "http://localhost/" }],
     log: () => {},
   });

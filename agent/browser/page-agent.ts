@@ -6,6 +6,7 @@
 import { Agent, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
 import { systemClock } from "../clock.js";
 import { Scheduler } from "../core/scheduler.js";
+import { singleTenant } from "../core/scheduler-endpoint.js";
 import { textLine } from "../log.js";
 import { IndexedDBStore } from "./indexeddb-store.js";
 import type { PageConfig } from "./page-config.js";
@@ -48,7 +49,7 @@ export class PageAgent {
     const container = navigator.serviceWorker;
     let page: PageAgent | undefined;
     const agent = await Agent.start({
-      scheduler,
+      scheduler: singleTenant(scheduler, systemClock),
       store: new IndexedDBStore(),
       dispatcher: new WorkerDispatcher({ container, onGone: (scope) => void (page && page.#forget(scope)) }),
       clock: systemClock,

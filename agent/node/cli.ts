@@ -14,6 +14,7 @@ import { systemClock } from "../clock.js";
 import { jsonLine, textLine, type BackgroundServiceEvent } from "../log.js";
 import { SchedulerError } from "../core/codes.js";
 import { createScheduler } from "./core-wasm.js";
+import { singleTenant } from "../core/scheduler-endpoint.js";
 import { FileStore } from "./file-store.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
 import { parseConfig, ConfigError, type AgentConfig, type MqttConfig } from "./agent-config.js";
@@ -206,7 +207,7 @@ async function runAgent(args: string[]): Promise<number> {
   let connectivity: DeviceConnectivity | undefined;
   const host = await NodeServiceWorkerHost.start({
     agent: (dispatcher) => Agent.start({
-      scheduler, store, dispatcher, onProblem: problem,
+      scheduler: singleTenant(scheduler), store, dispatcher, onProblem: problem,
       log: (e: BackgroundServiceEvent) => {
         write(format(e));
         connectivity?.registrationsChanged();
@@ -340,5 +341,8 @@ async function runNet(args: string[]): Promise<number> {
 
 const invoked = process.argv[1];
 if (invoked && import.meta.url === pathToFileURL(realpathSync(invoked)).href) {
-  process.exit(await main(process.argv.slice(2)));
+  const code = await main(process.argv.slice(2));
+  // Exit once stdout has drained: a pipe takes 64 KiB at a time, and exiting earlier cuts a
+  // long answer (a status with thousands of registrations, a simulator's --json) short.
+  process.stdout.write("", () => process.exit(code));
 }

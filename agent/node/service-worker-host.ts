@@ -33,7 +33,7 @@ export interface WindowClientInfo {
 export interface NodeServiceWorkerHostOptions {
   /**
    * Builds the Agent, given the host as its dispatcher; typically
-   * `(dispatcher) => Agent.start({ scheduler, store, dispatcher, log })`.
+   * `(dispatcher) => Agent.start({ scheduler: singleTenant(core), store, dispatcher, log })`.
    */
   agent: (dispatcher: Dispatcher) => Agent | Promise<Agent>;
   /**
@@ -357,7 +357,7 @@ function windowClient(c: WindowClientInfo): Readonly<Record<string, string>> {
  *
  * ```ts
  * const host = await NodeServiceWorkerHost.start({
- *   agent: (dispatcher) => Agent.start({ scheduler, store, dispatcher }),
+ *   agent: (dispatcher) => Agent.start({ scheduler: singleTenant(core), store, dispatcher }),
  *   windowClients: () => [{ id: "tab-1", url: "http://localhost:8080/" }],
  * });
  * host.agent.setConditions({ online: true });

@@ -1,7 +1,10 @@
-// An Agent on a manual clock, a memory store and a scripted service worker.
+// An Agent on a manual clock, a memory store and a scripted service worker, over the Wasm
+// core or the reference model.
 import { Agent, type AgentOptions } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { createScheduler } from "../../agent/node/core-wasm.js";
+import { singleTenant, type SchedulerCore } from "../../agent/core/scheduler-endpoint.js";
+import { createReferenceScheduler } from "../reference/model.js";
 import type { Policy } from "../../agent/core/policy.js";
 import type { BackgroundServiceEvent } from "../../agent/log.js";
 import { ManualClock } from "./manual-clock.js";
@@ -9,14 +12,23 @@ import { ScriptedDispatcher } from "./scripted-dispatcher.js";
 
 export const SCOPE = "http://localhost:8080/";
 
-export async function harness(options: { policy?: Partial<Policy>; store?: MemoryStore; clock?: ManualClock } & Partial<Pick<AgentOptions, "syncPermitted" | "periodicSyncPermitted">> = {}) {
+/** The core an Agent test runs on: the Wasm core, or the reference model of its contract. */
+export type CoreKind = "wasm" | "model";
+
+export async function core(kind: CoreKind, options: { policy?: Partial<Policy> } = {}): Promise<SchedulerCore> {
+  return kind === "wasm"
+    ? createScheduler({ preset: "chromium", policy: options.policy })
+    : createReferenceScheduler({ preset: "chromium", ...(options.policy ? { policy: options.policy } : {}) });
+}
+
+export async function harness(options: { policy?: Partial<Policy>; store?: MemoryStore; clock?: ManualClock; core?: CoreKind } & Partial<Pick<AgentOptions, "syncPermitted" | "periodicSyncPermitted">> = {}) {
   const clock = options.clock ?? new ManualClock();
   const store = options.store ?? new MemoryStore();
   const dispatcher = new ScriptedDispatcher();
   const events: BackgroundServiceEvent[] = [];
   const problems: string[] = [];
   const agent = await Agent.start({
-    scheduler: await createScheduler({ preset: "chromium", policy: options.policy }),
+    scheduler: singleTenant(await core(options.core ?? "wasm", options), clock),
     store, dispatcher, clock,
     log: (e) => events.push(e),
     onProblem: (m) => problems.push(m),

@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { createScheduler } from "../../agent/node/core-wasm.js";
+import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
 import { NodeServiceWorkerHost, type WindowClientInfo } from "../../agent/node/service-worker-host.js";
 import type { Policy } from "../../agent/core/policy.js";
 import type { BackgroundServiceEvent } from "../../agent/log.js";
@@ -37,7 +38,7 @@ async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: s
   const scope = options.scope ?? "http://localhost:8080/";
   const scheduler = await createScheduler({ preset: "chromium", policy: { ...POLICY, ...options.policy } });
   const host = await NodeServiceWorkerHost.start({
-    agent: (dispatcher) => Agent.start({ scheduler, store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
+    agent: (dispatcher) => Agent.start({ scheduler: singleTenant(scheduler), store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
     windowClients: () => clients,
     log: (line) => lines.push(line),
   });

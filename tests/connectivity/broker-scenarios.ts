@@ -10,6 +10,7 @@ import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { systemClock } from "../../agent/clock.js";
 import { createScheduler } from "../../agent/node/core-wasm.js";
+import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
 import { DeviceConnectivity, type MqttOptions } from "../../agent/connectivity/device-connectivity.js";
 import type { FusedState } from "../../agent/connectivity/fusion.js";
 import type { ProbeOptions } from "../../agent/reachability-probe.js";
@@ -27,7 +28,7 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
   const topics = { device: options.mqtt?.deviceStatus?.topic ?? `${prefix}/device/net`, backend: `${prefix}/spBv1.0/STATE/backend`, presence: `${prefix}/presence`, summary: `${prefix}/summary` };
   const dispatcher = new ScriptedDispatcher();
   if (!options.handSettled) dispatcher.auto = { outcome: "success" };
-  const agent = await Agent.start({ scheduler: await createScheduler({ preset: "chromium" }), store: new MemoryStore(), dispatcher, log: () => {} });
+  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium" })), store: new MemoryStore(), dispatcher, log: () => {} });
   const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   const changes: (FusedState & { at: number })[] = [];
   const log: string[] = [];

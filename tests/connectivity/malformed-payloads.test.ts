@@ -8,6 +8,7 @@ import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { systemClock } from "../../agent/clock.js";
 import { createScheduler } from "../../agent/node/core-wasm.js";
+import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
 import { DeviceConnectivity } from "../../agent/connectivity/device-connectivity.js";
 import { seededRandom } from "../../agent/connectivity/seeded-random.js";
 import { ScriptedDispatcher } from "../agent/scripted-dispatcher.js";
@@ -75,7 +76,7 @@ t.test("10,000 malformed device statuses and 2,000 bad backend STATEs: each logg
   t.teardown(() => broker.stop());
   const dispatcher = new ScriptedDispatcher();
   dispatcher.auto = { outcome: "success" };
-  const agent = await Agent.start({ scheduler: await createScheduler({ preset: "chromium" }), store: new MemoryStore(), dispatcher, log: () => {} });
+  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium" })), store: new MemoryStore(), dispatcher, log: () => {} });
   const sw = agent.addServiceWorker("https://kiosk.example/", { hasWindowClient: () => true });
   const log: string[] = [];
   const topics = { device: "fuzz/device/net", backend: "fuzz/spBv1.0/STATE/backend" };

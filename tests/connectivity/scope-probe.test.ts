@@ -7,6 +7,7 @@ import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { systemClock } from "../../agent/clock.js";
 import { createScheduler } from "../../agent/node/core-wasm.js";
+import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
 import { DeviceConnectivity } from "../../agent/connectivity/device-connectivity.js";
 import { ScriptedDispatcher } from "../agent/scripted-dispatcher.js";
 import { until } from "./broker-fixtures.js";
@@ -17,7 +18,7 @@ t.test("a scope's own probe holds its registrations, not the others'", async (t)
   await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
   t.teardown(() => new Promise<void>((r) => { backend.closeAllConnections(); backend.close(() => r()); }));
   const dispatcher = new ScriptedDispatcher();
-  const agent = await Agent.start({ scheduler: await createScheduler({ preset: "chromium" }), store: new MemoryStore(), dispatcher, log: () => {} });
+  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium" })), store: new MemoryStore(), dispatcher, log: () => {} });
   const strict = agent.addServiceWorker("https://payments.example/", { hasWindowClient: () => true });
   const relaxed = agent.addServiceWorker("https://news.example/", { hasWindowClient: () => true });
   const verdicts: string[] = [];
