@@ -18,7 +18,8 @@ import { Outbox, newMessage } from "./outbox.js";
 import { ReconnectWatch } from "./reconnect-watch.js";
 import type { AgentPolicy } from "./policies.js";
 import type { Rng } from "./rng.js";
-import type { DomainPort, SharedCore } from "./shared-core.js";
+import type { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
+import type { SchedulerPort } from "../agent/core/scheduler-port.js";
 import type { DeviceWorld, SimDevice } from "./world.js";
 
 /** The kiosk app's origin. */
@@ -27,7 +28,8 @@ export const SCOPE = "https://kiosk.example/";
 /** What every device of one policy shares. */
 export interface AgentFleet {
   policy: AgentPolicy;
-  core: SharedCore;
+  /** The policy's one core, shared by every device: each boot gets a port of its domain. */
+  core: SchedulerEndpoint;
   backend: Backend;
   metrics: PolicyMetrics;
   eventTimeout: number;
@@ -62,7 +64,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
   readonly #probeRun = new ProbeRun(this);
   #domain: number | undefined;
   #clock: DeviceClock | undefined;
-  #port: DomainPort | undefined;
+  #port: SchedulerPort | undefined;
   #agent: Agent | undefined;
   #sw: AgentServiceWorker | undefined;
   #fusion: ConnectivityFusion | undefined;
@@ -96,12 +98,12 @@ export class AgentDevice implements SimDevice, Dispatcher {
   boot(): void {
     const queue = this.#world.world.queue;
     const clock = new DeviceClock(queue, this.#world.bootSkew, this.#world.bootSyncAt, this.#fleet.live);
-    const port = this.#fleet.core.port(() => this.#agent?.setConditions({ online: this.#agent.online }), this.#domain);
+    const port = this.#fleet.core.port(this.#domain);
     this.#domain = port.domain;
     this.#clock = clock;
     this.#port = port;
     void Agent.start({
-      scheduler: port.asScheduler(), store: this.#store, dispatcher: this, clock, domain: port.domain,
+      scheduler: port, store: this.#store, dispatcher: this, clock,
       log: (e) => this.#logged(clock, e), onProblem: (m) => this.#problem(clock, m),
     }).then((agent) => {
       if (!clock.alive) return;
@@ -128,7 +130,8 @@ export class AgentDevice implements SimDevice, Dispatcher {
     this.#fleet.metrics.inFlightAtCrash += this.#inFlight;
     this.#inFlight = 0;
     this.#clock?.kill();
-    this.#port?.kill();
+    // Its registrations leave the core (the store keeps them); the next boot starts offline.
+    this.#port?.close();
     this.#fusion?.close();
     this.#world.world.queue.cancel(this.#probeRun);
     this.#agent = undefined;

@@ -12,7 +12,8 @@ import { simPolicy } from "./policies.js";
 import { Rng, streamKey } from "./rng.js";
 import { POLICY_NAMES, scenarioToJson, type OutageKind, type PolicyName, type Scenario } from "./scenario.js";
 import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
-import { SharedCore } from "./shared-core.js";
+import { CoreClock } from "./core-clock.js";
+import { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
 import { World, type LinkState } from "./world.js";
 import type { BackgroundServiceEvent } from "../agent/log.js";
 import type { Agent } from "../agent/agent.js";
@@ -111,7 +112,7 @@ export class FleetSim {
         const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
         const { onEvent, onBoot, live } = hooks;
         const fleet: AgentFleet = {
-          policy, core: new SharedCore(scheduler, queue), backend, metrics, eventTimeout, lastChanceEventTimeout, problems,
+          policy, core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)), backend, metrics, eventTimeout, lastChanceEventTimeout, problems,
           ...(onEvent ? { onEvent: (device: number, e: BackgroundServiceEvent) => onEvent(name, device, e) } : {}),
           ...(onBoot ? { onBoot: (device: number, agent: Agent, clock: DeviceClock) => onBoot(name, device, agent, clock) } : {}),
           ...(live ? { live } : {}),

@@ -1,7 +1,8 @@
 // npm run bench:sim [-- SIZES] [-- --scenario NAME]: the simulator's own speed and memory
 // for 24 simulated hours at 1,000 / 10,000 / 100,000 devices (or the sizes given), all four
 // policies, default shards and workers, as `syncward sim` runs them. Prints device-hours per
-// wall-clock second and the peak resident memory of the whole process (workers included).
+// wall-clock second, simulated events per second (in all and per core busy: the main thread,
+// or each worker) and the peak resident memory of the whole process (workers included).
 // A benchmark, not a test: the figures depend on the machine and on what else it runs.
 
 import { availableParallelism, cpus } from "node:os";
@@ -16,7 +17,7 @@ const sizes = positionals.length > 0 ? positionals.map(Number) : [1_000, 10_000,
 const cores = availableParallelism();
 
 process.stdout.write(`syncward sim benchmark · ${values.scenario ?? "default scenario"} · ${values.duration} · node ${process.version} · ${cores} cores (${cpus()[0]?.model.trim() ?? "?"})\n\n`);
-process.stdout.write(`${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"peak RSS MB".padStart(11)}\n`);
+process.stdout.write(`${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"per core".padStart(9)} ${"peak RSS MB".padStart(11)}\n`);
 
 for (const devices of sizes) {
   const scenario = parseScenario({ ...(values.scenario ? { extends: values.scenario } : {}), devices, duration: values.duration }, namedOverrides);
@@ -33,5 +34,5 @@ for (const devices of sizes) {
   const report = buildReport(results, wallMs);
   const deviceHours = (devices * scenario.durationMs) / 3_600_000;
   process.stdout.write(`${devices.toLocaleString("en-US").padStart(9)} ${String(shards).padStart(6)} ${String(workers).padStart(7)} ${deviceHours.toLocaleString("en-US").padStart(10)} ${(wallMs / 1000).toFixed(1).padStart(8)} ` +
-    `${Math.round(report.run.deviceHoursPerSecond).toLocaleString("en-US").padStart(10)} ${report.run.events.toLocaleString("en-US").padStart(12)} ${Math.round(report.run.events / (wallMs / 1000)).toLocaleString("en-US").padStart(10)} ${Math.round(peakRss / 1e6).toLocaleString("en-US").padStart(11)}\n`);
+    `${Math.round(report.run.deviceHoursPerSecond).toLocaleString("en-US").padStart(10)} ${report.run.events.toLocaleString("en-US").padStart(12)} ${Math.round(report.run.events / (wallMs / 1000)).toLocaleString("en-US").padStart(10)} ${Math.round(report.run.events / (wallMs / 1000) / Math.max(1, workers)).toLocaleString("en-US").padStart(9)} ${Math.round(peakRss / 1e6).toLocaleString("en-US").padStart(11)}\n`);
 }
