@@ -16,6 +16,9 @@ export class ManualClock implements Clock {
   }
   cancel(handle: unknown): void { this.#timers.delete(handle as number); }
 
+  /** How many timers are pending. */
+  get pending(): number { return this.#timers.size; }
+
   /** Milliseconds until the earliest pending timer, or undefined when none is pending. */
   nextTimerIn(): number | undefined {
     const times = [...this.#timers.values()].map((t) => t.at - this.#now);
