@@ -11,6 +11,7 @@ import { storeKey, type RegistrationStore, type StoredRegistration } from "./sto
 import { StoreWriter } from "./store-writer.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Dispatcher, DispatchResult } from "./dispatcher.js";
+import { EventAbort } from "./event-signal.js";
 import type { BackgroundService, LogSink } from "./log.js";
 import { createSyncManager, type SyncManager } from "./web-api/sync-manager.js";
 import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
@@ -96,7 +97,7 @@ interface Binding {
 }
 
 interface Flight {
-  controller: AbortController;
+  controller: EventAbort;
   /** Connectivity dropped while the event ran: a failure then costs no attempt. */
   lostConnectivity: boolean;
 }
@@ -354,7 +355,7 @@ export class Agent {
     if (!binding) return;
     const { scope, tag, kind } = binding;
     if (d.type === "fire") {
-      const flight: Flight = { controller: new AbortController(), lostConnectivity: false };
+      const flight: Flight = { controller: new EventAbort(), lostConnectivity: false };
       this.#inFlight.set(d.id, flight);
       this.#record(kind, "Dispatched", scope.url, tag, kind === "one-shot" ? { "Last Chance": d.lastChance ? "Yes" : "No" } : {});
       this.#dispatcher

@@ -2,6 +2,8 @@
 // and reports how it ended. Adapters: Node-hosted service workers, postMessage to the page's
 // worker shim, the DevTools protocol, simulated handlers.
 
+import type { EventSignal } from "./event-signal.js";
+
 export interface SyncDispatch {
   type: "sync" | "periodicsync";
   /** The service worker registration's scope URL. */
@@ -13,7 +15,7 @@ export interface SyncDispatch {
    * Aborted when the scheduler gave up on this event (time limit) or the registration went
    * away; the adapter should stop waiting. Its late outcome is ignored either way.
    */
-  signal: AbortSignal;
+  signal: EventSignal;
 }
 
 export interface DispatchResult {

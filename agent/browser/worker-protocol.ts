@@ -5,6 +5,8 @@
 //   page → worker  FireRequest   "run the sync listeners for this tag"  → FireOutcome
 //   worker → page  CallRequest   "register/getTags/unregister for me"   → CallAnswer
 
+import type { EventSignal } from "../event-signal.js";
+
 export const PROTOCOL = 1;
 
 export type Kind = "one-shot" | "periodic";
@@ -85,7 +87,7 @@ export function answerError(answer: { name: string; message: string }): Error {
 }
 
 /** Send `message` with a fresh port and wait for its one answer (or the timeout: undefined). */
-export function request(target: { postMessage(message: unknown, transfer: Transferable[]): void }, message: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+export function request(target: { postMessage(message: unknown, transfer: Transferable[]): void }, message: unknown, timeoutMs: number, signal?: EventSignal): Promise<unknown> {
   const channel = new MessageChannel();
   return new Promise<unknown>((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

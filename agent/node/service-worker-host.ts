@@ -19,6 +19,7 @@ import {
 } from "fake-indexeddb";
 import type { Agent, AgentServiceWorker } from "../agent.js";
 import type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
+import type { EventSignal } from "../event-signal.js";
 import { ExtendableEvent, dispatchExtendable } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { PeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
@@ -89,7 +90,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** `promise`, or ABORTED as soon as `signal` aborts; the abort listener goes once it settles. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+function untilAborted<T>(promise: Promise<T>, signal: EventSignal): Promise<T | typeof ABORTED> {
   if (signal.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(ABORTED);
