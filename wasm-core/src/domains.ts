@@ -18,7 +18,7 @@ const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
 const O_TOKENS: usize = 16;
 const O_REFILLED_AT: usize = 24;
-/** The domain's timer heap header (HEAP_HEADER = 20 bytes, timer-heap.ts). */
+/** The domain's timer heap header (HEAP_HEADER = 16 bytes, timer-heap.ts). */
 const O_HEAP: usize = 32;
 /** Where the domain's entry is in the heap of domains (NONE: it has no timer). */
 const O_DOMAIN_POS: usize = 56;
