@@ -6,7 +6,7 @@
 import { NONE } from "./registrations";
 import { policy, BUDGET_CAPACITY } from "./policy";
 import { grow } from "./arena";
-import { HEAP_HEADER, reserveDomainTimer } from "./timer-heap";
+import { HEAP_HEADER, reserveDomainTimer, shareTimers } from "./timer-heap";
 
 export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
@@ -53,6 +53,7 @@ export function createDomain(): u32 {
   store<f64>(p + O_REFILLED_AT, 0);
   memory.fill(p + O_HEAP, 0, HEAP_HEADER);
   store<u32>(p + O_DOMAIN_POS, NONE);
+  if (d == 1) shareTimers();
   return d;
 }
 

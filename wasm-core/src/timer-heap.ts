@@ -19,11 +19,12 @@
 // heap of domains keeps each entry's domain beside its key instead of looking it up through
 // the slot's scope at every level it moves; callers hand in the domain they already know;
 // and a domain's entry in the heap of domains is touched only when its first entry changes,
-// sifted one way only, or merely rekeyed when it cannot move (always so with one domain).
+// sifted one way only, or merely rekeyed when it cannot move; and with one domain the heap of
+// domains is not kept at all.
 
 import { NONE, heapPosOf, setHeapPos, scopeOf } from "./registrations";
 import { domainOfScope } from "./scopes";
-import { heapOf, domainPosOf, setDomainPos } from "./domains";
+import { heapOf, domainPosOf, setDomainPos, domainCount } from "./domains";
 import { alloc, grow } from "./arena";
 
 /** A domain heap's entry: time f64, slot u32. */
@@ -48,6 +49,24 @@ export const HEAP_HEADER: usize = 16;
 
 /** The heap of domains, keyed by their first entry. */
 const top: usize = memory.data(<i32>HEAP_HEADER, 4);
+
+/**
+ * Whether a second domain exists. Until then the one domain's heap is the heap of all
+ * timers and the heap of domains is neither kept nor read, so a host with one domain (most
+ * of them) pays for one heap, as before there were two levels.
+ */
+let many = false;
+
+/** The heap whose first entry is the first of all, and the size of its entries. */
+// @ts-ignore: decorator
+@inline function leader(): usize {
+  // With no domain yet, the unkept heap of domains stands in as an empty heap.
+  return many || domainCount() == 0 ? top : heapOf(0);
+}
+// @ts-ignore: decorator
+@inline function leaderEntry(): usize {
+  return entry(tableOf(leader()), 0, many ? TOP_ENTRY : ENTRY);
+}
 
 /** Entry `i` of a heap whose chunk table is `table` and whose entries are `bytes` long. */
 // @ts-ignore: decorator
@@ -228,7 +247,7 @@ function siftDownTop(i: u32, t: f64, s: u32, d: u32): void {
 /** Domain `d`'s first entry became (t, s), earlier than before (or its first at all). */
 function firstFell(d: u32, t: f64, s: u32): void {
   let pos = domainPosOf(d);
-  // Already first of all (always so with one domain): nothing can move.
+  // Already first of all: nothing can move.
   if (pos == 0) { rekeyTop(0, t, s); return; }
   if (pos == NONE) {
     pos = sizeOf(top);
@@ -248,9 +267,19 @@ function firstRose(d: u32, h: usize): void {
   const first = entry(tableOf(h), 0, ENTRY);
   const t = load<f64>(first);
   const s = load<u32>(first, 8);
-  // A leaf (always so with one domain) has nothing to sink below.
+  // A leaf (as most domains are) has nothing to sink below.
   if ((pos << 2) + 1 >= sizeOf(top)) rekeyTop(pos, t, s);
   else siftDownTop(pos, t, s, d);
+}
+
+/** A second domain now exists: the heap of domains takes over, from the first domain's entry. */
+export function shareTimers(): void {
+  many = true;
+  const h = heapOf(0);
+  if (sizeOf(h) > 0) {
+    const first = entry(tableOf(h), 0, ENTRY);
+    firstFell(0, load<f64>(first), load<u32>(first, 8));
+  }
 }
 
 /** Room for one more domain in the heap of domains. */
@@ -274,21 +303,21 @@ export function releaseTimer(d: u32): void {
 }
 
 export function anyTimer(): bool {
-  return sizeOf(top) > 0;
+  return sizeOf(leader()) > 0;
 }
 
 /** The first time of all; +Infinity when no timer is set. */
 export function earliest(): f64 {
-  return sizeOf(top) == 0 ? Infinity : load<f64>(entry(tableOf(top), 0, TOP_ENTRY));
+  return anyTimer() ? load<f64>(leaderEntry()) : Infinity;
 }
 
 export function earliestSlot(): u32 {
-  return load<u32>(entry(tableOf(top), 0, TOP_ENTRY), 8);
+  return load<u32>(leaderEntry(), 8);
 }
 
 /** The domain of `earliestSlot`. */
 export function earliestDomain(): u32 {
-  return load<u32>(entry(tableOf(top), 0, TOP_ENTRY), 12);
+  return many ? load<u32>(leaderEntry(), 12) : 0;
 }
 
 /** The first time of domain `d`'s registrations; +Infinity when none has a timer. */
@@ -310,14 +339,14 @@ export function schedule(slot: u32, d: u32, t: f64): void {
     const old = load<f64>(entry(tableOf(h), was, ENTRY));
     if (t > old) {
       siftDown(h, was, t, slot);
-      if (was == 0) firstRose(d, h);
+      if (was == 0 && many) firstRose(d, h);
       return;
     }
     if (t == old) return;
     siftUp(h, was, 0, t, slot);
   }
   // Only an entry that reaches the first place changes the domain's entry in `top`.
-  if (heapPosOf(slot) == 0) firstFell(d, t, slot);
+  if (many && heapPosOf(slot) == 0) firstFell(d, t, slot);
 }
 
 /** Take the slot's timer out, if it has one; `d` is the slot's domain. */
@@ -328,7 +357,7 @@ export function unschedule(slot: u32, d: u32): void {
   const h = heapOf(d);
   removeAt(false, h, pos);
   // The last entry, moved into a hole below the first, cannot rise above it.
-  if (pos == 0) firstRose(d, h);
+  if (pos == 0 && many) firstRose(d, h);
 }
 
 export function scheduledAt(slot: u32): f64 {
