@@ -63,6 +63,11 @@ function periodicDue(slot: u32): f64 {
   return due;
 }
 
+/** The domain of `slot` off the hot path: one copy of the lookup instead of one per caller. */
+function domainOf(slot: u32): u32 {
+  return domainOfSlot(slot);
+}
+
 /** Output a decision about `slot` of domain `d`, naming it now: a dropped slot is freed next. */
 function decide(slot: u32, d: u32, kind: u32, arg: u32): void {
   emit(idOf(slot), d, kind, arg);
@@ -87,11 +92,11 @@ function consider(slot: u32, now: f64): void {
   if (!hasFlag(slot, F_RESOLVED)) return;
   if (kindOf(slot) == KIND_PERIODIC && attemptsOf(slot) == 0) {
     const due = periodicDue(slot);
-    if (due > now) { schedule(slot, domainOfSlot(slot), due); return; }
+    if (due > now) { schedule(slot, domainOf(slot), due); return; }
   }
   if (!eligible(slot)) { park(scopeOf(slot), slot); return; }
   if (attemptsOf(slot) > 0 && budgetEnabled()) {
-    const d = domainOfSlot(slot);
+    const d = domainOf(slot);
     const wait = waitFor(d, retryCost(slot), now);
     // A wait too small to move the clock is a rounding shortfall of the refill: waiting
     // would pop and re-push the entry at `now` forever.
@@ -172,14 +177,14 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
     setT0(slot, retention > 0 ? now + retention : 0);
     if (state == STATE_FIRING) setState(slot, STATE_REREGISTERED_WHILE_FIRING);
     else if (state == STATE_WAITING && policyInt(REREGISTER_BYPASSES_BACKOFF) == 1) {
-      unschedule(slot, domainOfSlot(slot));
+      unschedule(slot, domainOf(slot));
       setState(slot, STATE_PENDING);
       consider(slot, now);
     }
   } else if (minInterval != intervalOf(slot)) {
     setInterval(slot, minInterval);
     if (state == STATE_PENDING && attemptsOf(slot) == 0 && heapPosOf(slot) != NONE) {
-      unschedule(slot, domainOfSlot(slot));
+      unschedule(slot, domainOf(slot));
       consider(slot, now);
     }
   } else if (state == STATE_FIRING) {
@@ -243,14 +248,14 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
 }
 
 export function unregister(slot: u32): void {
-  remove(slot, domainOfSlot(slot));
+  remove(slot, domainOf(slot));
 }
 
 export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
   const state = stateOf(slot);
   if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
   if (suspended && state == STATE_PENDING) {
-    unschedule(slot, domainOfSlot(slot));
+    unschedule(slot, domainOf(slot));
     if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
     setState(slot, STATE_SUSPENDED);
   } else if (!suspended && state == STATE_SUSPENDED) {

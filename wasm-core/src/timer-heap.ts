@@ -196,30 +196,6 @@ function reserve(h: usize, n: u32, bytes: usize): bool {
   else siftUp(h, i, floor, t, s);
 }
 
-/** Remove entry `pos` of heap `h` (its owner has already been told it is gone). */
-// @ts-ignore: decorator
-@inline function removeAt(isTop: bool, h: usize, pos: u32): void {
-  const size = sizeOf(h) - 1;
-  store<u32>(h + H_SIZE, size);
-  if (pos == size) return;
-  const bytes = isTop ? TOP_ENTRY : ENTRY;
-  const table = tableOf(h);
-  const last = entry(table, size, bytes);
-  const t = load<f64>(last);
-  const s = load<u32>(last, 8);
-  const d = isTop ? load<u32>(last, 12) : 0;
-  // The last entry, moved into the hole, may belong on either side of it.
-  const p = (pos - 1) >>> 2;
-  if (pos > 0 && before(t, s, timeAt(table, p, bytes), slotAt(table, p, bytes))) {
-    if (isTop) siftUpTop(pos, 0, t, s, d);
-    else siftUp(h, pos, 0, t, s);
-  } else if (isTop) {
-    siftDownTop(pos, t, s, d);
-  } else {
-    siftDown(h, pos, t, s);
-  }
-}
-
 function siftUp(h: usize, i: u32, floor: u32, t: f64, s: u32): void {
   siftUpIn(false, h, i, floor, t, s, 0);
 }
@@ -256,17 +232,17 @@ function firstFell(d: u32, t: f64, s: u32): void {
   siftUpTop(pos, 0, t, s, d);
 }
 
-/** Domain `d`'s first entry became later, or went: its heap is `h`. */
+/**
+ * Domain `d`'s first entry became later, or went: its heap is `h`. A domain without timers
+ * keeps its entry, keyed (+Infinity, NONE), which sinks below every real one; so the heap of
+ * domains never has a hole to fill, and needs no removal code.
+ */
 function firstRose(d: u32, h: usize): void {
   const pos = domainPosOf(d);
-  if (sizeOf(h) == 0) {
-    setDomainPos(d, NONE);
-    removeAt(true, top, pos);
-    return;
-  }
+  const some = sizeOf(h) > 0;
   const first = entry(tableOf(h), 0, ENTRY);
-  const t = load<f64>(first);
-  const s = load<u32>(first, 8);
+  const t = some ? load<f64>(first) : Infinity;
+  const s = some ? load<u32>(first, 8) : NONE;
   // A leaf (as most domains are) has nothing to sink below.
   if ((pos << 2) + 1 >= sizeOf(top)) rekeyTop(pos, t, s);
   else siftDownTop(pos, t, s, d);
@@ -303,12 +279,12 @@ export function releaseTimer(d: u32): void {
 }
 
 export function anyTimer(): bool {
-  return sizeOf(leader()) > 0;
+  return earliest() < Infinity;
 }
 
 /** The first time of all; +Infinity when no timer is set. */
 export function earliest(): f64 {
-  return anyTimer() ? load<f64>(leaderEntry()) : Infinity;
+  return sizeOf(leader()) > 0 ? load<f64>(leaderEntry()) : Infinity;
 }
 
 export function earliestSlot(): u32 {
@@ -355,7 +331,18 @@ export function unschedule(slot: u32, d: u32): void {
   if (pos == NONE) return;
   setHeapPos(slot, NONE);
   const h = heapOf(d);
-  removeAt(false, h, pos);
+  const size = sizeOf(h) - 1;
+  store<u32>(h + H_SIZE, size);
+  if (pos != size) {
+    const table = tableOf(h);
+    const last = entry(table, size, ENTRY);
+    const t = load<f64>(last);
+    const s = load<u32>(last, 8);
+    // The last entry, moved into the hole, may belong on either side of it.
+    const p = (pos - 1) >>> 2;
+    if (pos > 0 && before(t, s, timeAt(table, p, ENTRY), slotAt(table, p, ENTRY))) siftUp(h, pos, 0, t, s);
+    else siftDown(h, pos, t, s);
+  }
   // The last entry, moved into a hole below the first, cannot rise above it.
   if (pos == 0 && many) firstRose(d, h);
 }
