@@ -20,7 +20,7 @@ const O_TOKENS: usize = 16;
 const O_REFILLED_AT: usize = 24;
 /** The domain's timer heap header (HEAP_HEADER = 16 bytes, timer-heap.ts). */
 const O_HEAP: usize = 32;
-/** Where the domain's entry is in the heap of domains (NONE: it has no timer). */
+/** Where the domain's entry is in the heap of domains (NONE: not entered yet; timer-heap.ts). */
 const O_DOMAIN_POS: usize = 56;
 
 let table: usize = 0;

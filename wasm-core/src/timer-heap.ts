@@ -1,8 +1,9 @@
 // The timers, in two levels so that every domain knows its own next deadline: each domain
 // has a 4-ary indexed min-heap of (time, slot), one entry per registration at most (the time
-// at which it next needs attention), and a heap of domains holds each non-empty domain heap's
-// first entry. The minimum of the minima is the global minimum under the same total order,
-// so handleTimeout pops exactly what a single heap of all timers would.
+// at which it next needs attention), and a heap of domains holds each domain heap's first
+// entry (+Infinity once it has emptied). The minimum of the minima is the global minimum
+// under the same total order, so handleTimeout pops exactly what a single heap of all
+// timers would.
 //
 // Four children per node halve the depth of a binary heap, which matters at a million
 // entries where each level is a cache miss. Ties break on the slot so the order is total and
@@ -14,13 +15,15 @@
 // scheduling itself never allocates.
 //
 // Cost: the register→fire→complete cycle must stay as fast as with one heap of all timers.
-// So the two levels share the layout but not the code: each sift is a template instantiated
-// once per level, and the hot per-domain loops carry no test of which heap they are in; the
-// heap of domains keeps each entry's domain beside its key instead of looking it up through
-// the slot's scope at every level it moves; callers hand in the domain they already know;
-// and a domain's entry in the heap of domains is touched only when its first entry changes,
-// sifted one way only, or merely rekeyed when it cannot move; and with one domain the heap of
-// domains is not kept at all.
+// So:
+// - the two levels share the layout but not the code: each sift is a template instantiated
+//   once per level, so the hot per-domain loops carry no test of which heap they are in;
+// - the heap of domains keeps each entry's domain beside its key, instead of looking it up
+//   through the slot's scope at every level it moves, and callers hand in the domain they
+//   already know;
+// - a domain's entry in the heap of domains is touched only when its first entry changes,
+//   sifted one way only, or merely rekeyed when it cannot move;
+// - with one domain the heap of domains is not kept at all.
 
 import { NONE, heapPosOf, setHeapPos, scopeOf } from "./registrations";
 import { domainOfScope } from "./scopes";
@@ -57,12 +60,13 @@ const top: usize = memory.data(<i32>HEAP_HEADER, 4);
  */
 let many = false;
 
-/** The heap whose first entry is the first of all, and the size of its entries. */
+/** The heap whose first entry is the first of all. */
 // @ts-ignore: decorator
 @inline function leader(): usize {
   // With no domain yet, the unkept heap of domains stands in as an empty heap.
   return many || domainCount() == 0 ? top : heapOf(0);
 }
+/** That first entry (only meaningful when the heap is not empty). */
 // @ts-ignore: decorator
 @inline function leaderEntry(): usize {
   return entry(tableOf(leader()), 0, many ? TOP_ENTRY : ENTRY);
