@@ -9,10 +9,9 @@
 // entries where each level is a cache miss. Ties break on the slot so the order is total and
 // the reference model reproduces it. Entries live in chunks of 65,536 found by one shift and
 // one mask, as in a single heap; only a heap's first chunk starts small (8 entries) and
-// doubles, moving, until it is full — so ten registrations of a kiosk cost ten entries'
-// worth, and a million cost no copy beyond the first 65,536 (each abandoned copy is smaller
-// than the chunk that replaced it). Room is reserved before a registration exists, so
-// scheduling itself never allocates.
+// doubles until it is full — so ten registrations of a kiosk cost ten entries' worth, and a
+// million cost no copy beyond the first 65,536 (and usually none: see arena.grow). Room is
+// reserved before a registration exists, so scheduling itself never allocates.
 //
 // Cost: the register→fire→complete cycle must stay as fast as with one heap of all timers.
 // So:
@@ -124,9 +123,10 @@ function reserve(h: usize, n: u32, bytes: usize): bool {
       store<u32>(h + H_TABLE, <u32>table);
     }
     if (capacity < CHUNK) {
-      // The first chunk doubles, moving (the old copy is abandoned: at most as much again).
+      // The first chunk doubles: in place while it is the newest block (a domain filling
+      // up), else moving and abandoning the old copy (at most as much again).
       const next: u32 = capacity == 0 ? FIRST : capacity << 1;
-      const chunk = grow(load<usize>(table), <usize>capacity * bytes, <usize>next * bytes);
+      const chunk = grow(capacity == 0 ? 0 : load<usize>(table), <usize>capacity * bytes, <usize>next * bytes);
       if (chunk == 0) return false;
       store<u32>(table, <u32>chunk);
       store<u32>(h + H_CAPACITY, next);
