@@ -6,7 +6,7 @@
 import { NONE } from "./registrations";
 import { policy, BUDGET_CAPACITY } from "./policy";
 import { grow } from "./arena";
-import { HEAP_HEADER, reserveDomainTimer } from "./timer-heap";
+import { HEAP_HEADER, reserveDomainTimer, shareTimers } from "./timer-heap";
 
 export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
@@ -18,9 +18,9 @@ const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
 const O_TOKENS: usize = 16;
 const O_REFILLED_AT: usize = 24;
-/** The domain's timer heap header (HEAP_HEADER = 20 bytes, timer-heap.ts). */
+/** The domain's timer heap header (HEAP_HEADER = 16 bytes, timer-heap.ts). */
 const O_HEAP: usize = 32;
-/** Where the domain's entry is in the heap of domains (NONE: it has no timer). */
+/** Where the domain's entry is in the heap of domains (NONE: not entered yet; timer-heap.ts). */
 const O_DOMAIN_POS: usize = 56;
 
 let table: usize = 0;
@@ -53,6 +53,7 @@ export function createDomain(): u32 {
   store<f64>(p + O_REFILLED_AT, 0);
   memory.fill(p + O_HEAP, 0, HEAP_HEADER);
   store<u32>(p + O_DOMAIN_POS, NONE);
+  if (d == 1) shareTimers();
   return d;
 }
 

@@ -268,10 +268,12 @@ export function drain(): usize {
   if (buf == 0) unreachable();
   for (let i: u32 = 0; i < n; i++) {
     const packed = pollOutput();
-    const code = <u32>(packed % 16);
+    // Exact on these integers, and unlike f64 `%` it pulls in no fmod (a third of a KB).
+    const id = Math.floor(packed / 16);
+    const code = <u32>(packed - id * 16);
     const at = buf + <usize>i * OUTPUT_RECORD;
     store<u8>(at, <u8>((code & 3) - 1));
-    store<i32>(at, <i32>Math.floor(packed / 16), 4);
+    store<i32>(at, <i32>id, 4);
     store<u32>(at, code >> 2, 8);
     store<u32>(at, domainPolled(), 12);
   }

@@ -7,7 +7,7 @@
 
 import { policy, MAX_REGISTRATIONS } from "./policy";
 import { alloc } from "./arena";
-import { reserveTimer, releaseTimer, domainOfSlot } from "./timer-heap";
+import { reserveTimer, releaseTimer } from "./timer-heap";
 
 export const NONE: u32 = 0xffffffff;
 
@@ -117,8 +117,9 @@ export function allocate(domain: u32): u32 {
   return slot;
 }
 
-export function release(slot: u32): void {
-  releaseTimer(domainOfSlot(slot));
+/** Free `slot`, a registration of domain `d`. */
+export function release(slot: u32, d: u32): void {
+  releaseTimer(d);
   const r = rec(slot);
   store<u8>(r + O_FLAGS, 0);
   store<u8>(r + O_GEN, (load<u8>(r + O_GEN) + 1) & 0x7f);

@@ -9,7 +9,7 @@ import {
   attemptsOf, setAttempts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
-import { schedule, unschedule, earliest, earliestSlot, anyTimer, domainOfSlot } from "./timer-heap";
+import { schedule, unschedule, earliest, earliestSlot, earliestDomain, anyTimer, domainOfSlot } from "./timer-heap";
 import {
   S_ONLINE, S_ALIVE, S_FIRED_PERIODIC, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
   minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
@@ -63,21 +63,28 @@ function periodicDue(slot: u32): f64 {
   return due;
 }
 
-/** Output a decision about `slot`, naming its domain now: a dropped slot is freed next. */
-function decide(slot: u32, kind: u32, arg: u32): void {
-  emit(idOf(slot), domainOfSlot(slot), kind, arg);
+/** The domain of `slot` off the hot path: one copy of the lookup instead of one per caller. */
+function domainOf(slot: u32): u32 {
+  return domainOfSlot(slot);
+}
+
+/** Output a decision about `slot` of domain `d`, naming it now: a dropped slot is freed next. */
+function decide(slot: u32, d: u32, kind: u32, arg: u32): void {
+  emit(idOf(slot), d, kind, arg);
 }
 
 function fire(slot: u32, now: f64): void {
+  // The domain is looked up once here and handed on: the timers and the decision need it too.
+  const d = domainOfSlot(slot);
   const attempts = attemptsOf(slot);
-  if (attempts > 0 && budgetEnabled()) spend(domainOfScope(scopeOf(slot)), retryCost(slot), now);
+  if (attempts > 0 && budgetEnabled()) spend(d, retryCost(slot), now);
   setState(slot, STATE_FIRING);
   const expiresAt = t0Of(slot);
   const lastChance = kindOf(slot) == KIND_ONE_SHOT
     && (attempts + 1 >= maxAttemptsOf(slot) || (expiresAt > 0 && now >= expiresAt));
   setFlag(slot, F_LAST_CHANCE, lastChance);
-  schedule(slot, now + policy(lastChance ? LAST_CHANCE_EVENT_TIMEOUT : EVENT_TIMEOUT));
-  decide(slot, OUT_FIRE, lastChance ? 1 : 0);
+  schedule(slot, d, now + policy(lastChance ? LAST_CHANCE_EVENT_TIMEOUT : EVENT_TIMEOUT));
+  decide(slot, d, OUT_FIRE, lastChance ? 1 : 0);
 }
 
 /** A pending registration out of the heap and the parked region: decide where it goes. */
@@ -85,22 +92,24 @@ function consider(slot: u32, now: f64): void {
   if (!hasFlag(slot, F_RESOLVED)) return;
   if (kindOf(slot) == KIND_PERIODIC && attemptsOf(slot) == 0) {
     const due = periodicDue(slot);
-    if (due > now) { schedule(slot, due); return; }
+    if (due > now) { schedule(slot, domainOf(slot), due); return; }
   }
   if (!eligible(slot)) { park(scopeOf(slot), slot); return; }
   if (attemptsOf(slot) > 0 && budgetEnabled()) {
-    const wait = waitFor(domainOfScope(scopeOf(slot)), retryCost(slot), now);
+    const d = domainOf(slot);
+    const wait = waitFor(d, retryCost(slot), now);
     // A wait too small to move the clock is a rounding shortfall of the refill: waiting
     // would pop and re-push the entry at `now` forever.
-    if (now + wait > now) { schedule(slot, now + wait); return; }
+    if (now + wait > now) { schedule(slot, d, now + wait); return; }
   }
   fire(slot, now);
 }
 
-function remove(slot: u32): void {
-  unschedule(slot);
+/** Gone for good: `d` is its domain. */
+function remove(slot: u32, d: u32): void {
+  unschedule(slot, d);
   unlinkMember(scopeOf(slot), slot);
-  release(slot);
+  release(slot, d);
 }
 
 /** Fresh start of a period, or of a one-shot retry series after re-registration. */
@@ -132,7 +141,8 @@ export function register(sc: u32, kind: u8, flags: u8, minInterval: f64, now: f6
 export function restore(
   sc: u32, kind: u8, flags: u8, attempts: u32, maxAttempts: u32, delayUntil: f64, t0: f64, minInterval: f64, now: f64,
 ): i32 {
-  const slot = allocate(domainOfScope(sc));
+  const d = domainOfScope(sc);
+  const slot = allocate(d);
   if (slot == NONE) return CAPACITY;
   setKind(slot, kind);
   setScope(slot, sc);
@@ -144,7 +154,7 @@ export function restore(
   appendMember(sc, slot);
   if (attempts > 0 && delayUntil > now) {
     setState(slot, kind == KIND_ONE_SHOT ? STATE_WAITING : STATE_PENDING);
-    schedule(slot, delayUntil);
+    schedule(slot, d, delayUntil);
   } else {
     setState(slot, STATE_PENDING);
     consider(slot, now);
@@ -167,14 +177,14 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
     setT0(slot, retention > 0 ? now + retention : 0);
     if (state == STATE_FIRING) setState(slot, STATE_REREGISTERED_WHILE_FIRING);
     else if (state == STATE_WAITING && policyInt(REREGISTER_BYPASSES_BACKOFF) == 1) {
-      unschedule(slot);
+      unschedule(slot, domainOf(slot));
       setState(slot, STATE_PENDING);
       consider(slot, now);
     }
   } else if (minInterval != intervalOf(slot)) {
     setInterval(slot, minInterval);
     if (state == STATE_PENDING && attemptsOf(slot) == 0 && heapPosOf(slot) != NONE) {
-      unschedule(slot);
+      unschedule(slot, domainOf(slot));
       consider(slot, now);
     }
   } else if (state == STATE_FIRING) {
@@ -185,9 +195,9 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
 
 export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i32 {
   const state = stateOf(slot);
-  unschedule(slot);
+  const domain = domainOfSlot(slot);
+  unschedule(slot, domain);
   const periodic = kindOf(slot) == KIND_PERIODIC;
-  const domain = domainOfScope(scopeOf(slot));
   if (state == STATE_REREGISTERED_WHILE_FIRING) {
     resetAttempts(slot);
     if (periodic) setT0(slot, now);
@@ -198,7 +208,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   const attempts = attemptsOf(slot);
   if (outcome == OUTCOME_SUCCESS) {
     if (budgetEnabled()) refund(domain, attempts > 0 ? retryCost(slot) : policy(BUDGET_SUCCESS_REFUND), now);
-    if (!periodic) { remove(slot); return STATE_REMOVED; }
+    if (!periodic) { remove(slot, domain); return STATE_REMOVED; }
     resetAttempts(slot);
     setT0(slot, now);
     const sc = scopeOf(slot);
@@ -219,8 +229,8 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   setFlag(slot, F_TIMEOUT_COST, outcome == OUTCOME_TIMEOUT);
   if (!periodic && hasFlag(slot, F_LAST_CHANCE)) {
     const reason = failures >= maxAttemptsOf(slot) ? DROP_ATTEMPTS_EXHAUSTED : DROP_EXPIRED;
-    decide(slot, OUT_DROPPED, reason);
-    remove(slot);
+    decide(slot, domain, OUT_DROPPED, reason);
+    remove(slot, domain);
     return STATE_REMOVED;
   }
   if (periodic && failures >= maxAttemptsOf(slot)) {
@@ -233,19 +243,19 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   const delay = backoff(failures, lastDelayOf(slot));
   setLastDelay(slot, delay);
   setState(slot, periodic ? STATE_PENDING : STATE_WAITING);
-  schedule(slot, now + max<f64>(delay, retryAfter));
+  schedule(slot, domain, now + max<f64>(delay, retryAfter));
   return stateOf(slot);
 }
 
 export function unregister(slot: u32): void {
-  remove(slot);
+  remove(slot, domainOf(slot));
 }
 
 export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
   const state = stateOf(slot);
   if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
   if (suspended && state == STATE_PENDING) {
-    unschedule(slot);
+    unschedule(slot, domainOf(slot));
     if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
     setState(slot, STATE_SUSPENDED);
   } else if (!suspended && state == STATE_SUSPENDED) {
@@ -264,12 +274,13 @@ function unparkScope(sc: u32, now: f64, onlineEdge: bool): void {
     const spread = min<f64>(policy(RECONNECT_SPREAD_MAX), outage * policy(RECONNECT_SPREAD_RATIO));
     if (spread > 0) offset = spread * draw();
   }
+  const d = domainOfScope(sc);
   let slot = firstMember(sc);
   while (slot != NONE && hasFlag(slot, F_PARKED)) {
     const next = nextOf(slot);
     if (eligible(slot)) {
       unpark(sc, slot);
-      if (offset > 0) schedule(slot, now + offset);
+      if (offset > 0) schedule(slot, d, now + offset);
       else consider(slot, now);
     }
     slot = next;
@@ -300,12 +311,13 @@ export function setScopeOnline(sc: u32, online: bool, now: f64): void {
 }
 
 export function removeScope(sc: u32): u32 {
+  const d = domainOfScope(sc);
   let removed: u32 = 0;
   let slot = firstMember(sc);
   while (slot != NONE) {
     const next = nextOf(slot);
-    unschedule(slot);
-    release(slot);
+    unschedule(slot, d);
+    release(slot, d);
     removed++;
     slot = next;
   }
@@ -316,10 +328,11 @@ export function removeScope(sc: u32): u32 {
 export function handleTimeout(now: f64): void {
   while (anyTimer() && earliest() <= now) {
     const slot = earliestSlot();
+    const d = earliestDomain();
     const state = stateOf(slot);
-    unschedule(slot);
+    unschedule(slot, d);
     if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) {
-      decide(slot, OUT_TIMED_OUT, 0);
+      decide(slot, d, OUT_TIMED_OUT, 0);
       complete(slot, OUTCOME_TIMEOUT, 0, now);
     } else {
       if (state == STATE_WAITING) setState(slot, STATE_PENDING);
