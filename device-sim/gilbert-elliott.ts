@@ -4,18 +4,21 @@
 // w ms of transfer finishes after w ms of Good time: every Bad run it meets stalls it.
 //
 // Simulating every 100 ms step of every device for a day would cost billions of steps, so
-// the chain is generated lazily, only around the moments requests are in flight: when no
-// request has looked at the link for longer than the chain's mixing time, it restarts from
-// its stationary distribution (exact up to (1-p-r)^n, negligible after that horizon). All
-// policies of a device query the same chain at the same virtual times: they share one world.
+// the chain is generated lazily, only around the moments requests are in flight. To keep it a
+// function of time alone (whoever asks, whenever they ask: the same world for every policy),
+// time is cut into epochs of ten mixing times; each epoch's chain starts from the stationary
+// distribution with a random stream of its own and its runs are clipped at the epoch's end
+// (exact up to (1-p-r)^n, negligible after that horizon). Epochs nobody looks at are never drawn.
 
 import type { StallModel } from "./scenario.js";
 import type { Rng } from "./rng.js";
 
 export class StallProcess {
   readonly #model: StallModel;
-  readonly #rng: Rng;
-  readonly #horizon: number;
+  readonly #streamOf: (epoch: number) => Rng;
+  readonly #epochMs: number;
+  #rng: Rng | undefined;
+  #epochEnd = -Infinity;
   /** Generated Bad runs [start, end), in order; everything between them up to #cursor is Good. */
   #starts: number[] = [];
   #ends: number[] = [];
@@ -23,10 +26,11 @@ export class StallProcess {
   /** Whether the chain at #cursor is in Bad (a run in progress is already in the arrays). */
   #bad = false;
 
-  constructor(model: StallModel, rng: Rng) {
+  /** @param streamOf the random stream of each epoch (the same epoch must get the same stream). */
+  constructor(model: StallModel, streamOf: (epoch: number) => Rng) {
     this.#model = model;
-    this.#rng = rng;
-    this.#horizon = (10 / Math.max(model.p + model.r, 1e-9)) * model.stepMs;
+    this.#streamOf = streamOf;
+    this.#epochMs = Math.ceil((10 / Math.max(model.p + model.r, 1e-9))) * model.stepMs;
   }
 
   /** Stationary share of time in Bad: p / (p + r). */
@@ -40,7 +44,8 @@ export class StallProcess {
    */
   transferEnd(now: number, start: number, workMs: number): number {
     this.#prune(now);
-    if (this.#cursor < now - this.#horizon) this.#restart(now);
+    // An epoch wholly before the transfer has no bearing on it: go straight to the transfer's.
+    if (start >= this.#epochEnd) this.#enterEpoch(Math.floor(start / this.#epochMs));
     let t = start;
     let work = workMs;
     let i = 0;
@@ -66,26 +71,29 @@ export class StallProcess {
     }
   }
 
-  #restart(at: number): void {
-    this.#starts.length = 0;
-    this.#ends.length = 0;
-    this.#cursor = at;
+  #enterEpoch(epoch: number): void {
+    this.#rng = this.#streamOf(epoch);
+    this.#cursor = epoch * this.#epochMs;
+    this.#epochEnd = this.#cursor + this.#epochMs;
     this.#bad = this.#rng.chance(this.badShare);
   }
 
-  /** Generate the next run (Good or Bad) from the cursor. */
+  /** Generate the next run (Good or Bad) from the cursor, moving into the next epoch at its end. */
   #extend(): void {
+    if (this.#cursor >= this.#epochEnd) this.#enterEpoch(Math.round(this.#epochEnd / this.#epochMs));
     const m = this.#model;
+    const rng = this.#rng!;
     if (this.#bad) {
-      const length = this.#rng.chance(m.longProbability)
-        ? Math.min(m.longMaxMs, this.#rng.pareto(m.longMinMs, m.longAlpha))
-        : this.#rng.geometric(m.r) * m.stepMs;
+      const length = rng.chance(m.longProbability)
+        ? Math.min(m.longMaxMs, rng.pareto(m.longMinMs, m.longAlpha))
+        : rng.geometric(m.r) * m.stepMs;
+      const end = Math.min(this.#cursor + length, this.#epochEnd);
       this.#starts.push(this.#cursor);
-      this.#ends.push(this.#cursor + length);
-      this.#cursor += length;
+      this.#ends.push(end);
+      this.#cursor = end;
       this.#bad = false;
     } else {
-      this.#cursor += m.p > 0 ? this.#rng.geometric(m.p) * m.stepMs : Infinity;
+      this.#cursor = Math.min(this.#epochEnd, this.#cursor + (m.p > 0 ? rng.geometric(m.p) * m.stepMs : Infinity));
       this.#bad = true;
     }
   }

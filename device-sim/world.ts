@@ -75,7 +75,7 @@ export class DeviceWorld {
   constructor(readonly world: World, readonly index: number, sampled: boolean) {
     const s = world.scenario;
     this.rng = new Rng(streamKey(s.seed, index, 1));
-    this.stalls = s.stalls ? new StallProcess(s.stalls, new Rng(streamKey(s.seed, index, 2))) : null;
+    this.stalls = s.stalls ? new StallProcess(s.stalls, (epoch) => new Rng(streamKey(s.seed, index, 2, epoch))) : null;
     this.probePhase = this.rng.next() * s.kiosk.probeIntervalMs;
     this.trace = sampled ? [] : undefined;
   }
