@@ -178,7 +178,8 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError("--out goes with --shard (the full report: --json or --html)");
   }
   if (shards > scenario.devices) throw new UsageError(`${shards} shards for ${scenario.devices} devices: at most one shard per device`);
-  const workers = positiveInteger("workers", values.workers, 0) ?? (indices.length > 1 ? Math.min(indices.length, availableParallelism()) : 0);
+  // Every core gets a worker (a shard's policies are split among them when shards are fewer).
+  const workers = positiveInteger("workers", values.workers, 0) ?? (availableParallelism() > 1 ? availableParallelism() : 0);
 
   const deviceHours = (scenario.devices * scenario.durationMs) / 3_600_000 * (indices.length / shards);
   const bar = new ProgressBar(process.stderr, indices.length, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);

@@ -41,6 +41,21 @@ export interface ShardResult {
   run: { wallMs: number; events: number; peakRssBytes: number; peakHeapBytes: number };
 }
 
+/** One shard's result from the results of its policies run apart (see FleetHooks.policies). */
+export function mergePolicyParts(parts: readonly ShardResult[]): ShardResult {
+  const [first, ...rest] = parts;
+  if (!first) throw new Error("no parts to merge");
+  const merged: ShardResult = { ...first, policies: { ...first.policies }, run: { ...first.run } };
+  for (const part of rest) {
+    Object.assign(merged.policies, part.policies);
+    merged.run.wallMs = Math.max(merged.run.wallMs, part.run.wallMs);
+    merged.run.events += part.run.events;
+    merged.run.peakRssBytes = Math.max(merged.run.peakRssBytes, part.run.peakRssBytes);
+    merged.run.peakHeapBytes = Math.max(merged.run.peakHeapBytes, part.run.peakHeapBytes);
+  }
+  return merged;
+}
+
 /** Devices [first, first + count) of shard `index` of `count`. */
 export function shardRange(devices: number, shard: Shard): { first: number; count: number } {
   const first = Math.floor((devices * shard.index) / shard.count);
@@ -64,6 +79,12 @@ export interface FleetHooks {
   onBoot?: (policy: PolicyName, device: number, agent: Agent, clock: DeviceClock) => void;
   /** The real clock, for runs in real time. */
   live?: () => number;
+  /**
+   * Run only these of the scenario's policies (a worker's share of them). Each policy runs in
+   * a world of its own making, the same whichever others run beside it, so the parts of a
+   * shard merge into exactly the whole (mergePolicyParts).
+   */
+  policies?: readonly PolicyName[];
 }
 
 type PolicyFleet = { metrics: PolicyMetrics; backend: Backend; problems: { count: number; first: string | undefined } };
@@ -91,7 +112,7 @@ export class FleetSim {
     const { first, count } = shardRange(scenario.devices, shard);
     const queue = new EventQueue();
     const capacity = (scenario.backend.capacityPer1000 * count) / 1000;
-    const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p));
+    const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p) && (hooks.policies?.includes(p) ?? true));
     const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
     const backendOutages = world.backendOutages();
     const module = await coreModule();

@@ -13,7 +13,10 @@ const port = parentPort!;
 const post = (message: WorkerMessage) => port.postMessage(message);
 
 port.on("message", (task: ShardTask) => {
-  runShard(scenario, task.shard, { quantumMs, onProgress: (share) => post({ type: "progress", shard: task.shard.index, share }) }).then(
+  runShard(scenario, task.shard, {
+    quantumMs, ...(task.policies ? { policies: task.policies } : {}),
+    onProgress: (share) => post({ type: "progress", shard: task.shard.index, share }),
+  }).then(
     (result) => post({ type: "result", result }),
     (error: Error) => post({ type: "error", shard: task.shard.index, message: error.stack ?? error.message }),
   );

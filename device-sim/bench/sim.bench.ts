@@ -22,7 +22,7 @@ process.stdout.write(`${"devices".padStart(9)} ${"shards".padStart(6)} ${"worker
 for (const devices of sizes) {
   const scenario = parseScenario({ ...(values.scenario ? { extends: values.scenario } : {}), devices, duration: values.duration }, namedOverrides);
   const shards = defaultShards(devices);
-  const workers = shards > 1 ? Math.min(shards, cores) : 0;
+  const workers = cores > 1 ? cores : 0;
   (globalThis as { gc?: () => void }).gc?.();
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);

@@ -29,3 +29,12 @@ t.test("the same seed gives the same report, in this thread or in worker threads
   t.not(JSON.stringify(other.policies), JSON.stringify(inThread.policies), "another seed, other figures");
   t.not(JSON.stringify(other.charts.connectivity), JSON.stringify(inThread.charts.connectivity), "because another world");
 });
+
+t.test("a policy's figures do not depend on the policies beside it, so a shard's policies split among workers merge exactly", async (t) => {
+  t.ok(scenario.stalls, "the world has link stalls (drawn lazily, when requests look at the link)");
+  const all = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
+  const alone = outcome(buildReport(await runShards({ ...scenario, seed: 3, policies: ["naive"] }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
+  t.same(alone.policies, all.policies.filter((p) => p.policy === "naive"), "naive alone = naive beside the others");
+  const split = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 2, quantumMs: 0 }), 1));
+  t.same(split, all, "one shard's policies in two workers = all of them in this thread");
+});
