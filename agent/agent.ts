@@ -82,6 +82,21 @@ function samePersisted(a: PersistedRegistration, b: PersistedRegistration): bool
   return (Object.keys(a) as (keyof PersistedRegistration)[]).every((key) => a[key] === b[key]);
 }
 
+type EventWhat = "Registered" | "Unregistered" | "Dispatched" | "completed" | "failed" | "Reregistered" | "Completed";
+
+/** Chromium's event names ("Registered sync", "Dispatched periodicsync event", …), built once. */
+const EVENT_NAMES: Record<Kind, Record<EventWhat, string>> = {
+  "one-shot": {
+    Registered: "Registered sync", Unregistered: "Unregistered sync", Dispatched: "Dispatched sync event",
+    completed: "sync event completed", failed: "sync event failed", Reregistered: "Sync event reregistered", Completed: "Sync completed",
+  },
+  periodic: {
+    Registered: "Registered periodicsync", Unregistered: "Unregistered periodicsync", Dispatched: "Dispatched periodicsync event",
+    completed: "periodicsync event completed", failed: "periodicsync event failed", Reregistered: "Periodicsync event reregistered",
+    Completed: "Periodicsync completed",
+  },
+};
+
 interface ScopeEntry {
   url: string;
   id: number;
@@ -94,6 +109,8 @@ interface Binding {
   scope: ScopeEntry;
   tag: string;
   kind: Kind;
+  /** Its storeKey(), made once: the store is handed this same string at every change. */
+  key: string;
 }
 
 interface Flight {
@@ -210,7 +227,7 @@ export class Agent {
 
   #bind(entry: ScopeEntry, tag: string, kind: Kind, id: number): void {
     entry.tags[kind].set(tag, id);
-    this.#bindings.set(id, { scope: entry, tag, kind });
+    this.#bindings.set(id, { scope: entry, tag, kind, key: storeKey({ kind, scope: entry.url, tag }) });
   }
 
   #unbind(id: number): void {
@@ -272,9 +289,8 @@ export class Agent {
       await this.#writer.durable();
     } catch (error) {
       if (created && this.#bindings.has(id)) {
-        this.#writer.delete(storeKey({ kind, scope: entry.url, tag }));
         this.#scheduler.unregister(id);
-        this.#unbind(id);
+        this.#forget(id);
       }
       this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
       throw new DOMException(DISABLED, "UnknownError");
@@ -300,8 +316,7 @@ export class Agent {
     const id = entry.tags.periodic.get(tag);
     if (id === undefined) return;
     this.#scheduler.unregister(id);
-    this.#unbind(id);
-    this.#writer.delete(storeKey({ kind: "periodic", scope: entry.url, tag }));
+    this.#forget(id);
     this.#record("periodic", "Unregistered", entry.url, tag, {});
     this.#afterChange();
     await this.#writer.durable();
@@ -310,12 +325,7 @@ export class Agent {
   async #removeScope(entry: ScopeEntry): Promise<void> {
     if (this.#scopes.get(entry.url) !== entry) return;
     this.#scheduler.removeScope(entry.id);
-    for (const kind of ["one-shot", "periodic"] as const) {
-      for (const [tag, id] of [...entry.tags[kind]]) {
-        this.#unbind(id);
-        this.#writer.delete(storeKey({ kind, scope: entry.url, tag }));
-      }
-    }
+    for (const kind of ["one-shot", "periodic"] as const) for (const id of [...entry.tags[kind].values()]) this.#forget(id);
     this.#scopes.delete(entry.url);
     this.#afterChange();
     await this.#writer.durable();
@@ -344,10 +354,23 @@ export class Agent {
     if (this.#writer.dirty) this.#writer.durable().catch((error: Error) => this.#problem(`store write failed: ${error.message}`));
   }
 
-  /** The registration's stored record is out of date: write it with the next commit. */
-  #put(id: number): void {
+  /**
+   * The registration's stored record is out of date: write it with the next commit. Returns
+   * the record's back-off end in wall time (0: none), or undefined when the registration is gone.
+   */
+  #put(id: number): number | undefined {
     const binding = this.#bindings.get(id);
-    if (binding && this.#scheduler.has(id)) this.#writer.put(this.#stored(id, binding.scope.url, binding.tag));
+    if (!binding || !this.#scheduler.has(id)) return undefined;
+    const record = this.#stored(id, binding.scope.url, binding.tag);
+    this.#writer.put(binding.key, record);
+    return record.delayUntil;
+  }
+
+  /** The registration is gone for good: unbound, and its record deleted with the next commit. */
+  #forget(id: number): void {
+    const binding = this.#bindings.get(id);
+    if (binding) this.#writer.delete(binding.key);
+    this.#unbind(id);
   }
 
   #decide(d: Decision): void {
@@ -361,19 +384,16 @@ export class Agent {
       this.#dispatcher
         .dispatch({ type: kind === "one-shot" ? "sync" : "periodicsync", scope: scope.url, tag, lastChance: d.lastChance, signal: flight.controller.signal })
         .then(
-          (result) => result,
-          (error: unknown): DispatchResult => ({ outcome: "failure", reason: `failed: ${String(error)}` }),
-        )
-        .then((result) => this.#completed(d.id, flight, result));
+          (result) => this.#completed(d.id, flight, result),
+          (error: unknown) => this.#completed(d.id, flight, { outcome: "failure", reason: `failed: ${String(error)}` }),
+        );
     } else if (d.type === "timedOut") {
       this.#inFlight.get(d.id)?.controller.abort();
       this.#inFlight.delete(d.id);
-      this.#put(d.id);
-      this.#record(kind, "failed", scope.url, tag, { "Failure Reason": "timeout", ...this.#nextAttempt(d.id) });
+      this.#record(kind, "failed", scope.url, tag, { "Failure Reason": "timeout", ...this.#nextAttempt(this.#put(d.id)) });
     } else {
       this.#record(kind, "Completed", scope.url, tag, { Status: d.reason === "expired" ? "expired" : "attempts exhausted" });
-      this.#writer.delete(storeKey({ kind, scope: scope.url, tag }));
-      this.#unbind(d.id);
+      this.#forget(d.id);
     }
   }
 
@@ -388,42 +408,36 @@ export class Agent {
     const retryAfter = Number.isFinite(result.retryAfterMs) && result.retryAfterMs! > 0 ? result.retryAfterMs! : 0;
     const state = this.#scheduler.complete(id, outcome, retryAfter);
     const { scope, tag, kind } = binding;
-    if (state === "removed") this.#writer.delete(storeKey({ kind, scope: scope.url, tag }));
-    else this.#put(id);
-    if (outcome === "success") this.#record(kind, "completed", scope.url, tag, state === "removed" ? {} : this.#nextAttempt(id));
+    let next: Record<string, string> = {};
+    if (state === "removed") this.#writer.delete(binding.key);
+    else next = this.#nextAttempt(this.#put(id));
+    if (outcome === "success") this.#record(kind, "completed", scope.url, tag, next);
     else this.#record(kind, "failed", scope.url, tag, {
       "Failure Reason": outcome === "aborted" ? "aborted" : (result.reason ?? "waitUntil rejected"),
-      ...(state === "removed" ? {} : this.#nextAttempt(id)),
+      ...next,
     });
     if (reregistered) this.#record(kind, "Reregistered", scope.url, tag, {});
     if (state === "removed" && outcome === "success") this.#unbind(id);
     this.#afterChange();
   }
 
-  #nextAttempt(id: number): Record<string, string> {
-    if (!this.#scheduler.has(id)) return {};
-    const delayUntil = this.#scheduler.persisted(id).delayUntil;
-    return { "Next Attempt Delay (ms)": String(Math.max(0, Math.round(delayUntil === 0 ? 0 : delayUntil - this.#now()))) };
+  /** The log's "Next Attempt Delay (ms)" for a stored back-off end (wall time, 0: none). */
+  #nextAttempt(delayUntil: number | undefined): Record<string, string> {
+    if (delayUntil === undefined) return {};
+    const wait = delayUntil === 0 ? 0 : this.#fromWall(delayUntil) - this.#now();
+    return { "Next Attempt Delay (ms)": String(Math.max(0, Math.round(wait))) };
   }
 
-  /** Chromium's event names: "Registered sync", "Dispatched periodicsync event", … */
-  #record(kind: Kind, what: "Registered" | "Unregistered" | "Dispatched" | "completed" | "failed" | "Reregistered" | "Completed", scope: string, tag: string, eventMetadata: Record<string, string>): void {
-    const event = kind === "one-shot" ? "sync" : "periodicsync";
-    const eventName = {
-      Registered: `Registered ${event}`,
-      Unregistered: `Unregistered ${event}`,
-      Dispatched: `Dispatched ${event} event`,
-      completed: `${event} event completed`,
-      failed: `${event} event failed`,
-      Reregistered: kind === "one-shot" ? "Sync event reregistered" : "Periodicsync event reregistered",
-      Completed: kind === "one-shot" ? "Sync completed" : "Periodicsync completed",
-    }[what];
+  #record(kind: Kind, what: EventWhat, scope: string, tag: string, eventMetadata: Record<string, string>): void {
     const service: BackgroundService = kind === "one-shot" ? "backgroundSync" : "periodicBackgroundSync";
-    this.#log({ timestamp: this.#clock.wall(), service, scope, eventName, instanceId: tag, eventMetadata });
+    this.#log({ timestamp: this.#clock.wall(), service, scope, eventName: EVENT_NAMES[kind][what], instanceId: tag, eventMetadata });
   }
 
   #stored(id: number, scope: string, tag: string): StoredRegistration {
-    return { scope, tag, ...retimed(this.#scheduler.persisted(id), (t) => this.#toWall(t)) };
+    const p = this.#scheduler.persisted(id);
+    p.delayUntil = this.#toWall(p.delayUntil);
+    p.anchorOrExpiry = this.#toWall(p.anchorOrExpiry);
+    return { scope, tag, ...p };
   }
 
   /** Every registration and its state, for `syncward net status` and tests. */

@@ -3,6 +3,9 @@
 
 import type { LoadReport, RegistrationStore, StoreChanges, StoreSnapshot, StoredRegistration } from "./store.js";
 
+/** One settled promise serves every commit: the simulator commits millions of times. */
+const DONE = Promise.resolve();
+
 export class MemoryStore implements RegistrationStore {
   readonly #records: Map<string, StoredRegistration>;
   /** How many commits changed the stored state. */
@@ -18,13 +21,14 @@ export class MemoryStore implements RegistrationStore {
     return { registrations: new Map(this.#records), discarded: [] };
   }
 
-  async commit(changes: StoreChanges): Promise<void> {
-    if (this.failWith) throw this.failWith;
-    for (const [key, record] of changes) {
+  commit(changes: StoreChanges): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    changes.forEach((record, key) => {
       if (record === null) this.#records.delete(key);
       else this.#records.set(key, record);
-    }
+    });
     this.writes++;
+    return DONE;
   }
 
   async close(): Promise<void> {}

@@ -4,14 +4,13 @@
 // writes share its next write.
 
 import type { RegistrationStore, StoredRegistration } from "./store.js";
-import { storeKey } from "./store.js";
 
 export class StoreWriter {
   readonly #store: RegistrationStore;
   #changes = new Map<string, StoredRegistration | null>();
   /** The commit of this turn's changes, taken when the turn ends. */
   #next: Promise<void> | undefined;
-  /** Settles when the last commit handed to the store does (stores finish commits in order). */
+  /** The last commit handed to the store (stores finish commits in order). */
   #last: Promise<void> = Promise.resolve();
 
   constructor(store: RegistrationStore) {
@@ -23,8 +22,9 @@ export class StoreWriter {
     return this.#changes.size > 0;
   }
 
-  put(record: StoredRegistration): void {
-    this.#changes.set(storeKey(record), record);
+  /** `key` is storeKey(record); the caller keeps it, so that every change reuses one string. */
+  put(key: string, record: StoredRegistration): void {
+    this.#changes.set(key, record);
   }
 
   delete(key: string): void {
@@ -38,15 +38,14 @@ export class StoreWriter {
   durable(): Promise<void> {
     this.#next ??= Promise.resolve().then(() => {
       this.#next = undefined;
-      if (this.#changes.size === 0) return this.#last;
+      // Nothing new: durable once the last commit settles (a failed one's changes wait here again).
+      if (this.#changes.size === 0) return this.#last.then(() => {}, () => {});
       const batch = this.#changes;
       this.#changes = new Map();
-      const commit = this.#store.commit(batch).catch((error: unknown) => {
+      return (this.#last = this.#store.commit(batch).catch((error: unknown) => {
         for (const [key, change] of batch) if (!this.#changes.has(key)) this.#changes.set(key, change);
         throw error;
-      });
-      this.#last = commit.catch(() => {});
-      return commit;
+      }));
     });
     return this.#next;
   }

@@ -63,12 +63,11 @@ export class SchedulerEndpoint {
    * deadline. A port's own call yields only its own domain's decisions (only a deadline can
    * touch several domains), so only ports woken by the timer are told.
    */
-  settle(woken?: Set<DomainPort>): void {
+  settle(woken?: DomainPort[]): void {
     for (let d = this.#core.poll(); d; d = this.#core.poll()) {
       const port = this.#ports.get(d.domain);
       if (port === undefined) continue;
-      port.deliver(d);
-      woken?.add(port);
+      if (port.deliver(d) && woken) woken.push(port);
     }
     const next = this.#core.nextWakeup();
     if (next === this.#armedAt) return;
@@ -82,7 +81,7 @@ export class SchedulerEndpoint {
     this.#timer = undefined;
     this.#armedAt = Infinity;
     this.#core.handleTimeout(this.now());
-    const woken = new Set<DomainPort>();
+    const woken: DomainPort[] = [];
     this.settle(woken);
     for (const port of woken) port.wake();
   };
@@ -116,8 +115,9 @@ class DomainPort implements SchedulerPort {
     this.#listener = listener;
   }
 
-  deliver(d: Decision): void {
-    this.#decisions.push(d);
+  /** Queue a decision; true when it is the first of an empty queue (the owner has to be told). */
+  deliver(d: Decision): boolean {
+    return this.#decisions.push(d) === this.#head + 1;
   }
 
   wake(): void {
