@@ -138,6 +138,8 @@ export class Agent {
   readonly #wallOffset: number;
   #online = false;
   #closed = false;
+  /** Registrations whose register() resolved in this turn: the core hears it at the next. */
+  #resolving: number[] = [];
 
   private constructor(options: AgentOptions) {
     this.#scheduler = options.scheduler;
@@ -295,14 +297,18 @@ export class Agent {
       this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
       throw new DOMException(DISABLED, "UnknownError");
     }
-    // The event follows the resolution of register(), never precedes it.
-    const registered = id;
-    this.#clock.after(0, () => {
-      if (this.#closed || !this.#bindings.has(registered)) return;
-      this.#scheduler.resolved(registered);
-      this.#afterChange();
-    });
+    // The event follows the resolution of register(), never precedes it. One timer serves
+    // every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000).
+    if (this.#resolving.push(id) === 1) this.#clock.after(0, this.#resolveAll);
   }
+
+  readonly #resolveAll = (): void => {
+    const ids = this.#resolving;
+    this.#resolving = [];
+    if (this.#closed) return;
+    for (const id of ids) if (this.#bindings.has(id)) this.#scheduler.resolved(id);
+    this.#afterChange();
+  };
 
   async #getTags(entry: ScopeEntry, kind: Kind): Promise<string[]> {
     if (!this.#scopes.has(entry.url) || !entry.active) {
