@@ -24,19 +24,14 @@ class Callback implements Timed {
   }
 }
 
-const tick = (): Promise<void> => new Promise<void>((resolve) => process.nextTick(resolve));
-
 /**
- * Resolves once every promise reaction queued so far, and every reaction those queue, has run.
- * Node runs the nextTick queue only after the microtask queue has drained completely, so a tick
- * asked for from within a reaction comes after all of them, without the turn of the event loop
- * (an epoll call) that setImmediate costs at every instant. The first tick may be asked for
- * outside a reaction, where ticks run before the microtasks: the second one is always inside.
+ * Resolves once every promise reaction queued so far, and every reaction those queue, has run:
+ * Node runs the nextTick queue only after the microtask queue has drained completely, so a
+ * tick asked for from within a reaction comes after all of them, without the turn of the
+ * event loop (an epoll call) that setImmediate costs at every instant. Asked for outside a
+ * reaction, ticks run before the microtasks: run() therefore settles only from within one.
  */
-const settle = async (): Promise<void> => {
-  await tick();
-  await tick();
-};
+const settle = (): Promise<void> => new Promise<void>((resolve) => process.nextTick(resolve));
 
 export class EventQueue {
   // The heap as parallel arrays: the key (time, seq) is copied in, so an entry cancelled and
@@ -97,6 +92,8 @@ export class EventQueue {
    * `onSettled` is called after each settling (progress, sampling).
    */
   async run(until: number, onSettled?: (now: number) => void, quantumMs = 0): Promise<void> {
+    // From here on this runs as a promise reaction (see settle).
+    await null;
     let lastTurn = performance.now();
     for (;;) {
       let windowEnd = -1;

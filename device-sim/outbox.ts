@@ -19,6 +19,12 @@ export const COALESCING_TAG = "outbox";
 
 export class Outbox {
   readonly #byTag = new Map<string, Message[]>();
+  /**
+   * Lists handed out by batch(): a handler reads its batch while it waits for the backend,
+   * so an add to such a list copies it first. Copying at each batch instead cost O(backlog)
+   * per attempt: a device that retries every second into an outage copied its whole backlog.
+   */
+  readonly #handedOut = new WeakSet<Message[]>();
   #size = 0;
 
   constructor(readonly mode: "unique" | "coalesce") {}
@@ -27,15 +33,19 @@ export class Outbox {
   add(message: Message): string {
     const tag = this.mode === "unique" ? `msg-${message.seq}` : COALESCING_TAG;
     const list = this.#byTag.get(tag);
-    if (list) list.push(message);
-    else this.#byTag.set(tag, [message]);
+    if (!list) this.#byTag.set(tag, [message]);
+    else if (this.#handedOut.has(list)) this.#byTag.set(tag, [...list, message]);
+    else list.push(message);
     this.#size++;
     return tag;
   }
 
-  /** What the handler for `tag` sends now (a copy). */
-  batch(tag: string): Message[] {
-    return [...(this.#byTag.get(tag) ?? [])];
+  /** What the handler for `tag` sends now; later adds and removes leave it as it is. */
+  batch(tag: string): readonly Message[] {
+    const list = this.#byTag.get(tag);
+    if (!list) return [];
+    this.#handedOut.add(list);
+    return list;
   }
 
   /** Remove the given messages of `tag` (sent, or given up). */
