@@ -201,6 +201,9 @@ async function runAgent(args: string[]): Promise<number> {
   const stray = (error: unknown) => problem(`uncaught error in a service worker: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   process.on("uncaughtException", stray);
   process.on("unhandledRejection", stray);
+  // Whoever read the log went away (EPIPE): keep syncing, stop logging. Unhandled, each failed
+  // write became an uncaught error whose report failed in turn, and the agent spun on that.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
   await mkdir(dirname(config.store), { recursive: true, mode: 0o700 });
   const store = new FileStore({ path: config.store, log: problem });
