@@ -5,17 +5,9 @@ import t from "tap";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { COMPACT_MIN_BYTES, FileStore } from "../../agent/node/file-store.js";
 import { storeKey } from "../../agent/store.js";
-import { HEADER, flat, put, putRecord, puts, reg, tempBase } from "./store-fixtures.js";
+import { HEADER, flat, put, putRecord, puts, reg, reload, tempBase } from "./store-fixtures.js";
 
 const snapshotOf = (state: Map<string, ReturnType<typeof reg>>) => Buffer.concat([HEADER, ...[...state.values()].map(putRecord)]);
-
-async function reload(path: string) {
-  const lines: string[] = [];
-  const store = new FileStore({ path, log: (l) => lines.push(l) });
-  const report = await store.load();
-  await store.close();
-  return { ...report, lines };
-}
 
 t.test("after many overwrites the log is compacted: it shrinks and keeps the latest records", async (t) => {
   const path = tempBase(t);

@@ -9,14 +9,7 @@ import { FileStore } from "../../agent/node/file-store.js";
 import { crc32 } from "../../agent/node/crc32.js";
 import { replayLog } from "../../agent/node/store-log-replay.js";
 import { storeKey, type StoredRegistration } from "../../agent/store.js";
-import { HEADER, del, deleteRecord, flat, put, putRecord, puts, reg, tempBase } from "./store-fixtures.js";
-
-async function reload(path: string) {
-  const store = new FileStore({ path });
-  const report = await store.load();
-  await store.close();
-  return report;
-}
+import { HEADER, del, deleteRecord, flat, put, putRecord, puts, reg, reload, tempBase } from "./store-fixtures.js";
 
 t.test("crc32 matches the standard check value and chains", async (t) => {
   const bytes = Buffer.from("123456789");

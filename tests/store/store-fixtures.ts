@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "../../agent/node/crc32.js";
-import { storeKey, type StoredRegistration } from "../../agent/store.js";
+import { FileStore } from "../../agent/node/file-store.js";
+import { storeKey, type LoadReport, type StoredRegistration } from "../../agent/store.js";
 
 /** Registration i, in version v (v < 3: its attempts). */
 export function reg(i: number, v = 0): StoredRegistration {
@@ -80,4 +81,13 @@ export function legacySlot(generation: number, registrations: Iterable<StoredReg
   body.copy(b, 24);
   b.writeUInt32LE(crc32(b, crc32(b, 0, 0, 20), 24), 20);
   return b;
+}
+
+/** What a fresh FileStore on `path` loads, with the lines it logged. */
+export async function reload(path: string): Promise<LoadReport & { lines: string[] }> {
+  const lines: string[] = [];
+  const store = new FileStore({ path, log: (l) => lines.push(l) });
+  const report = await store.load();
+  await store.close();
+  return { ...report, lines };
 }
