@@ -43,10 +43,14 @@ export class SchedulerEndpoint {
     return this.#clock.monotonic() - this.#origin;
   }
 
-  /** A port for `domain`, or for a new domain when omitted. One live port per domain. */
+  /**
+   * A port for `domain`, or for a new domain when omitted. One live port per domain; an
+   * unknown domain throws the core's UNKNOWN_DOMAIN at once, not at the port's first call.
+   */
   port(domain?: number): SchedulerPort {
     const id = domain ?? this.#core.createDomain();
     if (this.#ports.has(id)) throw new Error(`domain ${id} already has a live port`);
+    this.#core.nextWakeupOf(id);
     const port = new DomainPort(this, this.#core, id);
     this.#ports.set(id, port);
     return port;

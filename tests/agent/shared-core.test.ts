@@ -101,3 +101,22 @@ for (const kind of ["wasm", "model"] as const) {
     t.same(tags(a), ["a@try"], "the held registration fires once its scope is back");
   });
 }
+
+t.test("ports: one live port per domain, an unknown domain refused at once, a closed domain taken again", async (t) => {
+  const clock = new ManualClock();
+  const endpoint = new SchedulerEndpoint(await core("wasm", { policy }), clock);
+  const port = endpoint.port();
+  t.throws(() => endpoint.port(port.domain), /already has a live port/);
+  t.throws(() => endpoint.port(12345), { name: "SchedulerError", code: "UNKNOWN_DOMAIN" });
+  const scope = port.createScope();
+  port.setConditions({ online: false });
+  const id = port.register(scope);
+  port.resolved(id);
+  t.equal(port.state(id), "pending", "parked while offline");
+  port.close();
+  t.throws(() => port.register(scope), /closed/, "a closed port refuses calls");
+  const again = endpoint.port(port.domain);
+  t.equal(again.has(id), false, "closing the port removed its registrations from the core");
+  again.setConditions({ online: true });
+  t.equal(again.poll(), undefined, "and nothing of the old port fires");
+});
