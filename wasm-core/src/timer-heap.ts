@@ -1,9 +1,9 @@
 // The timers, in two levels so that every domain knows its own next deadline: each domain
 // has a 4-ary indexed min-heap of (time, slot), one entry per registration at most (the time
-// at which it next needs attention), and a heap of domains holds each domain heap's first
-// entry (+Infinity once it has emptied). The minimum of the minima is the global minimum
-// under the same total order, so handleTimeout pops exactly what a single heap of all
-// timers would.
+// at which it next needs attention), and a heap of domains is keyed by each domain heap's
+// first entry (+Infinity once it has emptied), or by a lower bound of it until that domain
+// comes first (see `settle`). The minimum of the minima is the global minimum under the same
+// total order, so handleTimeout pops exactly what a single heap of all timers would.
 //
 // Four children per node halve the depth of a binary heap, which matters at a million
 // entries where each level is a cache miss. Ties break on the slot so the order is total and
@@ -20,8 +20,9 @@
 // - the heap of domains keeps each entry's domain beside its key, instead of looking it up
 //   through the slot's scope at every level it moves, and callers hand in the domain they
 //   already know;
-// - a domain's entry in the heap of domains is touched only when its first entry changes,
-//   sifted one way only, or merely rekeyed when it cannot move;
+// - a domain's entry in the heap of domains is touched only when its first entry falls
+//   below its key, sifted up only, or merely rekeyed when it cannot move; a later or
+//   removed first entry leaves the key as a lower bound, made exact lazily (`settle`);
 // - with one domain the heap of domains is not kept at all.
 
 import { NONE, heapPosOf, setHeapPos, scopeOf } from "./registrations";
@@ -224,32 +225,51 @@ function siftDownTop(i: u32, t: f64, s: u32, d: u32): void {
   store<u32>(e, s, 8);
 }
 
-/** Domain `d`'s first entry became (t, s), earlier than before (or its first at all). */
+/**
+ * Domain `d`'s first entry became (t, s), earlier than before (or its first at all). Its key
+ * may be lower still, a bound left by a removal (see `settle`): then it stays, still a bound.
+ */
 function firstFell(d: u32, t: f64, s: u32): void {
   let pos = domainPosOf(d);
-  // Already first of all: nothing can move.
-  if (pos == 0) { rekeyTop(0, t, s); return; }
   if (pos == NONE) {
     pos = sizeOf(top);
     store<u32>(top + H_SIZE, pos + 1);
+  } else {
+    const e = entry(tableOf(top), pos, TOP_ENTRY);
+    if (!before(t, s, load<f64>(e), load<u32>(e, 8))) return;
+    // Already first of all: nothing can move.
+    if (pos == 0) { rekeyTop(0, t, s); return; }
   }
   siftUpTop(pos, 0, t, s, d);
 }
 
 /**
- * Domain `d`'s first entry became later, or went: its heap is `h`. A domain without timers
- * keeps its entry, keyed (+Infinity, NONE), which sinks below every real one; so the heap of
- * domains never has a hole to fill, and needs no removal code.
+ * Make the first key of the heap of domains exact. A domain's key is updated at once only
+ * when its first entry falls; when that entry goes or gets later the old key stays, a lower
+ * bound of the true one, because re-sifting the domain there cost most of a domain's
+ * online/offline flap (each of its timers leaving in turn sank it from the top to a leaf and
+ * back). So here, while the first key is stale, it takes its domain's true first entry
+ * (+Infinity, NONE once empty, which sinks below every real one: the heap of domains never
+ * has a hole) and sinks. Once the first key is exact it is the first of all, every other key
+ * being at most its domain's true one. Each sinking pays for one earlier removal.
  */
-function firstRose(d: u32, h: usize): void {
-  const pos = domainPosOf(d);
-  const some = sizeOf(h) > 0;
-  const first = entry(tableOf(h), 0, ENTRY);
-  const t = some ? load<f64>(first) : Infinity;
-  const s = some ? load<u32>(first, 8) : NONE;
-  // A leaf (as most domains are) has nothing to sink below.
-  if ((pos << 2) + 1 >= sizeOf(top)) rekeyTop(pos, t, s);
-  else siftDownTop(pos, t, s, d);
+function settle(): void {
+  if (sizeOf(top) == 0) return;
+  const table = tableOf(top);
+  const e = entry(table, 0, TOP_ENTRY);
+  while (true) {
+    const d = load<u32>(e, 12);
+    const h = heapOf(d);
+    let t = Infinity;
+    let s = NONE;
+    if (sizeOf(h) > 0) {
+      const first = entry(tableOf(h), 0, ENTRY);
+      t = load<f64>(first);
+      s = load<u32>(first, 8);
+    }
+    if (t == load<f64>(e) && s == load<u32>(e, 8)) return;
+    siftDownTop(0, t, s, d);
+  }
 }
 
 /** A second domain now exists: the heap of domains takes over, from the first domain's entry. */
@@ -288,14 +308,16 @@ export function anyTimer(): bool {
 
 /** The first time of all; +Infinity when no timer is set. */
 export function earliest(): f64 {
+  if (many) settle();
   return sizeOf(leader()) > 0 ? load<f64>(leaderEntry()) : Infinity;
 }
 
+/** The slot of `earliest`, which it follows (so the heap of domains is settled). */
 export function earliestSlot(): u32 {
   return load<u32>(leaderEntry(), 8);
 }
 
-/** The domain of `earliestSlot`. */
+/** The domain of `earliestSlot`, which also follows `earliest`. */
 export function earliestDomain(): u32 {
   return many ? load<u32>(leaderEntry(), 12) : 0;
 }
@@ -318,8 +340,8 @@ export function schedule(slot: u32, d: u32, t: f64): void {
     // The slot is the same, so the time alone says which way the entry moves.
     const old = load<f64>(entry(tableOf(h), was, ENTRY));
     if (t > old) {
+      // A later first entry leaves the domain's key as a bound (see `settle`).
       siftDown(h, was, t, slot);
-      if (was == 0 && many) firstRose(d, h);
       return;
     }
     if (t == old) return;
@@ -347,8 +369,7 @@ export function unschedule(slot: u32, d: u32): void {
     if (pos > 0 && before(t, s, timeAt(table, p, ENTRY), slotAt(table, p, ENTRY))) siftUp(h, pos, 0, t, s);
     else siftDown(h, pos, t, s);
   }
-  // The last entry, moved into a hole below the first, cannot rise above it.
-  if (pos == 0 && many) firstRose(d, h);
+  // A first entry gone leaves the domain's key as a bound (see `settle`).
 }
 
 export function scheduledAt(slot: u32): f64 {
