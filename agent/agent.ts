@@ -441,9 +441,12 @@ export class Agent {
 
   #stored(id: number, scope: string, tag: string): StoredRegistration {
     const p = this.#scheduler.persisted(id);
-    p.delayUntil = this.#toWall(p.delayUntil);
-    p.anchorOrExpiry = this.#toWall(p.anchorOrExpiry);
-    return { scope, tag, ...p };
+    // Field by field, not a spread: this runs at every change of every registration.
+    return {
+      scope, tag, kind: p.kind, attempts: p.attempts, maxAttempts: p.maxAttempts,
+      delayUntil: this.#toWall(p.delayUntil), anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
+      minInterval: p.minInterval, unmeteredOnly: p.unmeteredOnly, allowOnBattery: p.allowOnBattery,
+    };
   }
 
   /** Every registration and its state, for `syncward net status` and tests. */
