@@ -1,27 +1,65 @@
-// The simulated backend of one policy's fleet: it serves at most `capacity` requests in each
-// second and answers the rest 429 with a Retry-After, fails a share of the rest with 500,
-// and refuses connections while a fleet-wide backend outage lasts. It counts every request
-// that reached it, per second, for the load chart and the recovery-herd figures.
+// The simulated backend of one policy's fleet: it serves at most its capacity in each second
+// and answers the rest 429 with a Retry-After, fails a share of the rest with 500, and refuses
+// connections while a fleet-wide backend outage lasts. It counts every request that reached
+// it, per second, for the load chart and the recovery-herd figures.
+//
+// A capacity of 1.5/s serves 1, 2, 1, 2, … requests in successive seconds: the fleet may have
+// been served Y(s) = floor(C·s) requests by the end of second s. Sharded, Y(s) is dealt out over
+// the fleet's n devices as Hermite's identity does (sum over d of floor((Y + d) / n) = Y):
+// device d's part is floor((Y + d) / n), and a shard's is the sum over its devices. Every part
+// grows with Y, so no shard's allowance in a second is ever negative, and the parts add up to
+// exactly C per second however the fleet is sharded (rounding each shard's share up made a
+// fleet of 1.5/s serve 4/s on 4 shards).
 
 import type { Rng } from "./rng.js";
 
 export type BackendAnswer = 200 | 429 | 500;
 
+/** Which part of the fleet a shard's backend serves: devices [first, first + count) of devices. */
+export interface FleetShare {
+  first: number;
+  count: number;
+  devices: number;
+}
+
 export class Backend {
   /** Requests that reached the backend in each second of the run. */
   readonly arrivals: Uint32Array;
+  /** This shard's share of the capacity, requests/s (its average; seconds serve whole requests). */
+  readonly capacity: number;
   readonly #served: Uint32Array;
   readonly #outages: readonly (readonly [number, number])[];
+  readonly #fleetCapacity: number;
+  readonly #share: FleetShare;
 
   /**
-   * @param capacity requests per second this shard's share of the backend serves
+   * @param fleetCapacity requests per second the whole backend serves
+   * @param share the devices whose requests reach this instance
    * @param outages [start, end) intervals in ms during which connections are refused
    */
-  constructor(readonly capacity: number, durationMs: number, outages: readonly (readonly [number, number])[], readonly retryAfterMs: number, readonly errorRate: number) {
+  constructor(fleetCapacity: number, share: FleetShare, durationMs: number, outages: readonly (readonly [number, number])[], readonly retryAfterMs: number, readonly errorRate: number) {
     const seconds = Math.ceil(durationMs / 1000) + 1;
     this.arrivals = new Uint32Array(seconds);
     this.#served = new Uint32Array(seconds);
     this.#outages = outages;
+    this.#fleetCapacity = fleetCapacity;
+    this.#share = share;
+    this.capacity = (fleetCapacity * share.count) / share.devices;
+  }
+
+  /** Requests this shard may serve in second `second`. */
+  allowance(second: number): number {
+    return this.#servedBy(second + 1) - this.#servedBy(second);
+  }
+
+  /** This shard's part of everything the backend may serve in its first `seconds` seconds. */
+  #servedBy(seconds: number): number {
+    const { first, count, devices } = this.#share;
+    const total = Math.floor(this.#fleetCapacity * seconds);
+    const each = Math.floor(total / devices);
+    // Devices d >= devices - (total mod devices) get one more.
+    const extraFrom = devices - (total - each * devices);
+    return count * each + Math.max(0, first + count - Math.max(first, extraFrom));
   }
 
   /** Whether connections are refused at `t`. */
@@ -41,7 +79,7 @@ export class Backend {
   receive(t: number, rng: Rng): BackendAnswer {
     const second = Math.min(this.arrivals.length - 1, Math.floor(t / 1000));
     this.arrivals[second]!++;
-    if (this.#served[second]! >= this.capacity) return 429;
+    if (this.#served[second]! >= this.allowance(second)) return 429;
     this.#served[second]!++;
     return rng.chance(this.errorRate) ? 500 : 200;
   }

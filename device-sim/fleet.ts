@@ -111,7 +111,7 @@ export class FleetSim {
   static async create(scenario: Scenario, shard: Shard, hooks: FleetHooks = {}): Promise<FleetSim> {
     const { first, count } = shardRange(scenario.devices, shard);
     const queue = new EventQueue();
-    const capacity = (scenario.backend.capacityPer1000 * count) / 1000;
+    const fleetCapacity = (scenario.backend.capacityPer1000 * scenario.devices) / 1000;
     const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p) && (hooks.policies?.includes(p) ?? true));
     const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
     const backendOutages = world.backendOutages();
@@ -122,7 +122,7 @@ export class FleetSim {
       const base = simPolicy(name, scenario);
       const policy = hooks.externalConnectivity && base.kind === "agent" ? { ...base, online: "external" as const } : base;
       const metrics = new PolicyMetrics();
-      const backend = new Backend(capacity, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
+      const backend = new Backend(fleetCapacity, { first, count, devices: scenario.devices }, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
       const problems = { count: 0, first: undefined as string | undefined };
       fleets.set(name, { metrics, backend, problems });
       const list: (AgentDevice | WorkboxDevice)[] = [];
@@ -146,7 +146,7 @@ export class FleetSim {
       list.forEach((d, i) => world.devices[i]!.devices.push(d));
       devices.set(name, list);
     }
-    return new FleetSim(scenario, shard, queue, world, capacity, devices, fleets);
+    return new FleetSim(scenario, shard, queue, world, (fleetCapacity * count) / scenario.devices, devices, fleets);
   }
 
   #peakRss = 0;
