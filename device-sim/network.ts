@@ -7,7 +7,9 @@
 // portal; the downlink half (plus stalls) brings the answer back. A link drop or crash before
 // arrival loses it; one after arrival loses only the answer, so the backend has the message
 // and the device will send it again: a duplicate. The same holds when the caller gives up
-// first (`giveUpAt`: the event time limit, after which the worker is stopped).
+// first (`giveUpAt`: the event time limit, after which the worker is stopped). A request still
+// on its way to the backend when the run ends has not arrived: it counts nowhere, and its
+// message is pending.
 
 import type { Backend } from "./backend.js";
 import type { Rng } from "./rng.js";
@@ -44,6 +46,7 @@ export function sendRequest(device: DeviceWorld, backend: Backend, rng: Rng, now
   const arriveAt = stalls ? stalls.transferEnd(now, now, half) : now + half;
   const cut = Math.min(linkEnd, giveUpAt);
   if (arriveAt >= cut) return fail(cut);
+  if (arriveAt > s.durationMs) return { result: "network", respondAt: arriveAt, arrivedAt: NaN };
   if (device.captive) {
     const back = stalls ? stalls.transferEnd(now, arriveAt, half) : arriveAt + half;
     return back >= cut ? fail(cut) : { result: "portal", respondAt: back, arrivedAt: NaN };
