@@ -205,6 +205,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
   /** The run ended: what is still in the outbox is pending (or delivered, unacknowledged). */
   finish(): void {
     for (const m of this.#outbox.all()) this.#fleet.metrics.unsettled(m);
+    this.#reconnect.finish();
   }
 
   #register(tag: string): void {

@@ -1,6 +1,6 @@
 // Time from reconnect to first attempt, for one device: armed when the link comes back with
 // work waiting, measured by the first attempt that carries such work, and counted as missed
-// when the link goes again before any attempt.
+// when the link goes again, or the run ends, before any attempt.
 
 import type { PolicyMetrics } from "./metrics.js";
 
@@ -15,6 +15,11 @@ export class ReconnectWatch {
   /** The link came back; `waiting`: the device has work queued. */
   reconnected(now: number, waiting: boolean): void {
     if (waiting) this.#at = now;
+  }
+
+  /** The run ended: a reconnect still waiting for its attempt had none. */
+  finish(): void {
+    this.unreachable();
   }
 
   unreachable(): void {

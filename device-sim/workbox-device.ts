@@ -94,6 +94,7 @@ export class WorkboxDevice implements SimDevice {
   finish(): void {
     for (const m of [...this.#inFlight, ...this.#queue]) this.#fleet.metrics.unsettled(m);
     if (this.#replaying) this.#fleet.metrics.unsettled(this.#replaying);
+    this.#reconnect.finish();
   }
 
   #replay(): void {

@@ -164,15 +164,17 @@ export class DeviceWorld {
   }
 
   /** Something about the link changed (renewal, portal, fleet link outage). */
+  // Reachability first: a device that hears of the change may attempt at once, and that attempt
+  // must find its reconnect armed (told after it, the attempt went unmeasured).
   linkChanged(now: number): void {
     this.#record(now);
-    if (this.on) for (const d of this.devices) d.linkChanged();
     this.#updateReachability();
+    if (this.on) for (const d of this.devices) d.linkChanged();
   }
 
   backendChanged(): void {
-    if (this.on) for (const d of this.devices) d.backendChanged();
     this.#updateReachability();
+    if (this.on) for (const d of this.devices) d.backendChanged();
   }
 
   brokerChanged(): void {
