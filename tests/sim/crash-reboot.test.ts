@@ -13,7 +13,7 @@ const scenario = smallScenario(undefined, {
   devices: 40, duration: "4h",
   link: { up: { mean: "40m", shape: 0.8 }, down: { median: "1m", p99: "30m" }, captive: 0.1 },
   stalls: { p: 0.02, r: 0.12, step: "100ms", long: { probability: 0.2, min: "10s", alpha: 1.2, max: "4m" } },
-  latency: { median: "800ms", p99: "5s" },
+  latency: { median: "2s", p99: "8s" },
   reboots: { perDay: 30, downtime: { median: "40s", p99: "10m" }, rtc: false, ntpSync: "1m" },
   workload: { perHour: 20, tags: "unique" },
   fleet: [{ outage: "backend", at: "90m", for: "15m" }],
