@@ -14,6 +14,7 @@ import { reportHtml } from "./report-html.js";
 import { reportTable } from "./report-table.js";
 import { POLICY_NAMES, parseScenario, scenarioToJson, ScenarioError, type Scenario } from "./scenario.js";
 import { defaultShards, runShards } from "./shard-runner.js";
+import { checkExtraPolicies } from "./policies.js";
 
 const HELP = `syncward sim — a fleet of virtual kiosks with flaky links, running the real Agent and core,
 and the sync policies (${POLICY_NAMES.join(", ")}) side by side on the same seeded world
@@ -145,6 +146,7 @@ async function run(argv: string[]): Promise<number> {
     if (error instanceof ScenarioError && source !== undefined && !namedOverrides(source)) throw new ScenarioError(`scenario ${source}: ${error.message}`);
     throw error;
   }
+  await checkExtraPolicies(scenario);
   if (values["print-scenario"]) {
     process.stdout.write(`${JSON.stringify(scenarioToJson(scenario), null, 2)}\n`);
     return 0;

@@ -10,7 +10,7 @@ import { EventQueue } from "./event-queue.js";
 import { PolicyMetrics, type PolicyMetricsJson } from "./metrics.js";
 import { simPolicy } from "./policies.js";
 import { Rng, streamKey } from "./rng.js";
-import { POLICY_NAMES, scenarioToJson, type OutageKind, type PolicyName, type Scenario } from "./scenario.js";
+import { policyNames, scenarioToJson, type OutageKind, type PolicyName, type Scenario } from "./scenario.js";
 import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
 import { CoreClock } from "./core-clock.js";
 import { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
@@ -112,7 +112,8 @@ export class FleetSim {
     const { first, count } = shardRange(scenario.devices, shard);
     const queue = new EventQueue();
     const fleetCapacity = (scenario.backend.capacityPer1000 * scenario.devices) / 1000;
-    const policies = POLICY_NAMES.filter((p) => scenario.policies.includes(p) && (hooks.policies?.includes(p) ?? true));
+    const all = policyNames(scenario);
+    const policies = all.filter((p) => scenario.policies.includes(p) && (hooks.policies?.includes(p) ?? true));
     const world = new World(scenario, queue, first, count, SAMPLED_DEVICES, policies.includes("workbox"));
     const backendOutages = world.backendOutages();
     const module = await coreModule();
@@ -126,7 +127,7 @@ export class FleetSim {
       const problems = { count: 0, first: undefined as string | undefined };
       fleets.set(name, { metrics, backend, problems });
       const list: (AgentDevice | WorkboxDevice)[] = [];
-      const policyIndex = POLICY_NAMES.indexOf(name);
+      const policyIndex = all.indexOf(name);
       const rngFor = (device: number) => new Rng(streamKey(scenario.seed, device, 1000 + policyIndex));
       if (policy.kind === "agent") {
         const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });

@@ -1,4 +1,5 @@
-// The four ways a kiosk app gets its outbox to the backend, as the simulator runs them.
+// The four ways a kiosk app gets its outbox to the backend, as the simulator runs them, and
+// the extra policies a scenario file defines (the real Agent with a preset and overrides).
 //
 // kiosk     syncward's `kiosk` preset on the real Agent; "online" is the connectivity fusion
 //           over evidence the world gives (probe by default: the backend really reachable),
@@ -17,7 +18,10 @@
 //           navigator.onLine, up to `maxAttempts` attempts (255 default, the core's maximum).
 
 import type { Policy, Preset } from "../agent/core/policy.js";
-import type { PolicyName, Scenario } from "./scenario.js";
+import { SchedulerError } from "../agent/core/codes.js";
+import { Scheduler } from "../agent/core/scheduler.js";
+import { coreModule } from "../agent/node/core-wasm.js";
+import { ScenarioError, type PolicyName, type Scenario } from "./scenario.js";
 
 export interface AgentPolicy {
   kind: "agent";
@@ -56,5 +60,24 @@ export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
       };
     case "workbox":
       return { kind: "workbox", name };
+  }
+  const extra = scenario.extraPolicies[name];
+  if (!extra) throw new Error(`the scenario defines no policy "${name}"`);
+  return { kind: "agent", name, preset: extra.preset, overrides: extra.policy, online: extra.online, honoursRetryAfter: extra.retryAfter };
+}
+
+/**
+ * The core's own check of the extra policies' values (the scenario checks names and types):
+ * a value out of range is a ScenarioError naming it, before any shard starts.
+ */
+export async function checkExtraPolicies(scenario: Scenario): Promise<void> {
+  const module = await coreModule();
+  for (const [name, extra] of Object.entries(scenario.extraPolicies)) {
+    try {
+      await Scheduler.instantiate(module, { preset: extra.preset, policy: extra.policy });
+    } catch (error) {
+      if (!(error instanceof SchedulerError)) throw error;
+      throw new ScenarioError(`extraPolicies.${name}.policy: the core refuses ${error.message.replace(/^.*setPolicy\((.*)\).*$/, "$1")}`);
+    }
   }
 }

@@ -6,10 +6,18 @@
 import { humanDuration } from "./duration.js";
 import { reportTable, clockTime } from "./report-table.js";
 import type { Report } from "./report.js";
-import type { PolicyName } from "./scenario.js";
+import type { BuiltinPolicyName, PolicyName } from "./scenario.js";
 import type { LinkState } from "./world.js";
 
-const COLORS: Record<PolicyName, string> = { kiosk: "#1b9e77", chromium: "#d95f02", workbox: "#7570b3", naive: "#e7298a" };
+const COLORS: Record<BuiltinPolicyName, string> = { kiosk: "#1b9e77", chromium: "#d95f02", workbox: "#7570b3", naive: "#e7298a" };
+/** For the scenario file's extra policies, in the report's order. */
+const EXTRA_COLORS = ["#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#666666"];
+
+/** Each policy's colour in this report. */
+function palette(report: Report): (policy: PolicyName) => string {
+  const extras = report.policies.map((p) => p.policy).filter((p) => !(p in COLORS));
+  return (policy) => COLORS[policy as BuiltinPolicyName] ?? EXTRA_COLORS[Math.max(0, extras.indexOf(policy)) % EXTRA_COLORS.length]!;
+}
 const LINK_COLORS: Record<LinkState, string> = { up: "#4caf50", down: "#e53935", captive: "#fb8c00", off: "#9e9e9e" };
 
 const W = 860;
@@ -47,12 +55,13 @@ ${body}
 </svg></figure>`;
 }
 
-function legend(policies: PolicyName[]): string {
-  return `<p class="legend">${policies.map((p) => `<span><i style="background:${COLORS[p]}"></i>${p}</span>`).join("")}</p>`;
+function legend(policies: PolicyName[], color: (policy: PolicyName) => string): string {
+  return `<p class="legend">${policies.map((p) => `<span><i style="background:${color(p)}"></i>${esc(p)}</span>`).join("")}</p>`;
 }
 
 function latencyChart(report: Report): string {
   const series = Object.entries(report.charts.latencyCdf) as [PolicyName, [number, number][]][];
+  const color = palette(report);
   const all = series.flatMap(([, pts]) => pts.map(([ms]) => ms)).filter((ms) => ms > 0);
   const lo = Math.max(1, all.length ? Math.min(...all) : 1);
   const hi = Math.max(lo * 10, all.length ? Math.max(...all) : 10);
@@ -74,14 +83,15 @@ function latencyChart(report: Report): string {
       prev = share;
     }
     steps.push([x(hi), y(prev)]);
-    body += `<path d="${path(steps)}" class="series" data-policy="${policy}" stroke="${COLORS[policy]}"/>`;
+    body += `<path d="${path(steps)}" class="series" data-policy="${esc(policy)}" stroke="${color(policy)}"/>`;
   }
-  return frame("latency-cdf", "Register → delivery: share of delivered messages within a time (log scale)", body, "time from register() to the backend", "delivered") + legend(series.map(([p]) => p));
+  return frame("latency-cdf", "Register → delivery: share of delivered messages within a time (log scale)", body, "time from register() to the backend", "delivered") + legend(series.map(([p]) => p), color);
 }
 
 function loadChart(report: Report): string {
   const { secondsPerPoint, series } = report.charts.load;
   const entries = Object.entries(series) as [PolicyName, { mean: number[]; peak: number[] }][];
+  const color = palette(report);
   const points = Math.max(1, ...entries.map(([, s]) => s.peak.length));
   const top = Math.max(report.capacityRps * 1.2, ...entries.flatMap(([, s]) => s.peak), 1);
   const ly = (v: number) => Math.log10(1 + v);
@@ -103,9 +113,9 @@ function loadChart(report: Report): string {
     const xr = x(r.at / 1000 / secondsPerPoint);
     body += `<line x1="${fmt(xr)}" x2="${fmt(xr)}" y1="${M.top}" y2="${H - M.bottom}" class="recovery"/><text x="${fmt(xr + 3)}" y="${M.top + 12}" class="tick">${r.kind} back</text>`;
   }
-  for (const [policy, s] of entries) body += `<path d="${path(s.peak.map((v, i) => [x(i), y(v)]))}" class="series" data-policy="${policy}" stroke="${COLORS[policy]}"/>`;
+  for (const [policy, s] of entries) body += `<path d="${path(s.peak.map((v, i) => [x(i), y(v)]))}" class="series" data-policy="${esc(policy)}" stroke="${color(policy)}"/>`;
   const title = `Backend load: peak requests/s in each ${secondsPerPoint === 1 ? "second" : humanDuration(secondsPerPoint * 1000)} (log scale)`;
-  return frame("backend-load", title, body, "time of day (from the start of the run)", "requests/s") + legend(entries.map(([p]) => p));
+  return frame("backend-load", title, body, "time of day (from the start of the run)", "requests/s") + legend(entries.map(([p]) => p), color);
 }
 
 function connectivityChart(report: Report): string {

@@ -137,7 +137,8 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
     },
   };
 
-  for (const policy of POLICY_NAMES) {
+  const extra = first.scenario.extraPolicies;
+  for (const policy of [...POLICY_NAMES, ...Object.keys(typeof extra === "object" && extra !== null ? extra : {})]) {
     const parts = ordered.map((s) => s.policies[policy]).filter((p) => p !== undefined);
     if (parts.length === 0) continue;
     if (parts.length !== ordered.length) throw new MergeError(`policy ${policy} is missing from some shards`);

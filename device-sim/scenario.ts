@@ -4,10 +4,27 @@
 // named scenario with "extends". Every field is checked; a bad one is one line naming it.
 
 import type { SignalName } from "../agent/connectivity/fusion.js";
+import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../agent/core/policy.js";
 import { formatDuration, parseDuration } from "./duration.js";
 
+/** The built-in policies (device-sim/policies.ts). */
 export const POLICY_NAMES = ["kiosk", "chromium", "workbox", "naive"] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
+export type BuiltinPolicyName = (typeof POLICY_NAMES)[number];
+/** A built-in policy's name, or an extra policy's from the scenario file. */
+export type PolicyName = string;
+
+/**
+ * A policy a scenario file adds beside the built-in four: the real Agent with a preset and
+ * policy overrides (the agent config's `policy` object), its "online" (navigator.onLine, or
+ * the connectivity fusion as the kiosk policy has it) and whether its handler passes a 429's
+ * Retry-After on.
+ */
+export interface ExtraPolicy {
+  preset: Preset;
+  policy: Partial<Policy>;
+  online: "link" | "fused";
+  retryAfter: boolean;
+}
 
 const KIOSK_SIGNALS = ["probe", "broker", "backendStatus"] as const satisfies readonly SignalName[];
 type KioskSignal = (typeof KIOSK_SIGNALS)[number];
@@ -54,6 +71,12 @@ export interface Scenario {
   kiosk: { require: KioskSignal[]; settleMs: number; probeIntervalMs: number };
   workbox: { pageReloadMs: number; maxRetentionMs: number };
   naive: { delayMs: number; maxAttempts: number };
+  extraPolicies: Record<string, ExtraPolicy>;
+}
+
+/** Every policy the scenario defines, built-in first, in the order that keys their random streams. */
+export function policyNames(s: Scenario): PolicyName[] {
+  return [...POLICY_NAMES, ...Object.keys(s.extraPolicies)];
 }
 
 export class ScenarioError extends Error {}
@@ -76,6 +99,7 @@ export const DEFAULTS = {
   kiosk: { require: ["probe"], settle: "5s", probeInterval: "30s" },
   workbox: { pageReload: "24h", maxRetention: "7d" },
   naive: { delay: "1s", maxAttempts: 255 },
+  extraPolicies: {} as Record<string, unknown>,
 };
 
 type Json = Record<string, unknown>;
@@ -150,10 +174,11 @@ class Fields {
     return v as T[];
   }
 
-  sub(key: string, defaults: Json): Fields {
+  /** The object at `key`; `allowed` (the defaults) names its fields, or any when undefined. */
+  sub(key: string, allowed: Json | undefined): Fields {
     const v = this.obj[key];
     if (!isObject(v)) this.#bad(key, "an object");
-    return new Fields(v, this.at(key), defaults);
+    return new Fields(v, this.at(key), allowed);
   }
 }
 
@@ -191,7 +216,7 @@ export function parseScenario(raw: unknown, named: (name: string) => Json | unde
     devices: top.num("devices", 1, 10_000_000, true),
     durationMs,
     seed: top.num("seed", 0, 2 ** 53 - 1, true),
-    policies: top.listOf("policies", POLICY_NAMES, true),
+    policies: [],
     link: {
       upMeanMs: up.dur("mean", 1000),
       upShape: up.num("shape", 0.2, 10),
@@ -222,11 +247,48 @@ export function parseScenario(raw: unknown, named: (name: string) => Json | unde
     },
     workbox: { pageReloadMs: workbox.dur("pageReload"), maxRetentionMs: workbox.dur("maxRetention", 60_000) },
     naive: { delayMs: naive.dur("delay", 1, 86_400_000), maxAttempts: naive.num("maxAttempts", 1, 255, true) },
+    extraPolicies: parseExtraPolicies(top.sub("extraPolicies", undefined)),
   };
+  // Without a list of its own (or its parent's: merge keeps the defaults' very array), a
+  // scenario runs every policy it defines.
+  const listed = own.policies !== undefined || (base as Json).policies !== DEFAULTS.policies;
+  scenario.policies = listed ? top.listOf("policies", policyNames(scenario), true) : policyNames(scenario);
   if (scenario.link.downP99Ms < scenario.link.downMedianMs) throw new ScenarioError("link.down.p99 must not be below link.down.median");
   if (scenario.latency.p99Ms < scenario.latency.medianMs) throw new ScenarioError("latency.p99 must not be below latency.median");
   if (scenario.reboots.downP99Ms < scenario.reboots.downMedianMs) throw new ScenarioError("reboots.downtime.p99 must not be below reboots.downtime.median");
   return scenario;
+}
+
+const EXTRA_POLICY_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+function parseExtraPolicies(extra: Fields): Record<string, ExtraPolicy> {
+  const out: Record<string, ExtraPolicy> = {};
+  for (const name of Object.keys(extra.obj)) {
+    if (!EXTRA_POLICY_NAME.test(name) || (POLICY_NAMES as readonly string[]).includes(name)) {
+      throw new ScenarioError(`extraPolicies: "${name}" must be a new name of lowercase letters, digits and dashes (not ${POLICY_NAMES.join(", ")})`);
+    }
+    const f = extra.sub(name, { preset: 0, policy: 0, online: 0, retryAfter: 0 });
+    if (f.obj.preset === undefined) throw new ScenarioError(`${f.path} needs a preset (${PRESETS.join(", ")})`);
+    out[name] = {
+      preset: f.oneOf("preset", PRESETS),
+      policy: f.obj.policy === undefined ? {} : parsePolicyOverrides(f.sub("policy", undefined)),
+      online: f.obj.online === undefined ? "fused" : f.oneOf("online", ["link", "fused"] as const),
+      retryAfter: f.obj.retryAfter === undefined ? true : f.bool("retryAfter"),
+    };
+  }
+  return out;
+}
+
+/** Names and types here; the core checks the ranges when the policy's fleet is built. */
+function parsePolicyOverrides(policy: Fields): Partial<Policy> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(policy.obj)) {
+    if (!(POLICY_FIELDS as readonly string[]).includes(field)) throw new ScenarioError(`unknown policy field ${policy.at(field)} (known: ${POLICY_FIELDS.join(", ")})`);
+    if (field === "jitter") out[field] = policy.oneOf(field, JITTER_MODES);
+    else if (field === "reregisterBypassesBackoff" || field === "periodicSnap") out[field] = policy.bool(field);
+    else out[field] = policy.num(field, 0, Number.MAX_SAFE_INTEGER);
+  }
+  return out as Partial<Policy>;
 }
 
 function parseStalls(stalls: Fields): StallModel {
@@ -273,5 +335,6 @@ export function scenarioToJson(s: Scenario): Json {
     kiosk: { require: s.kiosk.require, settle: d(s.kiosk.settleMs), probeInterval: d(s.kiosk.probeIntervalMs) },
     workbox: { pageReload: d(s.workbox.pageReloadMs), maxRetention: d(s.workbox.maxRetentionMs) },
     naive: { delay: d(s.naive.delayMs), maxAttempts: s.naive.maxAttempts },
+    extraPolicies: s.extraPolicies,
   };
 }

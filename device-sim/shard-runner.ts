@@ -7,7 +7,7 @@
 
 import { Worker } from "node:worker_threads";
 import { mergePolicyParts, runShard, type Shard, type ShardResult } from "./fleet.js";
-import { scenarioToJson, type PolicyName, type Scenario } from "./scenario.js";
+import { scenarioToJson, type BuiltinPolicyName, type PolicyName, type Scenario } from "./scenario.js";
 
 /** Above this many devices a run is split into more shards by default. */
 export const DEVICES_PER_SHARD = 10_000;
@@ -26,14 +26,16 @@ export interface ShardTask {
  * Relative cost of a policy's devices, measured (fleet-outage, 200 devices, each policy
  * alone: naive 4.7 s, kiosk 1.2 s, chromium 1.2 s, workbox 0.6 s): naive retries every second.
  */
-const POLICY_COST: Record<PolicyName, number> = { naive: 4, kiosk: 1, chromium: 1, workbox: 0.5 };
+const POLICY_COST: Record<BuiltinPolicyName, number> = { naive: 4, kiosk: 1, chromium: 1, workbox: 0.5 };
+/** An extra policy from a scenario file runs the real Agent, as kiosk and chromium do. */
+const cost = (policy: PolicyName): number => POLICY_COST[policy as BuiltinPolicyName] ?? 1;
 
 /** The scenario's policies in `groups` shares of about equal cost (largest first, to the lightest share). */
 export function policyGroups(policies: readonly PolicyName[], groups: number): PolicyName[][] {
   const shares = Array.from({ length: Math.max(1, Math.min(groups, policies.length)) }, () => ({ cost: 0, policies: [] as PolicyName[] }));
-  for (const policy of [...policies].sort((a, b) => POLICY_COST[b] - POLICY_COST[a])) {
+  for (const policy of [...policies].sort((a, b) => cost(b) - cost(a))) {
     const lightest = shares.reduce((a, b) => (b.cost < a.cost ? b : a));
-    lightest.cost += POLICY_COST[policy];
+    lightest.cost += cost(policy);
     lightest.policies.push(policy);
   }
   return shares.map((share) => share.policies);

@@ -42,6 +42,7 @@ t.test("bad scenario files and flags: exit 2 and one line", async (t) => {
     ["unknown extends", [await file("j.json", '{"extends": "mars-rover"}')], /extends must name a built-in scenario/],
     ["p99 below median", [await file("k.json", '{"latency": {"median": "2s", "p99": "1s"}}')], /latency\.p99 must not be below latency\.median/],
     ["missing file", [join(dir, "nope.json")], /no built-in scenario or file named/],
+    ["extra policy out of range", [await file("l.json", '{"extraPolicies": {"x": {"preset": "kiosk", "policy": {"maxAttempts": 999}}}}')], /extraPolicies\.x\.policy: the core refuses maxAttempts=999/],
     ["bad --devices", ["--devices", "12x"], /--devices must be a whole number/],
     ["bad --duration", ["--duration", "forever"], /duration must be a duration/],
     ["bad --policies", ["--policies", "kiosk,kiosk"], /policies must be a list of distinct names/],

@@ -30,7 +30,7 @@ t.test("pods of the Indexed Job, merged, give the one-process report", async (t)
 });
 
 t.test("a pod outside an Indexed Job refuses to guess its shard", async (t) => {
-  const env = { ...process.env, SHARDS: "3", SCENARIO: "commute-cellular", SYNCWARD: `${process.execPath} ${CLI}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHARDS: "3", SCENARIO: "commute-cellular", SYNCWARD: `${process.execPath} ${CLI}` };
   delete env.JOB_COMPLETION_INDEX;
   const error = await run(SCRIPT, [], { env }).then(() => undefined, (e: { code: number; stderr: string }) => e);
   t.ok(error, "it fails");
