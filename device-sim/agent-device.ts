@@ -14,7 +14,7 @@ import { DeviceClock } from "./device-clock.js";
 import type { Timed } from "./event-queue.js";
 import type { PolicyMetrics } from "./metrics.js";
 import { sendRequest } from "./network.js";
-import { Outbox, newMessage } from "./outbox.js";
+import { Outbox, newMessage, type Message } from "./outbox.js";
 import { ReconnectWatch } from "./reconnect-watch.js";
 import type { AgentPolicy } from "./policies.js";
 import type { Rng } from "./rng.js";
@@ -88,6 +88,10 @@ export class AgentDevice implements SimDevice, Dispatcher {
 
   get agent(): Agent | undefined {
     return this.#agent;
+  }
+
+  waitingMessages(): Iterable<Message> {
+    return this.#outbox.all();
   }
 
   /** The tags the app still has messages under (its durable outbox). */

@@ -104,6 +104,15 @@ export class FleetSim {
     fleets: Map<PolicyName, PolicyFleet>,
   ) {
     this.#fleets = fleets;
+    // A recovery's backlog: what devices that can reach the backend again still have to send
+    // (not what waits behind a captive portal or a link of its own that is down).
+    world.onRecovered = (k) => {
+      const at = queue.now;
+      for (const [name, list] of devices) {
+        const metrics = fleets.get(name)!.metrics;
+        list.forEach((d, i) => metrics.backlogAt(k, at, world.devices[i]!.reachable ? d.waitingMessages() : []));
+      }
+    };
     world.start();
   }
 

@@ -13,6 +13,22 @@ export const DROP_REASONS = ["attemptsExhausted", "expired", "httpErrorAsSuccess
  */
 export type DropReason = (typeof DROP_REASONS)[number];
 
+/** The messages waiting when a fleet-wide outage ended, and when they reached the backend. */
+export interface BacklogJson {
+  messages: number;
+  /** Time from the recovery to each one's arrival, for those that arrived by the end. */
+  arrivals: HistogramJson;
+}
+
+interface Backlog {
+  at: number;
+  messages: number;
+  arrivals: Histogram;
+}
+
+/** Recoveries whose backlog is followed (a bit each in Message.backlogs). */
+export const MAX_FOLLOWED_RECOVERIES = 31;
+
 export interface PolicyMetricsJson {
   registered: number;
   delivered: number;
@@ -25,6 +41,7 @@ export interface PolicyMetricsJson {
   latency: HistogramJson;
   reconnect: HistogramJson;
   reconnectMissed: number;
+  backlogs: BacklogJson[];
   arrivals: number[];
 }
 
@@ -43,15 +60,34 @@ export class PolicyMetrics {
   readonly reconnect = new Histogram();
   /** Reconnects with work waiting that ended without any attempt. */
   reconnectMissed = 0;
+  /** Per fleet-wide recovery, in order. */
+  readonly backlogs: Backlog[] = [];
 
   created(_message: Message): void {
     this.registered++;
   }
 
+  /** Fleet-wide outage `k` ended at `at`: these messages of one device were waiting for the backend. */
+  backlogAt(k: number, at: number, waiting: Iterable<Message>): void {
+    const backlog = (this.backlogs[k] ??= { at, messages: 0, arrivals: new Histogram() });
+    if (k >= MAX_FOLLOWED_RECOVERIES) return;
+    for (const m of waiting) {
+      if (!Number.isNaN(m.arrivedAt)) continue;
+      m.backlogs |= 1 << k;
+      backlog.messages++;
+    }
+  }
+
   /** The backend accepted the message at `at` (possibly again). */
   arrived(message: Message, at: number): void {
-    if (Number.isNaN(message.arrivedAt)) message.arrivedAt = at;
-    else {
+    if (Number.isNaN(message.arrivedAt)) {
+      message.arrivedAt = at;
+      for (let bits = message.backlogs, k = 0; bits !== 0; bits >>>= 1, k++) {
+        if ((bits & 1) === 0) continue;
+        const backlog = this.backlogs[k]!;
+        backlog.arrivals.add(at - backlog.at);
+      }
+    } else {
       this.duplicated++;
       if (at < message.arrivedAt) message.arrivedAt = at;
     }
@@ -84,7 +120,7 @@ export class PolicyMetrics {
       registered: this.registered, delivered: this.delivered, duplicated: this.duplicated, pending: this.pending,
       dropped: { ...this.dropped }, attempts: this.attempts, wakeups: this.wakeups, inFlightAtCrash: this.inFlightAtCrash,
       latency: this.latency.toJSON(), reconnect: this.reconnect.toJSON(), reconnectMissed: this.reconnectMissed,
-      arrivals: Array.from(arrivals),
+      backlogs: this.backlogs.map((b) => ({ messages: b.messages, arrivals: b.arrivals.toJSON() })), arrivals: Array.from(arrivals),
     };
   }
 }

@@ -9,10 +9,12 @@ export interface Message {
   readonly createdAt: number;
   /** When the backend first accepted it (NaN: not yet). */
   arrivedAt: number;
+  /** Bit k: it was waiting for the backend when the k-th fleet-wide outage ended. */
+  backlogs: number;
 }
 
 export function newMessage(seq: number, createdAt: number): Message {
-  return { seq, createdAt, arrivedAt: NaN };
+  return { seq, createdAt, arrivedAt: NaN, backlogs: 0 };
 }
 
 export const COALESCING_TAG = "outbox";

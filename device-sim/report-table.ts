@@ -52,6 +52,15 @@ export function reportTable(report: Report): string {
       const x = p.recoveries[k]!;
       return x.overloadedSeconds === 0 ? "no" : `${x.overloadedSeconds} s, last +${humanDuration(x.overloadedForMs)}`;
     });
+    row(`${when}: backlog`, (p) => count(p.recoveries[k]!.backlog));
+    row(`${when}: 99 % drained in`, (p) => {
+      const x = p.recoveries[k]!;
+      if (x.backlog === 0) return "–";
+      if (x.drainMs === null) return `never (${(100 * x.backlogDelivered).toFixed(1)} %)`;
+      // Against a bound under a second the ratio says nothing: a handful of messages.
+      if (x.drainBoundMs < 1000) return humanDuration(x.drainMs);
+      return `${humanDuration(x.drainMs)}, ${(x.drainMs / x.drainBoundMs).toFixed(1)}× ${humanDuration(x.drainBoundMs)}`;
+    });
   });
   if (ps.some((p) => p.problems > 0)) row("agent problems", (p) => count(p.problems));
 

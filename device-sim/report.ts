@@ -5,7 +5,7 @@
 // seed and the shard count.
 
 import { Histogram } from "./histogram.js";
-import { DROP_REASONS, type DropReason } from "./metrics.js";
+import { DROP_REASONS, type BacklogJson, type DropReason } from "./metrics.js";
 import type { ShardResult } from "./fleet.js";
 import { POLICY_NAMES, type OutageKind, type PolicyName } from "./scenario.js";
 import type { LinkState } from "./world.js";
@@ -32,7 +32,21 @@ export interface Recovery {
   overloadedSeconds: number;
   /** From the recovery to the end of the last overloaded second of the window (0: none). */
   overloadedForMs: number;
+  /** Messages waiting for the backend when the outage ended. */
+  backlog: number;
+  /** Share of them that reached the backend by the end of the run. */
+  backlogDelivered: number;
+  /**
+   * From the recovery until 99 % of them had reached the backend (to the histogram's 2 %), or
+   * null when fewer ever did. The last 1 % are devices still behind a portal, rebooting, …
+   */
+  drainMs: number | null;
+  /** The physical limit of that: 99 % of the backlog ÷ capacity. */
+  drainBoundMs: number;
 }
+
+/** Drain time is measured to this share of the backlog. */
+export const DRAINED_SHARE = 0.99;
 
 export interface PolicyReport {
   policy: PolicyName;
@@ -171,7 +185,10 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
       attemptsPerDelivery: delivered === 0 ? NaN : attempts / delivered,
       wakeupsPerDeviceHour: deviceHours === 0 ? 0 : sum((p) => p.wakeups) / deviceHours,
       peakRps: arrivals.reduce((m, n) => Math.max(m, n), 0),
-      recoveries: recoveries.map((r, k) => recoveryFigures(arrivals, capacity, r, recoveries[k + 1]?.at ?? Infinity)),
+      recoveries: recoveries.map((r, k) => ({
+        ...recoveryFigures(arrivals, capacity, r, recoveries[k + 1]?.at ?? Infinity),
+        ...drainFigures(parts.map((p) => p.backlogs[k]), capacity),
+      })),
       problems,
       ...(firstProblem ? { firstProblem } : {}),
     });
@@ -181,7 +198,28 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
   return report;
 }
 
-function recoveryFigures(arrivals: Float64Array, capacity: number, r: { kind: OutageKind; at: number }, nextAt: number): Recovery {
+type DrainFigures = Pick<Recovery, "backlog" | "backlogDelivered" | "drainMs" | "drainBoundMs">;
+
+/** How the shards' backlogs of one recovery drained, against the backend's limit. */
+function drainFigures(parts: (BacklogJson | undefined)[], capacity: number): DrainFigures {
+  let backlog = 0;
+  const arrivals = new Histogram();
+  for (const b of parts) {
+    if (!b) continue;
+    backlog += b.messages;
+    arrivals.merge(b.arrivals);
+  }
+  const delivered = arrivals.count;
+  const needed = Math.ceil(DRAINED_SHARE * backlog);
+  return {
+    backlog,
+    backlogDelivered: backlog === 0 ? 1 : delivered / backlog,
+    drainMs: backlog === 0 ? 0 : delivered >= needed ? Math.round(arrivals.quantile(needed / delivered)) : null,
+    drainBoundMs: Math.round((needed / capacity) * 1000),
+  };
+}
+
+function recoveryFigures(arrivals: Float64Array, capacity: number, r: { kind: OutageKind; at: number }, nextAt: number): Omit<Recovery, keyof DrainFigures> {
   const from = Math.floor(r.at / 1000);
   const to = Math.min(arrivals.length, Math.ceil(Math.min(r.at + RECOVERY_WINDOW_MS, nextAt) / 1000));
   let peak = 0;

@@ -91,6 +91,12 @@ export class WorkboxDevice implements SimDevice {
     this.#reconnect.unreachable();
   }
 
+  *waitingMessages(): Iterable<Message> {
+    yield* this.#inFlight;
+    yield* this.#queue;
+    if (this.#replaying) yield this.#replaying;
+  }
+
   finish(): void {
     for (const m of [...this.#inFlight, ...this.#queue]) this.#fleet.metrics.unsettled(m);
     if (this.#replaying) this.#fleet.metrics.unsettled(this.#replaying);

@@ -8,6 +8,7 @@
 
 import type { EventQueue, Timed } from "./event-queue.js";
 import { StallProcess } from "./gilbert-elliott.js";
+import type { Message } from "./outbox.js";
 import { Rng, streamKey } from "./rng.js";
 import type { FleetOutage, OutageKind, Scenario } from "./scenario.js";
 
@@ -31,6 +32,8 @@ export interface SimDevice {
   reconnected(): void;
   /** It stopped being reachable. */
   unreachable(): void;
+  /** The messages the app still has to get to the backend (queued, or being sent). */
+  waitingMessages(): Iterable<Message>;
 }
 
 /** A sampled device's connectivity: [time, state] at each change. */
@@ -272,26 +275,43 @@ export class World {
     return next;
   }
 
+  /**
+   * The world changed at the end of a fleet-wide outage and no device has heard of it yet;
+   * `recovery` is its index in recoveries(). The simulator takes the recovery's backlog here.
+   */
+  onRecovered: ((recovery: number) => void) | undefined;
+
   fleetChange(k: number, starting: boolean): void {
     const o = this.#outages[k]!;
     const now = this.queue.now;
     if (o.kind === "backend") {
       this.#backendDown += starting ? 1 : -1;
       this.backendUp = this.#backendDown === 0;
-      for (const d of this.devices) d.backendChanged();
     } else if (o.kind === "broker") {
       this.#brokerDown += starting ? 1 : -1;
       this.brokerUp = this.#brokerDown === 0;
-      for (const d of this.devices) d.brokerChanged();
-    } else {
+    }
+    const changed: DeviceWorld[] = [];
+    if (o.kind === "link") {
       const chosen = this.#chosen[k]!;
       for (let i = 0; i < this.devices.length; i++) {
         if (chosen[i] !== 1) continue;
         const d = this.devices[i]!;
         const before = d.linkUp;
         d.forced += starting ? 1 : -1;
-        if (d.linkUp !== before) d.linkChanged(now);
+        if (d.linkUp !== before) changed.push(d);
       }
     }
+    if (!starting) this.onRecovered?.(this.#recoveryIndex(k));
+    if (o.kind === "backend") for (const d of this.devices) d.backendChanged();
+    else if (o.kind === "broker") for (const d of this.devices) d.brokerChanged();
+    else for (const d of changed) d.linkChanged(now);
+  }
+
+  /** Outage k's place in recoveries() (a stable sort by end time). */
+  #recoveryIndex(k: number): number {
+    const end = (o: FleetOutage) => o.atMs + o.forMs;
+    const mine = end(this.#outages[k]!);
+    return this.#outages.filter((o, j) => end(o) < mine || (end(o) === mine && j < k)).length;
   }
 }

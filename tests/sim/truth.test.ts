@@ -1,6 +1,7 @@
 // Figures of the simulator checked against values computed here by hand, for the three places
 // where it once told something other than the truth: a request still travelling at the end,
-// a fractional backend capacity split over shards, and reconnects still waiting at the end.
+// a fractional backend capacity split over shards, and reconnects still waiting at the end;
+// and the backlog a recovery leaves, and how long it takes to drain, from the event log.
 import t from "tap";
 import { Backend } from "../../device-sim/backend.js";
 import { FleetSim, shardRange } from "../../device-sim/fleet.js";
@@ -92,4 +93,36 @@ t.test("a reconnect still waiting for an attempt when the run ends counts as one
   t.equal(workbox.missed, devices, "workbox: every device's reconnect ended with no attempt");
   t.equal(chromium.samples, devices, "chromium: every device attempted");
   t.equal(chromium.missed, 0, "chromium: none missed");
+});
+
+t.test("a recovery's backlog and its drain time, from the Agents' own event log", async (t) => {
+  // Kiosk waits while the probe finds the backend down, so the messages queued during the
+  // outage are the backlog; with a 100 ms round trip a message completes 50 ms after it arrived.
+  const scenario = smallScenario("fleet-outage", {
+    ...steady, devices: 20, duration: "2h", policies: ["kiosk"],
+    latency: { median: "100ms", p99: "100ms" }, workload: { perHour: 60, tags: "unique" },
+    fleet: [{ outage: "backend", at: "30m", for: "30m" }],
+  });
+  const down = 30 * 60_000;
+  const back = 60 * 60_000;
+  const registeredAt = new Map<string, number>();
+  const completedAt = new Map<string, number>();
+  const sim = await FleetSim.create(scenario, { index: 0, count: 1 }, {
+    onEvent: (_policy, device, e) => {
+      const key = `${device} ${e.instanceId}`;
+      if (e.eventName === "Registered sync" && !registeredAt.has(key)) registeredAt.set(key, sim.queue.now);
+      if (e.eventName === "sync event completed") completedAt.set(key, sim.queue.now);
+    },
+  });
+  const recovery = buildReport([await sim.run()], 1).policies[0]!.recoveries[0]!;
+  const backlog = [...registeredAt].filter(([key, at]) => at < back && (completedAt.get(key) ?? Infinity) - 50 >= back).map(([key]) => key);
+  t.ok(backlog.length > 100, `${backlog.length} messages waited`);
+  t.ok(backlog.every((key) => registeredAt.get(key)! >= down - 60_000), "those queued during the outage (and in the probe's first minute)");
+  t.equal(recovery.backlog, backlog.length, "the backlog");
+  // 99 % of the backlog: the ceil(0.99 n)-th arrival, to the histogram's 2 % buckets.
+  const arrivals = backlog.map((key) => completedAt.get(key)! - 50 - back).sort((a, b) => a - b);
+  const drained = arrivals[Math.ceil(0.99 * backlog.length) - 1]!;
+  t.ok(Math.abs(recovery.drainMs! - drained) <= 0.02 * drained + 1, `99 % drained in ${recovery.drainMs} ms, by hand ${drained} ms`);
+  t.equal(recovery.backlogDelivered, 1, "all of it arrived");
+  t.equal(recovery.drainBoundMs, Math.round((Math.ceil(0.99 * backlog.length) / (scenario.backend.capacityPer1000 * 20 / 1000)) * 1000), "bound: 99 % of the backlog ÷ capacity");
 });
