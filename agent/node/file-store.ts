@@ -16,11 +16,10 @@
 // One writer per path; the directory must exist. The two-slot store this replaces
 // (legacy-slot-store.ts) is migrated at the first load.
 
-import { constants } from "node:fs";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { FILE_HEADER, changeProblem, copyRegistration, deleteSize, putSize, writeDelete, writePut } from "./log-record.js";
 import { legacySlotPaths, readLegacySlots } from "./legacy-slot-store.js";
+import { nodeFileSystem, type StoreFile, type StoreFileSystem } from "./store-file-system.js";
 import { errorCode, readRegularFile, syncDirectory, writeAll } from "./store-files.js";
 import { replayLog, type LiveRecord } from "./store-log-replay.js";
 import { writeSnapshot } from "./store-snapshot.js";
@@ -31,6 +30,8 @@ export interface FileStoreOptions {
   path: string;
   /** Receives one line per discard at load, and per failed repair, truncation or compaction. */
   log?: (line: string) => void;
+  /** The file system (default: Node's); the crash tests give a disk that loses power. */
+  fileSystem?: StoreFileSystem;
 }
 
 /** The log is compacted once it is over this size and over twice the size of the live records. */
@@ -65,12 +66,13 @@ export class FileStore implements RegistrationStore {
   readonly #tmp: string;
   readonly #dir: string;
   readonly #log: ((line: string) => void) | undefined;
+  readonly #fs: StoreFileSystem;
 
   #live = new Map<string, LiveRecord>();
   /** Sum of the live records' sizes: what a snapshot would hold. */
   #liveBytes = 0;
   /** The open log; undefined when the next write must start a new log from a snapshot first. */
-  #handle: FileHandle | undefined;
+  #handle: StoreFile | undefined;
   /** Bytes of the log up to its last durable record: where the next group is written. */
   #size = 0;
   #loaded = false;
@@ -88,6 +90,7 @@ export class FileStore implements RegistrationStore {
     this.#tmp = `${this.#path}.tmp`;
     this.#dir = dirname(options.path);
     this.#log = options.log;
+    this.#fs = options.fileSystem ?? nodeFileSystem;
   }
 
   /** Groups of commits this instance appended and fsynced. */
@@ -239,17 +242,17 @@ export class FileStore implements RegistrationStore {
    * and the next write starts again.
    */
   async #startLog(): Promise<void> {
-    const next = await writeSnapshot(this.#tmp, this.#live.values());
+    const next = await writeSnapshot(this.#fs, this.#tmp, this.#live.values());
     try {
-      await rename(this.#tmp, this.#path);
+      await this.#fs.rename(this.#tmp, this.#path);
     } catch (error) {
       await next.handle.close().catch(() => undefined);
-      await unlink(this.#tmp).catch(() => undefined);
+      await this.#fs.unlink(this.#tmp).catch(() => undefined);
       throw error;
     }
     await this.#closeLog(); // that file has no name any more: nothing may be appended to it
     try {
-      await syncDirectory(this.#dir);
+      await syncDirectory(this.#fs, this.#dir);
     } catch (error) {
       await next.handle.close().catch(() => undefined); // the rename may not be durable yet
       throw error;
@@ -271,7 +274,7 @@ export class FileStore implements RegistrationStore {
     this.#liveBytes = 0;
     this.#size = 0;
     const discarded: string[] = [];
-    const read = await readRegularFile(this.#path);
+    const read = await readRegularFile(this.#fs, this.#path);
     let repair = false;
     let migrate = false;
     let tail = 0;
@@ -289,14 +292,14 @@ export class FileStore implements RegistrationStore {
       discarded.push(`syncward store: discarded ${this.#path}: ${read.problem}; starting empty`);
       repair = true;
     } else {
-      const legacy = await readLegacySlots(this.#base);
+      const legacy = await readLegacySlots(this.#fs, this.#base);
       discarded.push(...legacy.discarded);
       for (const [key, record] of legacy.registrations) this.#live.set(key, { record, size: putSize(record) });
       for (const { size } of this.#live.values()) this.#liveBytes += size;
       repair = migrate = legacy.found;
     }
     for (const line of discarded) this.#log?.(line);
-    await unlink(this.#tmp).catch(() => undefined); // a snapshot that never became the log
+    await this.#fs.unlink(this.#tmp).catch(() => undefined); // a snapshot that never became the log
     if (repair) await this.#repair(migrate);
     else if ("bytes" in read) await this.#openLog(tail);
     this.#loaded = true;
@@ -308,7 +311,7 @@ export class FileStore implements RegistrationStore {
   /** Open the log for appends, cutting off a torn tail of `tail` bytes first. */
   async #openLog(tail: number): Promise<void> {
     try {
-      this.#handle = await open(this.#path, constants.O_RDWR);
+      this.#handle = await this.#fs.open(this.#path, "update");
       if (tail > 0) {
         await this.#handle.truncate(this.#size);
         await this.#handle.sync();
@@ -336,12 +339,12 @@ export class FileStore implements RegistrationStore {
     let removed = false;
     for (const slot of legacySlotPaths(this.#base)) {
       try {
-        await unlink(slot);
+        await this.#fs.unlink(slot);
         removed = true;
       } catch (error) {
         if (errorCode(error) !== "ENOENT") this.#log?.(`syncward store: could not remove ${slot} (${errorCode(error)})`);
       }
     }
-    if (removed) await syncDirectory(this.#dir).catch(() => undefined);
+    if (removed) await syncDirectory(this.#fs, this.#dir).catch(() => undefined);
   }
 }

@@ -10,6 +10,7 @@
 import { crc32 } from "./crc32.js";
 import { copyRegistration } from "./log-record.js";
 import { readRegularFile } from "./store-files.js";
+import type { StoreFileSystem } from "./store-file-system.js";
 import { registrationProblem, storeKey, type StoredRegistration } from "../store.js";
 
 const HEADER = 24;
@@ -30,11 +31,11 @@ type Slot = { generation: number; registrations: Map<string, StoredRegistration>
 export const legacySlotPaths = (path: string): [string, string] => [`${path}.0`, `${path}.1`];
 
 /** Read both slots of base path `path`. Never throws. */
-export async function readLegacySlots(path: string): Promise<LegacyRead> {
+export async function readLegacySlots(fs: StoreFileSystem, path: string): Promise<LegacyRead> {
   const paths = legacySlotPaths(path);
   const slots: (Slot | undefined)[] = [];
   for (const [slot, slotPath] of paths.entries()) {
-    const read = await readRegularFile(slotPath);
+    const read = await readRegularFile(fs, slotPath);
     slots.push("bytes" in read ? decodeSlot(slot, read.bytes) : "problem" in read ? read : undefined);
   }
   let best: { generation: number; registrations: Map<string, StoredRegistration> } | undefined;

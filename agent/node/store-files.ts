@@ -2,8 +2,7 @@
 // reading a file that may be anything (a FIFO, a directory, unreadable), and making a rename
 // or a new name durable by fsyncing its directory.
 
-import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import type { StoreFile, StoreFileSystem } from "./store-file-system.js";
 
 /** The errno code of a file-system error (ENOENT, EIO…), or the error as text. */
 export const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? String(error);
@@ -11,10 +10,10 @@ export const errorCode = (error: unknown): string => (error as NodeJS.ErrnoExcep
 export type FileRead = { bytes: Buffer } | { missing: true } | { problem: string };
 
 /** The whole content of the regular file at `path`. Never throws; never hangs on a FIFO. */
-export async function readRegularFile(path: string): Promise<FileRead> {
+export async function readRegularFile(fs: StoreFileSystem, path: string): Promise<FileRead> {
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await fs.open(path, "read");
   } catch (error) {
     return errorCode(error) === "ENOENT" ? { missing: true } : { problem: `cannot open it (${errorCode(error)})` };
   }
@@ -35,8 +34,8 @@ export async function readRegularFile(path: string): Promise<FileRead> {
 }
 
 /** fsync the directory `dir`, so that names created, renamed or removed in it are durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
+export async function syncDirectory(fs: StoreFileSystem, dir: string): Promise<void> {
+  const handle = await fs.open(dir, "directory");
   try {
     await handle.sync();
   } catch (error) {
@@ -48,7 +47,7 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Write all of `bytes` at `position` (write may return short). */
-export async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+export async function writeAll(handle: StoreFile, bytes: Buffer, position: number): Promise<void> {
   for (let done = 0; done < bytes.length;) {
     done += (await handle.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
   }

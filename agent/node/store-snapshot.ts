@@ -4,9 +4,8 @@
 // leaves the old log whole (and a stray temporary file, removed at the next load); after it,
 // the new one, holding the same state. Either way nothing acknowledged is lost.
 
-import { constants } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
 import { FILE_HEADER, writePut } from "./log-record.js";
+import type { StoreFile, StoreFileSystem } from "./store-file-system.js";
 import { writeAll } from "./store-files.js";
 import type { LiveRecord } from "./store-log-replay.js";
 
@@ -14,7 +13,7 @@ const CHUNK = 1024 * 1024;
 
 export interface Snapshot {
   /** Open for reading and writing: appends continue in it once it is the log. */
-  handle: FileHandle;
+  handle: StoreFile;
   /** Its size in bytes. */
   size: number;
 }
@@ -23,8 +22,8 @@ export interface Snapshot {
  * Write a log file holding the header and one put record per live record at `path`
  * (replacing whatever file is there), and fsync it. On failure the file is closed and removed.
  */
-export async function writeSnapshot(path: string, records: Iterable<LiveRecord>): Promise<Snapshot> {
-  const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
+export async function writeSnapshot(fs: StoreFileSystem, path: string, records: Iterable<LiveRecord>): Promise<Snapshot> {
+  const handle = await fs.open(path, "create");
   try {
     const chunk = Buffer.allocUnsafe(CHUNK);
     let size = FILE_HEADER.copy(chunk, 0);
@@ -46,7 +45,7 @@ export async function writeSnapshot(path: string, records: Iterable<LiveRecord>)
     return { handle, size };
   } catch (error) {
     await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
+    await fs.unlink(path).catch(() => undefined);
     throw error;
   }
 }
