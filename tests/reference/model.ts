@@ -359,15 +359,15 @@ export class ReferenceScheduler {
   #unpark(scope: ModelScope, now: number, onlineEdge: boolean): void {
     if (!this.#effectivelyOnline(scope)) return;
     const p = this.#policy;
-    let offset = 0;
+    let spread = 0;
     if (onlineEdge && p.reconnectSpreadRatio > 0) {
       const outage = scope.offlineSince === undefined ? 0 : now - scope.offlineSince;
-      const spread = Math.min(p.reconnectSpreadMax, outage * p.reconnectSpreadRatio);
-      if (spread > 0) offset = spread * this.#random.draw();
+      spread = Math.min(p.reconnectSpreadMax, outage * p.reconnectSpreadRatio);
     }
     for (const r of [...scope.parked]) {
       if (!this.#eligible(r)) continue;
       this.#leaveParked(r);
+      const offset = spread > 0 ? spread * this.#random.draw() : 0;
       if (offset > 0) r.timerAt = now + offset;
       else this.#consider(r, now);
     }

@@ -265,14 +265,16 @@ export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
   return stateOf(slot);
 }
 
-/** Release the parked registrations a scope can now fire, spread after an outage. */
+/**
+ * Release the parked registrations a scope can now fire, each at its own point of the spread
+ * after an outage: one offset for the whole scope sent a device's whole backlog in one burst.
+ */
 function unparkScope(sc: u32, now: f64, onlineEdge: bool): void {
-  let offset: f64 = 0;
+  let spread: f64 = 0;
   if (onlineEdge && policy(RECONNECT_SPREAD_RATIO) > 0) {
     const since = offlineSinceOf(sc);
     const outage = since < 0 ? 0 : now - since;
-    const spread = min<f64>(policy(RECONNECT_SPREAD_MAX), outage * policy(RECONNECT_SPREAD_RATIO));
-    if (spread > 0) offset = spread * draw();
+    spread = min<f64>(policy(RECONNECT_SPREAD_MAX), outage * policy(RECONNECT_SPREAD_RATIO));
   }
   const d = domainOfScope(sc);
   let slot = firstMember(sc);
@@ -280,6 +282,7 @@ function unparkScope(sc: u32, now: f64, onlineEdge: bool): void {
     const next = nextOf(slot);
     if (eligible(slot)) {
       unpark(sc, slot);
+      const offset = spread > 0 ? spread * draw() : 0;
       if (offset > 0) schedule(slot, d, now + offset);
       else consider(slot, now);
     }
