@@ -1,5 +1,5 @@
-// Policy: presets, the jitter modes' ranges and determinism, the reconnect spread and the
-// per-domain retry budget.
+// Policy: presets, the jitter modes' ranges and determinism, the reconnect spread, a server's
+// Retry-After and the per-domain retry budget.
 import t from "tap";
 import { createScheduler } from "../../agent/node/core-wasm.js";
 import { world, MIN, HOUR } from "./world.js";
@@ -98,6 +98,24 @@ t.test("reconnect spread grows with the outage, each registration at its own poi
   t.ok(long.flat().every((x) => x >= 0 && x <= 5 * MIN), "4 h outage: offsets ≤ the 5 min cap");
   t.ok(Math.max(...long.flat()) > 60_000, "and a long outage really spreads");
   t.ok(long.every(([a, b]) => a !== b), "a scope's registrations go at different times, not in one burst");
+});
+
+t.test("a server's Retry-After: honoured exactly without jitter, spread over one more period with it", async (t) => {
+  /** When 200 registrations told "retry after 30 s" (back-off 1 s) come back. */
+  const comeBack = async (jitter: JitterMode, seed: number) => {
+    const { s, oneShot } = await world("chromium", { jitter, initialRetryDelay: 1000, maxRetryDelay: 1000 }, seed);
+    const ids = Array.from({ length: 200 }, () => oneShot(0));
+    s.drain();
+    return ids.map((id) => { s.complete(id, "failure", 0, 30_000); return s.persisted(id).delayUntil; });
+  };
+  t.same(new Set(await comeBack("none", 1)), new Set([30_000]), "no jitter: all at exactly 30 s");
+  for (const jitter of ["full", "equal", "decorrelated", "ratio"] as const) {
+    const at = await comeBack(jitter, 7);
+    t.ok(at.every((x) => x >= 30_000 && x < 60_000), `${jitter}: never before 30 s, before 60 s`);
+    const seconds = new Set(at.map((x) => Math.floor(x / 1000)));
+    t.ok(seconds.size >= 20, `${jitter}: spread over ${seconds.size} different seconds, not one wave`);
+  }
+  t.same(await comeBack("full", 7), await comeBack("full", 7), "the same seed, the same times");
 });
 
 t.test("retry budget: retries wait for tokens, first attempts never do, successes refund", async (t) => {

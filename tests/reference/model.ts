@@ -295,6 +295,12 @@ export class ReferenceScheduler {
     }
   }
 
+  /** A server's Retry-After, spread over [retryAfter, 2 × retryAfter) when the policy jitters. */
+  #retryAfterWait(retryAfter: number): number {
+    if (retryAfter <= 0 || MODEL_JITTERS[this.#policy.jitter] === "none") return retryAfter;
+    return Math.min(MAX_TIME, retryAfter + retryAfter * this.#random.draw());
+  }
+
   /** Overridable so a test can prove that a wrong rule is caught. */
   protected isLastChance(r: Readonly<ModelRegistration>, now: number): boolean {
     return r.kind === "one-shot"
@@ -587,7 +593,7 @@ export class ReferenceScheduler {
     const delay = this.#backoff(r.attempts, r.lastDelay);
     r.lastDelay = delay;
     r.state = periodic ? "pending" : "waiting";
-    r.timerAt = now + Math.max(delay, retryAfter);
+    r.timerAt = now + Math.max(delay, this.#retryAfterWait(retryAfter));
     return r.state;
   }
 

@@ -4,7 +4,7 @@
 
 import {
   policy, policyInt, INITIAL_RETRY_DELAY, RETRY_DELAY_FACTOR, MAX_RETRY_DELAY, JITTER, JITTER_RATIO,
-  JITTER_FULL, JITTER_EQUAL, JITTER_DECORRELATED, JITTER_RATIO_MODE, MAX_TIME,
+  JITTER_NONE, JITTER_FULL, JITTER_EQUAL, JITTER_DECORRELATED, JITTER_RATIO_MODE, MAX_TIME,
 } from "./policy";
 import { draw } from "./rng";
 
@@ -30,4 +30,14 @@ export function backoff(failures: u32, lastDelay: f64): f64 {
     default:
       return base;
   }
+}
+
+/**
+ * The wait a server's Retry-After asks for (0: none). When the policy jitters, it is spread
+ * uniformly over [retryAfter, 2 × retryAfter): never earlier than the server said, and clients
+ * told the same time do not all come back in the same second.
+ */
+export function retryAfterWait(retryAfter: f64): f64 {
+  if (retryAfter <= 0 || policyInt(JITTER) == JITTER_NONE) return retryAfter;
+  return min<f64>(MAX_TIME, retryAfter + retryAfter * draw());
 }

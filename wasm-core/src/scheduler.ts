@@ -21,7 +21,7 @@ import {
   REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
   BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, BUDGET_CAPACITY, BUDGET_SUCCESS_REFUND, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
 } from "./policy";
-import { backoff } from "./backoff";
+import { backoff, retryAfterWait } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
 import { budgetEnabled, waitFor, spend, refund } from "./budget";
 import { draw } from "./rng";
@@ -243,7 +243,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   const delay = backoff(failures, lastDelayOf(slot));
   setLastDelay(slot, delay);
   setState(slot, periodic ? STATE_PENDING : STATE_WAITING);
-  schedule(slot, domain, now + max<f64>(delay, retryAfter));
+  schedule(slot, domain, now + max<f64>(delay, retryAfterWait(retryAfter)));
   return stateOf(slot);
 }
 
