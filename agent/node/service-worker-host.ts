@@ -20,6 +20,7 @@ import {
 import type { Agent, AgentServiceWorker } from "../agent.js";
 import type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
 import type { EventSignal } from "../event-signal.js";
+import { retryAfterOf } from "../retry-after.js";
 import { ExtendableEvent, dispatchExtendable } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { PeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
@@ -506,7 +507,8 @@ export class NodeServiceWorkerHost implements Dispatcher {
     if (!result.failed) return { outcome: "success" };
     if (errors.length > 0) return { outcome: "failure", reason: "failed" };
     worker.report(`${type} event "${tag}": waitUntil rejected`, result.reason);
-    return { outcome: "failure", reason: "waitUntil rejected" };
+    const retryAfterMs = retryAfterOf(result.reason, Date.now());
+    return { outcome: "failure", reason: "waitUntil rejected", ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
 
   /** Close the Agent (its registrations stay stored) and stop every worker. */

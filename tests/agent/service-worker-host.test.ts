@@ -115,6 +115,43 @@ t.test("the seed example runs unmodified and POSTs to a real server", async (t) 
   t.same(w.lines, [], "nothing to report");
 });
 
+t.test("a handler passes the server's Retry-After on by rejecting waitUntil with the response (or { retryAfter })", async (t) => {
+  const arrivals: number[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    req.resume().on("end", () => {
+      arrivals.push(Date.now());
+      if (arrivals.length === 1) res.writeHead(503, { "retry-after": "1" }).end();
+      else res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const scope = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  // The back-off alone is 50 ms: only the hint can make the retry wait a second.
+  const w = await world(t, { scope, clients: [{ id: "tab", url: scope }] });
+  const sw = await w.load(`
+    self.addEventListener("sync", (event) => {
+      if (event.tag === "post") {
+        event.waitUntil(fetch("/m", { method: "POST", body: "x" }).then((response) => { if (!response.ok) throw response; }));
+      } else {
+        event.waitUntil(Promise.reject({ retryAfter: 0.5 }));
+      }
+    });
+  `);
+  await sw.registration.sync.register("post");
+  await until(() => w.named("sync event completed", "post").length === 1, "the retry to succeed", 5000);
+  t.equal(arrivals.length, 2, "one 503, one success");
+  t.ok(arrivals[1]! - arrivals[0]! >= 1000, `the retry came ${arrivals[1]! - arrivals[0]!} ms after the 503 with Retry-After: 1`);
+  t.match(w.named("sync event failed", "post")[0]?.eventMetadata, { "Failure Reason": "waitUntil rejected" });
+  const failedAt = Date.now();
+  await sw.registration.sync.register("object");
+  await until(() => w.named("Dispatched sync event", "object").length === 2, "the second attempt", 5000);
+  t.ok(Date.now() - failedAt >= 500, "{ retryAfter: 0.5 } made it wait half a second");
+});
+
 t.test("a throwing listener, a rejected waitUntil and a never-settling one fail and are retried; lastChance on the last attempt", async (t) => {
   const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }] });
   const sw = await w.load(`
