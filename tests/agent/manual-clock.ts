@@ -5,10 +5,13 @@ export class ManualClock implements Clock {
   #now = 0;
   #timers = new Map<number, { at: number; fn: () => void }>();
   #next = 1;
-  readonly wallOrigin = Date.UTC(2026, 10, 21);
+  /** The wall clock at monotonic 0; jumpWall() moves it, as an NTP step or a manual set does. */
+  wallOrigin = Date.UTC(2026, 10, 21);
 
   monotonic(): number { return this.#now; }
   wall(): number { return this.wallOrigin + this.#now; }
+  /** The wall clock steps by `ms` (either way); monotonic time goes on undisturbed. */
+  jumpWall(ms: number): void { this.wallOrigin += ms; }
   after(ms: number, fn: () => void): unknown {
     const handle = this.#next++;
     this.#timers.set(handle, { at: this.#now + Math.max(0, ms), fn });
