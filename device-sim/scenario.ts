@@ -6,6 +6,7 @@
 import type { SignalName } from "../agent/connectivity/fusion.js";
 import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../agent/core/policy.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import { quotedValue } from "../agent/quoted-value.js";
 
 /** The built-in policies (device-sim/policies.ts). */
 export const POLICY_NAMES = ["kiosk", "chromium", "workbox", "naive"] as const;
@@ -131,7 +132,7 @@ class Fields {
   }
 
   #bad(key: string, want: string): never {
-    throw new ScenarioError(`${this.at(key)} must be ${want}, got ${JSON.stringify(this.obj[key])}`);
+    throw new ScenarioError(`${this.at(key)} must be ${want}, got ${quotedValue(this.obj[key])}`);
   }
 
   num(key: string, min: number, max: number, integer = false): number {
@@ -191,7 +192,7 @@ export function parseScenario(raw: unknown, named: (name: string) => Json | unde
   let base: unknown = DEFAULTS;
   if (raw.extends !== undefined) {
     const parent = typeof raw.extends === "string" ? named(raw.extends) : undefined;
-    if (parent === undefined) throw new ScenarioError(`extends must name a built-in scenario, got ${JSON.stringify(raw.extends)}`);
+    if (parent === undefined) throw new ScenarioError(`extends must name a built-in scenario, got ${quotedValue(raw.extends)}`);
     base = merge(DEFAULTS, parent);
   }
   const { extends: _extends, ...own } = raw;
@@ -308,7 +309,7 @@ function parseStalls(stalls: Fields): StallModel {
 
 function parseFleet(top: Fields, durationMs: number): FleetOutage[] {
   const list = top.obj.fleet;
-  if (!Array.isArray(list)) throw new ScenarioError(`fleet must be a list of outages, got ${JSON.stringify(list)}`);
+  if (!Array.isArray(list)) throw new ScenarioError(`fleet must be a list of outages, got ${quotedValue(list)}`);
   return list.map((item, i) => {
     if (!isObject(item)) throw new ScenarioError(`fleet[${i}] must be an object like {"outage": "backend", "at": "6h", "for": "30m"}`);
     const f = new Fields(item, `fleet[${i}]`, { outage: 0, at: 0, for: 0, fraction: 0 });

@@ -10,6 +10,7 @@ import type { ReconnectBackoffOptions } from "../connectivity/reconnect-backoff.
 import type { DeviceStatusFormat } from "../connectivity/status-payload.js";
 import { defaultControlPath } from "./control-socket.js";
 import { EMBEDDED_BROKER_PORT } from "./embedded-broker.js";
+import { quotedValue } from "../quoted-value.js";
 
 export interface ServiceWorkerConfig {
   /** Path of the service worker script. */
@@ -90,11 +91,11 @@ function url(value: unknown, field: string): string {
   if (typeof value !== "string") fail(`${field} must be a URL string`);
   try {
     const parsed = new URL(value);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") fail(`${field} must be an http(s) URL, got ${value}`);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") fail(`${field} must be an http(s) URL, got ${quotedValue(value)}`);
     return parsed.href;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    fail(`${field} is not a valid URL: ${value}`);
+    fail(`${field} is not a valid URL: ${quotedValue(value)}`);
   }
 }
 
@@ -114,7 +115,7 @@ function text(value: unknown, field: string): string {
 }
 
 function known(object: Record<string, unknown>, keys: string[], field: string): void {
-  for (const key of Object.keys(object)) if (!keys.includes(key)) fail(`unknown ${field} field "${key}" (known: ${keys.join(", ")})`);
+  for (const key of Object.keys(object)) if (!keys.includes(key)) fail(`unknown ${field} field ${quotedValue(key)} (known: ${keys.join(", ")})`);
 }
 
 /** An MQTT topic a status is read from or published to: no wildcards, no NUL. */
@@ -131,10 +132,10 @@ function mqttUrl(value: unknown, field: string): string {
   try {
     parsed = new URL(value);
   } catch {
-    fail(`${field} is not a valid URL: ${value}`);
+    fail(`${field} is not a valid URL: ${quotedValue(value)}`);
   }
-  if (!MQTT_SCHEMES.includes(parsed.protocol)) fail(`${field} must be an mqtt://, mqtts://, ws:// or wss:// URL, got ${value}`);
-  if (parsed.hostname === "") fail(`${field} has no host: ${value}`);
+  if (!MQTT_SCHEMES.includes(parsed.protocol)) fail(`${field} must be an mqtt://, mqtts://, ws:// or wss:// URL, got ${quotedValue(value)}`);
+  if (parsed.hostname === "") fail(`${field} has no host: ${quotedValue(value)}`);
   return value;
 }
 
@@ -224,7 +225,7 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
 function parseProbe(raw: unknown, field: string): ProbeOptions {
   const p = typeof raw === "string" ? { url: raw } : raw;
   if (!isRecord(p)) fail(`${field} must be a URL or {url, expectedStatus, expectedBody, timeoutMs, intervalMs, maxIntervalMs, minTriggerGapMs}`);
-  for (const key of Object.keys(p)) if (!PROBE_KEYS.includes(key)) fail(`unknown ${field} field "${key}"`);
+  for (const key of Object.keys(p)) if (!PROBE_KEYS.includes(key)) fail(`unknown ${field} field ${quotedValue(key)}`);
   const probe: ProbeOptions = { url: url(p.url, `${field}.url`) };
   if (p.expectedStatus !== undefined) {
     if (!Number.isInteger(p.expectedStatus) || (p.expectedStatus as number) < 100 || (p.expectedStatus as number) > 599) fail(`${field}.expectedStatus must be an HTTP status (100-599)`);
@@ -248,7 +249,7 @@ function parseConnectivity(raw: unknown, mqtt: MqttConfig | undefined, probe: Pr
     if (!Array.isArray(c.require)) fail("connectivity.require must be an array of signal names");
     require = c.require.map((name: unknown) => {
       if (name === "navigatorOnLine") fail("connectivity.require cannot name navigatorOnLine: it is evidence of offline only, and only in a page");
-      if (!SIGNAL_NAMES.includes(name as SignalName)) fail(`connectivity.require: unknown signal ${JSON.stringify(name)} (known: probe, broker, deviceStatus, backendStatus)`);
+      if (!SIGNAL_NAMES.includes(name as SignalName)) fail(`connectivity.require: unknown signal ${quotedValue(name)} (known: probe, broker, deviceStatus, backendStatus)`);
       return name as SignalName;
     });
     const configured: Record<string, boolean> = { probe: probe !== undefined, broker: mqtt !== undefined, deviceStatus: mqtt?.deviceStatus !== undefined, backendStatus: mqtt?.backendStatus !== undefined };
@@ -265,18 +266,18 @@ function parseConnectivity(raw: unknown, mqtt: MqttConfig | undefined, probe: Pr
 /** Validate a parsed JSON config; relative paths are taken from `baseDir`. */
 export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
   if (!isRecord(raw)) fail("the config must be a JSON object");
-  for (const key of Object.keys(raw)) if (!KEYS.includes(key)) fail(`unknown config field "${key}" (known: ${KEYS.join(", ")})`);
+  for (const key of Object.keys(raw)) if (!KEYS.includes(key)) fail(`unknown config field ${quotedValue(key)} (known: ${KEYS.join(", ")})`);
   const path = (p: unknown, field: string) => {
     if (typeof p !== "string" || p === "") fail(`${field} must be a non-empty path`);
     return isAbsolute(p) ? p : resolve(baseDir, p);
   };
 
   const preset = raw.preset ?? "chromium";
-  if (!PRESETS.includes(preset as Preset)) fail(`preset must be one of ${PRESETS.join(", ")}, got ${JSON.stringify(preset)}`);
+  if (!PRESETS.includes(preset as Preset)) fail(`preset must be one of ${PRESETS.join(", ")}, got ${quotedValue(preset)}`);
 
   const policy = raw.policy ?? {};
   if (!isRecord(policy)) fail("policy must be an object of policy fields");
-  for (const key of Object.keys(policy)) if (!POLICY_FIELDS.includes(key as keyof Policy)) fail(`unknown policy field "${key}"`);
+  for (const key of Object.keys(policy)) if (!POLICY_FIELDS.includes(key as keyof Policy)) fail(`unknown policy field ${quotedValue(key)}`);
 
   const workers = raw.serviceWorkers ?? [];
   if (!Array.isArray(workers)) fail("serviceWorkers must be an array of {script, scope}");
@@ -293,7 +294,7 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
   const probe = raw.probe === undefined ? undefined : parseProbe(raw.probe, "probe");
 
   const log = raw.log ?? "text";
-  if (log !== "text" && log !== "json") fail(`log must be "text" or "json", got ${JSON.stringify(log)}`);
+  if (log !== "text" && log !== "json") fail(`log must be "text" or "json", got ${quotedValue(log)}`);
   if (raw.windowClient !== undefined && typeof raw.windowClient !== "boolean") fail("windowClient must be true or false");
   if (raw.seed !== undefined && (!Number.isInteger(raw.seed) || (raw.seed as number) < 0)) fail("seed must be a non-negative integer");
   const mqtt = parseMqtt(raw.mqtt, path);
