@@ -10,6 +10,7 @@ import type { ShardResult } from "./fleet.js";
 import { NAMED_SCENARIOS, namedOverrides, namedScenario } from "./named-scenarios.js";
 import { ProgressBar } from "./progress-bar.js";
 import { buildReport, MergeError, type Report } from "./report.js";
+import { reportCsv } from "./report-csv.js";
 import { reportHtml } from "./report-html.js";
 import { reportTable } from "./report-table.js";
 import { POLICY_NAMES, parseScenario, scenarioToJson, ScenarioError, type Scenario } from "./scenario.js";
@@ -33,6 +34,7 @@ Options:
   --seed N             seed of the world and the cores (same seed and shards: same report)
   --policies LIST      comma-separated, from ${POLICY_NAMES.join(", ")}
   --json               print the report as JSON instead of the table
+  --csv                print the figures as CSV instead of the table (one row per policy)
   --html FILE          also write a self-contained HTML report with charts
   --shards N           split the fleet into N shards (default: one per 10,000 devices); part of
                        what decides the result, like the seed
@@ -117,7 +119,7 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(() => parseArgs({ args: withMqttDefault(argv), allowPositionals: true, strict: true, options: {
     mqtt: { type: "string" }, devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
-    json: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
+    json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
     shard: { type: "string" }, out: { type: "string" }, quantum: { type: "string" },
     "print-scenario": { type: "boolean" }, "no-progress": { type: "boolean" }, list: { type: "boolean" }, help: { type: "boolean", short: "h" },
   } }));
@@ -125,6 +127,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const format = formatOf(values);
   if (values.list) {
     for (const name of NAMED_SCENARIOS) process.stdout.write(`${name}\n  ${namedScenario(name)!.description}\n`);
     return 0;
@@ -163,7 +166,7 @@ async function run(argv: string[]): Promise<number> {
     const bar = new ProgressBar(process.stderr, 1, 0, !values["no-progress"] && process.stderr.isTTY === true);
     try {
       const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(0, share) });
-      return output(report, values.json === true, values.html);
+      return output(report, format, values.html);
     } finally {
       bar.end();
     }
@@ -200,14 +203,14 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`syncward sim: shard ${r.shard.index + 1}/${r.shard.count} (${r.devices} devices) done in ${humanDuration(r.run.wallMs)}${values.out ? `, written to ${values.out}` : ""}\n`);
     return 0;
   }
-  return output(buildReport(results, performance.now() - started), values.json === true, values.html);
+  return output(buildReport(results, performance.now() - started), format, values.html);
 }
 
 /** Marks a shard result file (and its version). */
 const SHARD_FORMAT = "syncward-sim-shard/1";
 
 async function merge(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  const { values, positionals } = parse(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -229,11 +232,18 @@ async function merge(argv: string[]): Promise<number> {
     results.push(result);
   }
   const wallMs = Math.max(...results.map((r) => r.run.wallMs));
-  return output(buildReport(results, wallMs), values.json === true, values.html);
+  return output(buildReport(results, wallMs), formatOf(values), values.html);
 }
 
-async function output(report: Report, json: boolean, html: string | undefined): Promise<number> {
+type OutputFormat = "table" | "json" | "csv";
+
+function formatOf(values: { json?: boolean; csv?: boolean }): OutputFormat {
+  if (values.json && values.csv) throw new UsageError("--json or --csv, not both");
+  return values.json ? "json" : values.csv ? "csv" : "table";
+}
+
+async function output(report: Report, format: OutputFormat, html: string | undefined): Promise<number> {
   if (html !== undefined) await writeFile(html, reportHtml(report));
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));
+  process.stdout.write(format === "json" ? `${JSON.stringify(report, null, 2)}\n` : format === "csv" ? reportCsv(report) : reportTable(report));
   return 0;
 }

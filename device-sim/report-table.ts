@@ -1,4 +1,5 @@
-// The report as a terminal table: one column per policy, one row per figure.
+// The report as a terminal table: one column per policy, one row per figure. The rows are
+// shared with the HTML report's table.
 
 import { humanDuration } from "./duration.js";
 import { DROP_REASONS, type DropReason } from "./metrics.js";
@@ -23,10 +24,15 @@ export function clockTime(ms: number): string {
   return `${day > 0 ? `d${day + 1} ` : ""}${hh}:${mm}`;
 }
 
-export function reportTable(report: Report): string {
-  const s = report.scenario;
+/** The figures as the table shows them: a header of policy names and one row per figure. */
+export interface FigureRows {
+  header: string[];
+  rows: string[][];
+}
+
+export function figureRows(report: Report): FigureRows {
   const ps = report.policies;
-  const rows: [string, ...string[]][] = [];
+  const rows: string[][] = [];
   const row = (label: string, f: (p: PolicyReport) => string) => rows.push([label, ...ps.map(f)]);
 
   row("registered", (p) => count(p.registered));
@@ -46,7 +52,7 @@ export function reportTable(report: Report): string {
   row("wake-ups per device-hour", (p) => p.wakeupsPerDeviceHour.toFixed(2));
   row("backend peak rps", (p) => count(p.peakRps));
   (ps[0]?.recoveries ?? []).forEach((r, k) => {
-    const when = `${r.kind} back ${report.durationMs < 7_200_000 ? `+${humanDuration(r.at)}` : clockTime(r.at)}`;
+    const when = recoveryLabel(report, r.kind, r.at);
     row(`${when}: peak rps`, (p) => count(p.recoveries[k]!.peakRps));
     row(`${when}: s over capacity`, (p) => {
       const x = p.recoveries[k]!;
@@ -63,18 +69,36 @@ export function reportTable(report: Report): string {
     });
   });
   if (ps.some((p) => p.problems > 0)) row("agent problems", (p) => count(p.problems));
-
-  const header: [string, ...string[]] = ["", ...ps.map((p) => p.policy)];
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd();
-  const title = `${String(s.name)} · ${count(report.devices)} devices · ${humanDuration(report.durationMs)} · seed ${String(s.seed)} · backend ${Number.isInteger(report.capacityRps) ? count(report.capacityRps) : report.capacityRps.toFixed(1)} requests/s`;
-  const run = report.run;
-  const footer = `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
-    `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;
-  return [title, "", line(header), ...rows.map(line), ...mqttLines(report), "", footer].join("\n") + "\n";
+  return { header: ["", ...ps.map((p) => p.policy)], rows };
 }
 
-function mqttLines(report: Report): string[] {
+/** "backend back 06:30" (or "+1.5 h" in runs under two hours). */
+export function recoveryLabel(report: Report, kind: string, at: number): string {
+  return `${kind} back ${report.durationMs < 7_200_000 ? `+${humanDuration(at)}` : clockTime(at)}`;
+}
+
+/** The report's title line: scenario, fleet, duration, seed and the backend's capacity. */
+export function reportTitle(report: Report): string {
+  const s = report.scenario;
+  return `${String(s.name)} · ${count(report.devices)} devices · ${humanDuration(report.durationMs)} · seed ${String(s.seed)} · backend ${Number.isInteger(report.capacityRps) ? count(report.capacityRps) : report.capacityRps.toFixed(1)} requests/s`;
+}
+
+/** The run's own speed and memory, one line. */
+export function runLine(report: Report): string {
+  const run = report.run;
+  return `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
+    `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;
+}
+
+export function reportTable(report: Report): string {
+  const { header, rows } = figureRows(report);
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd();
+  return [reportTitle(report), "", line(header), ...rows.map(line), ...mqttLines(report), "", runLine(report)].join("\n") + "\n";
+}
+
+/** The real-broker figures of an --mqtt run (none otherwise), one line each. */
+export function mqttLines(report: Report): string[] {
   const m = report.mqtt;
   if (!m) return [];
   const q = (x: { p50: number; p95: number; max: number; samples: number }) => `p50 ${humanDuration(x.p50)}, p95 ${humanDuration(x.p95)}, max ${humanDuration(x.max)} (${x.samples})`;

@@ -72,7 +72,11 @@ export interface PolicyReport {
   firstProblem?: string;
 }
 
+/** The JSON report's format and version: readers check it before reading the rest. */
+export const REPORT_FORMAT = "syncward-sim-report/1";
+
 export interface Report {
+  format: typeof REPORT_FORMAT;
   scenario: Record<string, unknown>;
   devices: number;
   durationMs: number;
@@ -136,6 +140,7 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
   const secondsPerPoint = Math.max(1, Math.ceil(durationMs / 1000 / LOAD_POINTS));
 
   const report: Report = {
+    format: REPORT_FORMAT,
     scenario: first.scenario,
     devices,
     durationMs,

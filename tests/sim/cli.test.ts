@@ -106,3 +106,20 @@ t.test("the table", async (t) => {
   t.match(out, /backend back 06:30: peak rps/);
   t.match(out, /run: 140 device-hours in/);
 });
+
+t.test("--csv: a row per policy of raw numbers; --json: a versioned report; not both", async (t) => {
+  const args = ["fleet-outage", "--devices", "20", "--duration", "7h", "--policies", "kiosk,chromium", "--no-progress"];
+  const csv = await sim([...args, "--csv"]);
+  t.equal(csv.code, 0, csv.err);
+  const [header, ...rows] = csv.out.trimEnd().split("\n").map((line) => line.split(","));
+  t.same(rows.map((r) => r[0]), ["kiosk", "chromium"], "a row per policy");
+  t.ok(rows.every((r) => r.length === header!.length), "every row as wide as the header");
+  const column = (name: string) => header!.indexOf(name);
+  t.ok(column("recovery1_drain_99_bound_ms") > 0 && column("latency_p99_ms") > 0, "recoveries and latencies have columns");
+  const json = JSON.parse((await sim([...args, "--json"])).out) as { format: string; policies: { registered: number }[] };
+  t.equal(json.format, "syncward-sim-report/1", "the JSON report names its format");
+  t.same(rows.map((r) => Number(r[column("registered")])), json.policies.map((p) => p.registered), "the same figures as the JSON");
+  const both = await sim([...args, "--json", "--csv"]);
+  t.equal(both.code, 2);
+  t.match(both.err, /^syncward sim: --json or --csv, not both\n$/);
+});

@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { runShard } from "../../device-sim/fleet.js";
 import { buildReport } from "../../device-sim/report.js";
 import { reportHtml } from "../../device-sim/report-html.js";
+import { figureRows } from "../../device-sim/report-table.js";
 import { smallScenario } from "./small-scenario.js";
 
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"];
@@ -48,7 +49,20 @@ t.test("the report draws its charts offline in Chromium", async (t) => {
       stroke: getComputedStyle(p).stroke,
     }));
     const rects = Array.from(document.querySelectorAll<SVGRectElement>("#connectivity rect"));
+    // Every time-axis label lies within its plot's width, the first and the last included.
+    const outside = Array.from(document.querySelectorAll<SVGTextElement>("svg text.x-tick")).filter((text) => {
+      const plot = text.ownerSVGElement!.querySelector("rect.plot")?.getBBox() ?? { x: 64, width: 780 };
+      const box = text.getBBox();
+      return box.x < plot.x - 0.5 || box.x + box.width > plot.x + plot.width + 0.5;
+    }).map((text) => text.textContent);
     return {
+      outside,
+      viewport: document.querySelector('meta[name="viewport"]')?.getAttribute("content") ?? "",
+      title: document.title,
+      tableHeader: Array.from(document.querySelectorAll("#figures thead th")).map((th) => th.textContent),
+      tableRows: document.querySelectorAll("#figures tbody tr").length,
+      panels: Array.from(document.querySelectorAll("#backend-load figure")).map((f) => ({ id: f.id, series: f.querySelectorAll("path.series").length })),
+      cdfLabels: Array.from(document.querySelectorAll("#latency-cdf text.line-label")).map((l) => l.textContent),
       cdf: series("latency-cdf"),
       load: series("backend-load"),
       rects: rects.length,
@@ -67,10 +81,18 @@ t.test("the report draws its charts offline in Chromium", async (t) => {
   t.ok(drawn.rects >= 24 && drawn.rectsWithWidth === drawn.rects, `${drawn.rects} connectivity spans, all visible`);
   t.ok(drawn.states.includes("link-up") && drawn.states.includes("link-down"), `states drawn: ${drawn.states.join(", ")}`);
   t.match(drawn.table, /delivered/, "the figures table");
+  t.same(drawn.tableHeader, ["", ...policies], "a real table: a column per policy");
+  t.equal(drawn.tableRows, figureRows(report).rows.length, "and a row per figure");
+  t.same(drawn.panels.map((p) => p.series), policies.map(() => 1), "a load panel per policy, one series each");
+  t.equal(new Set(drawn.panels.map((p) => p.id)).size, policies.length, "with ids of their own");
+  t.same(drawn.cdfLabels, policies, "each CDF line labelled with its policy");
+  t.same(drawn.outside, [], "no axis label outside its chart");
+  t.match(drawn.viewport, /width=device-width/, "a viewport for phones");
+  t.match(drawn.title, /syncward sim: fleet-outage/, "a title");
 
   // The pixels: each chart's policy colours are really painted.
   for (const id of ["latency-cdf", "backend-load"]) {
-    const png = await page.locator(`#${id} svg`).screenshot();
+    const png = await page.locator(`#${id}`).screenshot();
     const colours = await page.evaluate(async ({ data, wanted }) => {
       const img = new Image();
       img.src = `data:image/png;base64,${data}`;
