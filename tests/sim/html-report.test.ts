@@ -51,7 +51,7 @@ t.test("the report draws its charts offline in Chromium", async (t) => {
     const rects = Array.from(document.querySelectorAll<SVGRectElement>("#connectivity rect"));
     // Every time-axis label lies within its plot's width, the first and the last included.
     const outside = Array.from(document.querySelectorAll<SVGTextElement>("svg text.x-tick")).filter((text) => {
-      const plot = text.ownerSVGElement!.querySelector("rect.plot")?.getBBox() ?? { x: 64, width: 780 };
+      const plot = text.ownerSVGElement!.querySelector<SVGGraphicsElement>("rect.plot")?.getBBox() ?? { x: 64, width: 780 };
       const box = text.getBBox();
       return box.x < plot.x - 0.5 || box.x + box.width > plot.x + plot.width + 0.5;
     }).map((text) => text.textContent);
