@@ -4,7 +4,7 @@
 
 import { availableParallelism } from "node:os";
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../agent/node/command-flags.js";
 import { humanDuration } from "./duration.js";
 import type { ShardResult } from "./fleet.js";
 import { NAMED_SCENARIOS, namedOverrides, namedScenario } from "./named-scenarios.js";
@@ -114,7 +114,7 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: withMqttDefault(argv), allowPositionals: true, strict: true, options: {
+  const { values, positionals } = parse(() => parseFlags(withMqttDefault(argv), { options: {
     mqtt: { type: "string" }, devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
     json: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
     shard: { type: "string" }, out: { type: "string" }, quantum: { type: "string" },
@@ -205,7 +205,7 @@ async function run(argv: string[]): Promise<number> {
 const SHARD_FORMAT = "syncward-sim-shard/1";
 
 async function merge(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  const { values, positionals } = parse(() => parseFlags(argv, { options: { json: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
