@@ -1,6 +1,7 @@
 // `syncward agent`: everything the command line asks for is checked before anything starts
-// (flags, config, policy, secrets, the scripts), then the store, the service worker host,
-// the broker, connectivity and the control socket start in that order, and SIGTERM or SIGINT stops them in reverse after the store has flushed.
+// (flags, config, policy, secrets, the scripts, no other agent on the control socket), then
+// the store, the service worker host, the broker, connectivity and the control socket start
+// in that order, and SIGTERM or SIGINT stops them in reverse after the store has flushed.
 
 import { access, constants, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -14,7 +15,7 @@ import { ConfigError, type AgentConfig, type ServiceWorkerConfig } from "./agent
 import { agentConfigFromArgs } from "./agent-flags.js";
 import { AgentOutput } from "./agent-output.js";
 import { AGENT_HELP } from "./cli-usage.js";
-import { serveControl } from "./control-socket.js";
+import { assertNoAgentAt, serveControl } from "./control-socket.js";
 import { createScheduler } from "./core-wasm.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
 import { FileStore } from "./file-store.js";
@@ -31,6 +32,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const secrets = config.mqtt && (await readMqttSecrets(config.mqtt));
   const scheduler = await schedulerFor(config);
   await checkScripts(config.serviceWorkers);
+  await assertNoAgentAt(config.control);
 
   const output = new AgentOutput(config.log);
   const release = output.guardProcess();

@@ -15,6 +15,22 @@ export function defaultControlPath(): string {
   return join(base, "syncward", "control.sock");
 }
 
+/**
+ * Refuse to start a second agent where one already answers: serveControl would take the
+ * running agent's socket from it, and two agents would share one store.
+ */
+export async function assertNoAgentAt(path: string): Promise<void> {
+  const answers = await new Promise<boolean>((resolve) => {
+    const socket = createConnection(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  if (answers) throw new Error(`an agent is already running with the control socket ${path}; stop it first, or give this one its own --control and --store`);
+}
+
 export async function serveControl(path: string, handle: (request: ControlRequest) => unknown): Promise<Server> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
