@@ -158,9 +158,9 @@ async function run(argv: string[]): Promise<number> {
     if (scenario.devices > MQTT_MAX_DEVICES) throw new UsageError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices.toLocaleString("en-US")}`);
     const url = values.mqtt === "embedded" ? undefined : values.mqtt;
     if (url !== undefined && !/^(mqtt|tcp):\/\//.test(url)) throw new UsageError(`--mqtt needs an mqtt:// URL (the outage is a TCP relay in front of it), got "${url}"`);
-    const bar = new ProgressBar(process.stderr, 1, 0, !values["no-progress"] && process.stderr.isTTY === true);
+    const bar = new ProgressBar(process.stderr, 0, !values["no-progress"] && process.stderr.isTTY === true);
     try {
-      const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(0, share) });
+      const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(share) });
       return output(report, values.json === true, values.html);
     } finally {
       bar.end();
@@ -182,11 +182,11 @@ async function run(argv: string[]): Promise<number> {
   const workers = positiveInteger("workers", values.workers, 0) ?? (availableParallelism() > 1 ? availableParallelism() : 0);
 
   const deviceHours = (scenario.devices * scenario.durationMs) / 3_600_000 * (indices.length / shards);
-  const bar = new ProgressBar(process.stderr, indices.length, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);
+  const bar = new ProgressBar(process.stderr, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);
   const started = performance.now();
   let results: ShardResult[];
   try {
-    results = await runShards(scenario, shards, indices, { workers, quantumMs, onProgress: (shard, share) => bar.update(shard, share) });
+    results = await runShards(scenario, shards, indices, { workers, quantumMs, onProgress: (share) => bar.update(share) });
   } finally {
     bar.end();
   }
