@@ -6,10 +6,12 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./cli-usage.js";
 
+type Parsed<T> = ReturnType<typeof parseArgs<T & { args: string[]; strict: true; allowPositionals: true }>>;
+
 const NEGATIVE_NUMBER = /^-\d|^-\.\d/;
 
 /** parseArgs with `strict: true` and `allowPositionals: true`; a bad flag is a one-line UsageError. */
-export function parseFlags<T extends Omit<ParseArgsConfig, "args" | "strict" | "allowPositionals">>(args: string[], config: T) {
+export function parseFlags<T extends Omit<ParseArgsConfig, "args" | "strict" | "allowPositionals">>(args: string[], config: T): Parsed<T> {
   try {
     return parseArgs({ ...config, args: attachNegativeNumbers(args, config.options ?? {}), strict: true, allowPositionals: true });
   } catch (error) {
