@@ -98,6 +98,7 @@ class RunningAgent {
       }),
       windowClients: () => (config.windowClient ? config.serviceWorkers.map((w, i) => ({ id: `window-${i}`, url: w.scope })) : []),
       log: output.problem,
+      console: output.workerConsole,
     });
     running = new RunningAgent(config, host);
     try {

@@ -1,6 +1,10 @@
-// What a running `syncward agent` prints: Background Service events and its own notes on
-// stdout, one line each, as text or as JSON (`--log json`); problems on stderr.
+// What a running `syncward agent` prints: Background Service events, its own notes and the
+// workers' console on stdout, one line each; problems (and the workers' console.error) on
+// stderr. With `--log json` every line on both is one JSON object: events in DevTools' shape,
+// the rest {timestamp, event, …}, timestamps in seconds since the epoch throughout.
 
+import { Console } from "node:console";
+import { Writable } from "node:stream";
 import { jsonLine, textLine, type BackgroundServiceEvent } from "../log.js";
 
 export class AgentOutput {
@@ -18,18 +22,30 @@ export class AgentOutput {
   /** One of the agent's own events with its fields, e.g. `network online=true reason=…`. */
   readonly note = (what: string, fields: Record<string, unknown>): void => {
     this.#write(this.#json
-      ? JSON.stringify({ timestamp: Date.now(), event: what, ...fields })
+      ? jsonRecord(what, fields)
       : `${clockTime()} ${what} ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`);
   };
 
   /** A connectivity message. */
   readonly say = (message: string): void => {
-    this.#write(this.#json ? JSON.stringify({ timestamp: Date.now(), event: "connectivity", message }) : `${clockTime()} ${message}`);
+    this.#write(this.#json ? jsonRecord("connectivity", { message }) : `${clockTime()} ${message}`);
   };
 
   /** A problem, on stderr. */
   readonly problem = (message: string): void => {
-    process.stderr.write(`syncward: ${message}\n`);
+    process.stderr.write(this.#json ? `${jsonRecord("problem", { message })}\n` : `syncward: ${message}\n`);
+  };
+
+  /** The console of the worker at `scope`: the process's own in text, JSON lines in json. */
+  readonly workerConsole = (scope: string): Console => {
+    if (!this.#json) return console;
+    const lines = (stream: NodeJS.WriteStream, level: string) => new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        stream.write(`${jsonRecord("console", { level, scope, message: chunk.toString("utf8").replace(/\n$/, "") })}\n`);
+        done();
+      },
+    });
+    return new Console({ stdout: lines(process.stdout, "log"), stderr: lines(process.stderr, "error") });
   };
 
   /**
@@ -53,6 +69,10 @@ export class AgentOutput {
   #write(line: string): void {
     process.stdout.write(line + "\n");
   }
+}
+
+function jsonRecord(event: string, fields: Record<string, unknown>): string {
+  return JSON.stringify({ timestamp: Date.now() / 1000, event, ...fields });
 }
 
 function clockTime(): string {

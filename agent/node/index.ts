@@ -15,7 +15,7 @@
 export { Agent, MAX_TAG_LENGTH, type AgentOptions, type AgentServiceWorker, type RegistrationStatus, type ServiceWorkerOptions } from "../agent.js";
 export { systemClock, type Clock } from "../clock.js";
 export type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
-export { jsonLine, textLine, type BackgroundService, type BackgroundServiceEvent, type LogSink } from "../log.js";
+export { devToolsEvent, jsonLine, textLine, type BackgroundService, type BackgroundServiceEvent, type DevToolsBackgroundServiceEvent, type LogSink } from "../log.js";
 export { MemoryStore } from "../memory-store.js";
 export type { LoadReport, RegistrationStore, StoreChanges, StoredRegistration } from "../store.js";
 export type { ProbeOptions } from "../reachability-probe.js";
