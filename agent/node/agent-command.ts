@@ -19,6 +19,8 @@ import { assertNoAgentAt, serveControl } from "./control-socket.js";
 import { createScheduler } from "./core-wasm.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
 import { FileStore } from "./file-store.js";
+import { LastFailures } from "./last-failures.js";
+import { fireSync } from "./manual-sync.js";
 import { mqttOptions, readMqttSecrets, type MqttSecrets } from "./mqtt-link-options.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
 
@@ -77,6 +79,7 @@ class RunningAgent {
   #broker: EmbeddedBroker | undefined;
   #connectivity: DeviceConnectivity | undefined;
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
+  readonly #failures = new LastFailures();
   readonly #config: AgentConfig;
 
   private constructor(config: AgentConfig, host: NodeServiceWorkerHost) {
@@ -93,7 +96,10 @@ class RunningAgent {
         scheduler: singleTenant(scheduler), store, dispatcher, onProblem: output.problem,
         log: (event) => {
           output.event(event);
-          if (running) running.#connectivity?.registrationsChanged();
+          if (running) {
+            running.#failures.observe(event);
+            running.#connectivity?.registrationsChanged();
+          }
         },
       }),
       windowClients: () => (config.windowClient ? config.serviceWorkers.map((w, i) => ({ id: `window-${i}`, url: w.scope })) : []),
@@ -103,7 +109,7 @@ class RunningAgent {
     running = new RunningAgent(config, host);
     try {
       await running.#connect(secrets, output);
-      await running.#serveControl();
+      await running.#serveControl(output);
       await running.#loadWorkers(output);
     } catch (error) {
       await running.close();
@@ -134,13 +140,20 @@ class RunningAgent {
     });
   }
 
-  async #serveControl(): Promise<void> {
+  async #serveControl(output: AgentOutput): Promise<void> {
     const connectivity = this.#connectivity!;
     const agent = this.#host.agent;
-    this.#control = await serveControl(this.#config.control, (request) => {
+    const scopes = this.#config.serviceWorkers.map((w) => w.scope);
+    this.#control = await serveControl(this.#config.control, async (request) => {
+      if (request.cmd === "fire") {
+        const fired = await fireSync(this.#host, scopes, request.tag, request.scope);
+        output.note("sync event fired by hand", { ...fired });
+        return fired;
+      }
       if (request.cmd === "net") connectivity.setManual(request.set);
       const next = agent.nextWakeup();
-      return { ...connectivity.status(), registrations: agent.status(), nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
+      const registrations = agent.status().map((r) => ({ ...r, lastFailure: this.#failures.of(r.kind, r.scope, r.tag) ?? null }));
+      return { ...connectivity.status(), registrations, nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
     });
   }
 

@@ -11,6 +11,8 @@ Usage:
   syncward agent [options]           run service workers and fire their sync events
   syncward net offline|online|auto   force the running agent's network state (auto: the signals decide)
   syncward net status                show the agent's network state and registrations
+  syncward sync list                 the running agent's registrations: state, attempts, next attempt, last failure
+  syncward sync fire TAG             fire a sync event now, as DevTools' Sync button does
   syncward sim [scenario] [options]  simulate a fleet and compare sync policies
   syncward COMMAND --help            the options of one command
   syncward --version
@@ -56,6 +58,26 @@ Talks to a running agent over its control socket:
   status            online?, why, each signal, the registrations and the next wake-up (JSON)
 
 Options:
+  --control PATH    the agent's control socket (default: $XDG_RUNTIME_DIR/syncward/control.sock)
+  --config FILE     or the agent's config file, to take the socket from it
+  -h, --help
+`;
+
+export const SYNC_HELP = `Usage: syncward sync list [options]
+       syncward sync fire TAG [options]
+
+Talks to a running agent over its control socket:
+  list       its registrations: scope, tag, kind, state, attempts, the end of the back-off
+             (next attempt) and the last failure since the last success (known since the
+             agent started)
+  fire TAG   dispatch a sync event for TAG to the worker now, as the Sync button of Chrome
+             DevTools' Background services panel does: whatever the schedule says, with
+             lastChance false; no registration is needed or changed. Waits for the event's
+             end; exit 0 if it completed, 1 if it failed
+
+Options:
+  --json            list: the registrations as JSON
+  --scope URL       fire: the worker's scope, when the agent runs more than one
   --control PATH    the agent's control socket (default: $XDG_RUNTIME_DIR/syncward/control.sock)
   --config FILE     or the agent's config file, to take the socket from it
   -h, --help

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `syncward` command: `syncward agent` runs service workers with Background Sync on this
-// device; `syncward net` talks to a running agent; `syncward sim` simulates a fleet. Bad
-// flags and bad config end with one line and exit 2; a runtime failure exits 1; SIGTERM and
-// SIGINT flush the store and exit 0.
+// device; `syncward net` and `syncward sync` talk to a running agent; `syncward sim`
+// simulates a fleet. Bad flags and bad config end with one line and exit 2; a runtime
+// failure exits 1; SIGTERM and SIGINT flush the store and exit 0.
 
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -10,6 +10,7 @@ import { ConfigError } from "./agent-config.js";
 import { runAgent } from "./agent-command.js";
 import { GLOBAL_HELP, UsageError } from "./cli-usage.js";
 import { runNet } from "./net-command.js";
+import { runSync } from "./sync-command.js";
 import { packageVersion } from "./package-version.js";
 
 /** Run the command line; resolves with the exit code. */
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "agent") return await runAgent(rest);
     if (command === "net") return await runNet(rest);
+    if (command === "sync") return await runSync(rest);
     if (command === "sim") return await (await import("../../device-sim/cli.js")).main(rest);
     throw new UsageError(`unknown command "${command}" (try: syncward --help)`);
   } catch (error) {
