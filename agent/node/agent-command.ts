@@ -23,6 +23,7 @@ import { LastFailures } from "./last-failures.js";
 import { fireSync } from "./manual-sync.js";
 import { mqttOptions, readMqttSecrets, type MqttSecrets } from "./mqtt-link-options.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
+import { SystemdNotifier } from "./systemd-notify.js";
 
 /** Run `syncward agent ARGS` until SIGTERM or SIGINT; resolves with the exit code. */
 export async function runAgent(args: string[]): Promise<number> {
@@ -39,8 +40,12 @@ export async function runAgent(args: string[]): Promise<number> {
   const output = new AgentOutput(config.log);
   const release = output.guardProcess();
   const running = await RunningAgent.start(config, scheduler, secrets || undefined, output);
-  output.note("syncward agent ready", running.readyFields());
+  const ready = running.readyFields();
+  output.note("syncward agent ready", ready);
+  const systemd = SystemdNotifier.fromEnvironment(process.env, output.problem);
+  systemd?.ready(`online=${String(ready.online)} reason=${String(ready.reason)}`);
   output.note("stopping", { signal: await stopSignal() });
+  systemd?.stopping();
   await running.close();
   release();
   return 0;

@@ -1,9 +1,11 @@
-// `syncward agent`'s command line: its flags laid over the config file's JSON, and the
-// result checked once by agent-config.ts. Paths given as flags are taken from the working
-// directory, paths in the file from the file's directory.
+// `syncward agent`'s command line: its flags laid over the config file's JSON (with neither
+// --config nor --sw, the default config file if there is one), and the result checked once
+// by agent-config.ts. Paths given as flags are taken from the working directory, paths in
+// the file from the file's directory.
 
 import { resolve } from "node:path";
-import { parseConfig, type AgentConfig } from "./agent-config.js";
+import { access } from "node:fs/promises";
+import { defaultConfigPath, parseConfig, type AgentConfig } from "./agent-config.js";
 import { UsageError } from "./cli-usage.js";
 import { parseFlags } from "./command-flags.js";
 import { readRawConfig } from "./config-file.js";
@@ -27,13 +29,23 @@ export async function agentConfigFromArgs(args: string[]): Promise<AgentConfig |
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if ((values.sw === undefined) !== (values.scope === undefined)) throw new UsageError("--sw and --scope go together");
   if (values["no-mqtt"] && values.mqtt !== undefined) throw new UsageError("--mqtt and --no-mqtt exclude each other");
-  const { raw, baseDir } = await readRawConfig(values.config);
+  const { raw, baseDir } = await readRawConfig(values.config ?? (values.sw === undefined ? await existing(defaultConfigPath()) : undefined));
   applyAgentFlags(raw, values);
   applyMqttFlags(raw, values);
   applyConnectivityFlags(raw, values);
   const config = parseConfig(raw, baseDir);
   if (config.serviceWorkers.length === 0) throw new UsageError("no service worker: pass --sw FILE --scope URL, or serviceWorkers in --config");
   return config;
+}
+
+/** `path` if there is a file there. */
+async function existing(path: string): Promise<string | undefined> {
+  try {
+    await access(path);
+    return path;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A whole number given as a flag. */

@@ -25,10 +25,13 @@ decides when the device is online, and fires their sync and periodicsync events.
 
 Options (flags override the config file):
   --config FILE        JSON config (fields: preset, policy, store, serviceWorkers, windowClient,
-                       probe, mqtt, connectivity, log, control, seed; see the README)
+                       probe, mqtt, connectivity, log, control, seed; see the README). Without
+                       --config and --sw: $CONFIGURATION_DIRECTORY/agent.json or
+                       /etc/syncward/agent.json, if there is one
   --sw FILE            a service worker script (with --scope)
   --scope URL          the scope of its registration, e.g. http://localhost:8080/
-  --store PATH         base path of the store files (default: $XDG_STATE_HOME/syncward/registrations)
+  --store PATH         base path of the store files (default: $STATE_DIRECTORY/registrations or
+                       $XDG_STATE_HOME/syncward/registrations)
   --preset NAME        chromium (default) or kiosk
   --probe URL          HTTP reachability probe; online only while it answers 204
   --mqtt URL           MQTT broker (mqtt://, mqtts://, ws://, wss://); without it an embedded
@@ -45,7 +48,8 @@ Options (flags override the config file):
   --settle MS          how long they must stay good before online (default 5000)
   --no-window-client   no window of the origin is open: register() then fails as the spec says
   --log FORMAT         text (default) or json: one line per Background Service event
-  --control PATH       control socket (default: $XDG_RUNTIME_DIR/syncward/control.sock)
+  --control PATH       control socket (default: $RUNTIME_DIRECTORY/control.sock or
+                       $XDG_RUNTIME_DIR/syncward/control.sock)
   --seed N             seed of the scheduler's random source
   -h, --help
 `;
@@ -58,7 +62,8 @@ Talks to a running agent over its control socket:
   status            online?, why, each signal, the registrations and the next wake-up (JSON)
 
 Options:
-  --control PATH    the agent's control socket (default: $XDG_RUNTIME_DIR/syncward/control.sock)
+  --control PATH    the agent's control socket (default: $RUNTIME_DIRECTORY/control.sock or
+                    $XDG_RUNTIME_DIR/syncward/control.sock)
   --config FILE     or the agent's config file, to take the socket from it
   -h, --help
 `;
@@ -78,7 +83,8 @@ Talks to a running agent over its control socket:
 Options:
   --json            list: the registrations as JSON
   --scope URL       fire: the worker's scope, when the agent runs more than one
-  --control PATH    the agent's control socket (default: $XDG_RUNTIME_DIR/syncward/control.sock)
+  --control PATH    the agent's control socket (default: $RUNTIME_DIRECTORY/control.sock or
+                    $XDG_RUNTIME_DIR/syncward/control.sock)
   --config FILE     or the agent's config file, to take the socket from it
   -h, --help
 `;

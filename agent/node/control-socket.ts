@@ -13,8 +13,13 @@ export type ControlRequest =
   /** Fire a sync event for `tag` now, as DevTools' Sync button does; `scope` may be left out when there is one worker. */
   | { cmd: "fire"; tag: string; scope?: string };
 
-/** Where the socket lives by default: per user, under XDG_RUNTIME_DIR when there is one. */
+/**
+ * Where the socket lives by default: under systemd's RuntimeDirectory= ($RUNTIME_DIRECTORY,
+ * its first entry) in a service, else per user, under XDG_RUNTIME_DIR when there is one.
+ */
 export function defaultControlPath(): string {
+  const service = process.env.RUNTIME_DIRECTORY?.split(":")[0];
+  if (service) return join(service, "control.sock");
   const base = process.env.XDG_RUNTIME_DIR || join(tmpdir(), `syncward-${userInfo().uid}`);
   return join(base, "syncward", "control.sock");
 }
