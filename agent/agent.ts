@@ -71,6 +71,8 @@ export interface RegistrationStatus {
   kind: Kind;
   state: RegistrationState;
   attempts: number;
+  /** Wall time in ms before which the back-off holds it back (0: none). */
+  delayUntil: number;
 }
 
 /** The same record with its two times moved between the core's clock and the wall clock. */
@@ -451,9 +453,10 @@ export class Agent {
 
   /** Every registration and its state, for `syncward net status` and tests. */
   status(): RegistrationStatus[] {
-    return [...this.#bindings].map(([id, { scope, tag, kind }]) => ({
-      scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts: this.#scheduler.persisted(id).attempts,
-    }));
+    return [...this.#bindings].map(([id, { scope, tag, kind }]) => {
+      const { attempts, delayUntil } = this.#scheduler.persisted(id);
+      return { scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts, delayUntil: this.#toWall(delayUntil) };
+    });
   }
 
   /** When the agent next wakes on its own (Infinity when idle). */

@@ -18,9 +18,46 @@ export interface BackgroundServiceEvent {
 
 export type LogSink = (event: BackgroundServiceEvent) => void;
 
-/** One JSON object per line. */
+/**
+ * An event in the shape of Chrome DevTools' `BackgroundService.BackgroundServiceEvent` (Chrome
+ * DevTools Protocol), so tools made for DevTools' Background services panel read it as is.
+ */
+export interface DevToolsBackgroundServiceEvent {
+  /** Seconds since the epoch (`Network.TimeSinceEpoch`). */
+  timestamp: number;
+  /** The scope's origin. */
+  origin: string;
+  /**
+   * The registration's id. syncward has one registration per scope, so its scope URL is the
+   * id (Chromium's are numbers, also sent as strings).
+   */
+  serviceWorkerRegistrationId: string;
+  service: BackgroundService;
+  eventName: string;
+  instanceId: string;
+  eventMetadata: { key: string; value: string }[];
+  /** The origin's storage key, as Chromium writes a first-party one. */
+  storageKey: string;
+}
+
+/** The event in DevTools' shape. */
+export function devToolsEvent(event: BackgroundServiceEvent): DevToolsBackgroundServiceEvent {
+  const origin = new URL(event.scope).origin;
+  return {
+    timestamp: event.timestamp / 1000,
+    origin,
+    serviceWorkerRegistrationId: event.scope,
+    service: event.service,
+    eventName: event.eventName,
+    instanceId: event.instanceId,
+    eventMetadata: Object.entries(event.eventMetadata).map(([key, value]) => ({ key, value })),
+    storageKey: `${origin}/`,
+  };
+}
+
+/** One JSON object per line, in DevTools' shape. */
 export function jsonLine(event: BackgroundServiceEvent): string {
-  return JSON.stringify(event);
+  return JSON.stringify(devToolsEvent(event));
 }
 
 /** One readable line, e.g. `12:00:01.250 sync event failed  tag=x  Failure Reason: timeout`. */

@@ -6,6 +6,7 @@ import type { LoadReport, RegistrationStore, StoreChanges, StoreSnapshot, Stored
 /** One settled promise serves every commit: the simulator commits millions of times. */
 const DONE = Promise.resolve();
 
+/** Registrations in memory, for as long as the process lives: the simulator's store, and a test double that can be told to fail. */
 export class MemoryStore implements RegistrationStore {
   readonly #records: Map<string, StoredRegistration>;
   /** How many commits changed the stored state. */

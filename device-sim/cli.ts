@@ -4,7 +4,7 @@
 
 import { availableParallelism } from "node:os";
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../agent/node/command-flags.js";
 import { humanDuration } from "./duration.js";
 import type { ShardResult } from "./fleet.js";
 import { NAMED_SCENARIOS, namedOverrides, namedScenario } from "./named-scenarios.js";
@@ -117,7 +117,7 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: withMqttDefault(argv), allowPositionals: true, strict: true, options: {
+  const { values, positionals } = parse(() => parseFlags(withMqttDefault(argv), { options: {
     mqtt: { type: "string" }, devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
     json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
     shard: { type: "string" }, out: { type: "string" }, quantum: { type: "string" },
@@ -163,9 +163,9 @@ async function run(argv: string[]): Promise<number> {
     if (scenario.devices > MQTT_MAX_DEVICES) throw new UsageError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices.toLocaleString("en-US")}`);
     const url = values.mqtt === "embedded" ? undefined : values.mqtt;
     if (url !== undefined && !/^(mqtt|tcp):\/\//.test(url)) throw new UsageError(`--mqtt needs an mqtt:// URL (the outage is a TCP relay in front of it), got "${url}"`);
-    const bar = new ProgressBar(process.stderr, 1, 0, !values["no-progress"] && process.stderr.isTTY === true);
+    const bar = new ProgressBar(process.stderr, 0, !values["no-progress"] && process.stderr.isTTY === true);
     try {
-      const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(0, share) });
+      const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(share) });
       return output(report, format, values.html);
     } finally {
       bar.end();
@@ -187,11 +187,11 @@ async function run(argv: string[]): Promise<number> {
   const workers = positiveInteger("workers", values.workers, 0) ?? (availableParallelism() > 1 ? availableParallelism() : 0);
 
   const deviceHours = (scenario.devices * scenario.durationMs) / 3_600_000 * (indices.length / shards);
-  const bar = new ProgressBar(process.stderr, indices.length, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);
+  const bar = new ProgressBar(process.stderr, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);
   const started = performance.now();
   let results: ShardResult[];
   try {
-    results = await runShards(scenario, shards, indices, { workers, quantumMs, onProgress: (shard, share) => bar.update(shard, share) });
+    results = await runShards(scenario, shards, indices, { workers, quantumMs, onProgress: (share) => bar.update(share) });
   } finally {
     bar.end();
   }
@@ -210,7 +210,7 @@ async function run(argv: string[]): Promise<number> {
 const SHARD_FORMAT = "syncward-sim-shard/1";
 
 async function merge(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  const { values, positionals } = parse(() => parseFlags(argv, { options: { json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

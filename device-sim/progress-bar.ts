@@ -1,32 +1,26 @@
 // A progress bar on stderr while a run goes: virtual time done across all shards, device-
-// hours per second so far, and an estimate of the time left. Drawn in place on a terminal;
-// silent when stderr is not one (logs and CI stay clean).
+// hours per second so far, and an estimate of the time left from the share done and the wall
+// time it took. Drawn in place on a terminal; silent when stderr is not one (logs and CI
+// stay clean).
 
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
   readonly #deviceHours: number;
   readonly #started = performance.now();
-  readonly #done = new Map<number, number>();
-  readonly #shards: number;
   #drawn = 0;
   #enabled: boolean;
 
-  constructor(stream: NodeJS.WriteStream, shards: number, deviceHours: number, enabled = stream.isTTY === true) {
+  constructor(stream: NodeJS.WriteStream, deviceHours: number, enabled = stream.isTTY === true) {
     this.#stream = stream;
-    this.#shards = shards;
     this.#deviceHours = deviceHours;
     this.#enabled = enabled;
   }
 
-  /** Shard `shard` has done `share` (0–1) of its virtual time. */
-  update(shard: number, share: number): void {
-    this.#done.set(shard, share);
+  /** The run has done `done` (0–1) of its virtual time. */
+  update(done: number): void {
     const now = performance.now();
     if (!this.#enabled || now - this.#drawn < 100) return;
     this.#drawn = now;
-    let sum = 0;
-    for (const v of this.#done.values()) sum += v;
-    const done = sum / this.#shards;
     const seconds = (now - this.#started) / 1000;
     const width = 30;
     const filled = Math.round(done * width);

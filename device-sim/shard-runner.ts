@@ -50,7 +50,11 @@ export interface ShardRunOptions {
   /** Worker threads; 0 runs the shards one after another in this thread. */
   workers: number;
   quantumMs: number;
-  onProgress?: (shard: number, share: number) => void;
+  /**
+   * The share (0–1) of the run's simulated time done, averaged over its tasks: a shard whose
+   * policies are split among workers is several tasks, each reporting its own share.
+   */
+  onProgress?: (share: number) => void;
 }
 
 // Shards allocate many short-lived objects (promises, snapshots): a larger young generation
@@ -69,6 +73,11 @@ export async function runShards(scenario: Scenario, count: number, indices: numb
   const groups = policyGroups(scenario.policies, parts);
   const tasks: ShardTask[] = indices.flatMap((index) => groups.map((policies) => ({ shard: { index, count }, ...(groups.length > 1 ? { policies } : {}) })));
   const workers = Math.min(options.workers, tasks.length);
+  const shares = new Array<number>(tasks.length).fill(0);
+  const progress = (task: number, share: number) => {
+    shares[task] = share;
+    options.onProgress?.(shares.reduce((a, b) => a + b, 0) / shares.length);
+  };
   const partsOf = new Map<number, ShardResult[]>();
   const collect = (result: ShardResult) => {
     const list = partsOf.get(result.shard.index) ?? [];
@@ -77,25 +86,28 @@ export async function runShards(scenario: Scenario, count: number, indices: numb
     if (list.length === groups.length) results.set(result.shard.index, mergePolicyParts(list));
   };
   if (workers <= 0) {
-    for (const index of indices) {
-      const result = await runShard(scenario, { index, count }, { quantumMs: options.quantumMs, onProgress: (share) => options.onProgress?.(index, share) });
+    // One worker or none: a single policy group, so task i is shard indices[i].
+    for (const [task, index] of indices.entries()) {
+      const result = await runShard(scenario, { index, count }, { quantumMs: options.quantumMs, onProgress: (share) => progress(task, share) });
       results.set(index, result);
     }
   } else {
-    const todo = [...tasks];
+    const todo = [...tasks.keys()];
     const fileForm = scenarioToJson(scenario);
     await Promise.all(Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
       const worker = new Worker(workerUrl(), { workerData: { scenario: fileForm, quantumMs: options.quantumMs }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      let current = -1;
       const next = () => {
         const task = todo.shift();
         if (task === undefined) {
           void worker.terminate().then(() => resolve());
           return;
         }
-        worker.postMessage(task);
+        current = task;
+        worker.postMessage(tasks[task]);
       };
       worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "progress") options.onProgress?.(m.shard, m.share);
+        if (m.type === "progress") progress(current, m.share);
         else if (m.type === "result") {
           collect(m.result);
           next();

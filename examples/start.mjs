@@ -27,7 +27,14 @@ const backend = createServer((req, res) => {
   }
   res.writeHead(404).end();
 });
-await new Promise((resolve) => backend.listen(8787, "127.0.0.1", resolve));
+try {
+  await new Promise((resolve, reject) => backend.once("error", reject).listen(8787, "127.0.0.1", resolve));
+} catch (error) {
+  // Most often a second `npm start`: one line saying so, not a stack trace.
+  const why = error.code === "EADDRINUSE" ? "is in use (is npm start already running?)" : `cannot be listened on: ${error.code ?? error.message}`;
+  console.error(`npm start: the example backend's address 127.0.0.1:8787 ${why}`);
+  process.exit(1);
+}
 console.log("backend: listening on http://127.0.0.1:8787/");
 
 // The agent starts the broker; these clients keep trying (mqtt.js's 1 s retry) until it is up.

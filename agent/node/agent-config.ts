@@ -68,9 +68,21 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Under systemd's StateDirectory= ($STATE_DIRECTORY, its first entry), else the user's XDG state. */
 export function defaultStorePath(): string {
+  const service = process.env.STATE_DIRECTORY?.split(":")[0];
+  if (service) return join(service, "registrations");
   const state = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
   return join(state, "syncward", "registrations");
+}
+
+/**
+ * The config file read when the command line names neither a config nor a worker: under
+ * systemd's ConfigurationDirectory= ($CONFIGURATION_DIRECTORY), else /etc/syncward/agent.json.
+ */
+export function defaultConfigPath(): string {
+  const service = process.env.CONFIGURATION_DIRECTORY?.split(":")[0];
+  return join(service || "/etc/syncward", "agent.json");
 }
 
 const KEYS = ["preset", "policy", "store", "serviceWorkers", "windowClient", "probe", "log", "control", "seed", "mqtt", "connectivity"];

@@ -7,15 +7,47 @@ import { chmod, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { tmpdir, userInfo } from "node:os";
 
-export type ControlRequest = { cmd: "net"; set: "online" | "offline" | "auto" } | { cmd: "status" };
+export type ControlRequest =
+  | { cmd: "net"; set: "online" | "offline" | "auto" }
+  | { cmd: "status" }
+  /** Fire a sync event for `tag` now, as DevTools' Sync button does; `scope` may be left out when there is one worker. */
+  | { cmd: "fire"; tag: string; scope?: string };
 
-/** Where the socket lives by default: per user, under XDG_RUNTIME_DIR when there is one. */
+/**
+ * Where the socket lives by default: under systemd's RuntimeDirectory= ($RUNTIME_DIRECTORY,
+ * its first entry) in a service, else per user, under XDG_RUNTIME_DIR when there is one.
+ */
 export function defaultControlPath(): string {
+  const service = process.env.RUNTIME_DIRECTORY?.split(":")[0];
+  if (service) return join(service, "control.sock");
   const base = process.env.XDG_RUNTIME_DIR || join(tmpdir(), `syncward-${userInfo().uid}`);
   return join(base, "syncward", "control.sock");
 }
 
+/**
+ * Refuse to start a second agent where one already answers: serveControl would take the
+ * running agent's socket from it, and two agents would share one store.
+ */
+export async function assertNoAgentAt(path: string): Promise<void> {
+  const answers = await new Promise<boolean>((resolve) => {
+    const socket = createConnection(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  if (answers) throw new Error(`an agent is already running with the control socket ${path}; stop it first, or give this one its own --control and --store`);
+}
+
 export async function serveControl(path: string, handle: (request: ControlRequest) => unknown): Promise<Server> {
+  const answer = async (line: string) => {
+    try {
+      return { ok: true, result: await handle(parseRequest(line)) };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    }
+  };
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const info = await stat(dir);
@@ -24,18 +56,16 @@ export async function serveControl(path: string, handle: (request: ControlReques
   await rm(path, { force: true });
   const server = createServer((socket) => {
     let input = "";
+    let asked = false;
     socket.setEncoding("utf8");
     socket.on("data", (chunk) => {
+      if (asked) return;
       input += chunk;
       if (input.length > 65536) socket.destroy();
       if (!input.includes("\n")) return;
-      let answer: unknown;
-      try {
-        answer = { ok: true, result: handle(parseRequest(input.slice(0, input.indexOf("\n")))) };
-      } catch (error) {
-        answer = { ok: false, error: (error as Error).message };
-      }
-      socket.end(JSON.stringify(answer) + "\n");
+      // One request per connection: what follows its line is ignored.
+      asked = true;
+      void answer(input.slice(0, input.indexOf("\n"))).then((result) => socket.end(JSON.stringify(result) + "\n"));
     });
     socket.on("error", () => socket.destroy());
   });
@@ -48,8 +78,11 @@ export async function serveControl(path: string, handle: (request: ControlReques
 }
 
 function parseRequest(line: string): ControlRequest {
-  const request = JSON.parse(line) as Partial<{ cmd: string; set: string }>;
+  const request = JSON.parse(line) as Partial<{ cmd: string; set: string; tag: unknown; scope: unknown }>;
   if (request.cmd === "status") return { cmd: "status" };
+  if (request.cmd === "fire" && typeof request.tag === "string" && (request.scope === undefined || typeof request.scope === "string")) {
+    return { cmd: "fire", tag: request.tag, ...(request.scope !== undefined ? { scope: request.scope } : {}) };
+  }
   if (request.cmd === "net" && (request.set === "online" || request.set === "offline" || request.set === "auto")) {
     return { cmd: "net", set: request.set };
   }

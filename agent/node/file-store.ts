@@ -60,6 +60,11 @@ const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil",
   "unmeteredOnly", "allowOnBattery"] as const;
 const sameRegistration = (a: StoredRegistration, b: StoredRegistration) => FIELDS.every((field) => a[field] === b[field]);
 
+/**
+ * The agent's durable store on disk: a log of checksummed records at `path`, one per changed
+ * registration, appended and fsynced once per group of commits; a commit that resolved
+ * survives a crash or power cut.
+ */
 export class FileStore implements RegistrationStore {
   readonly #base: string;
   readonly #path: string;

@@ -46,6 +46,8 @@ export interface NodeServiceWorkerHostOptions {
   windowClients?: () => readonly WindowClientInfo[];
   /** Diagnostics: uncaught listener errors, rejected waitUntil reasons, notifications. Default: stderr. */
   log?: (line: string) => void;
+  /** The `console` a worker's script gets, given its scope (default: the process's own). */
+  console?: (scope: string) => Console;
 }
 
 export interface LoadOptions {
@@ -129,7 +131,7 @@ class HostedWorker {
   constructor(
     readonly scope: string,
     readonly scriptURL: URL,
-    readonly host: { log: (line: string) => void; online: () => boolean; clients: () => WindowClientInfo[]; unregister: () => Promise<boolean> },
+    readonly host: { log: (line: string) => void; console: Console; online: () => boolean; clients: () => WindowClientInfo[]; unregister: () => Promise<boolean> },
   ) {
     this.activated = new Promise((resolve) => (this.#settleActivation = resolve));
     this.location = new URL(basename(fileURLToPath(scriptURL)), scope);
@@ -257,7 +259,7 @@ class HostedWorker {
       IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
       indexedDB: new IDBFactory(),
       crypto: webcrypto,
-      console,
+      console: host.console,
       addEventListener: (type: unknown, listener: unknown, options?: unknown) => {
         if (listener === null || listener === undefined) return;
         if (typeof listener !== "function" && typeof listener !== "object") {
@@ -376,6 +378,7 @@ function windowClient(c: WindowClientInfo): Readonly<Record<string, string>> {
 export class NodeServiceWorkerHost implements Dispatcher {
   readonly #windowClients: () => readonly WindowClientInfo[];
   readonly #log: (line: string) => void;
+  readonly #console: (scope: string) => Console;
   readonly #workers = new Map<string, HostedWorker>();
   #agent: Agent | undefined;
   #closed = false;
@@ -383,6 +386,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
   private constructor(options: NodeServiceWorkerHostOptions) {
     this.#windowClients = options.windowClients ?? (() => []);
     this.#log = options.log ?? ((line) => console.error(`syncward: ${line}`));
+    this.#console = options.console ?? (() => console);
   }
 
   /** Create the host and its Agent (built by `options.agent` with the host as dispatcher). */
@@ -426,6 +430,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     if (this.#workers.has(scope)) throw new Error(`a service worker for ${scope} is already loaded`);
     const worker = new HostedWorker(scope, scriptURL, {
       log: this.#log,
+      console: this.#console(scope),
       online: () => agent.online,
       clients: () => this.#clientsOf(scope),
       unregister: () => this.unregister(scope),

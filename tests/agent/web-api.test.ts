@@ -201,7 +201,7 @@ t.test("connectivity lost during the event: the failure costs no attempt", async
   h.agent.setConditions({ online: false });
   h.dispatcher.last().settle({ outcome: "failure" });
   await h.clock.advance(0);
-  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0 }]);
+  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0, delayUntil: 0 }]);
   t.equal(h.events.at(-1)!.eventMetadata["Failure Reason"], "aborted");
   h.agent.setConditions({ online: true });
   await h.clock.advance(0);

@@ -19,21 +19,24 @@ const tags = new Map<number, string>();
 let now = 0;
 
 const say = (line: string) => console.log(`${clock(now)}  ${line}`);
-const drain = (outcome: (tag: string, attempt: number) => "success" | "failure") => {
-  for (let d = scheduler.poll(); d; d = scheduler.poll()) {
-    const tag = tags.get(d.id) ?? "?";
-    if (d.type === "fire") {
-      say(`Dispatched sync event  tag=${tag}  Last Chance: ${d.lastChance ? "Yes" : "No"}`);
-      const attempt = scheduler.persisted(d.id).attempts + 1;
-      now += 2000;
-      const result = outcome(tag, attempt);
-      const state = scheduler.complete(d.id, result, now);
-      if (result === "success") say(`sync event completed  tag=${tag}`);
-      else if (state === "waiting") say(`sync event failed  tag=${tag}  Failure Reason: waitUntil rejected  Next Attempt Delay (ms): ${Math.round(scheduler.persisted(d.id).delayUntil - now)}`);
-    } else if (d.type === "dropped") {
-      say(`sync event failed  tag=${tag}  registration dropped (${d.reason})`);
-    }
+type Outcome = (tag: string, attempt: number) => "success" | "failure";
+type Decision = NonNullable<ReturnType<typeof scheduler.poll>>;
+const handle = (d: Decision, outcome: Outcome) => {
+  const tag = tags.get(d.id) ?? "?";
+  if (d.type === "fire") {
+    say(`Dispatched sync event  tag=${tag}  Last Chance: ${d.lastChance ? "Yes" : "No"}`);
+    const attempt = scheduler.persisted(d.id).attempts + 1;
+    now += 2000;
+    const result = outcome(tag, attempt);
+    const state = scheduler.complete(d.id, result, now);
+    if (result === "success") say(`sync event completed  tag=${tag}`);
+    else if (state === "waiting") say(`sync event failed  tag=${tag}  Failure Reason: waitUntil rejected  Next Attempt Delay (ms): ${Math.round(scheduler.persisted(d.id).delayUntil - now)}`);
+  } else if (d.type === "dropped") {
+    say(`sync event failed  tag=${tag}  registration dropped (${d.reason})`);
   }
+};
+const drain = (outcome: Outcome) => {
+  for (let d = scheduler.poll(); d; d = scheduler.poll()) handle(d, outcome);
 };
 
 console.log(`syncward core demo — preset "${preset}" (try: npm run demo:core -- kiosk)\n`);
@@ -50,9 +53,13 @@ drain(() => "failure");
 
 now += 20 * MIN;
 scheduler.setConditions(kiosk, { online: true }, now);
-say(`network: online${scheduler.nextWakeup() > now ? ` — first attempt spread to ${clock(scheduler.nextWakeup())}` : ""}`);
+// A decision due now means no spread. Without one, the next wake-up is the spread's end; with
+// one, it is that event's time limit, which says nothing about when the attempt starts.
+const first = scheduler.poll();
+say(`network: online${first ? "" : ` — first attempt spread to ${clock(scheduler.nextWakeup())}`}`);
 // The backend is still down for the first two attempts, then recovers.
-const backend = (_tag: string, attempt: number) => (attempt >= 3 ? "success" : "failure");
+const backend: Outcome = (_tag, attempt) => (attempt >= 3 ? "success" : "failure");
+if (first) handle(first, backend);
 drain(backend);
 while (scheduler.nextWakeup() !== Infinity) {
   now = Math.max(now, scheduler.nextWakeup());
