@@ -6,6 +6,7 @@ import { createServer, createConnection, type Server } from "node:net";
 import { chmod, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { tmpdir, userInfo } from "node:os";
+import { quotedValue } from "../quoted-value.js";
 
 export type ControlRequest =
   | { cmd: "net"; set: "online" | "offline" | "auto" }
@@ -77,16 +78,27 @@ export async function serveControl(path: string, handle: (request: ControlReques
   return server;
 }
 
+/** The fields each command takes: anything else makes the request unknown, not half-read. */
+const FIELDS: Record<string, readonly string[]> = { status: ["cmd"], net: ["cmd", "set"], fire: ["cmd", "tag", "scope"] };
+
 function parseRequest(line: string): ControlRequest {
-  const request = JSON.parse(line) as Partial<{ cmd: string; set: string; tag: unknown; scope: unknown }>;
-  if (request.cmd === "status") return { cmd: "status" };
-  if (request.cmd === "fire" && typeof request.tag === "string" && (request.scope === undefined || typeof request.scope === "string")) {
-    return { cmd: "fire", tag: request.tag, ...(request.scope !== undefined ? { scope: request.scope } : {}) };
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    throw new Error(`control request is not JSON: ${quotedValue(line)}`);
   }
-  if (request.cmd === "net" && (request.set === "online" || request.set === "offline" || request.set === "auto")) {
-    return { cmd: "net", set: request.set };
+  if (typeof request !== "object" || request === null || Array.isArray(request)) throw new Error(`control request must be a JSON object, got ${quotedValue(request)}`);
+  const r = request as Partial<{ cmd: unknown; set: unknown; tag: unknown; scope: unknown }>;
+  const fields = typeof r.cmd === "string" && Object.hasOwn(FIELDS, r.cmd) ? FIELDS[r.cmd]! : undefined;
+  if (fields && Object.keys(r).every((key) => fields.includes(key))) {
+    if (r.cmd === "status") return { cmd: "status" };
+    if (r.cmd === "fire" && typeof r.tag === "string" && (r.scope === undefined || typeof r.scope === "string")) {
+      return { cmd: "fire", tag: r.tag, ...(r.scope !== undefined ? { scope: r.scope } : {}) };
+    }
+    if (r.cmd === "net" && (r.set === "online" || r.set === "offline" || r.set === "auto")) return { cmd: "net", set: r.set };
   }
-  throw new Error(`unknown control request: ${line.slice(0, 200)}`);
+  throw new Error(`unknown control request: ${quotedValue(request)}`);
 }
 
 /** Send one request to a running agent; rejects with a one-line reason. */
