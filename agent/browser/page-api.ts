@@ -1,14 +1,16 @@
 // `registration.sync`, `registration.periodicSync`, `SyncManager` and `PeriodicSyncManager`
 // in the page. Where the engine has no Background Sync (WebKit) or the config says "force",
-// syncward serves them from the start. Where a native API exists, the managers call it and
-// syncward stays out of the way, unless a call rejects with "Background Sync is disabled."
-// (Electron and other embedders of Chromium without a controller): then syncward takes over
-// for good and repeats that call itself, so the app never sees the rejection.
+// syncward installs and serves them from the start. Where a native API exists, syncward
+// installs nothing, so the page sees exactly the engine's objects; it asks the native
+// getTags() once, and only if that rejects as disabled (Electron and other embedders of
+// Chromium without a controller: UnknownError "Background Sync is disabled.") does syncward
+// install its own and serve for good. A call the app makes before that answer reaches the
+// disabled native API (README, "In the browser").
 
-import { NO_ACTIVE_WORKER, NO_WORKER_FOR_TAGS } from "../agent.js";
+import { NO_ACTIVE_WORKER } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
-import { isDisabled, nativeGetters } from "./native-sync.js";
+import { nativeDisabled, nativeGetters } from "./native-sync.js";
 import type { AgentCall } from "./page-agent.js";
 import type { Kind } from "./worker-protocol.js";
 
@@ -37,11 +39,6 @@ export function installPageApi(options: PageApiOptions): PageApi {
   const prototype = ServiceWorkerRegistration.prototype;
   const native = nativeGetters(prototype);
   let serving = false;
-  const takeOver = () => {
-    if (serving) return;
-    serving = true;
-    options.onTakeOver();
-  };
 
   // syncward's own path: the checks that need the caller's registration object, then the Agent.
   const ours = {
@@ -50,9 +47,9 @@ export function installPageApi(options: PageApiOptions): PageApi {
       return options.call({ op: "register", scope: registration.scope, kind, tag, minInterval }).then(() => undefined);
     },
     getTags(registration: ServiceWorkerRegistration, kind: Kind): Promise<string[]> {
-      if (!registration.active) {
-        return kind === "periodic" ? Promise.resolve([]) : Promise.reject(new DOMException(NO_WORKER_FOR_TAGS, "UnknownError"));
-      }
+      // Chromium: one-shot tags are listed with or without an active worker (the spec's
+      // algorithm has no such check); periodic ones are [] without one.
+      if (kind === "periodic" && !registration.active) return Promise.resolve([]);
       return options.call({ op: "getTags", scope: registration.scope, kind }) as Promise<string[]>;
     },
     unregister(registration: ServiceWorkerRegistration, tag: string): Promise<void> {
@@ -61,52 +58,44 @@ export function installPageApi(options: PageApiOptions): PageApi {
     },
   };
 
-  /** The native call while syncward does not serve; syncward's if it does or the native one is disabled. */
-  async function either<T>(nativeCall: (() => Promise<T>) | undefined, ourCall: () => Promise<T>): Promise<T> {
-    if (serving || !nativeCall) return ourCall();
-    try {
-      return await nativeCall();
-    } catch (error) {
-      if (!isDisabled(error)) throw error;
-      takeOver();
-      return ourCall();
-    }
-  }
-
-  function syncBackend(registration: ServiceWorkerRegistration): SyncBackend {
-    const nativeSync = () => native.sync!.call(registration);
-    return {
-      register: (tag) => either(native.sync && (() => nativeSync().register(tag)), () => ours.register(registration, "one-shot", tag, 0)),
-      getTags: () => either(native.sync && (() => nativeSync().getTags()), () => ours.getTags(registration, "one-shot")),
-    };
-  }
-
-  function periodicBackend(registration: ServiceWorkerRegistration): PeriodicSyncBackend {
-    const nativePeriodic = () => native.periodicSync!.call(registration);
-    return {
-      register: (tag, minInterval) => either(native.periodicSync && (() => nativePeriodic().register(tag, { minInterval })),
-        () => ours.register(registration, "periodic", tag, minInterval)),
-      getTags: () => either(native.periodicSync && (() => nativePeriodic().getTags()), () => ours.getTags(registration, "periodic")),
-      unregister: (tag) => either(native.periodicSync && (() => nativePeriodic().unregister(tag)), () => ours.unregister(registration, tag)),
-    };
-  }
-
   const managers = new WeakMap<ServiceWorkerRegistration, { sync: SyncManager; periodicSync: PeriodicSyncManager }>();
   const managersOf = (registration: unknown) => {
     if (!(registration instanceof ServiceWorkerRegistration)) throw new TypeError("Illegal invocation");
     let pair = managers.get(registration);
     if (!pair) {
-      pair = { sync: createSyncManager(syncBackend(registration)), periodicSync: createPeriodicSyncManager(periodicBackend(registration)) };
+      const sync: SyncBackend = {
+        register: (tag) => ours.register(registration, "one-shot", tag, 0),
+        getTags: () => ours.getTags(registration, "one-shot"),
+      };
+      const periodicSync: PeriodicSyncBackend = {
+        register: (tag, minInterval) => ours.register(registration, "periodic", tag, minInterval),
+        getTags: () => ours.getTags(registration, "periodic"),
+        unregister: (tag) => ours.unregister(registration, tag),
+      };
+      pair = { sync: createSyncManager(sync), periodicSync: createPeriodicSyncManager(periodicSync) };
       managers.set(registration, pair);
     }
     return pair;
   };
-  Object.defineProperty(prototype, "sync", { configurable: true, enumerable: true, get() { return managersOf(this).sync; } });
-  Object.defineProperty(prototype, "periodicSync", { configurable: true, enumerable: true, get() { return managersOf(this).periodicSync; } });
-  for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+
+  const takeOver = () => {
+    if (serving) return;
+    serving = true;
+    Object.defineProperty(prototype, "sync", { configurable: true, enumerable: true, get() { return managersOf(this).sync; } });
+    Object.defineProperty(prototype, "periodicSync", { configurable: true, enumerable: true, get() { return managersOf(this).periodicSync; } });
+    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+    options.onTakeOver();
+  };
+
   if (options.mode === "force" || !native.sync) takeOver();
+  else {
+    // Any registration of the origin tells; with none yet, the page's own once it is ready.
+    const container = navigator.serviceWorker;
+    const registration = container.getRegistrations().then((all) => all[0] ?? container.ready);
+    void nativeDisabled(native.sync, registration).then((disabled) => disabled && takeOver());
+  }
 
   return {
     get serving() {

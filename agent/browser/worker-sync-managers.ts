@@ -13,7 +13,7 @@ import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBacken
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
-import { isDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
+import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
 
 /** How long one window client may take to answer before the next is asked. */
 const ANSWER_TIMEOUT_MS = 5000;
@@ -131,25 +131,31 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
 
 /**
  * Make `registration.sync` / `registration.periodicSync` of this worker go through syncward,
- * and expose `SyncManager` / `PeriodicSyncManager` where the worker has none.
+ * and expose `SyncManager` / `PeriodicSyncManager`: at once where the worker has no native
+ * API or the mode is "force"; where it has one, only once the native getTags() shows it
+ * disabled, so that a worker with a working native API sees nothing of syncward.
  */
-export function installWorkerSyncManagers(global: WorkerGlobal): void {
+export function installWorkerSyncManagers(global: WorkerGlobal, mode: "auto" | "force"): void {
   const registration = global.registration;
   const prototype = Object.getPrototypeOf(registration) as object;
   const native = nativeGetters(prototype);
-  const windows = new WindowForwarder(global);
-  const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
-  const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
-  // A worker sees one registration of its own; any other keeps what the engine gives it.
-  Object.defineProperty(prototype, "sync", {
-    configurable: true, enumerable: true,
-    get(this: ServiceWorkerRegistration) { return this === registration ? sync : native.sync?.call(this); },
-  });
-  Object.defineProperty(prototype, "periodicSync", {
-    configurable: true, enumerable: true,
-    get(this: ServiceWorkerRegistration) { return this === registration ? periodicSync : native.periodicSync?.call(this); },
-  });
-  for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
-    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  const install = () => {
+    const windows = new WindowForwarder(global);
+    const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
+    const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
+    // A worker sees one registration of its own; any other keeps what the engine gives it.
+    Object.defineProperty(prototype, "sync", {
+      configurable: true, enumerable: true,
+      get(this: ServiceWorkerRegistration) { return this === registration ? sync : native.sync?.call(this); },
+    });
+    Object.defineProperty(prototype, "periodicSync", {
+      configurable: true, enumerable: true,
+      get(this: ServiceWorkerRegistration) { return this === registration ? periodicSync : native.periodicSync?.call(this); },
+    });
+    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+  };
+  if (mode === "force" || !native.sync) install();
+  else void nativeDisabled(native.sync, registration).then((disabled) => disabled && install());
 }

@@ -70,6 +70,20 @@ export const inPage = {
   getTags: (app: App) => app.eval(async () => ((await navigator.serviceWorker.ready) as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()),
   status: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { status(): Promise<AgentStatus> } }).syncward.status()),
   leading: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { leading: boolean } }).syncward.leading),
+  /**
+   * Start `fn(arg)` in the app's active worker (`fn` self-contained, its result JSON); resolves
+   * once it was posted, with a way to wait for how it settled there.
+   */
+  startInWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<() => Promise<Settled<T>>> => {
+    const tag = `eval-${Math.random()}`;
+    await app.eval(async (message) => {
+      (await navigator.serviceWorker.ready).active!.postMessage(message);
+    }, { test: "eval", tag, source: fn.toString(), arg });
+    return async () => (await server.until("the worker's answer", () => server.records.find((r) => r.kind === "eval" && r.tag === tag), 60_000)).result as Settled<T>;
+  },
+  /** Run `fn(arg)` in the app's active worker and settle as it settled there. */
+  inWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> =>
+    (await inPage.startInWorker(server, app, fn, arg))(),
   /** Post a command to the worker's test hooks. */
   tellWorker: (app: App, message: { test: string; tag: string }) => app.eval(async (message) => {
     (await navigator.serviceWorker.ready).active!.postMessage(message);

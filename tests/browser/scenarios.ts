@@ -361,4 +361,34 @@ const periodic: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const nativeUntouched: Scenario = {
+  name: "a working native API: syncward installs nothing, and the worker's register() is the browser's even beside a window without page.js",
+  // Only Chromium has a working native API.
+  modes: ["chromium-native"],
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    const surface = () => {
+      const native = (f: unknown) => typeof f === "function" && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(f));
+      const getter = (name: string) => Object.getOwnPropertyDescriptor(ServiceWorkerRegistration.prototype, name)?.get;
+      const global = globalThis as Record<string, unknown>;
+      return { sync: native(getter("sync")), periodicSync: native(getter("periodicSync")), SyncManager: native(global.SyncManager), PeriodicSyncManager: native(global.PeriodicSyncManager) };
+    };
+    const allNative = { sync: true, periodicSync: true, SyncManager: true, PeriodicSyncManager: true };
+    t.same(await app.eval(surface), allNative, "the page sees the engine's own getters and interfaces");
+    t.same(await inPage.inWorker(server, app, surface), { ok: true, value: allNative }, "so does the worker");
+
+    // The only window left is a page of the origin that does not load page.js.
+    await app.goto(new URL("/syncward-config.js", server.url).href);
+    const registered = await inPage.inWorker(server, app, async () => {
+      const started = performance.now();
+      await (self as unknown as { registration: { sync: { register(tag: string): Promise<void> } } }).registration.sync.register("test-native-worker");
+      return performance.now() - started;
+    });
+    t.equal(registered.ok, true, `the worker's register() resolves (${JSON.stringify(registered)})`);
+    t.ok(registered.ok && registered.value < 2000, "at once: no window is asked first");
+    await server.until("its event", () => server.syncs("test-native-worker").length > 0);
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
