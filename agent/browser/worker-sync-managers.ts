@@ -2,7 +2,7 @@
 // Agent lives in the page, so the worker hands each call to a window client of its origin
 // that runs syncward's page script, which performs it exactly as a page call. With no window
 // client, register() rejects InvalidAccessError as the spec says, while getTags() reads the
-// durable registrations straight from IndexedDB.
+// durable registrations straight from IndexedDB and periodic unregister() removes them there.
 //
 // Where the worker has a native API (Chromium, Electron), the page answers "native" unless
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
@@ -11,7 +11,7 @@
 import { NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
-import { storedTags } from "./indexeddb-store.js";
+import { removeStored, storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
 import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
 
@@ -106,6 +106,18 @@ async function tagsAlone(global: WorkerGlobal, kind: Kind, native: (() => Promis
   return [...new Set([...nativeTags, ...stored])];
 }
 
+/**
+ * periodicSync.unregister() with no page to ask: no Agent runs, so the stored registration is
+ * removed where the next Agent will look for it; a native API may hold the tag as well. It
+ * resolves whether or not the tag existed, as the spec's unregister does.
+ */
+async function unregisterAlone(global: WorkerGlobal, tag: string, native: (() => Promise<void>) | undefined): Promise<void> {
+  await removeStored({ kind: "periodic", scope: global.registration.scope, tag });
+  await native?.().catch((error: unknown) => {
+    if (!isDisabled(error)) throw error;
+  });
+}
+
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
@@ -123,9 +135,8 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
     register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })), refuse)
       .then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
-    // Without a page there is no agent to remove it from; the native API may still hold it.
-    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag),
-      () => nativeUnregister(tag)?.() ?? Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError"))).then(() => undefined),
+    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))
+      .then(() => undefined),
   };
 }
 

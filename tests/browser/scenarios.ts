@@ -391,4 +391,31 @@ const nativeUntouched: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [nativeUntouched, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const periodicUnregisterAlone: Scenario = {
+  name: "periodicSync.unregister() from a worker with no window resolves, and the tag stays gone",
+  async run(t, mode) {
+    const env = await environment(t, mode, { policy: { periodicMinInterval: 3_600_000 } });
+    const { app, server } = env;
+    type Periodic = { periodicSync: { register(tag: string, options?: { minInterval?: number }): Promise<void>; getTags(): Promise<string[]> } };
+    const registered = await app.eval(async () => {
+      const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
+      return periodicSync.register("test-periodic-alone", { minInterval: 3_600_000 }).then(() => "ok", (e: DOMException) => e.name);
+    });
+    // Chromium grants periodic sync to installed web apps only: its reference shows the
+    // unregister() part alone.
+    t.equal(registered, env.polyfill ? "ok" : "NotAllowedError", "the page registers (the native API refuses an uninstalled app)");
+    const alone = await inPage.startInWorker(server, app, async () => {
+      const global = self as unknown as { clients: { matchAll(options: object): Promise<unknown[]> }; registration: Periodic & { periodicSync: { unregister(tag: string): Promise<void> } } };
+      while ((await global.clients.matchAll({ type: "window", includeUncontrolled: true })).length > 0) await new Promise((r) => setTimeout(r, 50));
+      await global.registration.periodicSync.unregister("test-periodic-alone");
+      return global.registration.periodicSync.getTags();
+    });
+    await app.goto("about:blank");
+    t.same(await alone(), { ok: true, value: [] }, "with no window, unregister() resolves and getTags() no longer lists the tag");
+    await app.goto(server.url);
+    const tags = await app.eval(async () => ((await navigator.serviceWorker.ready) as unknown as Periodic).periodicSync.getTags());
+    t.same(tags, [], "a page opened afterwards does not bring it back");
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
