@@ -211,6 +211,11 @@ export class Agent {
     };
   }
 
+  /** Scopes with stored registrations that wait for their service worker registration to be added. */
+  unservedScopes(): string[] {
+    return [...this.#unrestored.keys()];
+  }
+
   #restore(entry: ScopeEntry): void {
     const saved = this.#unrestored.get(entry.url) ?? [];
     this.#unrestored.delete(entry.url);

@@ -86,6 +86,7 @@ export function installPageApi(options: PageApiOptions): PageApi {
     for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     }
+    forgetOnUnregister(prototype, (scope) => options.call({ op: "forget", scope }));
     options.onTakeOver();
   };
 
@@ -108,4 +109,25 @@ export function installPageApi(options: PageApiOptions): PageApi {
       return ours.unregister(registration, call.tag);
     },
   };
+}
+
+/**
+ * `unregister()` that also removes the registration's sync registrations before it resolves,
+ * as Chromium does at once: nothing else tells syncward, and a scope registered again at once
+ * may even get the same registration back (Chromium revives one whose clients remain).
+ */
+function forgetOnUnregister(prototype: ServiceWorkerRegistration, forget: (scope: string) => Promise<unknown>): void {
+  const descriptor = Object.getOwnPropertyDescriptor(prototype, "unregister");
+  const unregister = descriptor?.value as ((this: ServiceWorkerRegistration) => Promise<boolean>) | undefined;
+  if (typeof unregister !== "function") return;
+  // A method, so that it keeps the native one's name and length (0) and brand check.
+  const wrapped = {
+    unregister(this: ServiceWorkerRegistration): Promise<boolean> {
+      return unregister.call(this).then(async (done) => {
+        if (done) await forget(this.scope);
+        return done;
+      });
+    },
+  }.unregister;
+  Object.defineProperty(prototype, "unregister", { ...descriptor, value: wrapped });
 }

@@ -265,6 +265,8 @@ t.test("detaching a scope keeps its registrations stored until it is served agai
   await h.clock.advance(0);
   t.same(h.agent.status(), []);
   t.same([...h.store.snapshot.values()].map((r) => r.tag), ["queued"], "still stored");
+  t.same(h.agent.unservedScopes(), [SCOPE], "its scope waits to be served (a host can tell whether it still exists)");
   const again = h.agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   t.same(await again.sync.getTags(), ["queued"], "back when the scope is served again");
+  t.same(h.agent.unservedScopes(), [], "served again, it waits no more");
 });

@@ -418,4 +418,26 @@ const periodicUnregisterAlone: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [nativeUntouched, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const swUnregistered: Scenario = {
+  name: "unregistering the service worker registration removes its sync registrations at once",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    await env.offline();
+    t.same(await inPage.register(app, "test-unregistered"), { ok: true, value: undefined }, "registered offline");
+    type WithSync = ServiceWorkerRegistration & { sync: { getTags(): Promise<string[]> } };
+    const fresh = await app.eval(async () => {
+      const old = await navigator.serviceWorker.ready;
+      if (!(await old.unregister())) throw new Error("unregister() said false");
+      const registration = (await navigator.serviceWorker.register("/sw.js")) as WithSync;
+      for (let i = 0; i < 400 && !registration.active; i++) await new Promise((r) => setTimeout(r, 25));
+      return registration.sync.getTags();
+    });
+    t.same(fresh, [], "a new registration of the same scope inherits no tags");
+    await env.online();
+    await quiet();
+    t.same(server.syncs("test-unregistered"), [], "neither the old worker nor the new one gets the old registration's event");
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
