@@ -46,6 +46,13 @@ export interface ServiceWorkerOptions {
   active?: boolean;
   /** Whether a window client (top-level or auxiliary) of the origin exists now. */
   hasWindowClient: () => boolean;
+  /**
+   * register() resolves in another realm (a tab or a worker, reached by messages): its event
+   * waits for {@link AgentServiceWorker.resolved}, which the caller sends once its own promise
+   * resolved (Chromium's DidResolveRegistration). Default false: the event follows this
+   * realm's resolution.
+   */
+  confirmsResolution?: boolean;
 }
 
 /** A service worker registration as the Agent serves it: `registration.sync` and friends. */
@@ -54,6 +61,8 @@ export interface AgentServiceWorker {
   readonly sync: SyncManager;
   readonly periodicSync: PeriodicSyncManager;
   setActive(active: boolean): void;
+  /** The caller's register() promise of `tag` resolved (with `confirmsResolution`): its event may follow. */
+  resolved(kind: Kind, tag: string): void;
   /** The service worker registration was unregistered: its sync registrations go with it. */
   unregister(): Promise<void>;
   /**
@@ -101,6 +110,7 @@ interface ScopeEntry {
   id: number;
   active: boolean;
   hasWindowClient: () => boolean;
+  confirmsResolution: boolean;
   tags: Record<Kind, Map<string, number>>;
 }
 
@@ -187,6 +197,7 @@ export class Agent {
       id: this.#scheduler.createScope(),
       active: options.active ?? true,
       hasWindowClient: options.hasWindowClient,
+      confirmsResolution: options.confirmsResolution ?? false,
       tags: { "one-shot": new Map(), periodic: new Map() },
     };
     this.#scopes.set(scope, entry);
@@ -205,6 +216,10 @@ export class Agent {
       }),
       setActive: (active) => {
         entry.active = active;
+      },
+      resolved: (kind, tag) => {
+        const id = entry.tags[kind].get(tag);
+        if (id !== undefined) this.#resolveSoon(id);
       },
       unregister: () => this.#removeScope(entry),
       detach: () => this.#detach(entry),
@@ -301,8 +316,12 @@ export class Agent {
       this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
       throw new DOMException(DISABLED, "UnknownError");
     }
-    // The event follows the resolution of register(), never precedes it. One timer serves
-    // every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000).
+    // The event follows the resolution of register(), never precedes it.
+    if (!entry.confirmsResolution) this.#resolveSoon(id);
+  }
+
+  /** One timer serves every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000). */
+  #resolveSoon(id: number): void {
     if (this.#resolving.push(id) === 1) this.#clock.after(0, this.#resolveAll);
   }
 

@@ -19,6 +19,8 @@ export type AgentCall =
   | { op: "register"; scope: string; kind: Kind; tag: string; minInterval: number }
   | { op: "getTags"; scope: string; kind: Kind }
   | { op: "unregister"; scope: string; kind: "periodic"; tag: string }
+  /** The caller's register() promise resolved: the event may follow. */
+  | { op: "resolved"; scope: string; kind: Kind; tag: string }
   /** The service worker registration of `scope` was unregistered. */
   | { op: "forget"; scope: string }
   | { op: "status" };
@@ -86,7 +88,8 @@ export class PageAgent {
     if (known) return known.served;
     // The calling tab checked for an active worker; a window client is the calling tab itself
     // (a worker's own calls come through a window, or are refused in the worker).
-    const served = this.#agent.addServiceWorker(registration.scope, { active: true, hasWindowClient: () => true });
+    // Calls come from tabs and workers, which confirm when their register() resolved.
+    const served = this.#agent.addServiceWorker(registration.scope, { active: true, hasWindowClient: () => true, confirmsResolution: true });
     this.#served.set(registration.scope, { registration, served });
     return served;
   }
@@ -139,6 +142,8 @@ export class PageAgent {
         return call.kind === "one-shot" ? served.sync.getTags() : served.periodicSync.getTags();
       case "unregister":
         return served.periodicSync.unregister(call.tag);
+      case "resolved":
+        return served.resolved(call.kind, call.tag);
     }
   }
 

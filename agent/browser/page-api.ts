@@ -25,6 +25,7 @@ export interface PageApiOptions {
 /** What a worker's forwarded call asks for; it is performed exactly like the page's own. */
 export type WorkerCall =
   | { op: "register"; kind: Kind; tag: string; minInterval: number }
+  | { op: "resolved"; kind: Kind; tag: string }
   | { op: "getTags"; kind: Kind }
   | { op: "unregister"; kind: Kind; tag: string };
 
@@ -42,9 +43,14 @@ export function installPageApi(options: PageApiOptions): PageApi {
 
   // syncward's own path: the checks that need the caller's registration object, then the Agent.
   const ours = {
-    register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number): Promise<void> {
+    /** `confirm`: the caller is this page, which tells the Agent once the promise resolved (a worker tells it itself). */
+    register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number, confirm: boolean): Promise<void> {
       if (!registration.active) return Promise.reject(new DOMException(NO_ACTIVE_WORKER, "InvalidStateError"));
-      return options.call({ op: "register", scope: registration.scope, kind, tag, minInterval }).then(() => undefined);
+      const scope = registration.scope;
+      return options.call({ op: "register", scope, kind, tag, minInterval }).then(() => {
+        // A task later: after the app's own reactions to the resolution.
+        if (confirm) setTimeout(() => void options.call({ op: "resolved", scope, kind, tag }), 0);
+      });
     },
     getTags(registration: ServiceWorkerRegistration, kind: Kind): Promise<string[]> {
       // Chromium: one-shot tags are listed with or without an active worker (the spec's
@@ -64,11 +70,11 @@ export function installPageApi(options: PageApiOptions): PageApi {
     let pair = managers.get(registration);
     if (!pair) {
       const sync: SyncBackend = {
-        register: (tag) => ours.register(registration, "one-shot", tag, 0),
+        register: (tag) => ours.register(registration, "one-shot", tag, 0, true),
         getTags: () => ours.getTags(registration, "one-shot"),
       };
       const periodicSync: PeriodicSyncBackend = {
-        register: (tag, minInterval) => ours.register(registration, "periodic", tag, minInterval),
+        register: (tag, minInterval) => ours.register(registration, "periodic", tag, minInterval, true),
         getTags: () => ours.getTags(registration, "periodic"),
         unregister: (tag) => ours.unregister(registration, tag),
       };
@@ -104,7 +110,8 @@ export function installPageApi(options: PageApiOptions): PageApi {
     },
     takeOver,
     perform(registration, call) {
-      if (call.op === "register") return ours.register(registration, call.kind, call.tag, call.minInterval);
+      if (call.op === "register") return ours.register(registration, call.kind, call.tag, call.minInterval, false);
+      if (call.op === "resolved") return options.call({ op: "resolved", scope: registration.scope, kind: call.kind, tag: call.tag }).then(() => undefined);
       if (call.op === "getTags") return ours.getTags(registration, call.kind);
       return ours.unregister(registration, call.tag);
     },

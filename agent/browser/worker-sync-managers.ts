@@ -54,9 +54,16 @@ class WindowForwarder {
   }
 }
 
-function settle<T>(answer: CallAnswer): T | undefined {
+/**
+ * The value of a page's answer to `call`. A register() that the page performed waits for its
+ * event until the worker confirms, a task after its own promise resolved (and so after the
+ * app's reactions to it): the page's answer and the event travel apart and may arrive in
+ * either order.
+ */
+function settle<T>(windows: WindowForwarder, call: Omit<CallRequest, "syncward" | "cmd" | "scope">, answer: CallAnswer): T | undefined {
   if ("native" in answer) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
   if (!answer.ok) throw answerError(answer);
+  if (call.op === "register") setTimeout(() => void windows.ask({ op: "resolved", kind: call.kind, tag: call.tag }), 0);
   return answer.value as T | undefined;
 }
 
@@ -74,7 +81,7 @@ async function forward<T>(
 ): Promise<T> {
   const asked = await windows.ask(call);
   if (typeof asked === "string") return alone(asked);
-  if (!("native" in asked)) return settle<T>(asked) as T;
+  if (!("native" in asked)) return settle<T>(windows, call, asked) as T;
   if (!native) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
   try {
     return await native();
@@ -82,7 +89,7 @@ async function forward<T>(
     if (!isDisabled(error)) throw error;
     const again = await windows.ask({ ...call, takeOver: true });
     if (typeof again === "string" || "native" in again) throw error;
-    return settle<T>(again) as T;
+    return settle<T>(windows, call, again) as T;
   }
 }
 

@@ -89,6 +89,20 @@ t.test("the event follows the resolution of register()", async (t) => {
   t.match(h.dispatcher.last(), { type: "sync", tag: "sync-messages", lastChance: false, scope: SCOPE });
 });
 
+t.test("a caller in another realm confirms its resolution: the event waits for it", async (t) => {
+  const h = await harness();
+  const remote = h.agent.addServiceWorker("http://localhost:8080/remote/", { hasWindowClient: () => true, confirmsResolution: true });
+  await remote.sync.register("from-a-tab");
+  await h.clock.advance(60_000);
+  t.equal(h.dispatcher.deliveries.length, 0, "resolved here, but not yet where it was called: no event");
+  remote.resolved("one-shot", "unknown-tag");
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.deliveries.length, 0, "a confirmation for another tag changes nothing");
+  remote.resolved("one-shot", "from-a-tab");
+  await h.clock.advance(0);
+  t.match(h.dispatcher.last(), { type: "sync", tag: "from-a-tab" }, "confirmed: it fires");
+});
+
 t.test("duplicate tags coalesce; one-shot and periodic are separate namespaces", async (t) => {
   const h = await harness();
   h.agent.setConditions({ online: false });

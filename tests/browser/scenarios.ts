@@ -440,4 +440,45 @@ const swUnregistered: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const resolutionFirst: Scenario = {
+  name: "the event follows register()'s resolution where it was called: a tab that does not lead, and the worker",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { server } = env;
+    const { apps } = await env.twoInstances();
+    let follower = 1;
+    if (env.polyfill) {
+      const leading = await server.until("a leader", async () => {
+        const both = [await inPage.leading(apps[0]), await inPage.leading(apps[1])];
+        return both.some(Boolean) && both;
+      });
+      follower = leading[0] ? 1 : 0;
+    }
+    const resolvedAt = await apps[follower]!.eval(async () => {
+      const registration = (await navigator.serviceWorker.ready) as unknown as { sync: { register(tag: string): Promise<void> } };
+      let at = 0;
+      const registered = registration.sync.register("test-order").then(() => void (at = performance.timeOrigin + performance.now()));
+      // The tab stays busy while the leader registers, and would fire, did it not wait for this tab.
+      for (const start = performance.now(); performance.now() - start < 1000;);
+      await registered;
+      return at;
+    });
+    const [event] = await server.until("the event", () => server.syncs("test-order").length > 0 && server.syncs("test-order"));
+    // The tab's and the worker's clocks may differ by a millisecond or two (Chromium runs them
+    // in two processes); an event that did not wait would come about a second early.
+    t.ok(event!.at > resolvedAt - 50, `the event came ${Math.round(event!.at - resolvedAt)} ms after register() resolved in the calling tab`);
+
+    const seen = await inPage.inWorker(server, apps[follower]!, async () => {
+      const global = self as unknown as EventTarget & { registration: { sync: { register(tag: string): Promise<void> } } };
+      let resolved = false;
+      const event = new Promise<boolean>((resolve) => global.addEventListener("sync", (e) => {
+        if ((e as Event & { tag: string }).tag === "test-order-worker") resolve(resolved);
+      }));
+      await global.registration.sync.register("test-order-worker").then(() => void (resolved = true));
+      return event;
+    });
+    t.same(seen, { ok: true, value: true }, "the worker's register() had resolved when its event came");
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, resolutionFirst, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
