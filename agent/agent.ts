@@ -124,7 +124,7 @@ interface Binding {
 
 interface Flight {
   controller: EventAbort;
-  /** Connectivity dropped while the event ran: a failure then costs no attempt. */
+  /** Connectivity dropped while the event ran: a failure then is aborted (free up to the policy's maxAbortedAttempts). */
   lostConnectivity: boolean;
 }
 
@@ -275,7 +275,7 @@ export class Agent {
   /**
    * One scope's own reachability (the spec's stricter, origin-specific "online", e.g. a probe
    * of that origin's backend): its registrations fire only while the device and the scope are
-   * both online. A failure reported after the scope went offline counts as aborted.
+   * both online. A failure reported after the scope went offline is aborted.
    */
   setScopeOnline(scope: string, online: boolean): void {
     const entry = this.#scopes.get(scope);

@@ -211,8 +211,8 @@ t.test("a registration made while firing fires once more after completion", asyn
   t.equal(h.dispatcher.deliveries.length, 2, "and only once");
 });
 
-t.test("connectivity lost during the event: the failure costs no attempt", async (t) => {
-  const h = await harness();
+t.test("connectivity lost during the event: the failure costs no attempt, within maxAbortedAttempts", async (t) => {
+  const h = await harness({ policy: { maxAbortedAttempts: 1 } });
   await h.sw.sync.register("t");
   await h.clock.advance(0);
   h.agent.setConditions({ online: false });
@@ -223,6 +223,18 @@ t.test("connectivity lost during the event: the failure costs no attempt", async
   h.agent.setConditions({ online: true });
   await h.clock.advance(0);
   t.equal(h.dispatcher.deliveries.length, 2, "fires again when back online");
+  h.agent.setConditions({ online: false });
+  h.dispatcher.last().settle({ outcome: "failure" });
+  await h.clock.advance(0);
+  t.match(h.agent.status(), [{ state: "waiting", attempts: 1 }], "a second one, past the cap, counts");
+
+  const chromium = await harness();
+  await chromium.sw.sync.register("t");
+  await chromium.clock.advance(0);
+  chromium.agent.setConditions({ online: false });
+  chromium.dispatcher.last().settle({ outcome: "failure" });
+  await chromium.clock.advance(0);
+  t.match(chromium.agent.status(), [{ state: "waiting", attempts: 1 }], "the chromium preset counts every dispatched event, as Chromium does");
 });
 
 t.test("the event time limit fails the attempt and the late outcome is ignored", async (t) => {

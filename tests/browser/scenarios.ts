@@ -481,4 +481,31 @@ const resolutionFirst: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, resolutionFirst, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const flappingLink: Scenario = {
+  name: "a link that drops during every event: the free aborted attempts, then counted ones, and the last chance ends it",
+  // Chromium counts every dispatched event and waits 5 and 15 minutes between attempts, so
+  // its native run cannot reach the end in a test; the core's tests cover its preset.
+  modes: ["wpe-polyfill", "chromium-polyfill"],
+  async run(t, mode) {
+    const env = await environment(t, mode, { policy: { maxAbortedAttempts: 1, initialRetryDelay: 300, retryDelayFactor: 1 } });
+    const { app, server } = env;
+    const tag = "test-flap";
+    server.verdict(tag, "hold");
+    t.same(await inPage.register(app, tag), { ok: true, value: undefined }, "registered");
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      await server.until(`event ${attempt} to be running`, () => server.held(tag) === 1);
+      await env.offline();
+      server.release(tag, "failure");
+      server.verdict(tag, "hold");
+      await server.until(`event ${attempt} to end`, () => server.answered.filter((a) => a.tag === tag).length === attempt);
+      await env.online();
+    }
+    t.same(server.syncs(tag).map((e) => e.lastChance), [false, false, false, true],
+      "one free aborted attempt, then three counted ones, the last of them the last chance");
+    await untilTags(env, "the registration to be dropped", (tags) => tags.length === 0);
+    await quiet();
+    t.equal(server.syncs(tag).length, 4, "aborted on its last chance, it does not run again");
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];

@@ -161,6 +161,7 @@ const fieldArbs = {
   scopeMinGap: mostly(0, fc.integer({ min: 1, max: 3_000 }), 1),
   wakeupGranularity: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 }), fc.constant(0.5)),
   maxRegistrations: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant(2 ** 24)),
+  maxAbortedAttempts: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.constant(255)),
 };
 const withBudget = (fields: fc.Arbitrary<Partial<Policy>>) =>
   fc.tuple(fields, budgetArb).map(([a, b]): Partial<Policy> => ({ ...a, ...b }));
@@ -177,6 +178,7 @@ const badPolicyArb = fc.constantFrom<Partial<Policy>>(
   { maxRetention: 2 ** 53 + 2 }, { budgetCapacity: 10, budgetRefillPerSecond: 0 }, { budgetRefillPerSecond: -1 },
   { maxRegistrations: 0 }, { maxRegistrations: 2 ** 24 + 1 }, { periodicMinInterval: Number.NaN },
   { scopeMinGap: -5 }, { wakeupGranularity: Infinity }, { maxAttempts: 2, eventTimeout: -1 },
+  { maxAbortedAttempts: -1 }, { maxAbortedAttempts: 256 }, { maxAbortedAttempts: 1.5 },
   { bogusField: 1 } as unknown as Partial<Policy>,
 );
 

@@ -73,6 +73,8 @@ export interface ModelRegistration {
   readonly unmeteredOnly: boolean;
   readonly allowOnBattery: boolean;
   attempts: number;
+  /** Aborted attempts left uncounted since the attempts were last reset. */
+  aborts: number;
   readonly maxAttempts: number;
   /** lastChance of the current (or last) firing. */
   lastChance: boolean;
@@ -352,6 +354,7 @@ export class ReferenceScheduler {
 
   #resetAttempts(r: ModelRegistration): void {
     r.attempts = 0;
+    r.aborts = 0;
     r.lastDelay = 0;
   }
 
@@ -442,7 +445,7 @@ export class ReferenceScheduler {
       id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
       state: "pending", resolved: false,
       unmeteredOnly: !!options.unmeteredOnly, allowOnBattery: options.allowOnBattery !== false,
-      attempts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
+      attempts: 0, aborts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
       expiresAt: !periodic && p.maxRetention > 0 ? now + p.maxRetention : 0,
       anchor: periodic ? now : 0, minInterval, lastDelay: 0, retryAfterTimeout: false,
       timerAt: undefined, joined: ++this.#joinCounter,
@@ -470,7 +473,7 @@ export class ReferenceScheduler {
       id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
       state: "pending", resolved: true,
       unmeteredOnly: !!saved.unmeteredOnly, allowOnBattery: !!saved.allowOnBattery,
-      attempts, maxAttempts, lastChance: false,
+      attempts, aborts: 0, maxAttempts, lastChance: false,
       expiresAt: periodic ? 0 : saved.anchorOrExpiry, anchor: periodic ? saved.anchorOrExpiry : 0,
       minInterval: saved.minInterval, lastDelay: 0, retryAfterTimeout: false,
       timerAt: undefined, joined: ++this.#joinCounter,
@@ -562,16 +565,19 @@ export class ReferenceScheduler {
       this.#consider(r, now);
       return r.state;
     }
-    if (outcome === "aborted") {
+    // Contract: an aborted attempt is free up to maxAbortedAttempts, never on a one-shot's last chance.
+    const lastChance = !periodic && r.lastChance;
+    if (outcome === "aborted" && !lastChance && r.aborts < this.#policy.maxAbortedAttempts) {
+      r.aborts++;
       if (wasRetry && this.#budgetEnabled()) this.#refund(d, this.#retryCost(r), now);
       r.state = "pending";
       this.#consider(r, now);
       return r.state;
     }
-    // failure or timeout: one more attempt counted
+    // failure, timeout, or an aborted attempt beyond the free ones: one more attempt counted
     r.attempts = Math.min(r.attempts + 1, 255);
     r.retryAfterTimeout = outcome === "timeout";
-    if (!periodic && r.lastChance) {
+    if (lastChance) {
       const reason = r.attempts >= r.maxAttempts ? "attemptsExhausted" : "expired";
       this.#outputs.push({ type: "dropped", id: r.id, domain: r.scope.domain.id, reason });
       this.#free(r);

@@ -6,7 +6,7 @@ import {
   NONE, STATE_PENDING, STATE_WAITING, STATE_FIRING, STATE_REREGISTERED_WHILE_FIRING, STATE_SUSPENDED,
   STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_UNMETERED_ONLY, F_NO_BATTERY, F_PARKED,
   F_LAST_CHANCE, F_TIMEOUT_COST, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
-  attemptsOf, setAttempts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
+  attemptsOf, setAttempts, abortsOf, setAborts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
 import { schedule, unschedule, earliest, earliestSlot, earliestDomain, anyTimer, domainOfSlot } from "./timer-heap";
@@ -17,7 +17,7 @@ import {
 } from "./scopes";
 import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "./domains";
 import {
-  policy, policyInt, MAX_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
+  policy, policyInt, MAX_ATTEMPTS, MAX_ABORTED_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
   REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
   BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, BUDGET_CAPACITY, BUDGET_SUCCESS_REFUND, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
 } from "./policy";
@@ -115,6 +115,7 @@ function remove(slot: u32, d: u32): void {
 /** Fresh start of a period, or of a one-shot retry series after re-registration. */
 function resetAttempts(slot: u32): void {
   setAttempts(slot, 0);
+  setAborts(slot, 0);
   setLastDelay(slot, 0);
 }
 
@@ -218,7 +219,13 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
     consider(slot, now);
     return stateOf(slot);
   }
-  if (outcome == OUTCOME_ABORTED) {
+  // An aborted attempt (the link dropped during the event) is free, up to the policy's cap;
+  // beyond it, and always on the last chance (which never runs twice), it counts as a failure,
+  // so a link that drops during every event cannot retry forever.
+  const aborts = abortsOf(slot);
+  const lastChance = !periodic && hasFlag(slot, F_LAST_CHANCE);
+  if (outcome == OUTCOME_ABORTED && !lastChance && aborts < <u32>policyInt(MAX_ABORTED_ATTEMPTS)) {
+    setAborts(slot, aborts + 1);
     if (attempts > 0 && budgetEnabled()) refund(domain, retryCost(slot), now);
     setState(slot, STATE_PENDING);
     consider(slot, now);
@@ -227,7 +234,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   const failures = min<u32>(attempts + 1, 255);
   setAttempts(slot, failures);
   setFlag(slot, F_TIMEOUT_COST, outcome == OUTCOME_TIMEOUT);
-  if (!periodic && hasFlag(slot, F_LAST_CHANCE)) {
+  if (lastChance) {
     const reason = failures >= maxAttemptsOf(slot) ? DROP_ATTEMPTS_EXHAUSTED : DROP_EXPIRED;
     decide(slot, domain, OUT_DROPPED, reason);
     remove(slot, domain);
