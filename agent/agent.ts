@@ -109,6 +109,8 @@ interface ScopeEntry {
   url: string;
   id: number;
   active: boolean;
+  /** The host's word on the scope's own reachability (setScopeOnline). */
+  reachable: boolean;
   hasWindowClient: () => boolean;
   confirmsResolution: boolean;
   tags: Record<Kind, Map<string, number>>;
@@ -196,6 +198,7 @@ export class Agent {
       url: scope,
       id: this.#scheduler.createScope(),
       active: options.active ?? true,
+      reachable: true,
       hasWindowClient: options.hasWindowClient,
       confirmsResolution: options.confirmsResolution ?? false,
       tags: { "one-shot": new Map(), periodic: new Map() },
@@ -215,7 +218,11 @@ export class Agent {
         unregister: (tag) => this.#unregisterPeriodic(entry, tag),
       }),
       setActive: (active) => {
+        const wasHeld = !entry.active;
         entry.active = active;
+        // Only an undelivered event takes a scope's events away (see #completed); a worker
+        // that is active again brings them back.
+        if (active && wasHeld) this.#applyScopeOnline(entry);
       },
       resolved: (kind, tag) => {
         const id = entry.tags[kind].get(tag);
@@ -281,7 +288,13 @@ export class Agent {
     const entry = this.#scopes.get(scope);
     if (!entry) throw new Error(`no service worker registration for ${scope} is served`);
     if (!online) for (const [id, flight] of this.#inFlight) if (this.#bindings.get(id)?.scope === entry) flight.lostConnectivity = true;
-    this.#scheduler.setScopeOnline(entry.id, online);
+    entry.reachable = online;
+    this.#applyScopeOnline(entry);
+  }
+
+  /** The core's scope flag: the host says it is reachable, and it has a worker to take events. */
+  #applyScopeOnline(entry: ScopeEntry): void {
+    this.#scheduler.setScopeOnline(entry.id, entry.reachable && entry.active);
     this.#afterChange();
   }
 
@@ -432,6 +445,15 @@ export class Agent {
     const binding = this.#bindings.get(id);
     if (!binding) return;
     const reregistered = this.#scheduler.state(id) === "reregisteredWhileFiring";
+    if (result.outcome === "undelivered") {
+      // No worker took it (Chromium: no active version): back to pending, nothing counted,
+      // and the scope's registrations wait for setActive(true).
+      binding.scope.active = false;
+      this.#scheduler.setScopeOnline(binding.scope.id, false);
+      this.#scheduler.complete(id, "undelivered", 0);
+      this.#afterChange();
+      return;
+    }
     const outcome: Outcome = result.outcome === "success" ? "success" : flight.lostConnectivity ? "aborted" : "failure";
     const retryAfter = Number.isFinite(result.retryAfterMs) && result.retryAfterMs! > 0 ? result.retryAfterMs! : 0;
     const state = this.#scheduler.complete(id, outcome, retryAfter);

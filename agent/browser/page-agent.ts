@@ -63,7 +63,10 @@ export class PageAgent {
     const agent = await Agent.start({
       scheduler: singleTenant(scheduler, systemClock),
       store: new IndexedDBStore(),
-      dispatcher: new WorkerDispatcher({ registration: (scope) => page ? page.#stillServed(scope) : Promise.resolve(undefined) }),
+      dispatcher: new WorkerDispatcher({
+        registration: (scope) => page ? page.#stillServed(scope) : Promise.resolve(undefined),
+        inactive: (scope, registration) => void (page && page.#whenActive(scope, registration)),
+      }),
       clock: systemClock,
       onProblem: problem,
       log: config.log ? (event) => console.info(textLine(event)) : undefined,
@@ -121,6 +124,22 @@ export class PageAgent {
     const served = this.#served.get(scope)?.registration;
     const now = await this.#current(scope);
     return served && now === served ? now : undefined;
+  }
+
+  /** Tell the Agent once `registration`, still the one served for `scope`, has an active worker again. */
+  #whenActive(scope: string, registration: ServiceWorkerRegistration): void {
+    const check = () => {
+      const known = this.#served.get(scope);
+      if (!registration.active || known?.registration !== registration) return;
+      registration.removeEventListener("updatefound", watch);
+      known.served.setActive(true);
+    };
+    const watch = () => {
+      for (const worker of [registration.installing, registration.waiting]) worker?.addEventListener("statechange", check);
+      check();
+    };
+    registration.addEventListener("updatefound", watch);
+    watch();
   }
 
   async handle(call: AgentCall): Promise<string[] | AgentStatus | void> {

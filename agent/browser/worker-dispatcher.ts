@@ -13,13 +13,17 @@ export interface WorkerDispatcherOptions {
    * (then its sync registrations are gone too, and the event is not delivered).
    */
   registration: (scope: string) => Promise<ServiceWorkerRegistration | undefined>;
+  /** `registration` had no active worker for an event: the Agent holds its events until it has one. */
+  inactive: (scope: string, registration: ServiceWorkerRegistration) => void;
 }
 
 export class WorkerDispatcher implements Dispatcher {
   readonly #registration: (scope: string) => Promise<ServiceWorkerRegistration | undefined>;
+  readonly #inactive: (scope: string, registration: ServiceWorkerRegistration) => void;
 
   constructor(options: WorkerDispatcherOptions) {
     this.#registration = options.registration;
+    this.#inactive = options.inactive;
   }
 
   async dispatch(event: SyncDispatch): Promise<DispatchResult> {
@@ -28,7 +32,10 @@ export class WorkerDispatcher implements Dispatcher {
     const registration = await this.#registration(event.scope);
     if (!registration) return { outcome: "failure", reason: "failed: the service worker registration is gone" };
     const worker = registration.active;
-    if (!worker) return { outcome: "failure", reason: "failed: no active worker" };
+    if (!worker) {
+      this.#inactive(event.scope, registration);
+      return { outcome: "undelivered" };
+    }
     const message: FireRequest = { syncward: PROTOCOL, cmd: "fire", type: event.type, tag: event.tag, lastChance: event.lastChance };
     const answer = await request(worker, message, Infinity, event.signal);
     if (isFireOutcome(answer)) return answer.reason === undefined ? { outcome: answer.outcome } : { outcome: answer.outcome, reason: answer.reason };

@@ -237,6 +237,21 @@ t.test("connectivity lost during the event: the failure costs no attempt, within
   t.match(chromium.agent.status(), [{ state: "waiting", attempts: 1 }], "the chromium preset counts every dispatched event, as Chromium does");
 });
 
+t.test("no active worker to take the event: back to pending, nothing counted, held until a worker is active", async (t) => {
+  const h = await harness({ policy: { maxAttempts: 1 } });
+  await h.sw.sync.register("t");
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.last().lastChance, true, "the one attempt is the last chance");
+  h.dispatcher.last().settle({ outcome: "undelivered" });
+  await h.clock.advance(60_000);
+  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0 }], "pending, no attempt used");
+  t.equal(h.dispatcher.deliveries.length, 1, "not dispatched again while no worker is active");
+  h.sw.setActive(true);
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.deliveries.length, 2, "dispatched again once a worker is");
+  t.equal(h.dispatcher.last().lastChance, true, "still its last chance: the undelivered one did not count");
+});
+
 t.test("the event time limit fails the attempt and the late outcome is ignored", async (t) => {
   const h = await harness({ policy: { eventTimeout: 1000, lastChanceEventTimeout: 1000, initialRetryDelay: 5000 } });
   await h.sw.sync.register("slow");

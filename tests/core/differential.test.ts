@@ -222,7 +222,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   w(22, fc.record({
     op: fc.constant("complete" as const), id: idRefArb(300),
     outcome: fc.oneof(
-      w(6, fc.constantFrom<Outcome>("success", "failure", "timeout", "aborted", "failure")),
+      w(6, fc.constantFrom<Outcome>("success", "failure", "timeout", "aborted", "failure", "undelivered")),
       w(1, fc.constant("bogus" as Outcome)),
     ),
     retryAfter: fc.oneof(w(6, fc.constant(0)), w(2, fc.integer({ min: 1, max: 5_000 })), w(1, small(50)),

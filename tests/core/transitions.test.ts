@@ -111,6 +111,18 @@ t.test("Chromium counts every dispatched event: an aborted attempt is a failure 
   t.equal(s.persisted(id).attempts, 1);
 });
 
+t.test("undelivered (no active worker took it): pending, nothing counted, not even a free aborted attempt", async (t) => {
+  const { s, domain, scope, oneShot } = await world("chromium", { maxAttempts: 1 });
+  const id = oneShot(0);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }]);
+  s.setScopeOnline(scope, false, 5);
+  t.equal(s.complete(id, "undelivered", 6), "pending", "even on its last chance");
+  t.equal(s.persisted(id).attempts, 0);
+  t.same(s.drain(), [], "held while its scope cannot take events");
+  s.setScopeOnline(scope, true, 7);
+  t.same(s.drain(), [{ type: "fire", id, domain, lastChance: true }], "the same last chance, once a worker can take it");
+});
+
 t.test("a lastChance attempt never runs twice: aborted, it drops the registration as a failure would", async (t) => {
   const { s, oneShot } = await world("chromium", { maxAttempts: 1, maxAbortedAttempts: 255 });
   const id = oneShot(0);

@@ -567,8 +567,9 @@ export class ReferenceScheduler {
     }
     // Contract: an aborted attempt is free up to maxAbortedAttempts, never on a one-shot's last chance.
     const lastChance = !periodic && r.lastChance;
-    if (outcome === "aborted" && !lastChance && r.aborts < this.#policy.maxAbortedAttempts) {
-      r.aborts++;
+    // Contract: an undelivered event counts nothing at all.
+    if (outcome === "undelivered" || (outcome === "aborted" && !lastChance && r.aborts < this.#policy.maxAbortedAttempts)) {
+      if (outcome === "aborted") r.aborts++;
       if (wasRetry && this.#budgetEnabled()) this.#refund(d, this.#retryCost(r), now);
       r.state = "pending";
       this.#consider(r, now);

@@ -124,13 +124,13 @@ export function reregister(id: i32, minInterval: f64, now: f64): i32 {
   return machine.reregister(slot, minInterval, now);
 }
 
-/** outcome 0 success, 1 failure, 2 timeout, 3 aborted; retryAfter 0 = no hint. */
+/** outcome 0 success, 1 failure, 2 timeout, 3 aborted, 4 undelivered; retryAfter 0 = no hint. */
 export function complete(id: i32, outcome: i32, retryAfter: f64, now: f64): i32 {
   const e = checkTime(now);
   if (e != OK) return e;
   const slot = slotOf(id);
   if (slot == NONE) return UNKNOWN_ID;
-  if (outcome < 0 || outcome > 3 || !validInterval(retryAfter)) return BAD_ARGUMENT;
+  if (outcome < 0 || outcome > 4 || !validInterval(retryAfter)) return BAD_ARGUMENT;
   const state = stateOfSlot(slot);
   if (state != STATE_FIRING && state != STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
   advanceTo(now);

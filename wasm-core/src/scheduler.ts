@@ -31,6 +31,7 @@ export const OUTCOME_SUCCESS: i32 = 0;
 export const OUTCOME_FAILURE: i32 = 1;
 export const OUTCOME_TIMEOUT: i32 = 2;
 export const OUTCOME_ABORTED: i32 = 3;
+export const OUTCOME_UNDELIVERED: i32 = 4;
 
 function scopeOnline(sc: u32): bool {
   return (scopeFlags(sc) & S_ONLINE) != 0 && (conditionsOf(domainOfScope(sc)) & D_ONLINE) != 0;
@@ -224,8 +225,12 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   // so a link that drops during every event cannot retry forever.
   const aborts = abortsOf(slot);
   const lastChance = !periodic && hasFlag(slot, F_LAST_CHANCE);
-  if (outcome == OUTCOME_ABORTED && !lastChance && aborts < <u32>policyInt(MAX_ABORTED_ATTEMPTS)) {
-    setAborts(slot, aborts + 1);
+  // Undelivered (no worker took the event, as Chromium finds no active version): nothing
+  // happened, so nothing is counted, not even a free aborted attempt.
+  const free = outcome == OUTCOME_UNDELIVERED
+    || (outcome == OUTCOME_ABORTED && !lastChance && aborts < <u32>policyInt(MAX_ABORTED_ATTEMPTS));
+  if (free) {
+    if (outcome == OUTCOME_ABORTED) setAborts(slot, aborts + 1);
     if (attempts > 0 && budgetEnabled()) refund(domain, retryCost(slot), now);
     setState(slot, STATE_PENDING);
     consider(slot, now);
