@@ -29,6 +29,11 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
   t.equal(await rejects(h.sw.sync.register("x".repeat(10241)), "InvalidAccessError"), "ok", "a tag over 10,240 characters");
   await h.sw.sync.register("x".repeat(10240));
   t.pass("10,240 characters is fine");
+  t.equal(await rejects(h.sw.sync.register("é".repeat(5121)), "InvalidAccessError"), "ok", "5,121 characters of 2 UTF-8 bytes are over 10,240 bytes");
+  await h.sw.sync.register("é".repeat(5120));
+  await h.sw.sync.register("😀".repeat(2560));
+  t.pass("5,120 two-byte characters and 2,560 four-byte ones (two UTF-16 units each) are 10,240 bytes: fine");
+  t.equal(await rejects(h.sw.sync.register("\ud800".repeat(3414)), "InvalidAccessError"), "ok", "a lone surrogate counts as U+FFFD, 3 bytes");
 
   const denied = await harness({ syncPermitted: () => false });
   denied.setWindows(0);
@@ -38,6 +43,7 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
   broken.store.failWith = new Error("ENOSPC");
   t.equal(await rejects(broken.sw.sync.register("a"), "UnknownError", "Background Sync is disabled."), "ok", "storage failure");
   t.same(await broken.sw.sync.getTags(), [], "and nothing half-registered stays");
+  t.equal(await rejects(broken.sw.periodicSync.register("a"), "UnknownError", "Unknown error."), "ok", "periodic: Chromium's own words");
   t.match(broken.problems, [/ENOSPC/]);
   await settle();
   t.equal(broken.dispatcher.deliveries.length, 0, "no event for it");
