@@ -10,6 +10,7 @@
 import { NO_ACTIVE_WORKER } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
+import { attributeGetter } from "../web-api/webidl.js";
 import { nativeDisabled, nativeGetters } from "./native-sync.js";
 import type { AgentCall } from "./page-agent.js";
 import type { Kind } from "./worker-protocol.js";
@@ -87,8 +88,9 @@ export function installPageApi(options: PageApiOptions): PageApi {
   const takeOver = () => {
     if (serving) return;
     serving = true;
-    Object.defineProperty(prototype, "sync", { configurable: true, enumerable: true, get() { return managersOf(this).sync; } });
-    Object.defineProperty(prototype, "periodicSync", { configurable: true, enumerable: true, get() { return managersOf(this).periodicSync; } });
+    for (const name of ["sync", "periodicSync"] as const) {
+      Object.defineProperty(prototype, name, { configurable: true, enumerable: true, get: attributeGetter(name, function () { return managersOf(this)[name]; }) });
+    }
     for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     }

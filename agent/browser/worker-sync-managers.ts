@@ -8,9 +8,10 @@
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
 // disabled." (Electron), the page is asked to take over and the call is repeated through it.
 
-import { NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { NO_ACTIVE_WORKER, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
+import { attributeGetter } from "../web-api/webidl.js";
 import { removeStored, storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
 import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
@@ -125,11 +126,16 @@ async function unregisterAlone(global: WorkerGlobal, tag: string, native: (() =>
   });
 }
 
+/** The spec's first check, before any window is asked: a worker that is not yet active cannot register. */
+function unlessActive<T>(global: WorkerGlobal, register: () => Promise<T>): Promise<T> {
+  return global.registration.active ? register() : Promise.reject(new DOMException(NO_ACTIVE_WORKER, "InvalidStateError"));
+}
+
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse).then(() => undefined),
+    register: (tag) => unlessActive(global, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
@@ -139,8 +145,8 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
   const nativeTags = native && (() => native.getTags());
   const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })), refuse)
-      .then(() => undefined),
+    register: (tag, minInterval) => unlessActive(global, () => forward(windows, { op: "register", kind, tag, minInterval },
+      native && (() => native.register(tag, { minInterval })), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
     unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))
       .then(() => undefined),
@@ -161,15 +167,20 @@ export function installWorkerSyncManagers(global: WorkerGlobal, mode: "auto" | "
     const windows = new WindowForwarder(global);
     const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
     const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
-    // A worker sees one registration of its own; any other keeps what the engine gives it.
-    Object.defineProperty(prototype, "sync", {
-      configurable: true, enumerable: true,
-      get(this: ServiceWorkerRegistration) { return this === registration ? sync : native.sync?.call(this); },
-    });
-    Object.defineProperty(prototype, "periodicSync", {
-      configurable: true, enumerable: true,
-      get(this: ServiceWorkerRegistration) { return this === registration ? periodicSync : native.periodicSync?.call(this); },
-    });
+    // A worker sees one registration of its own; any other keeps what the engine gives it,
+    // and anything else (the prototype itself) is refused as the engine's getter refuses it.
+    const managers = { sync, periodicSync };
+    for (const name of ["sync", "periodicSync"] as const) {
+      Object.defineProperty(prototype, name, {
+        configurable: true, enumerable: true,
+        get: attributeGetter(name, function (this: unknown) {
+          if (this === registration) return managers[name];
+          const getter = native[name];
+          if (getter && this instanceof (registration.constructor as typeof ServiceWorkerRegistration)) return getter.call(this as ServiceWorkerRegistration);
+          throw new TypeError("Illegal invocation");
+        }),
+      });
+    }
     for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
       Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
     }

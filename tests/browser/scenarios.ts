@@ -508,4 +508,19 @@ const flappingLink: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [nativeUntouched, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+const installingAlone: Scenario = {
+  name: "register() from a worker still installing, with no window: InvalidStateError, the active worker being checked first",
+  async run(t, mode) {
+    const env = await environment(t, mode);
+    const { app, server } = env;
+    // register() resolves once the job has its installing worker (WebKit drops a job whose
+    // client went before that).
+    const installing = await app.eval(async () => !!(await navigator.serviceWorker.register("/sw.js?install-probe", { scope: "/probe/" })).installing);
+    t.ok(installing, "the probe worker is installing");
+    await app.goto("about:blank");
+    const probe = await server.until("the installing worker's register()", () => server.records.find((r) => r.kind === "install-register"), 60_000);
+    t.match(probe.result, { ok: false, name: "InvalidStateError" }, `InvalidStateError, not InvalidAccessError (${JSON.stringify(probe.result)})`);
+  },
+};
+
+export const scenarios: Scenario[] = [nativeUntouched, installingAlone, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
