@@ -70,19 +70,26 @@ t.test("timer coalescing rounds due times up to the wake-up granularity", async 
   t.same(s.drain().map((d) => d.id).sort(), [...ids].sort(), "one wake-up serves all three");
 });
 
-t.test("re-registration: a new interval re-times a pending one; the same interval while firing reregisters", async (t) => {
+t.test("re-registration: a new interval replaces a pending one (a new period from now, attempts reset); the same interval while firing reregisters", async (t) => {
   const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false });
   const id = s.register(scope, 0, { periodic: { minInterval: HOUR } });
   s.resolved(id, 0);
   t.equal(s.reregister(id, 10, 5 * HOUR), "pending");
-  t.equal(s.nextWakeup(), 5 * HOUR, "anchor 0 + 5 h");
+  t.equal(s.nextWakeup(), 10 + 5 * HOUR, "a new period from the re-registration, as Chromium replaces it");
   t.equal(s.persisted(id).minInterval, 5 * HOUR);
-  s.handleTimeout(5 * HOUR);
+  s.handleTimeout(10 + 5 * HOUR);
   s.drain();
-  t.equal(s.reregister(id, 5 * HOUR + 1, 5 * HOUR), "reregisteredWhileFiring");
-  t.equal(s.complete(id, "failure", 5 * HOUR + 2), "pending");
+  t.equal(s.complete(id, "failure", 10 + 5 * HOUR), "pending");
+  t.equal(s.persisted(id).attempts, 1, "a failed attempt, retried after the back-off");
+  t.equal(s.reregister(id, 20 + 5 * HOUR, 2 * HOUR), "pending");
+  t.equal(s.persisted(id).attempts, 0, "replaced: no attempts counted");
+  t.equal(s.nextWakeup(), 20 + 7 * HOUR, "and no back-off: its new period");
+  s.handleTimeout(20 + 7 * HOUR);
+  s.drain();
+  t.equal(s.reregister(id, 21 + 7 * HOUR, 2 * HOUR), "reregisteredWhileFiring");
+  t.equal(s.complete(id, "failure", 22 + 7 * HOUR), "pending");
   t.equal(s.persisted(id).attempts, 0);
-  t.equal(s.nextWakeup(), 10 * HOUR + 2, "re-anchored, no immediate refire for periodic");
+  t.equal(s.nextWakeup(), 22 + 9 * HOUR, "re-anchored, no immediate refire for periodic");
 });
 
 t.test("suspension holds a periodic registration until resumed", async (t) => {

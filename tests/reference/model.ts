@@ -515,11 +515,17 @@ export class ReferenceScheduler {
         this.#consider(r, now);
       }
     } else if (minInterval !== r.minInterval) {
-      // Contract: a firing periodic registration re-registered with a new interval only
-      // takes the interval; it does not become reregisteredWhileFiring.
+      // Contract: a new interval replaces the registration (Chromium): a pending or suspended
+      // one starts a new period now with no attempts; a firing one only takes the interval and
+      // does not become reregisteredWhileFiring.
       r.minInterval = minInterval;
-      if (r.state === "pending" && r.attempts === 0 && r.timerAt !== undefined) {
+      if (r.state === "pending" || r.state === "suspended") {
+        this.#resetAttempts(r);
+        r.anchor = now;
+      }
+      if (r.state === "pending") {
         r.timerAt = undefined;
+        if (this.#isParked(r)) this.#leaveParked(r);
         this.#consider(r, now);
       }
     } else if (r.state === "firing") {

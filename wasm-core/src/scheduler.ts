@@ -185,8 +185,16 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
     }
   } else if (minInterval != intervalOf(slot)) {
     setInterval(slot, minInterval);
-    if (state == STATE_PENDING && attemptsOf(slot) == 0 && heapPosOf(slot) != NONE) {
+    // Chromium replaces a periodic registration whose options changed: a new period starts
+    // now with no attempts counted. A firing one only takes the interval (its completion
+    // starts the next period anyway).
+    if (state == STATE_PENDING || state == STATE_SUSPENDED) {
+      resetAttempts(slot);
+      setT0(slot, now);
+    }
+    if (state == STATE_PENDING) {
       unschedule(slot, domainOf(slot));
+      if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
       consider(slot, now);
     }
   } else if (state == STATE_FIRING) {
