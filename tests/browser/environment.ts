@@ -1,16 +1,17 @@
-// One scenario's world in one of the three ways the browser scenarios run: WPE WebKit with
-// the polyfill (the runtime syncward is for), Chromium with the polyfill forced over its
-// native API, and Chromium's native Background Sync (the reference: a scenario that fails
-// there is a wrong test). Each scenario gets a fresh browser profile and its own server.
+// One scenario's world in one of the four ways the browser scenarios run: WPE WebKit 2.38 and
+// WebKitGTK 2.50 (the current WebKit) with the polyfill (the runtimes syncward is for),
+// Chromium with the polyfill forced over its native API, and Chromium's native Background
+// Sync (the reference: a scenario that fails there is a wrong test). Each scenario gets a
+// fresh browser profile and its own server.
 
 import type { Policy } from "../../agent/core/policy.js";
 import type { AgentStatus } from "../../agent/browser/page-agent.js";
 import type { BrowserPage } from "../../agent/browser/harness/browser-page.js";
 import { ChromiumSession, type ChromiumOptions } from "../../agent/browser/harness/chromium-session.js";
 import { SyncTestServer } from "../../agent/browser/harness/sync-test-server.js";
-import { WpeSession } from "../../agent/browser/harness/wpe-session.js";
+import { WebKitSession } from "../../agent/browser/harness/webkit-session.js";
 
-export type Mode = "wpe-polyfill" | "chromium-polyfill" | "chromium-native";
+export type Mode = "wpe-polyfill" | "webkitgtk-polyfill" | "chromium-polyfill" | "chromium-native";
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -159,8 +160,8 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
   }
   const polyfill = mode !== "chromium-native";
 
-  if (mode === "wpe-polyfill") {
-    const app = await WpeSession.start((close) => t.teardown(close));
+  if (mode === "wpe-polyfill" || mode === "webkitgtk-polyfill") {
+    const app = await WebKitSession.start(mode === "wpe-polyfill" ? "wpe" : "webkitgtk", (close) => t.teardown(close));
     await app.goto(server.url);
     await ready(app, true);
     await untilOnline(server, app, true);

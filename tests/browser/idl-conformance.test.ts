@@ -1,5 +1,5 @@
 // The IDL conformance test: checks generated from the specs' IDL (tests/browser/idl/), run in
-// a window and in the service worker of each engine: WPE and Chromium with syncward's
+// a window and in the service worker of each engine: WPE, WebKitGTK and Chromium with syncward's
 // polyfill, and Chromium's native API, the reference. The polyfill must pass every check.
 import t from "tap";
 import { runIdlChecks } from "./idl/idl-checks.js";
@@ -7,7 +7,7 @@ import { idlPlan, type Context } from "./idl/idl-plan.js";
 import { environment, inPage, type Mode } from "./environment.js";
 
 const plan = idlPlan();
-const modes: Mode[] = ["wpe-polyfill", "chromium-polyfill", "chromium-native"];
+const modes: Mode[] = ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill", "chromium-native"];
 
 for (const mode of modes) {
   t.test(mode, async (t) => {

@@ -231,8 +231,8 @@ const reload: Scenario = {
 
 const restart: Scenario = {
   name: "registrations survive a browser restart (a persistent profile)",
-  // WPE WebDriver sessions are ephemeral (a fresh profile each): nothing can survive them, so
-  // WPE is covered by the reload scenario.
+  // WebKit's WebDriver sessions (WPE, WebKitGTK) are ephemeral (a fresh profile each):
+  // nothing can survive them, so WebKit is covered by the reload scenario.
   modes: ["chromium-polyfill", "chromium-native"],
   async run(t, mode) {
     const profile = await mkdtemp(join(tmpdir(), "syncward-profile-"));
@@ -309,7 +309,7 @@ const twoTabs: Scenario = {
 const mqttStatus: Scenario = {
   name: "MQTT over WebSocket: the backend's status topic holds events back and lets them go",
   // Native Background Sync knows nothing of MQTT.
-  modes: ["wpe-polyfill", "chromium-polyfill"],
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
   async run(t, mode) {
     const env = await environment(t, mode, { mqtt: true });
     const { app, server } = env;
@@ -332,7 +332,7 @@ const periodic: Scenario = {
   name: "periodic sync: register, getTags, events at the interval, unregister",
   // Chromium grants "periodic-background-sync" to installed web apps only, so its native API
   // refuses this page (NotAllowedError): there is no reference run.
-  modes: ["wpe-polyfill", "chromium-polyfill"],
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
   async run(t, mode) {
     const env = await environment(t, mode, { policy: { periodicMinInterval: 400, scopeMinGap: 0, periodicSnap: false, wakeupGranularity: 0 } });
     const { app, server } = env;
@@ -485,7 +485,7 @@ const flappingLink: Scenario = {
   name: "a link that drops during every event: the free aborted attempts, then counted ones, and the last chance ends it",
   // Chromium counts every dispatched event and waits 5 and 15 minutes between attempts, so
   // its native run cannot reach the end in a test; the core's tests cover its preset.
-  modes: ["wpe-polyfill", "chromium-polyfill"],
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
   async run(t, mode) {
     const env = await environment(t, mode, { policy: { maxAbortedAttempts: 1, initialRetryDelay: 300, retryDelayFactor: 1 } });
     const { app, server } = env;
