@@ -19,7 +19,14 @@ import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/p
 /** Chromium's kMaxTagLength, in UTF-8 bytes; the spec sets none. */
 export const MAX_TAG_LENGTH = 10240;
 
-export const NO_ACTIVE_WORKER = "Registration failed - no active Service Worker";
+/**
+ * register() without an active worker, in Chromium's words: Blink raises it synchronously, so
+ * the message carries its "Failed to execute …" prefix.
+ */
+export function noActiveWorker(kind: Kind): DOMException {
+  const manager = kind === "one-shot" ? "SyncManager" : "PeriodicSyncManager";
+  return new DOMException(`Failed to execute 'register' on '${manager}': Registration failed - no active Service Worker`, "InvalidStateError");
+}
 export const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
 const PERMISSION_DENIED = "Permission denied.";
 export const DISABLED = "Background Sync is disabled.";
@@ -317,7 +324,7 @@ export class Agent {
 
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
     // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
-    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw new DOMException(NO_ACTIVE_WORKER, "InvalidStateError");
+    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw noActiveWorker(kind);
     const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
     if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");

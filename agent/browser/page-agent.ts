@@ -3,7 +3,7 @@
 // the origin (their stored sync registrations come back as each is served) and answers the
 // calls all tabs send it.
 
-import { Agent, NO_ACTIVE_WORKER, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
+import { Agent, noActiveWorker, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
 import { systemClock } from "../clock.js";
 import { Scheduler } from "../core/scheduler.js";
 import { singleTenant } from "../core/scheduler-endpoint.js";
@@ -150,7 +150,7 @@ export class PageAgent {
     if (call.op === "forget") return this.#forget(call.scope);
     const registration = await this.#current(call.scope);
     if (!registration) {
-      if (call.op === "register") throw new DOMException(NO_ACTIVE_WORKER, "InvalidStateError");
+      if (call.op === "register") throw noActiveWorker(call.kind);
       return call.op === "getTags" ? [] : undefined;
     }
     const served = this.#serve(registration);

@@ -7,7 +7,7 @@
 // install its own and serve for good. A call the app makes before that answer reaches the
 // disabled native API (README, "In the browser").
 
-import { NO_ACTIVE_WORKER } from "../agent.js";
+import { noActiveWorker } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { attributeGetter } from "../web-api/webidl.js";
@@ -46,7 +46,7 @@ export function installPageApi(options: PageApiOptions): PageApi {
   const ours = {
     /** `confirm`: the caller is this page, which tells the Agent once the promise resolved (a worker tells it itself). */
     register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number, confirm: boolean): Promise<void> {
-      if (!registration.active) return Promise.reject(new DOMException(NO_ACTIVE_WORKER, "InvalidStateError"));
+      if (!registration.active) return Promise.reject(noActiveWorker(kind));
       const scope = registration.scope;
       return options.call({ op: "register", scope, kind, tag, minInterval }).then(() => {
         // A task later: after the app's own reactions to the resolution.

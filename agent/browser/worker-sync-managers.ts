@@ -8,7 +8,7 @@
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
 // disabled." (Electron), the page is asked to take over and the call is repeated through it.
 
-import { NO_ACTIVE_WORKER, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { attributeGetter } from "../web-api/webidl.js";
@@ -127,15 +127,15 @@ async function unregisterAlone(global: WorkerGlobal, tag: string, native: (() =>
 }
 
 /** The spec's first check, before any window is asked: a worker that is not yet active cannot register. */
-function unlessActive<T>(global: WorkerGlobal, register: () => Promise<T>): Promise<T> {
-  return global.registration.active ? register() : Promise.reject(new DOMException(NO_ACTIVE_WORKER, "InvalidStateError"));
+function unlessActive<T>(global: WorkerGlobal, kind: Kind, register: () => Promise<T>): Promise<T> {
+  return global.registration.active ? register() : Promise.reject(noActiveWorker(kind));
 }
 
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => unlessActive(global, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
+    register: (tag) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
@@ -145,7 +145,7 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
   const nativeTags = native && (() => native.getTags());
   const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => unlessActive(global, () => forward(windows, { op: "register", kind, tag, minInterval },
+    register: (tag, minInterval) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag, minInterval },
       native && (() => native.register(tag, { minInterval })), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
     unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))

@@ -22,7 +22,7 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
   const h = await harness();
   h.sw.setActive(false);
   h.setWindows(0);
-  t.equal(await rejects(h.sw.sync.register("a"), "InvalidStateError", "Registration failed - no active Service Worker"), "ok", "no active worker comes first");
+  t.equal(await rejects(h.sw.sync.register("a"), "InvalidStateError", "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker"), "ok", "no active worker comes first, in Chromium's words");
   h.sw.setActive(true);
   t.equal(await rejects(h.sw.sync.register("a"), "InvalidAccessError", "Attempted to register a sync event without a window or registration tag too long."), "ok", "then no window client");
   h.setWindows(1);
