@@ -15,9 +15,7 @@ import { EventAbort } from "./event-signal.js";
 import type { BackgroundService, LogSink } from "./log.js";
 import { createSyncManager, type SyncManager } from "./web-api/sync-manager.js";
 import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
-
-/** Chromium's kMaxTagLength, in UTF-8 bytes; the spec sets none. */
-export const MAX_TAG_LENGTH = 10240;
+import { tagTooLong } from "./tag-limit.js";
 
 /**
  * register() without an active worker, in Chromium's words: Blink raises it synchronously, so
@@ -32,21 +30,6 @@ const PERMISSION_DENIED = "Permission denied.";
 export const DISABLED = "Background Sync is disabled.";
 /** Chromium's periodic words for the same storage failure. */
 const PERIODIC_DISABLED = "Unknown error.";
-
-/** The length of `s` in UTF-8 bytes, as Chromium measures a tag (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const unit = s.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 type Kind = "one-shot" | "periodic";
 
@@ -328,8 +311,7 @@ export class Agent {
     const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
     if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
-    // A UTF-8 byte is at least one UTF-16 unit: only a long tag needs counting.
-    if (tag.length > MAX_TAG_LENGTH / 3 && utf8Length(tag) > MAX_TAG_LENGTH) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+    if (tagTooLong(tag)) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
 
     let id = entry.tags[kind].get(tag);
     const created = id === undefined;
