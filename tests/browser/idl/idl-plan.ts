@@ -3,10 +3,43 @@
 // Background Sync, what WebIDL's ECMAScript binding requires in each global where it is
 // exposed, and that it is absent where it is not. The checks run in a browser (idl-checks.ts).
 
-/// <reference path="./webidl2.d.ts" />
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { parse, type Definition, type Member } from "webidl2";
+
+// The part of webidl2 24.5's parse tree (it ships no types) that the plan reads.
+interface ExtendedAttribute {
+  name: string;
+  rhs: { type: string; value: string | { value: string }[] } | null;
+}
+interface IdlType {
+  idlType: string | IdlType[];
+  generic: string;
+}
+interface Argument {
+  name: string;
+  optional: boolean;
+  variadic: boolean;
+  idlType: IdlType;
+}
+interface Member {
+  type: "operation" | "attribute" | "constructor" | "const" | "field" | string;
+  name: string;
+  readonly?: boolean;
+  special?: string;
+  required?: boolean;
+  default?: unknown;
+  idlType: IdlType | null;
+  arguments?: Argument[];
+  extAttrs: ExtendedAttribute[];
+}
+interface Definition {
+  type: "interface" | "dictionary" | "interface mixin" | "includes" | string;
+  name: string;
+  partial?: boolean;
+  inheritance: string | null;
+  members: Member[];
+  extAttrs: ExtendedAttribute[];
+}
 
 /** The globals the test looks into. */
 export type Context = "window" | "service worker";
@@ -27,6 +60,7 @@ export type Check =
   | { kind: "constructor"; context: Context; name: string; requiredMembers: string[]; defaults: Record<string, unknown> };
 
 const require = createRequire(import.meta.url);
+const { parse } = require("webidl2") as { parse(text: string): Definition[] };
 const idl = (name: string) => parse(readFileSync(require.resolve(`@webref/idl/${name}.idl`), "utf8"));
 
 /** The specs under test, and the one whose interfaces they extend (for exposure and parents). */
