@@ -203,7 +203,7 @@ export class Agent {
     if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
     const entry: ScopeEntry = {
       url: scope,
-      id: this.#scheduler.createScope(),
+      id: this.#scheduler.createScope(this.#sameOrigin(scope)),
       active: options.active ?? true,
       reachable: true,
       hasWindowClient: options.hasWindowClient,
@@ -238,6 +238,22 @@ export class Agent {
       unregister: () => this.#removeScope(entry),
       detach: () => this.#detach(entry),
     };
+  }
+
+  /** A served scope of `scope`'s origin, whose periodic timing a new scope shares (the spec's is per origin). */
+  #sameOrigin(scope: string): number | undefined {
+    // Not URL.canParse: WPE 2.38 has none.
+    const originOf = (url: string) => {
+      try {
+        return new URL(url).origin;
+      } catch {
+        return undefined;
+      }
+    };
+    const origin = originOf(scope);
+    if (origin === undefined) return undefined;
+    for (const entry of this.#scopes.values()) if (originOf(entry.url) === origin) return entry.id;
+    return undefined;
   }
 
   /** Scopes with stored registrations that wait for their service worker registration to be added. */

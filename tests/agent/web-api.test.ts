@@ -258,6 +258,24 @@ t.test("no active worker to take the event: back to pending, nothing counted, he
   t.equal(h.dispatcher.last().lastChance, true, "still its last chance: the undelivered one did not count");
 });
 
+t.test("periodic: the minimum gap and the last event are the origin's, shared by its service worker registrations", async (t) => {
+  const h = await harness({ policy: { periodicMinInterval: 1000, periodicSnap: false, scopeMinGap: 5000 } });
+  await h.sw.periodicSync.register("a", { minInterval: 1000 });
+  await h.clock.advance(1000);
+  h.dispatcher.last().settle({ outcome: "success" });
+  const sibling = h.agent.addServiceWorker(`${SCOPE}other/`, { hasWindowClient: () => true });
+  await sibling.periodicSync.register("b", { minInterval: 1000 });
+  await h.clock.advance(2000);
+  const fired = (tag: string) => h.dispatcher.deliveries.filter((d) => d.tag === tag).length;
+  t.equal(fired("b"), 0, "the other registration of the origin is held by the origin's gap");
+  await h.clock.advance(3000);
+  t.equal(fired("b"), 1, "until 5 s after the origin's last event");
+  const elsewhere = h.agent.addServiceWorker("http://other.example/", { hasWindowClient: () => true });
+  await elsewhere.periodicSync.register("c", { minInterval: 1000 });
+  await h.clock.advance(1000);
+  t.ok(h.dispatcher.deliveries.some((d) => d.tag === "c"), "another origin is not held by it");
+});
+
 t.test("the event time limit fails the attempt and the late outcome is ignored", async (t) => {
   const h = await harness({ policy: { eventTimeout: 1000, lastChanceEventTimeout: 1000, initialRetryDelay: 5000 } });
   await h.sw.sync.register("slow");

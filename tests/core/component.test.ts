@@ -67,7 +67,7 @@ async function rawScheduler(): Promise<SchedulerInterface> {
 }
 
 type Inputs = "seed" | "usePreset" | "setPolicy" | "createDomain" | "createScope" | "setDomainConditions"
-  | "setScopeOnline" | "setScopeMinGap" | "removeScope" | "register" | "restore" | "resolved" | "reregister"
+  | "setScopeOnline" | "setScopeMinGap" | "joinOrigin" | "removeScope" | "register" | "restore" | "resolved" | "reregister"
   | "complete" | "unregister" | "setSuspended" | "handleTimeout";
 type Queries = "getPolicy" | "stateOf" | "kindOf" | "attemptsOf" | "maxAttemptsOf" | "flagsOfRegistration"
   | "delayUntilOf" | "anchorOrExpiryOf" | "minIntervalOf";

@@ -30,7 +30,7 @@ const FAR = 2 ** 40;
 
 /** What the test drives: the typed Scheduler's host-facing surface. */
 type Subject = Pick<Scheduler,
-  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "removeScope"
+  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "joinOrigin" | "removeScope"
   | "register" | "restore" | "resolved" | "reregister" | "complete" | "unregister" | "setSuspended"
   | "handleTimeout" | "nextWakeup" | "nextWakeupOf" | "drain" | "state" | "has" | "persisted" | "liveCount" | "setPolicy"
   | "policy">;
@@ -62,6 +62,7 @@ type Op =
   | { op: "setConditions"; domain: Ref; online: boolean; metered: boolean; onBattery: boolean; when: When }
   | { op: "setScopeOnline"; scope: Ref; online: boolean; when: When }
   | { op: "setScopeMinGap"; scope: Ref; ms: number }
+  | { op: "joinOrigin"; scope: Ref; other: Ref }
   | { op: "removeScope"; scope: Ref; when: When }
   | {
     op: "register"; scope: Ref; periodic: number | null; unmeteredOnly: boolean; allowOnBattery: boolean;
@@ -208,6 +209,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   })),
   w(4, fc.record({ op: fc.constant("setScopeOnline" as const), scope: refArb, online: fc.boolean(), when: whenArb })),
   w(1, fc.record({ op: fc.constant("setScopeMinGap" as const), scope: refArb, ms: intervalArb })),
+  w(2, fc.record({ op: fc.constant("joinOrigin" as const), scope: refArb, other: refArb })),
   w(1, fc.record({ op: fc.constant("removeScope" as const), scope: refArb, when: whenArb })),
   w(12, fc.record({
     op: fc.constant("register" as const), scope: refArb,
@@ -432,6 +434,12 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
       case "setScopeMinGap": {
         const sc = pick(scopes, op.scope);
         step("setScopeMinGap", [sc, op.ms], (s) => s.setScopeMinGap(sc, op.ms));
+        break;
+      }
+      case "joinOrigin": {
+        const sc = pick(scopes, op.scope);
+        const other = pick(scopes, op.other);
+        step("joinOrigin", [sc, other], (s) => s.joinOrigin(sc, other));
         break;
       }
       case "removeScope": {

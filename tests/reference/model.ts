@@ -55,6 +55,10 @@ interface ModelScope {
   ownOnline: boolean;
   /** When the scope last went from effectively online to offline; undefined if never. */
   offlineSince: number | undefined;
+  /** Its origin's periodic timing (below) is read and written in this scope: itself, or the one it joined. */
+  origin: ModelScope;
+  /** How many scopes joined this one. */
+  joined: number;
   minGap: number;
   /** Time of the last successful periodic event; meaningful once `hasFiredPeriodic`. */
   lastPeriodicFire: number;
@@ -183,10 +187,11 @@ export class ReferenceScheduler {
 
   createScope(domain: number): number {
     const d = this.#domain(domain, "createScope");
-    const scope: ModelScope = {
-      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined,
+    const scope = {
+      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined, joined: 0,
       minGap: this.#policy.scopeMinGap, lastPeriodicFire: 0, hasFiredPeriodic: false, parked: [],
-    };
+    } as Omit<ModelScope, "origin"> as ModelScope;
+    scope.origin = scope;
     this.#scopes.push(scope);
     d.scopes.push(scope);
     return scope.id;
@@ -267,7 +272,8 @@ export class ReferenceScheduler {
     let interval = Math.max(r.minInterval, minimum);
     if (p.periodicSnap === 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
     let due = r.anchor + interval;
-    if (r.scope.hasFiredPeriodic) due = Math.max(due, r.scope.lastPeriodicFire + r.scope.minGap);
+    const origin = r.scope.origin;
+    if (origin.hasFiredPeriodic) due = Math.max(due, origin.lastPeriodicFire + origin.minGap);
     const g = p.wakeupGranularity;
     if (g > 0) due = Math.ceil(due / g) * g;
     return due;
@@ -413,7 +419,16 @@ export class ReferenceScheduler {
   setScopeMinGap(scope: number, ms: number): void {
     const s = this.#scope(scope, "setScopeMinGap");
     if (!validInterval(ms)) this.#fail("BAD_ARGUMENT", "setScopeMinGap");
-    s.minGap = ms;
+    s.origin.minGap = ms;
+  }
+
+  joinOrigin(scope: number, other: number): void {
+    const s = this.#scope(scope, "joinOrigin");
+    const o = this.#scope(other, "joinOrigin");
+    // Contract: one level deep, within one domain.
+    if (s === o || s.origin !== s || s.joined > 0 || s.domain !== o.domain) this.#fail("BAD_ARGUMENT", "joinOrigin");
+    s.origin = o.origin;
+    o.origin.joined++;
   }
 
   removeScope(scope: number, now: number): number {
@@ -565,8 +580,8 @@ export class ReferenceScheduler {
       }
       this.#resetAttempts(r);
       r.anchor = now;
-      r.scope.lastPeriodicFire = now;
-      r.scope.hasFiredPeriodic = true;
+      r.scope.origin.lastPeriodicFire = now;
+      r.scope.origin.hasFiredPeriodic = true;
       r.state = "pending";
       this.#consider(r, now);
       return r.state;

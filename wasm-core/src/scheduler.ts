@@ -11,7 +11,7 @@ import {
 } from "./registrations";
 import { schedule, unschedule, earliest, earliestSlot, earliestDomain, anyTimer, domainOfSlot } from "./timer-heap";
 import {
-  S_ONLINE, S_ALIVE, S_FIRED_PERIODIC, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
+  S_ONLINE, S_ALIVE, firedPeriodic, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
   minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
   killScope, nextScopeInDomain, firstScopeIn,
 } from "./scopes";
@@ -58,7 +58,7 @@ function periodicDue(slot: u32): f64 {
   if (policyInt(PERIODIC_SNAP) == 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
   let due = t0Of(slot) + interval;
   const sc = scopeOf(slot);
-  if ((scopeFlags(sc) & S_FIRED_PERIODIC) != 0) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
+  if (firedPeriodic(sc)) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
   const g = policy(WAKEUP_GRANULARITY);
   if (g > 0) due = Math.ceil(due / g) * g;
   return due;
@@ -223,7 +223,6 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
     setT0(slot, now);
     const sc = scopeOf(slot);
     setLastPeriodicFire(sc, now);
-    setScopeFlag(sc, S_FIRED_PERIODIC, true);
     setState(slot, STATE_PENDING);
     consider(slot, now);
     return stateOf(slot);
