@@ -70,6 +70,8 @@ export class PageAgent {
       clock: systemClock,
       onProblem: problem,
       log: config.log ? (event) => console.info(textLine(event)) : undefined,
+      syncPermitted: () => config.permissions.backgroundSync,
+      periodicSyncPermitted: () => config.permissions.periodicBackgroundSync,
     });
     const connectivity = new PageConnectivity(config, systemClock, (state) => {
       if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);

@@ -144,6 +144,8 @@ export const backendStatus = (online: boolean) => JSON.stringify({ online, times
 
 export interface EnvironmentOptions {
   policy?: Partial<Policy>;
+  /** More of the page's syncwardConfig (ignored where the native API serves). */
+  config?: Record<string, unknown>;
   chromium?: ChromiumOptions;
   chromiumSession?: ChromiumSession;
   /** Also MQTT over WebSocket: a broker on the test server and the backend's status topic (online at first). */
@@ -151,7 +153,7 @@ export interface EnvironmentOptions {
 }
 
 export async function environment(t: Teardown, mode: Mode, options: EnvironmentOptions = {}): Promise<Environment> {
-  const config = pageConfig(mode, options.policy);
+  const config = { ...pageConfig(mode, options.policy), ...options.config };
   const server = await SyncTestServer.start(config);
   t.teardown(() => server.close());
   if (options.mqtt) {

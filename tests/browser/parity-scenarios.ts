@@ -170,4 +170,21 @@ const installingAlone: Scenario = {
   },
 };
 
-export const parityScenarios: Scenario[] = [nativeUntouched, installingAlone, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone];
+const periodicNotPermitted: Scenario = {
+  name: "periodic sync without its permission: register() rejects NotAllowedError, getTags() and unregister() still answer",
+  async run(t, mode) {
+    // Chromium grants "periodic-background-sync" to installed web apps only, so the test page
+    // is refused natively; the polyfill is told so by its config.
+    const env = await environment(t, mode, { config: { permissions: { periodicBackgroundSync: "denied" } } });
+    type Periodic = { periodicSync: { register(tag: string): Promise<void>; getTags(): Promise<string[]>; unregister(tag: string): Promise<void> } };
+    const result = await env.app.eval(async () => {
+      const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
+      const registered = await periodicSync.register("test-denied").then(() => ({ ok: true }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message }));
+      return { registered, tags: await periodicSync.getTags(), unregistered: await periodicSync.unregister("test-denied").then(() => "resolved") };
+    });
+    t.same(result, { registered: { ok: false, name: "NotAllowedError", message: "Permission denied." }, tags: [], unregistered: "resolved" }, "refused in Chromium's words");
+    t.same(await inPage.register(env.app, "test-one-shot"), { ok: true, value: undefined }, "one-shot sync keeps its own permission");
+  },
+};
+
+export const parityScenarios: Scenario[] = [periodicNotPermitted, nativeUntouched, installingAlone, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone];
