@@ -15,15 +15,21 @@ import { EventAbort } from "./event-signal.js";
 import type { BackgroundService, LogSink } from "./log.js";
 import { createSyncManager, type SyncManager } from "./web-api/sync-manager.js";
 import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
+import { tagTooLong } from "./tag-limit.js";
 
-/** Chromium's kMaxTagLength; the spec sets none. */
-export const MAX_TAG_LENGTH = 10240;
-
-export const NO_ACTIVE_WORKER = "Registration failed - no active Service Worker";
+/**
+ * register() without an active worker, in Chromium's words: Blink raises it synchronously, so
+ * the message carries its "Failed to execute …" prefix.
+ */
+export function noActiveWorker(kind: Kind): DOMException {
+  const manager = kind === "one-shot" ? "SyncManager" : "PeriodicSyncManager";
+  return new DOMException(`Failed to execute 'register' on '${manager}': Registration failed - no active Service Worker`, "InvalidStateError");
+}
 export const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
 const PERMISSION_DENIED = "Permission denied.";
 export const DISABLED = "Background Sync is disabled.";
-export const NO_WORKER_FOR_TAGS = "No service worker is active.";
+/** Chromium's periodic words for the same storage failure. */
+const PERIODIC_DISABLED = "Unknown error.";
 
 type Kind = "one-shot" | "periodic";
 
@@ -47,6 +53,13 @@ export interface ServiceWorkerOptions {
   active?: boolean;
   /** Whether a window client (top-level or auxiliary) of the origin exists now. */
   hasWindowClient: () => boolean;
+  /**
+   * register() resolves in another realm (a tab or a worker, reached by messages): its event
+   * waits for {@link AgentServiceWorker.resolved}, which the caller sends once its own promise
+   * resolved (Chromium's DidResolveRegistration). Default false: the event follows this
+   * realm's resolution.
+   */
+  confirmsResolution?: boolean;
 }
 
 /** A service worker registration as the Agent serves it: `registration.sync` and friends. */
@@ -55,6 +68,8 @@ export interface AgentServiceWorker {
   readonly sync: SyncManager;
   readonly periodicSync: PeriodicSyncManager;
   setActive(active: boolean): void;
+  /** The caller's register() promise of `tag` resolved (with `confirmsResolution`): its event may follow. */
+  resolved(kind: Kind, tag: string): void;
   /** The service worker registration was unregistered: its sync registrations go with it. */
   unregister(): Promise<void>;
   /**
@@ -103,7 +118,10 @@ interface ScopeEntry {
   url: string;
   id: number;
   active: boolean;
+  /** The host's word on the scope's own reachability (setScopeOnline). */
+  reachable: boolean;
   hasWindowClient: () => boolean;
+  confirmsResolution: boolean;
   tags: Record<Kind, Map<string, number>>;
 }
 
@@ -117,7 +135,7 @@ interface Binding {
 
 interface Flight {
   controller: EventAbort;
-  /** Connectivity dropped while the event ran: a failure then costs no attempt. */
+  /** Connectivity dropped while the event ran: a failure then is aborted (free up to the policy's maxAbortedAttempts). */
   lostConnectivity: boolean;
 }
 
@@ -187,9 +205,11 @@ export class Agent {
     if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
     const entry: ScopeEntry = {
       url: scope,
-      id: this.#scheduler.createScope(),
+      id: this.#scheduler.createScope(this.#sameOrigin(scope)),
       active: options.active ?? true,
+      reachable: true,
       hasWindowClient: options.hasWindowClient,
+      confirmsResolution: options.confirmsResolution ?? false,
       tags: { "one-shot": new Map(), periodic: new Map() },
     };
     this.#scopes.set(scope, entry);
@@ -207,11 +227,40 @@ export class Agent {
         unregister: (tag) => this.#unregisterPeriodic(entry, tag),
       }),
       setActive: (active) => {
+        const wasHeld = !entry.active;
         entry.active = active;
+        // Only an undelivered event takes a scope's events away (see #completed); a worker
+        // that is active again brings them back.
+        if (active && wasHeld) this.#applyScopeOnline(entry);
+      },
+      resolved: (kind, tag) => {
+        const id = entry.tags[kind].get(tag);
+        if (id !== undefined) this.#resolveSoon(id);
       },
       unregister: () => this.#removeScope(entry),
       detach: () => this.#detach(entry),
     };
+  }
+
+  /** A served scope of `scope`'s origin, whose periodic timing a new scope shares (the spec's is per origin). */
+  #sameOrigin(scope: string): number | undefined {
+    // Not URL.canParse: WPE 2.38 has none.
+    const originOf = (url: string) => {
+      try {
+        return new URL(url).origin;
+      } catch {
+        return undefined;
+      }
+    };
+    const origin = originOf(scope);
+    if (origin === undefined) return undefined;
+    for (const entry of this.#scopes.values()) if (originOf(entry.url) === origin) return entry.id;
+    return undefined;
+  }
+
+  /** Scopes with stored registrations that wait for their service worker registration to be added. */
+  unservedScopes(): string[] {
+    return [...this.#unrestored.keys()];
   }
 
   #restore(entry: ScopeEntry): void {
@@ -258,23 +307,29 @@ export class Agent {
   /**
    * One scope's own reachability (the spec's stricter, origin-specific "online", e.g. a probe
    * of that origin's backend): its registrations fire only while the device and the scope are
-   * both online. A failure reported after the scope went offline counts as aborted.
+   * both online. A failure reported after the scope went offline is aborted.
    */
   setScopeOnline(scope: string, online: boolean): void {
     const entry = this.#scopes.get(scope);
     if (!entry) throw new Error(`no service worker registration for ${scope} is served`);
     if (!online) for (const [id, flight] of this.#inFlight) if (this.#bindings.get(id)?.scope === entry) flight.lostConnectivity = true;
-    this.#scheduler.setScopeOnline(entry.id, online);
+    entry.reachable = online;
+    this.#applyScopeOnline(entry);
+  }
+
+  /** The core's scope flag: the host says it is reachable, and it has a worker to take events. */
+  #applyScopeOnline(entry: ScopeEntry): void {
+    this.#scheduler.setScopeOnline(entry.id, entry.reachable && entry.active);
     this.#afterChange();
   }
 
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
     // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
-    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw new DOMException(NO_ACTIVE_WORKER, "InvalidStateError");
+    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw noActiveWorker(kind);
     const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
     if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
-    if (tag.length > MAX_TAG_LENGTH) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+    if (tagTooLong(tag)) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
 
     let id = entry.tags[kind].get(tag);
     const created = id === undefined;
@@ -297,10 +352,14 @@ export class Agent {
         this.#forget(id);
       }
       this.#problem(`could not make "${tag}" durable: ${(error as Error).message}`);
-      throw new DOMException(DISABLED, "UnknownError");
+      throw new DOMException(kind === "one-shot" ? DISABLED : PERIODIC_DISABLED, "UnknownError");
     }
-    // The event follows the resolution of register(), never precedes it. One timer serves
-    // every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000).
+    // The event follows the resolution of register(), never precedes it.
+    if (!entry.confirmsResolution) this.#resolveSoon(id);
+  }
+
+  /** One timer serves every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000). */
+  #resolveSoon(id: number): void {
     if (this.#resolving.push(id) === 1) this.#clock.after(0, this.#resolveAll);
   }
 
@@ -313,11 +372,10 @@ export class Agent {
   };
 
   async #getTags(entry: ScopeEntry, kind: Kind): Promise<string[]> {
-    if (!this.#scopes.has(entry.url) || !entry.active) {
-      if (kind === "periodic") return [];
-      throw new DOMException(NO_WORKER_FOR_TAGS, "UnknownError");
-    }
-    return [...entry.tags[kind].keys()];
+    // The spec's getTags() has no active-worker check and Chromium lists one-shot tags
+    // without one; its periodic getTags() answers [] then.
+    if (kind === "periodic" && !entry.active) return [];
+    return this.#scopes.has(entry.url) ? [...entry.tags[kind].keys()] : [];
   }
 
   async #unregisterPeriodic(entry: ScopeEntry, tag: string): Promise<void> {
@@ -412,6 +470,15 @@ export class Agent {
     const binding = this.#bindings.get(id);
     if (!binding) return;
     const reregistered = this.#scheduler.state(id) === "reregisteredWhileFiring";
+    if (result.outcome === "undelivered") {
+      // No worker took it (Chromium: no active version): back to pending, nothing counted,
+      // and the scope's registrations wait for setActive(true).
+      binding.scope.active = false;
+      this.#scheduler.setScopeOnline(binding.scope.id, false);
+      this.#scheduler.complete(id, "undelivered", 0);
+      this.#afterChange();
+      return;
+    }
     const outcome: Outcome = result.outcome === "success" ? "success" : flight.lostConnectivity ? "aborted" : "failure";
     const retryAfter = Number.isFinite(result.retryAfterMs) && result.retryAfterMs! > 0 ? result.retryAfterMs! : 0;
     const state = this.#scheduler.complete(id, outcome, retryAfter);

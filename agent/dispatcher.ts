@@ -19,7 +19,11 @@ export interface SyncDispatch {
 }
 
 export interface DispatchResult {
-  outcome: "success" | "failure";
+  /**
+   * "undelivered": no active worker took the event. Nothing is counted, and the scope's
+   * registrations wait until the host says a worker is active again (setActive(true)).
+   */
+  outcome: "success" | "failure" | "undelivered";
   /** Chromium's failure reason words: "waitUntil rejected", "failed", … */
   reason?: string;
   /** A server's Retry-After in ms, if the handler learnt one: the retry waits at least this. */

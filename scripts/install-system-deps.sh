@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The Debian packages the tests talk to, installed with apt-get (run as root): Debian's
 # mosquitto (the MQTT 5 broker of the connectivity tests), WPE WebKit through Cog and
-# WPEWebDriver, Chromium (the browser tests and the simulator's HTML report), systemd's
+# WPEWebDriver, WebKitGTK through MiniBrowser and WebKitWebDriver under xvfb-run (xvfb,
+# xauth), Chromium (the browser tests and the simulator's HTML report), systemd's
 # systemd-notify (the agent's readiness and watchdog) and python3 (the systemd test listens
 # for them on a datagram socket, which Node cannot open). The tests start and stop them
 # themselves. Does nothing when every package is already installed, so
 # the README's test command and .ci/run can both call it every time.
 set -euo pipefail
 
-debs=(mosquitto cog wpewebkit-driver libwpebackend-fdo-1.0-1 chromium systemd python3)
+debs=(mosquitto cog wpewebkit-driver libwpebackend-fdo-1.0-1 webkit2gtk-driver xvfb xauth chromium systemd python3)
 
 dpkg -s "${debs[@]}" >/dev/null 2>&1 && exit 0
 if [ "$(id -u)" -ne 0 ]; then

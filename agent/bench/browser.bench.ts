@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { ChromiumSession } from "../browser/harness/chromium-session.js";
 import type { BrowserPage } from "../browser/harness/browser-page.js";
 import { SyncTestServer } from "../browser/harness/sync-test-server.js";
-import { WpeSession } from "../browser/harness/wpe-session.js";
+import { WebKitSession } from "../browser/harness/webkit-session.js";
 
 const RUNS = Number(process.env.SYNCWARD_BENCH_RUNS ?? 15);
 const PROBE_MS = 100;
@@ -110,7 +110,7 @@ async function server(configFor: (mqttURL?: string) => Record<string, unknown>, 
 
 async function wpe(mqtt: boolean): Promise<Samples> {
   const app = await server((url) => config("auto", url), mqtt);
-  const page = await WpeSession.start((close) => cleanups.push(close));
+  const page = await WebKitSession.start("wpe", (close) => cleanups.push(close));
   await ready(app, page, true);
   return measure(app, page, mqtt ? "wpe-mqtt" : "wpe-probe", async (down) => {
     if (mqtt) await app.publishRetained(BACKEND, JSON.stringify({ online: !down, timestamp: Date.now() }));

@@ -3,7 +3,8 @@
 // one readwrite transaction with `durability: "strict"`, so it resolves only once the browser
 // has flushed it (Chromium and WebKit otherwise acknowledge before the write reaches the
 // disk), and a transaction is all or nothing: a failed commit leaves the previous state standing.
-// Only the leader tab writes; the worker reads (getTags with no window open).
+// Only the leader tab writes, but for a worker with no window open: it reads (getTags) and
+// removes (periodic unregister) on its own, as no Agent runs then.
 
 import { registrationProblem, storeKey, type LoadReport, type RegistrationStore, type StoreChanges, type StoredRegistration } from "../store.js";
 
@@ -107,5 +108,18 @@ export async function storedTags(scope: string, kind: StoredRegistration["kind"]
     return [...registrations.values()].filter((r) => r.scope === scope && r.kind === kind).map((r) => r.tag);
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Remove one stored registration, for a worker's `periodicSync.unregister()` when no window
+ * (and so no Agent) is there to ask: the next Agent to start does not find it.
+ */
+export async function removeStored(registration: Pick<StoredRegistration, "kind" | "scope" | "tag">, factory: IDBFactory = indexedDB, name = DATABASE): Promise<void> {
+  const store = new IndexedDBStore(factory, name);
+  try {
+    await store.commit(new Map([[storeKey(registration), null]]));
+  } finally {
+    await store.close();
   }
 }

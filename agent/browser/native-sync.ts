@@ -34,3 +34,16 @@ export function nativeGetters(prototype: object): NativeGetters {
 export function isDisabled(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "UnknownError";
 }
+
+/**
+ * Whether the native one-shot API of `registration` is switched off: its getTags() rejects
+ * as disabled. Any other rejection is the API refusing that call, not the API being off.
+ */
+export async function nativeDisabled(sync: NonNullable<NativeGetters["sync"]>, registration: ServiceWorkerRegistration | PromiseLike<ServiceWorkerRegistration>): Promise<boolean> {
+  try {
+    await sync.call(await registration).getTags();
+    return false;
+  } catch (error) {
+    return isDisabled(error);
+  }
+}

@@ -3,7 +3,7 @@
 // the origin (their stored sync registrations come back as each is served) and answers the
 // calls all tabs send it.
 
-import { Agent, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
+import { Agent, noActiveWorker, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
 import { systemClock } from "../clock.js";
 import { Scheduler } from "../core/scheduler.js";
 import { singleTenant } from "../core/scheduler-endpoint.js";
@@ -19,6 +19,10 @@ export type AgentCall =
   | { op: "register"; scope: string; kind: Kind; tag: string; minInterval: number }
   | { op: "getTags"; scope: string; kind: Kind }
   | { op: "unregister"; scope: string; kind: "periodic"; tag: string }
+  /** The caller's register() promise resolved: the event may follow. */
+  | { op: "resolved"; scope: string; kind: Kind; tag: string }
+  /** The service worker registration of `scope` was unregistered. */
+  | { op: "forget"; scope: string }
   | { op: "status" };
 
 export interface AgentStatus {
@@ -28,14 +32,22 @@ export interface AgentStatus {
   registrations: RegistrationStatus[];
 }
 
+/** A service worker registration the Agent serves, and the object it is in this realm. */
+interface Served {
+  registration: ServiceWorkerRegistration;
+  served: AgentServiceWorker;
+}
+
 export class PageAgent {
   readonly #agent: Agent;
   readonly #connectivity: PageConnectivity;
-  readonly #served = new Map<string, AgentServiceWorker>();
+  readonly #container: ServiceWorkerContainer;
+  readonly #served = new Map<string, Served>();
 
-  private constructor(agent: Agent, connectivity: PageConnectivity) {
+  private constructor(agent: Agent, connectivity: PageConnectivity, container: ServiceWorkerContainer) {
     this.#agent = agent;
     this.#connectivity = connectivity;
+    this.#container = container;
   }
 
   static async start(config: PageConfig, core: BufferSource, loadMqtt: () => Promise<MqttLinkModule>, problem: (line: string) => void): Promise<PageAgent> {
@@ -51,35 +63,85 @@ export class PageAgent {
     const agent = await Agent.start({
       scheduler: singleTenant(scheduler, systemClock),
       store: new IndexedDBStore(),
-      dispatcher: new WorkerDispatcher({ container, onGone: (scope) => void (page && page.#forget(scope)) }),
+      dispatcher: new WorkerDispatcher({
+        registration: (scope) => page ? page.#stillServed(scope) : Promise.resolve(undefined),
+        inactive: (scope, registration) => void (page && page.#whenActive(scope, registration)),
+      }),
       clock: systemClock,
       onProblem: problem,
       log: config.log ? (event) => console.info(textLine(event)) : undefined,
+      syncPermitted: () => config.permissions.backgroundSync,
+      periodicSyncPermitted: () => config.permissions.periodicBackgroundSync,
     });
     const connectivity = new PageConnectivity(config, systemClock, (state) => {
       if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);
       agent.setConditions(state);
     }, problem, loadMqtt);
-    page = new PageAgent(agent, connectivity);
-    for (const registration of await container.getRegistrations()) page.#serve(registration.scope);
+    page = new PageAgent(agent, connectivity, container);
+    const registrations = await container.getRegistrations();
+    for (const registration of registrations) page.#serve(registration);
+    // Stored registrations of a service worker registration that was unregistered while no
+    // Agent ran go now, or a later registration of the same scope would inherit them.
+    for (const scope of agent.unservedScopes()) {
+      if (!registrations.some((r) => r.scope === scope)) void agent.addServiceWorker(scope, { hasWindowClient: () => false }).unregister();
+    }
     return page;
   }
 
-  #serve(scope: string): AgentServiceWorker {
-    let served = this.#served.get(scope);
-    if (!served) {
-      // The calling tab checked for an active worker; a window client is the calling tab itself
-      // (a worker's own calls come through a window, or are refused in the worker).
-      served = this.#agent.addServiceWorker(scope, { active: true, hasWindowClient: () => true });
-      this.#served.set(scope, served);
-    }
+  #serve(registration: ServiceWorkerRegistration): AgentServiceWorker {
+    const known = this.#served.get(registration.scope);
+    if (known) return known.served;
+    // The calling tab checked for an active worker; a window client is the calling tab itself
+    // (a worker's own calls come through a window, or are refused in the worker).
+    // Calls come from tabs and workers, which confirm when their register() resolved.
+    const served = this.#agent.addServiceWorker(registration.scope, { active: true, hasWindowClient: () => true, confirmsResolution: true });
+    this.#served.set(registration.scope, { registration, served });
     return served;
   }
 
+  /**
+   * The registration of `scope` now, served. A browser hands a realm one object per service
+   * worker registration, so a different object (or none) means the one served was unregistered
+   * elsewhere (the page's own unregister() says so at once: "forget"; Chromium even revives
+   * the same registration when the scope is registered again before its clients go): its sync
+   * registrations go with it, as in Chromium, before anything can see them (an event for its
+   * worker, a new registration of the scope inheriting its tags).
+   */
+  async #current(scope: string): Promise<ServiceWorkerRegistration | undefined> {
+    const registration = (await this.#container.getRegistrations()).find((r) => r.scope === scope);
+    const known = this.#served.get(scope);
+    if (known && known.registration !== registration) await this.#forget(scope);
+    if (registration) this.#serve(registration);
+    return registration;
+  }
+
   async #forget(scope: string): Promise<void> {
-    const served = this.#served.get(scope);
+    const known = this.#served.get(scope);
     this.#served.delete(scope);
-    await served?.unregister();
+    await known?.served.unregister();
+  }
+
+  /** The registration an event of `scope` was decided for, if it is still the scope's. */
+  async #stillServed(scope: string): Promise<ServiceWorkerRegistration | undefined> {
+    const served = this.#served.get(scope)?.registration;
+    const now = await this.#current(scope);
+    return served && now === served ? now : undefined;
+  }
+
+  /** Tell the Agent once `registration`, still the one served for `scope`, has an active worker again. */
+  #whenActive(scope: string, registration: ServiceWorkerRegistration): void {
+    const check = () => {
+      const known = this.#served.get(scope);
+      if (!registration.active || known?.registration !== registration) return;
+      registration.removeEventListener("updatefound", watch);
+      known.served.setActive(true);
+    };
+    const watch = () => {
+      for (const worker of [registration.installing, registration.waiting]) worker?.addEventListener("statechange", check);
+      check();
+    };
+    registration.addEventListener("updatefound", watch);
+    watch();
   }
 
   async handle(call: AgentCall): Promise<string[] | AgentStatus | void> {
@@ -87,7 +149,13 @@ export class PageAgent {
       const { online, reason } = this.#connectivity.state;
       return { online, reason, registrations: this.#agent.status() };
     }
-    const served = this.#serve(call.scope);
+    if (call.op === "forget") return this.#forget(call.scope);
+    const registration = await this.#current(call.scope);
+    if (!registration) {
+      if (call.op === "register") throw noActiveWorker(call.kind);
+      return call.op === "getTags" ? [] : undefined;
+    }
+    const served = this.#serve(registration);
     switch (call.op) {
       case "register":
         return call.kind === "one-shot" ? served.sync.register(call.tag) : served.periodicSync.register(call.tag, { minInterval: call.minInterval });
@@ -95,6 +163,8 @@ export class PageAgent {
         return call.kind === "one-shot" ? served.sync.getTags() : served.periodicSync.getTags();
       case "unregister":
         return served.periodicSync.unregister(call.tag);
+      case "resolved":
+        return served.resolved(call.kind, call.tag);
     }
   }
 

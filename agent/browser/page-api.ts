@@ -1,14 +1,17 @@
 // `registration.sync`, `registration.periodicSync`, `SyncManager` and `PeriodicSyncManager`
 // in the page. Where the engine has no Background Sync (WebKit) or the config says "force",
-// syncward serves them from the start. Where a native API exists, the managers call it and
-// syncward stays out of the way, unless a call rejects with "Background Sync is disabled."
-// (Electron and other embedders of Chromium without a controller): then syncward takes over
-// for good and repeats that call itself, so the app never sees the rejection.
+// syncward installs and serves them from the start. Where a native API exists, syncward
+// installs nothing, so the page sees exactly the engine's objects; it asks the native
+// getTags() once, and only if that rejects as disabled (Electron and other embedders of
+// Chromium without a controller: UnknownError "Background Sync is disabled.") does syncward
+// install its own and serve for good. A call the app makes before that answer reaches the
+// disabled native API (README, "In the browser").
 
-import { NO_ACTIVE_WORKER, NO_WORKER_FOR_TAGS } from "../agent.js";
+import { noActiveWorker } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
-import { isDisabled, nativeGetters } from "./native-sync.js";
+import { attributeGetter } from "../web-api/webidl.js";
+import { nativeDisabled, nativeGetters } from "./native-sync.js";
 import type { AgentCall } from "./page-agent.js";
 import type { Kind } from "./worker-protocol.js";
 
@@ -23,6 +26,7 @@ export interface PageApiOptions {
 /** What a worker's forwarded call asks for; it is performed exactly like the page's own. */
 export type WorkerCall =
   | { op: "register"; kind: Kind; tag: string; minInterval: number }
+  | { op: "resolved"; kind: Kind; tag: string }
   | { op: "getTags"; kind: Kind }
   | { op: "unregister"; kind: Kind; tag: string };
 
@@ -37,22 +41,22 @@ export function installPageApi(options: PageApiOptions): PageApi {
   const prototype = ServiceWorkerRegistration.prototype;
   const native = nativeGetters(prototype);
   let serving = false;
-  const takeOver = () => {
-    if (serving) return;
-    serving = true;
-    options.onTakeOver();
-  };
 
   // syncward's own path: the checks that need the caller's registration object, then the Agent.
   const ours = {
-    register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number): Promise<void> {
-      if (!registration.active) return Promise.reject(new DOMException(NO_ACTIVE_WORKER, "InvalidStateError"));
-      return options.call({ op: "register", scope: registration.scope, kind, tag, minInterval }).then(() => undefined);
+    /** `confirm`: the caller is this page, which tells the Agent once the promise resolved (a worker tells it itself). */
+    register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number, confirm: boolean): Promise<void> {
+      if (!registration.active) return Promise.reject(noActiveWorker(kind));
+      const scope = registration.scope;
+      return options.call({ op: "register", scope, kind, tag, minInterval }).then(() => {
+        // A task later: after the app's own reactions to the resolution.
+        if (confirm) setTimeout(() => void options.call({ op: "resolved", scope, kind, tag }), 0);
+      });
     },
     getTags(registration: ServiceWorkerRegistration, kind: Kind): Promise<string[]> {
-      if (!registration.active) {
-        return kind === "periodic" ? Promise.resolve([]) : Promise.reject(new DOMException(NO_WORKER_FOR_TAGS, "UnknownError"));
-      }
+      // Chromium: one-shot tags are listed with or without an active worker (the spec's
+      // algorithm has no such check); periodic ones are [] without one.
+      if (kind === "periodic" && !registration.active) return Promise.resolve([]);
       return options.call({ op: "getTags", scope: registration.scope, kind }) as Promise<string[]>;
     },
     unregister(registration: ServiceWorkerRegistration, tag: string): Promise<void> {
@@ -61,52 +65,46 @@ export function installPageApi(options: PageApiOptions): PageApi {
     },
   };
 
-  /** The native call while syncward does not serve; syncward's if it does or the native one is disabled. */
-  async function either<T>(nativeCall: (() => Promise<T>) | undefined, ourCall: () => Promise<T>): Promise<T> {
-    if (serving || !nativeCall) return ourCall();
-    try {
-      return await nativeCall();
-    } catch (error) {
-      if (!isDisabled(error)) throw error;
-      takeOver();
-      return ourCall();
-    }
-  }
-
-  function syncBackend(registration: ServiceWorkerRegistration): SyncBackend {
-    const nativeSync = () => native.sync!.call(registration);
-    return {
-      register: (tag) => either(native.sync && (() => nativeSync().register(tag)), () => ours.register(registration, "one-shot", tag, 0)),
-      getTags: () => either(native.sync && (() => nativeSync().getTags()), () => ours.getTags(registration, "one-shot")),
-    };
-  }
-
-  function periodicBackend(registration: ServiceWorkerRegistration): PeriodicSyncBackend {
-    const nativePeriodic = () => native.periodicSync!.call(registration);
-    return {
-      register: (tag, minInterval) => either(native.periodicSync && (() => nativePeriodic().register(tag, { minInterval })),
-        () => ours.register(registration, "periodic", tag, minInterval)),
-      getTags: () => either(native.periodicSync && (() => nativePeriodic().getTags()), () => ours.getTags(registration, "periodic")),
-      unregister: (tag) => either(native.periodicSync && (() => nativePeriodic().unregister(tag)), () => ours.unregister(registration, tag)),
-    };
-  }
-
   const managers = new WeakMap<ServiceWorkerRegistration, { sync: SyncManager; periodicSync: PeriodicSyncManager }>();
   const managersOf = (registration: unknown) => {
     if (!(registration instanceof ServiceWorkerRegistration)) throw new TypeError("Illegal invocation");
     let pair = managers.get(registration);
     if (!pair) {
-      pair = { sync: createSyncManager(syncBackend(registration)), periodicSync: createPeriodicSyncManager(periodicBackend(registration)) };
+      const sync: SyncBackend = {
+        register: (tag) => ours.register(registration, "one-shot", tag, 0, true),
+        getTags: () => ours.getTags(registration, "one-shot"),
+      };
+      const periodicSync: PeriodicSyncBackend = {
+        register: (tag, minInterval) => ours.register(registration, "periodic", tag, minInterval, true),
+        getTags: () => ours.getTags(registration, "periodic"),
+        unregister: (tag) => ours.unregister(registration, tag),
+      };
+      pair = { sync: createSyncManager(sync), periodicSync: createPeriodicSyncManager(periodicSync) };
       managers.set(registration, pair);
     }
     return pair;
   };
-  Object.defineProperty(prototype, "sync", { configurable: true, enumerable: true, get() { return managersOf(this).sync; } });
-  Object.defineProperty(prototype, "periodicSync", { configurable: true, enumerable: true, get() { return managersOf(this).periodicSync; } });
-  for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+
+  const takeOver = () => {
+    if (serving) return;
+    serving = true;
+    for (const name of ["sync", "periodicSync"] as const) {
+      Object.defineProperty(prototype, name, { configurable: true, enumerable: true, get: attributeGetter(name, function () { return managersOf(this)[name]; }) });
+    }
+    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+    forgetOnUnregister(prototype, (scope) => options.call({ op: "forget", scope }));
+    options.onTakeOver();
+  };
+
   if (options.mode === "force" || !native.sync) takeOver();
+  else {
+    // Any registration of the origin tells; with none yet, the page's own once it is ready.
+    const container = navigator.serviceWorker;
+    const registration = container.getRegistrations().then((all) => all[0] ?? container.ready);
+    void nativeDisabled(native.sync, registration).then((disabled) => disabled && takeOver());
+  }
 
   return {
     get serving() {
@@ -114,9 +112,31 @@ export function installPageApi(options: PageApiOptions): PageApi {
     },
     takeOver,
     perform(registration, call) {
-      if (call.op === "register") return ours.register(registration, call.kind, call.tag, call.minInterval);
+      if (call.op === "register") return ours.register(registration, call.kind, call.tag, call.minInterval, false);
+      if (call.op === "resolved") return options.call({ op: "resolved", scope: registration.scope, kind: call.kind, tag: call.tag }).then(() => undefined);
       if (call.op === "getTags") return ours.getTags(registration, call.kind);
       return ours.unregister(registration, call.tag);
     },
   };
+}
+
+/**
+ * `unregister()` that also removes the registration's sync registrations before it resolves,
+ * as Chromium does at once: nothing else tells syncward, and a scope registered again at once
+ * may even get the same registration back (Chromium revives one whose clients remain).
+ */
+function forgetOnUnregister(prototype: ServiceWorkerRegistration, forget: (scope: string) => Promise<unknown>): void {
+  const descriptor = Object.getOwnPropertyDescriptor(prototype, "unregister");
+  const unregister = descriptor?.value as ((this: ServiceWorkerRegistration) => Promise<boolean>) | undefined;
+  if (typeof unregister !== "function") return;
+  // A method, so that it keeps the native one's name and length (0) and brand check.
+  const wrapped = {
+    unregister(this: ServiceWorkerRegistration): Promise<boolean> {
+      return unregister.call(this).then(async (done) => {
+        if (done) await forget(this.scope);
+        return done;
+      });
+    },
+  }.unregister;
+  Object.defineProperty(prototype, "unregister", { ...descriptor, value: wrapped });
 }

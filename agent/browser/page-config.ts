@@ -9,6 +9,7 @@
 //       probe: "/health",                        // or { url, expectedStatus, intervalMs, … }
 //       mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/backend" } },
 //       preset: "kiosk", policy: { maxAttempts: 5 },
+//       permissions: { periodicBackgroundSync: "denied" },
 //     };
 //   </script>
 
@@ -42,9 +43,16 @@ export interface PageConfig {
   settleMs: number | undefined;
   /** Print the Background Services log (Chromium's words) to the console. */
   log: boolean;
+  /**
+   * The "background-sync" and "periodic-background-sync" permissions (register() rejects
+   * NotAllowedError without). Default: both granted; Chromium grants periodic sync to
+   * installed web apps only, which a kiosk's app is.
+   */
+  permissions: { backgroundSync: boolean; periodicBackgroundSync: boolean };
 }
 
-const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log"];
+const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log", "permissions"];
+const PERMISSIONS = ["backgroundSync", "periodicBackgroundSync"] as const;
 const REQUIRABLE: readonly SignalName[] = ["probe", "broker", "deviceStatus", "backendStatus"];
 const BOOLEAN_POLICY: readonly (keyof Policy)[] = ["reregisterBypassesBackoff", "periodicSnap"];
 
@@ -99,6 +107,7 @@ function mqttOf(raw: unknown, base: string, problem: (line: string) => void): Pa
 export function readPageConfig(raw: unknown, base: string, problem: (line: string) => void): PageConfig {
   const config: PageConfig = {
     mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false,
+    permissions: { backgroundSync: true, periodicBackgroundSync: true },
   };
   if (raw === undefined || raw === null) return config;
   if (!isRecord(raw)) {
@@ -119,6 +128,12 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
   }
   if (raw.settleMs !== undefined) isMs(raw.settleMs) ? (config.settleMs = raw.settleMs) : bad("settleMs", "a non-negative number");
   if (raw.log !== undefined) typeof raw.log === "boolean" ? (config.log = raw.log) : bad("log", "true or false");
+  if (raw.permissions !== undefined) {
+    const given = raw.permissions;
+    if (isRecord(given) && Object.keys(given).every((k) => (PERMISSIONS as readonly string[]).includes(k) && (given[k] === "granted" || given[k] === "denied"))) {
+      for (const name of PERMISSIONS) if (given[name] !== undefined) config.permissions[name] = given[name] === "granted";
+    } else bad("permissions", `{ ${PERMISSIONS.map((p) => `${p}?: "granted" | "denied"`).join(", ")} }`);
+  }
   const configured: SignalName[] = [];
   if (config.probe) configured.push("probe");
   if (config.mqtt) configured.push("broker");

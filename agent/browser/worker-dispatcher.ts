@@ -8,43 +8,34 @@ import type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js"
 import { isFireOutcome, PROTOCOL, request, type FireRequest } from "./worker-protocol.js";
 
 export interface WorkerDispatcherOptions {
-  container: ServiceWorkerContainer;
-  /** The service worker registration of `scope` is gone: its sync registrations go with it. */
-  onGone: (scope: string) => void;
+  /**
+   * The service worker registration of `scope` as it is now, or undefined when it is gone
+   * (then its sync registrations are gone too, and the event is not delivered).
+   */
+  registration: (scope: string) => Promise<ServiceWorkerRegistration | undefined>;
+  /** `registration` had no active worker for an event: the Agent holds its events until it has one. */
+  inactive: (scope: string, registration: ServiceWorkerRegistration) => void;
 }
 
 export class WorkerDispatcher implements Dispatcher {
-  readonly #container: ServiceWorkerContainer;
-  readonly #onGone: (scope: string) => void;
-  readonly #registrations = new Map<string, ServiceWorkerRegistration>();
+  readonly #registration: (scope: string) => Promise<ServiceWorkerRegistration | undefined>;
+  readonly #inactive: (scope: string, registration: ServiceWorkerRegistration) => void;
 
   constructor(options: WorkerDispatcherOptions) {
-    this.#container = options.container;
-    this.#onGone = options.onGone;
-  }
-
-  /**
-   * The registration of `scope`, looked up once: the object stays current (its `active`
-   * follows updates), and an unregistered one loses its active worker when it is cleared,
-   * which sends the next dispatch back to the container.
-   */
-  async #registration(scope: string): Promise<ServiceWorkerRegistration | undefined> {
-    const known = this.#registrations.get(scope);
-    if (known?.active) return known;
-    const found = (await this.#container.getRegistrations()).find((r) => r.scope === scope);
-    if (found) this.#registrations.set(scope, found);
-    else this.#registrations.delete(scope);
-    return found;
+    this.#registration = options.registration;
+    this.#inactive = options.inactive;
   }
 
   async dispatch(event: SyncDispatch): Promise<DispatchResult> {
+    // Looked up at every dispatch: an unregistered registration keeps its active worker while
+    // a page it controls is open, and that worker must get no more events.
     const registration = await this.#registration(event.scope);
-    if (!registration) {
-      this.#onGone(event.scope);
-      return { outcome: "failure", reason: "failed: the service worker registration is gone" };
-    }
+    if (!registration) return { outcome: "failure", reason: "failed: the service worker registration is gone" };
     const worker = registration.active;
-    if (!worker) return { outcome: "failure", reason: "failed: no active worker" };
+    if (!worker) {
+      this.#inactive(event.scope, registration);
+      return { outcome: "undelivered" };
+    }
     const message: FireRequest = { syncward: PROTOCOL, cmd: "fire", type: event.type, tag: event.tag, lastChance: event.lastChance };
     const answer = await request(worker, message, Infinity, event.signal);
     if (isFireOutcome(answer)) return answer.reason === undefined ? { outcome: answer.outcome } : { outcome: answer.outcome, reason: answer.reason };

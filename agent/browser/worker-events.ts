@@ -1,12 +1,11 @@
 // The event half of Background Sync in a service worker that lacks it: `SyncEvent` and
 // `PeriodicSyncEvent` as globals, `onsync` / `onperiodicsync`, and events whose `waitUntil`
-// works. A script-built event's own `waitUntil` throws in Chromium ("script constructed
-// ExtendableEvent") and WebKit ("Event is not trusted"), so syncward's ExtendableEvent keeps
-// its own lifetime bookkeeping; here it is re-based onto the worker's native ExtendableEvent,
-// so the events syncward dispatches are real ExtendableEvents (`instanceof` holds, every
-// native member works) with syncward's `waitUntil` shadowing the native one.
+// works. Both interfaces are re-based onto the worker's native ExtendableEvent, as WebIDL's
+// inheritance makes them (`Object.getPrototypeOf(SyncEvent) === ExtendableEvent`), so the
+// events syncward dispatches are real ExtendableEvents. A script-built event's own `waitUntil`
+// throws in Chromium ("script constructed ExtendableEvent") and WebKit ("Event is not
+// trusted"), so dispatchExtendable shadows it on each instance it dispatches.
 
-import { ExtendableEvent } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { defineEventHandlerAttribute } from "./event-handler-attribute.js";
 
@@ -20,11 +19,13 @@ function expose(global: object, name: string, value: unknown): void {
 
 export function installWorkerEvents(global: EventTarget & { ExtendableEvent?: Constructor }): void {
   const native = global.ExtendableEvent;
-  if (typeof native === "function" && !(ExtendableEvent.prototype instanceof native)) {
+  if (typeof native === "function") {
     // `super(type, init)` looks the parent up at call time, so the native constructor builds
     // the object from now on.
-    Object.setPrototypeOf(ExtendableEvent, native);
-    Object.setPrototypeOf(ExtendableEvent.prototype, native.prototype);
+    for (const event of [SyncEvent, PeriodicSyncEvent]) {
+      Object.setPrototypeOf(event, native);
+      Object.setPrototypeOf(event.prototype, native.prototype);
+    }
   }
   expose(global, "SyncEvent", SyncEvent);
   expose(global, "PeriodicSyncEvent", PeriodicSyncEvent);

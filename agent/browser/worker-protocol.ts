@@ -32,7 +32,8 @@ export interface CallRequest {
   cmd: "call";
   /** The worker's registration scope. */
   scope: string;
-  op: "register" | "getTags" | "unregister";
+  /** "resolved": the worker's register() promise resolved, so the event may follow. */
+  op: "register" | "getTags" | "unregister" | "resolved";
   kind: Kind;
   tag?: string;
   minInterval?: number;
@@ -62,7 +63,7 @@ export function isFireRequest(data: unknown): data is FireRequest {
 
 export function isCallRequest(data: unknown): data is CallRequest {
   return isRecord(data) && data.syncward === PROTOCOL && data.cmd === "call" && typeof data.scope === "string"
-    && (data.op === "register" || data.op === "getTags" || data.op === "unregister") && (data.kind === "one-shot" || data.kind === "periodic");
+    && (data.op === "register" || data.op === "getTags" || data.op === "unregister" || data.op === "resolved") && (data.kind === "one-shot" || data.kind === "periodic");
 }
 
 export function isFireOutcome(data: unknown): data is FireOutcome {

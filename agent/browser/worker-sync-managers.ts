@@ -2,18 +2,19 @@
 // Agent lives in the page, so the worker hands each call to a window client of its origin
 // that runs syncward's page script, which performs it exactly as a page call. With no window
 // client, register() rejects InvalidAccessError as the spec says, while getTags() reads the
-// durable registrations straight from IndexedDB.
+// durable registrations straight from IndexedDB and periodic unregister() removes them there.
 //
 // Where the worker has a native API (Chromium, Electron), the page answers "native" unless
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
 // disabled." (Electron), the page is asked to take over and the call is repeated through it.
 
-import { NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
-import { storedTags } from "./indexeddb-store.js";
+import { attributeGetter } from "../web-api/webidl.js";
+import { removeStored, storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
-import { isDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
+import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
 
 /** How long one window client may take to answer before the next is asked. */
 const ANSWER_TIMEOUT_MS = 5000;
@@ -54,9 +55,16 @@ class WindowForwarder {
   }
 }
 
-function settle<T>(answer: CallAnswer): T | undefined {
+/**
+ * The value of a page's answer to `call`. A register() that the page performed waits for its
+ * event until the worker confirms, a task after its own promise resolved (and so after the
+ * app's reactions to it): the page's answer and the event travel apart and may arrive in
+ * either order.
+ */
+function settle<T>(windows: WindowForwarder, call: Omit<CallRequest, "syncward" | "cmd" | "scope">, answer: CallAnswer): T | undefined {
   if ("native" in answer) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
   if (!answer.ok) throw answerError(answer);
+  if (call.op === "register") setTimeout(() => void windows.ask({ op: "resolved", kind: call.kind, tag: call.tag }), 0);
   return answer.value as T | undefined;
 }
 
@@ -74,7 +82,7 @@ async function forward<T>(
 ): Promise<T> {
   const asked = await windows.ask(call);
   if (typeof asked === "string") return alone(asked);
-  if (!("native" in asked)) return settle<T>(asked) as T;
+  if (!("native" in asked)) return settle<T>(windows, call, asked) as T;
   if (!native) throw new DOMException("The page left this call to a native API the worker does not have.", "UnknownError");
   try {
     return await native();
@@ -82,7 +90,7 @@ async function forward<T>(
     if (!isDisabled(error)) throw error;
     const again = await windows.ask({ ...call, takeOver: true });
     if (typeof again === "string" || "native" in again) throw error;
-    return settle<T>(again) as T;
+    return settle<T>(windows, call, again) as T;
   }
 }
 
@@ -106,11 +114,28 @@ async function tagsAlone(global: WorkerGlobal, kind: Kind, native: (() => Promis
   return [...new Set([...nativeTags, ...stored])];
 }
 
+/**
+ * periodicSync.unregister() with no page to ask: no Agent runs, so the stored registration is
+ * removed where the next Agent will look for it; a native API may hold the tag as well. It
+ * resolves whether or not the tag existed, as the spec's unregister does.
+ */
+async function unregisterAlone(global: WorkerGlobal, tag: string, native: (() => Promise<void>) | undefined): Promise<void> {
+  await removeStored({ kind: "periodic", scope: global.registration.scope, tag });
+  await native?.().catch((error: unknown) => {
+    if (!isDisabled(error)) throw error;
+  });
+}
+
+/** The spec's first check, before any window is asked: a worker that is not yet active cannot register. */
+function unlessActive<T>(global: WorkerGlobal, kind: Kind, register: () => Promise<T>): Promise<T> {
+  return global.registration.active ? register() : Promise.reject(noActiveWorker(kind));
+}
+
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse).then(() => undefined),
+    register: (tag) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
@@ -120,36 +145,46 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
   const nativeTags = native && (() => native.getTags());
   const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })), refuse)
-      .then(() => undefined),
+    register: (tag, minInterval) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag, minInterval },
+      native && (() => native.register(tag, { minInterval })), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
-    // Without a page there is no agent to remove it from; the native API may still hold it.
-    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag),
-      () => nativeUnregister(tag)?.() ?? Promise.reject(new DOMException(NO_PAGE_SCRIPT, "UnknownError"))).then(() => undefined),
+    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))
+      .then(() => undefined),
   };
 }
 
 /**
  * Make `registration.sync` / `registration.periodicSync` of this worker go through syncward,
- * and expose `SyncManager` / `PeriodicSyncManager` where the worker has none.
+ * and expose `SyncManager` / `PeriodicSyncManager`: at once where the worker has no native
+ * API or the mode is "force"; where it has one, only once the native getTags() shows it
+ * disabled, so that a worker with a working native API sees nothing of syncward.
  */
-export function installWorkerSyncManagers(global: WorkerGlobal): void {
+export function installWorkerSyncManagers(global: WorkerGlobal, mode: "auto" | "force"): void {
   const registration = global.registration;
   const prototype = Object.getPrototypeOf(registration) as object;
   const native = nativeGetters(prototype);
-  const windows = new WindowForwarder(global);
-  const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
-  const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
-  // A worker sees one registration of its own; any other keeps what the engine gives it.
-  Object.defineProperty(prototype, "sync", {
-    configurable: true, enumerable: true,
-    get(this: ServiceWorkerRegistration) { return this === registration ? sync : native.sync?.call(this); },
-  });
-  Object.defineProperty(prototype, "periodicSync", {
-    configurable: true, enumerable: true,
-    get(this: ServiceWorkerRegistration) { return this === registration ? periodicSync : native.periodicSync?.call(this); },
-  });
-  for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
-    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  const install = () => {
+    const windows = new WindowForwarder(global);
+    const sync = createSyncManager(syncBackend(global, windows, native.sync?.call(registration)));
+    const periodicSync = createPeriodicSyncManager(periodicBackend(global, windows, native.periodicSync?.call(registration)));
+    // A worker sees one registration of its own; any other keeps what the engine gives it,
+    // and anything else (the prototype itself) is refused as the engine's getter refuses it.
+    const managers = { sync, periodicSync };
+    for (const name of ["sync", "periodicSync"] as const) {
+      Object.defineProperty(prototype, name, {
+        configurable: true, enumerable: true,
+        get: attributeGetter(name, function (this: unknown) {
+          if (this === registration) return managers[name];
+          const getter = native[name];
+          if (getter && this instanceof (registration.constructor as typeof ServiceWorkerRegistration)) return getter.call(this as ServiceWorkerRegistration);
+          throw new TypeError("Illegal invocation");
+        }),
+      });
+    }
+    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+  };
+  if (mode === "force" || !native.sync) install();
+  else void nativeDisabled(native.sync, registration).then((disabled) => disabled && install());
 }

@@ -5,11 +5,12 @@ export const REGISTRATION_STATES = ["pending", "waiting", "firing", "reregistere
 /** The spec's registration states, plus `suspended` for periodic sync. */
 export type RegistrationState = (typeof REGISTRATION_STATES)[number];
 
-export const OUTCOMES = ["success", "failure", "timeout", "aborted"] as const;
+export const OUTCOMES = ["success", "failure", "timeout", "aborted", "undelivered"] as const;
 /**
  * How a dispatched event ended: `success` (waitUntil fulfilled), `failure` (a listener threw
  * or waitUntil rejected), `timeout` (the host's own limit), `aborted` (connectivity dropped
- * during the event: no attempt is counted).
+ * during the event: no attempt is counted, up to the policy's maxAbortedAttempts),
+ * `undelivered` (no active worker took it: nothing is counted).
  */
 export type Outcome = (typeof OUTCOMES)[number];
 

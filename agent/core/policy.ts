@@ -52,6 +52,11 @@ export interface Policy {
   wakeupGranularity: number;
   /** Live registrations allowed in one core instance. */
   maxRegistrations: number;
+  /**
+   * Aborted attempts (connectivity lost during the event) a registration may have without
+   * counting them, 0–255; beyond, and always on its last chance, one counts as a failure.
+   */
+  maxAbortedAttempts: number;
 }
 
 /** Field order = the core's field numbers. */
@@ -61,6 +66,7 @@ export const POLICY_FIELDS: readonly (keyof Policy)[] = [
   "reconnectSpreadRatio", "reconnectSpreadMax", "budgetCapacity", "budgetRetryCost",
   "budgetTimeoutRetryCost", "budgetSuccessRefund", "budgetRefillPerSecond", "periodicMinInterval",
   "periodicMaxAttempts", "periodicSnap", "scopeMinGap", "wakeupGranularity", "maxRegistrations",
+  "maxAbortedAttempts",
 ];
 
 export function encodePolicyValue(field: keyof Policy, value: Policy[keyof Policy]): number {

@@ -11,7 +11,7 @@ import type { SchedulerPort } from "./scheduler-port.js";
 
 /** What an endpoint needs of a core: the typed Scheduler, or the reference model in tests. */
 export type SchedulerCore = Pick<Scheduler,
-  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "removeScope" | "register" | "restore"
+  | "createDomain" | "createScope" | "joinOrigin" | "setConditions" | "setScopeOnline" | "removeScope" | "register" | "restore"
   | "resolved" | "reregister" | "complete" | "unregister" | "handleTimeout" | "nextWakeup" | "nextWakeupOf" | "poll"
   | "state" | "has" | "persisted">;
 
@@ -139,9 +139,10 @@ class DomainPort implements SchedulerPort {
     return result;
   }
 
-  createScope(): number {
+  createScope(sameOriginAs?: number): number {
     this.#open();
     const scope = this.#core.createScope(this.domain);
+    if (sameOriginAs !== undefined) this.#core.joinOrigin(scope, sameOriginAs);
     this.#scopes.add(scope);
     return scope;
   }

@@ -26,7 +26,11 @@ export interface SchedulerPort {
    */
   onDecisions(listener: () => void): void;
 
-  createScope(): number;
+  /**
+   * A new scope (a service worker registration); `sameOriginAs`: a scope of the same origin,
+   * whose periodic timing (minimum gap, last periodic event) it shares, as the spec keeps it per origin.
+   */
+  createScope(sameOriginAs?: number): number;
   /** Forget a scope (its service worker registration went away) and all it held. */
   removeScope(scope: number): number;
   setConditions(conditions: Conditions): void;

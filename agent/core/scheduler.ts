@@ -23,6 +23,7 @@ export interface CoreExports {
   setDomainConditions(domain: number, flags: number, now: number): number;
   setScopeOnline(scope: number, online: number, now: number): number;
   setScopeMinGap(scope: number, ms: number): number;
+  joinOrigin(scope: number, other: number): number;
   removeScope(scope: number, now: number): number;
   register(scope: number, kind: number, flags: number, minInterval: number, now: number): number;
   restore(scope: number, kind: number, flags: number, attempts: number, maxAttempts: number,
@@ -190,6 +191,14 @@ export class Scheduler {
 
   setScopeMinGap(scope: number, ms: number): void {
     this.#check(this.#core.setScopeMinGap(scope, ms), "setScopeMinGap");
+  }
+
+  /**
+   * `scope` and `other` are service worker registrations of one origin: from now on they share
+   * the periodic timing (minimum gap, last periodic event) that the spec keeps per origin.
+   */
+  joinOrigin(scope: number, other: number): void {
+    this.#check(this.#core.joinOrigin(scope, other), "joinOrigin");
   }
 
   /** Forget a scope (its service worker registration was unregistered) and all it held. */

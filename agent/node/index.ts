@@ -12,8 +12,9 @@
  * @packageDocumentation
  */
 
-export { Agent, MAX_TAG_LENGTH, type AgentOptions, type AgentServiceWorker, type RegistrationStatus, type ServiceWorkerOptions } from "../agent.js";
+export { Agent, type AgentOptions, type AgentServiceWorker, type RegistrationStatus, type ServiceWorkerOptions } from "../agent.js";
 export { systemClock, type Clock } from "../clock.js";
+export { MAX_TAG_LENGTH } from "../tag-limit.js";
 export type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
 export { devToolsEvent, jsonLine, textLine, type BackgroundService, type BackgroundServiceEvent, type DevToolsBackgroundServiceEvent, type LogSink } from "../log.js";
 export { MemoryStore } from "../memory-store.js";

@@ -253,10 +253,16 @@ class HostedWorker {
     const key = (type: string, options: unknown) =>
       `${(typeof options === "boolean" ? options : Boolean((options as { capture?: unknown } | null | undefined)?.capture)) ? "c" : "b"}${type}`;
 
-    Object.assign(sandbox, {
+    // Interface objects as WebIDL exposes them on a global: writable, configurable, not enumerable.
+    const interfaces = {
       ExtendableEvent, SyncEvent, PeriodicSyncEvent, SyncManager, PeriodicSyncManager,
       IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
       IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
+    };
+    for (const [name, value] of Object.entries(interfaces)) {
+      Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+    Object.assign(sandbox, {
       indexedDB: new IDBFactory(),
       crypto: webcrypto,
       console: host.console,

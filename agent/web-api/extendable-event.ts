@@ -1,6 +1,9 @@
-// ExtendableEvent for hosts that have none (Node) or whose own rejects waitUntil on a
-// script-built event (Chromium, WebKit): waitUntil works while the event is being
-// dispatched and while any promise it was given is pending, as the Service Workers spec says.
+// ExtendableEvent for hosts that have none (Node), and a working waitUntil for script-built
+// events where the engine's own rejects it (Chromium, WebKit): waitUntil works while the event
+// is being dispatched and while any promise it was given is pending, as the Service Workers
+// spec says.
+
+import { defineInterface } from "./webidl.js";
 
 interface Lifetime {
   dispatching: boolean;
@@ -11,7 +14,8 @@ interface Lifetime {
 const lifetimes = new WeakMap<Event, Lifetime>();
 
 export class ExtendableEvent extends Event {
-  constructor(type: string, init?: EventInit) {
+  // A default, not `init?`, so that `length` is 1 as WebIDL's optional argument makes it.
+  constructor(type: string, init: EventInit = {}) {
     super(type, init);
     lifetimes.set(this, { dispatching: false, pending: 0, promises: [] });
   }
@@ -34,14 +38,27 @@ export class ExtendableEvent extends Event {
   }
 }
 
+defineInterface(ExtendableEvent, "ExtendableEvent");
+
+/**
+ * The lifetime of an event built on the engine's own ExtendableEvent (a worker's SyncEvent is
+ * one, so that its prototype chain is the engine's): its waitUntil is shadowed on the instance
+ * by this working one.
+ */
+function adopt(event: Event): Lifetime {
+  const lifetime: Lifetime = { dispatching: false, pending: 0, promises: [] };
+  lifetimes.set(event, lifetime);
+  Object.defineProperty(event, "waitUntil", { value: ExtendableEvent.prototype.waitUntil, writable: true, enumerable: false, configurable: true });
+  return lifetime;
+}
+
 /**
  * Dispatch `event` on `target` with a working waitUntil and wait for every promise it was
  * given. Resolves with the first rejection reason, or undefined when all fulfilled. A
  * listener that throws is reported by the target's own error handling and fails the event.
  */
-export async function dispatchExtendable(target: EventTarget, event: ExtendableEvent, listenerErrors: unknown[]): Promise<{ failed: boolean; reason?: unknown }> {
-  const lifetime = lifetimes.get(event);
-  if (!lifetime) throw new TypeError("not an ExtendableEvent");
+export async function dispatchExtendable(target: EventTarget, event: Event, listenerErrors: unknown[]): Promise<{ failed: boolean; reason?: unknown }> {
+  const lifetime = lifetimes.get(event) ?? adopt(event);
   lifetime.dispatching = true;
   try {
     target.dispatchEvent(event);

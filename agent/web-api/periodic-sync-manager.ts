@@ -1,7 +1,7 @@
 // PeriodicSyncManager (WICG periodic-background-sync): `registration.periodicSync`.
 
 import { PlatformObjects } from "./platform-object.js";
-import { missingArgument, toDOMString, toEnforcedUnsignedLongLong } from "./webidl.js";
+import { defineInterface, missingArgument, toDOMString, toEnforcedUnsignedLongLong } from "./webidl.js";
 
 export interface BackgroundSyncOptions {
   /** Minimum interval between events in ms (a suggestion; the user agent may wait longer). */
@@ -51,6 +51,8 @@ export class PeriodicSyncManager {
     });
   }
 }
+
+defineInterface(PeriodicSyncManager, "PeriodicSyncManager");
 
 export function createPeriodicSyncManager(backend: PeriodicSyncBackend): PeriodicSyncManager {
   return objects.create(backend, () => new PeriodicSyncManager());

@@ -2,7 +2,7 @@
 // does and hands them to the user agent behind it, which applies the spec's checks.
 
 import { PlatformObjects } from "./platform-object.js";
-import { missingArgument, toDOMString } from "./webidl.js";
+import { defineInterface, missingArgument, toDOMString } from "./webidl.js";
 
 /** What stands behind a SyncManager: the Agent, for one service worker registration. */
 export interface SyncBackend {
@@ -32,6 +32,8 @@ export class SyncManager {
     return objects.call(this, (backend) => backend.getTags());
   }
 }
+
+defineInterface(SyncManager, "SyncManager");
 
 export function createSyncManager(backend: SyncBackend): SyncManager {
   return objects.create(backend, () => new SyncManager());

@@ -1,6 +1,7 @@
-// The demo's service worker. The one line syncward needs comes first; the sync listener is
-// the third example of the API's documentation (MDN), exactly as written.
-importScripts("/syncward/sw.js");
+// The demo's service worker. The one line syncward needs comes first (with the page's config
+// file, whose `mode` the worker follows too); the sync listener is the third example of the
+// API's documentation (MDN), exactly as written.
+importScripts("/syncward-config.js", "/syncward/sw.js");
 importScripts("/outbox.js");
 
 // The app shell comes from the network while there is one, else from the cache, so the

@@ -327,6 +327,11 @@ t.test("the worker global: onsync, importScripts, IndexedDB, instanceof, locatio
 
   w.agent.setConditions({ online: false });
   t.equal(vmEval(sw.global, "navigator.onLine"), false, "navigator.onLine follows the agent");
+
+  const exposed = vmEval(sw.global, `["SyncManager", "PeriodicSyncManager", "SyncEvent", "ExtendableEvent", "IDBFactory"]
+    .map((name) => [name, Object.getOwnPropertyDescriptor(self, name)])
+    .filter(([, d]) => !d || d.enumerable || !d.writable || !d.configurable).map(([name]) => name)`);
+  t.same(plain(exposed), [], "interface objects are writable, configurable, not enumerable globals (WebIDL)");
 });
 
 function vmEval(global: Record<string, unknown>, expression: string): unknown {

@@ -22,13 +22,18 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
   const h = await harness();
   h.sw.setActive(false);
   h.setWindows(0);
-  t.equal(await rejects(h.sw.sync.register("a"), "InvalidStateError", "Registration failed - no active Service Worker"), "ok", "no active worker comes first");
+  t.equal(await rejects(h.sw.sync.register("a"), "InvalidStateError", "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker"), "ok", "no active worker comes first, in Chromium's words");
   h.sw.setActive(true);
   t.equal(await rejects(h.sw.sync.register("a"), "InvalidAccessError", "Attempted to register a sync event without a window or registration tag too long."), "ok", "then no window client");
   h.setWindows(1);
   t.equal(await rejects(h.sw.sync.register("x".repeat(10241)), "InvalidAccessError"), "ok", "a tag over 10,240 characters");
   await h.sw.sync.register("x".repeat(10240));
   t.pass("10,240 characters is fine");
+  t.equal(await rejects(h.sw.sync.register("é".repeat(5121)), "InvalidAccessError"), "ok", "5,121 characters of 2 UTF-8 bytes are over 10,240 bytes");
+  await h.sw.sync.register("é".repeat(5120));
+  await h.sw.sync.register("😀".repeat(2560));
+  t.pass("5,120 two-byte characters and 2,560 four-byte ones (two UTF-16 units each) are 10,240 bytes: fine");
+  t.equal(await rejects(h.sw.sync.register("\ud800".repeat(3414)), "InvalidAccessError"), "ok", "a lone surrogate counts as U+FFFD, 3 bytes");
 
   const denied = await harness({ syncPermitted: () => false });
   denied.setWindows(0);
@@ -38,6 +43,7 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
   broken.store.failWith = new Error("ENOSPC");
   t.equal(await rejects(broken.sw.sync.register("a"), "UnknownError", "Background Sync is disabled."), "ok", "storage failure");
   t.same(await broken.sw.sync.getTags(), [], "and nothing half-registered stays");
+  t.equal(await rejects(broken.sw.periodicSync.register("a"), "UnknownError", "Unknown error."), "ok", "periodic: Chromium's own words");
   t.match(broken.problems, [/ENOSPC/]);
   await settle();
   t.equal(broken.dispatcher.deliveries.length, 0, "no event for it");
@@ -89,6 +95,20 @@ t.test("the event follows the resolution of register()", async (t) => {
   t.match(h.dispatcher.last(), { type: "sync", tag: "sync-messages", lastChance: false, scope: SCOPE });
 });
 
+t.test("a caller in another realm confirms its resolution: the event waits for it", async (t) => {
+  const h = await harness();
+  const remote = h.agent.addServiceWorker("http://localhost:8080/remote/", { hasWindowClient: () => true, confirmsResolution: true });
+  await remote.sync.register("from-a-tab");
+  await h.clock.advance(60_000);
+  t.equal(h.dispatcher.deliveries.length, 0, "resolved here, but not yet where it was called: no event");
+  remote.resolved("one-shot", "unknown-tag");
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.deliveries.length, 0, "a confirmation for another tag changes nothing");
+  remote.resolved("one-shot", "from-a-tab");
+  await h.clock.advance(0);
+  t.match(h.dispatcher.last(), { type: "sync", tag: "from-a-tab" }, "confirmed: it fires");
+});
+
 t.test("duplicate tags coalesce; one-shot and periodic are separate namespaces", async (t) => {
   const h = await harness();
   h.agent.setConditions({ online: false });
@@ -123,7 +143,7 @@ t.test("getTags lists a registration while pending, firing and waiting", async (
   t.same(await h.sw.sync.getTags(), [], "gone after success");
 });
 
-t.test("periodic: register, re-register, unregister (absent tags resolve); no worker → []", async (t) => {
+t.test("periodic: register, re-register, unregister (absent tags resolve); no worker → [] (one-shot: the tags)", async (t) => {
   const h = await harness();
   await h.sw.periodicSync.register("news", { minInterval: 3_600_000 });
   await h.sw.periodicSync.register("news", { minInterval: 3_600_000 });
@@ -134,7 +154,10 @@ t.test("periodic: register, re-register, unregister (absent tags resolve); no wo
   t.ok(h.names().includes("Registered periodicsync") && h.names().includes("Unregistered periodicsync"));
   h.sw.setActive(false);
   t.same(await h.sw.periodicSync.getTags(), [], "no active worker: []");
-  t.equal(await rejects(h.sw.sync.getTags(), "UnknownError", "No service worker is active."), "ok");
+  h.sw.setActive(true);
+  await h.sw.sync.register("kept");
+  h.sw.setActive(false);
+  t.same(await h.sw.sync.getTags(), ["kept"], "one-shot without an active worker: the tags, as the spec and Chromium list them");
   const denied = await harness({ periodicSyncPermitted: () => false });
   t.equal(await rejects(denied.sw.periodicSync.register("x"), "NotAllowedError"), "ok");
 });
@@ -194,8 +217,8 @@ t.test("a registration made while firing fires once more after completion", asyn
   t.equal(h.dispatcher.deliveries.length, 2, "and only once");
 });
 
-t.test("connectivity lost during the event: the failure costs no attempt", async (t) => {
-  const h = await harness();
+t.test("connectivity lost during the event: the failure costs no attempt, within maxAbortedAttempts", async (t) => {
+  const h = await harness({ policy: { maxAbortedAttempts: 1 } });
   await h.sw.sync.register("t");
   await h.clock.advance(0);
   h.agent.setConditions({ online: false });
@@ -206,6 +229,51 @@ t.test("connectivity lost during the event: the failure costs no attempt", async
   h.agent.setConditions({ online: true });
   await h.clock.advance(0);
   t.equal(h.dispatcher.deliveries.length, 2, "fires again when back online");
+  h.agent.setConditions({ online: false });
+  h.dispatcher.last().settle({ outcome: "failure" });
+  await h.clock.advance(0);
+  t.match(h.agent.status(), [{ state: "waiting", attempts: 1 }], "a second one, past the cap, counts");
+
+  const chromium = await harness();
+  await chromium.sw.sync.register("t");
+  await chromium.clock.advance(0);
+  chromium.agent.setConditions({ online: false });
+  chromium.dispatcher.last().settle({ outcome: "failure" });
+  await chromium.clock.advance(0);
+  t.match(chromium.agent.status(), [{ state: "waiting", attempts: 1 }], "the chromium preset counts every dispatched event, as Chromium does");
+});
+
+t.test("no active worker to take the event: back to pending, nothing counted, held until a worker is active", async (t) => {
+  const h = await harness({ policy: { maxAttempts: 1 } });
+  await h.sw.sync.register("t");
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.last().lastChance, true, "the one attempt is the last chance");
+  h.dispatcher.last().settle({ outcome: "undelivered" });
+  await h.clock.advance(60_000);
+  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0 }], "pending, no attempt used");
+  t.equal(h.dispatcher.deliveries.length, 1, "not dispatched again while no worker is active");
+  h.sw.setActive(true);
+  await h.clock.advance(0);
+  t.equal(h.dispatcher.deliveries.length, 2, "dispatched again once a worker is");
+  t.equal(h.dispatcher.last().lastChance, true, "still its last chance: the undelivered one did not count");
+});
+
+t.test("periodic: the minimum gap and the last event are the origin's, shared by its service worker registrations", async (t) => {
+  const h = await harness({ policy: { periodicMinInterval: 1000, periodicSnap: false, scopeMinGap: 5000 } });
+  await h.sw.periodicSync.register("a", { minInterval: 1000 });
+  await h.clock.advance(1000);
+  h.dispatcher.last().settle({ outcome: "success" });
+  const sibling = h.agent.addServiceWorker(`${SCOPE}other/`, { hasWindowClient: () => true });
+  await sibling.periodicSync.register("b", { minInterval: 1000 });
+  await h.clock.advance(2000);
+  const fired = (tag: string) => h.dispatcher.deliveries.filter((d) => d.tag === tag).length;
+  t.equal(fired("b"), 0, "the other registration of the origin is held by the origin's gap");
+  await h.clock.advance(3000);
+  t.equal(fired("b"), 1, "until 5 s after the origin's last event");
+  const elsewhere = h.agent.addServiceWorker("http://other.example/", { hasWindowClient: () => true });
+  await elsewhere.periodicSync.register("c", { minInterval: 1000 });
+  await h.clock.advance(1000);
+  t.ok(h.dispatcher.deliveries.some((d) => d.tag === "c"), "another origin is not held by it");
 });
 
 t.test("the event time limit fails the attempt and the late outcome is ignored", async (t) => {
@@ -262,6 +330,8 @@ t.test("detaching a scope keeps its registrations stored until it is served agai
   await h.clock.advance(0);
   t.same(h.agent.status(), []);
   t.same([...h.store.snapshot.values()].map((r) => r.tag), ["queued"], "still stored");
+  t.same(h.agent.unservedScopes(), [SCOPE], "its scope waits to be served (a host can tell whether it still exists)");
   const again = h.agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   t.same(await again.sync.getTags(), ["queued"], "back when the scope is served again");
+  t.same(h.agent.unservedScopes(), [], "served again, it waits no more");
 });

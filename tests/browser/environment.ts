@@ -1,16 +1,17 @@
-// One scenario's world in one of the three ways the browser scenarios run: WPE WebKit with
-// the polyfill (the runtime syncward is for), Chromium with the polyfill forced over its
-// native API, and Chromium's native Background Sync (the reference: a scenario that fails
-// there is a wrong test). Each scenario gets a fresh browser profile and its own server.
+// One scenario's world in one of the four ways the browser scenarios run: WPE WebKit 2.38 and
+// WebKitGTK 2.50 (the current WebKit) with the polyfill (the runtimes syncward is for),
+// Chromium with the polyfill forced over its native API, and Chromium's native Background
+// Sync (the reference: a scenario that fails there is a wrong test). Each scenario gets a
+// fresh browser profile and its own server.
 
 import type { Policy } from "../../agent/core/policy.js";
 import type { AgentStatus } from "../../agent/browser/page-agent.js";
 import type { BrowserPage } from "../../agent/browser/harness/browser-page.js";
 import { ChromiumSession, type ChromiumOptions } from "../../agent/browser/harness/chromium-session.js";
 import { SyncTestServer } from "../../agent/browser/harness/sync-test-server.js";
-import { WpeSession } from "../../agent/browser/harness/wpe-session.js";
+import { WebKitSession } from "../../agent/browser/harness/webkit-session.js";
 
-export type Mode = "wpe-polyfill" | "chromium-polyfill" | "chromium-native";
+export type Mode = "wpe-polyfill" | "webkitgtk-polyfill" | "chromium-polyfill" | "chromium-native";
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -70,6 +71,20 @@ export const inPage = {
   getTags: (app: App) => app.eval(async () => ((await navigator.serviceWorker.ready) as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()),
   status: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { status(): Promise<AgentStatus> } }).syncward.status()),
   leading: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { leading: boolean } }).syncward.leading),
+  /**
+   * Start `fn(arg)` in the app's active worker (`fn` self-contained, its result JSON); resolves
+   * once it was posted, with a way to wait for how it settled there.
+   */
+  startInWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<() => Promise<Settled<T>>> => {
+    const tag = `eval-${Math.random()}`;
+    await app.eval(async (message) => {
+      (await navigator.serviceWorker.ready).active!.postMessage(message);
+    }, { test: "eval", tag, source: fn.toString(), arg });
+    return async () => (await server.until("the worker's answer", () => server.records.find((r) => r.kind === "eval" && r.tag === tag), 60_000)).result as Settled<T>;
+  },
+  /** Run `fn(arg)` in the app's active worker and settle as it settled there. */
+  inWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> =>
+    (await inPage.startInWorker(server, app, fn, arg))(),
   /** Post a command to the worker's test hooks. */
   tellWorker: (app: App, message: { test: string; tag: string }) => app.eval(async (message) => {
     (await navigator.serviceWorker.ready).active!.postMessage(message);
@@ -129,6 +144,8 @@ export const backendStatus = (online: boolean) => JSON.stringify({ online, times
 
 export interface EnvironmentOptions {
   policy?: Partial<Policy>;
+  /** More of the page's syncwardConfig (ignored where the native API serves). */
+  config?: Record<string, unknown>;
   chromium?: ChromiumOptions;
   chromiumSession?: ChromiumSession;
   /** Also MQTT over WebSocket: a broker on the test server and the backend's status topic (online at first). */
@@ -136,7 +153,7 @@ export interface EnvironmentOptions {
 }
 
 export async function environment(t: Teardown, mode: Mode, options: EnvironmentOptions = {}): Promise<Environment> {
-  const config = pageConfig(mode, options.policy);
+  const config = { ...pageConfig(mode, options.policy), ...options.config };
   const server = await SyncTestServer.start(config);
   t.teardown(() => server.close());
   if (options.mqtt) {
@@ -145,8 +162,8 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
   }
   const polyfill = mode !== "chromium-native";
 
-  if (mode === "wpe-polyfill") {
-    const app = await WpeSession.start((close) => t.teardown(close));
+  if (mode === "wpe-polyfill" || mode === "webkitgtk-polyfill") {
+    const app = await WebKitSession.start(mode === "wpe-polyfill" ? "wpe" : "webkitgtk", (close) => t.teardown(close));
     await app.goto(server.url);
     await ready(app, true);
     await untilOnline(server, app, true);

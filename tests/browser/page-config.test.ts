@@ -12,7 +12,7 @@ const read = (raw: unknown) => {
 
 t.test("nothing set: install where missing or disabled, chromium preset, online unless navigator.onLine says not", async (t) => {
   const { config, problems } = read(undefined);
-  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false });
+  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false, permissions: { backgroundSync: true, periodicBackgroundSync: true } });
   t.same(problems, []);
 });
 
@@ -20,7 +20,7 @@ t.test("every field", async (t) => {
   const { config, problems } = read({
     mode: "force", preset: "kiosk", policy: { maxAttempts: 5, jitter: "full", reregisterBypassesBackoff: false }, seed: 7,
     probe: { url: "/health", expectedStatus: 200, intervalMs: 1000 }, mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/b" } },
-    settleMs: 2000, log: true,
+    settleMs: 2000, log: true, permissions: { periodicBackgroundSync: "denied" },
   });
   t.same(problems, []);
   t.equal(config.mode, "force");
@@ -32,6 +32,7 @@ t.test("every field", async (t) => {
   t.same(config.require, ["probe", "broker", "backendStatus"], "every configured signal is required by default");
   t.equal(config.settleMs, 2000);
   t.equal(config.log, true);
+  t.same(config.permissions, { backgroundSync: true, periodicBackgroundSync: false }, "an unnamed permission stays granted");
   t.same(read({ probe: "/health", require: ["probe"] }).config.probe, { url: "https://kiosk.example/health" }, "a probe may be just a URL");
   t.same(read({ mqtt: { url: "ws://b/mqtt" }, require: [] }).config.require, [], "require overrides the default");
 });
@@ -40,8 +41,9 @@ t.test("bad fields: one line each, defaults kept", async (t) => {
   const { config, problems } = read({
     mdoe: "force", mode: "always", preset: "turbo", policy: { maxAttempt: 3, eventTimeout: "soon", jitter: "lots" }, seed: 1.5,
     probe: { href: "/health" }, mqtt: { url: "mqtt://broker:1883" }, require: ["navigatorOnLine"], settleMs: -1, log: "yes",
+    permissions: { periodicBackgroundSync: "prompt" },
   });
-  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false });
+  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false, permissions: { backgroundSync: true, periodicBackgroundSync: true } });
   t.same(problems, [
     'unknown config field "mdoe"',
     'mode must be "auto" or "force", got "always"',
@@ -54,6 +56,7 @@ t.test("bad fields: one line each, defaults kept", async (t) => {
     "mqtt.url must be ws:// or wss:// in a page, got mqtt:",
     "settleMs must be a non-negative number, got -1",
     'log must be true or false, got "yes"',
+    'permissions must be { backgroundSync?: "granted" | "denied", periodicBackgroundSync?: "granted" | "denied" }, got {"periodicBackgroundSync":"prompt"}',
     'require must be a list of probe, broker, deviceStatus, backendStatus, got ["navigatorOnLine"]',
   ]);
   t.same(read("force").problems, ["syncwardConfig must be an object; using the defaults"]);

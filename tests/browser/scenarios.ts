@@ -1,41 +1,20 @@
-// The browser scenarios, written once and run three ways (environment.ts). Chromium's native
+// The browser scenarios, written once and run four ways (environment.ts). Chromium's native
 // Background Sync is the reference: a scenario that passes there and fails on the polyfill
-// is syncward's bug; one that fails there is a wrong test. Waits poll for results with
-// generous deadlines; the only fixed waits are the quiet periods that check something does
-// NOT happen (no event while offline, no second event), which no speed can make pass wrongly.
+// is syncward's bug; one that fails there is a wrong test. Those of the cases where the
+// polyfill once differed from Chromium are in parity-scenarios.ts.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TAP } from "tap";
 import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
-import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment, type Mode } from "./environment.js";
+import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment } from "./environment.js";
+import { parityScenarios } from "./parity-scenarios.js";
+import { quiet, untilTags, type Scenario } from "./scenario.js";
 
 /** The demo app's globals (examples/browser/app.js and outbox.js). */
 declare function addToOutbox(text: string): Promise<void>;
 declare function syncMessagesLater(): Promise<void>;
 declare function checkMessagesSync(): void;
-
-// The last overload of t.test is (cb), so this is the subtest type.
-type Test = Parameters<Parameters<TAP["test"]>[0]>[0];
-
-export interface Scenario {
-  name: string;
-  /** Where it applies (default: all three ways). */
-  modes?: Mode[];
-  run(t: Test, mode: Mode): Promise<void>;
-}
-
-/** A quiet period for checks that something does not happen. */
-const QUIET_MS = 1000;
-const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-
-async function untilTags(env: Environment, what: string, check: (tags: string[]) => boolean): Promise<string[]> {
-  return env.server.until(what, async () => {
-    const tags = await inPage.getTags(env.app);
-    return check(tags) && tags;
-  });
-}
 
 const docsExamples: Scenario = {
   name: "the documentation's three examples, run as written, offline then online",
@@ -231,8 +210,8 @@ const reload: Scenario = {
 
 const restart: Scenario = {
   name: "registrations survive a browser restart (a persistent profile)",
-  // WPE WebDriver sessions are ephemeral (a fresh profile each): nothing can survive them, so
-  // WPE is covered by the reload scenario.
+  // WebKit's WebDriver sessions (WPE, WebKitGTK) are ephemeral (a fresh profile each):
+  // nothing can survive them, so WebKit is covered by the reload scenario.
   modes: ["chromium-polyfill", "chromium-native"],
   async run(t, mode) {
     const profile = await mkdtemp(join(tmpdir(), "syncward-profile-"));
@@ -309,7 +288,7 @@ const twoTabs: Scenario = {
 const mqttStatus: Scenario = {
   name: "MQTT over WebSocket: the backend's status topic holds events back and lets them go",
   // Native Background Sync knows nothing of MQTT.
-  modes: ["wpe-polyfill", "chromium-polyfill"],
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
   async run(t, mode) {
     const env = await environment(t, mode, { mqtt: true });
     const { app, server } = env;
@@ -332,7 +311,7 @@ const periodic: Scenario = {
   name: "periodic sync: register, getTags, events at the interval, unregister",
   // Chromium grants "periodic-background-sync" to installed web apps only, so its native API
   // refuses this page (NotAllowedError): there is no reference run.
-  modes: ["wpe-polyfill", "chromium-polyfill"],
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
   async run(t, mode) {
     const env = await environment(t, mode, { policy: { periodicMinInterval: 400, scopeMinGap: 0, periodicSnap: false, wakeupGranularity: 0 } });
     const { app, server } = env;
@@ -361,4 +340,4 @@ const periodic: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+export const scenarios: Scenario[] = [...parityScenarios, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];

@@ -1,6 +1,6 @@
 // A scope with a probe of its own: the spec's stricter, origin-specific online. Its
 // registrations wait for its backend while another scope's fire; a drop during its event
-// costs no attempt.
+// costs no attempt where the policy grants free aborted attempts.
 import t from "tap";
 import { createServer } from "node:http";
 import { Agent } from "../../agent/agent.js";
@@ -18,7 +18,9 @@ t.test("a scope's own probe holds its registrations, not the others'", async (t)
   await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
   t.teardown(() => new Promise<void>((r) => { backend.closeAllConnections(); backend.close(() => r()); }));
   const dispatcher = new ScriptedDispatcher();
-  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium" })), store: new MemoryStore(), dispatcher, log: () => {} });
+  // Chromium counts every dispatched event; a free aborted attempt is the policy's choice.
+  const scheduler = await createScheduler({ preset: "chromium", policy: { maxAbortedAttempts: 1 } });
+  const agent = await Agent.start({ scheduler: singleTenant(scheduler), store: new MemoryStore(), dispatcher, log: () => {} });
   const strict = agent.addServiceWorker("https://payments.example/", { hasWindowClient: () => true });
   const relaxed = agent.addServiceWorker("https://news.example/", { hasWindowClient: () => true });
   const verdicts: string[] = [];

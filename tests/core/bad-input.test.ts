@@ -45,7 +45,7 @@ t.test("the raw module returns the codes directly for out-of-range integers", as
   t.equal(raw.register(scope, 0, 4, 0, 0), -6, "constraint flags out of range");
   const id = raw.register(scope, 0, 0, 0, 0);
   raw.resolved(id, 0);
-  t.equal(raw.complete(id, 4, 0, 0), -6, "outcome out of range");
+  t.equal(raw.complete(id, 5, 0, 0), -6, "outcome out of range");
   t.equal(raw.setPolicy(99, 1), -9, "unknown policy field");
   t.equal(raw.usePreset(7), -9, "unknown preset");
   t.ok(Number.isNaN(raw.getPolicy(-1)));

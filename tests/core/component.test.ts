@@ -67,7 +67,7 @@ async function rawScheduler(): Promise<SchedulerInterface> {
 }
 
 type Inputs = "seed" | "usePreset" | "setPolicy" | "createDomain" | "createScope" | "setDomainConditions"
-  | "setScopeOnline" | "setScopeMinGap" | "removeScope" | "register" | "restore" | "resolved" | "reregister"
+  | "setScopeOnline" | "setScopeMinGap" | "joinOrigin" | "removeScope" | "register" | "restore" | "resolved" | "reregister"
   | "complete" | "unregister" | "setSuspended" | "handleTimeout";
 type Queries = "getPolicy" | "stateOf" | "kindOf" | "attemptsOf" | "maxAttemptsOf" | "flagsOfRegistration"
   | "delayUntilOf" | "anchorOrExpiryOf" | "minIntervalOf";
@@ -349,7 +349,7 @@ function badInputs(s: Traced): { call: string; expected: number; got: number }[]
   check("bad policy value", -9, () => s.input("setPolicy", 0, 0));
   check("bad policy field", -9, () => s.input("setPolicy", 99, 1));
   s.input("resolved", id, 100);
-  check("complete with bad outcome", -6, () => s.input("complete", id, 4, 0, 100));
+  check("complete with bad outcome", -6, () => s.input("complete", id, 5, 0, 100));
   s.snapshot([id, periodic]);
   return out;
 }

@@ -30,7 +30,7 @@ const FAR = 2 ** 40;
 
 /** What the test drives: the typed Scheduler's host-facing surface. */
 type Subject = Pick<Scheduler,
-  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "removeScope"
+  | "createDomain" | "createScope" | "setConditions" | "setScopeOnline" | "setScopeMinGap" | "joinOrigin" | "removeScope"
   | "register" | "restore" | "resolved" | "reregister" | "complete" | "unregister" | "setSuspended"
   | "handleTimeout" | "nextWakeup" | "nextWakeupOf" | "drain" | "state" | "has" | "persisted" | "liveCount" | "setPolicy"
   | "policy">;
@@ -62,6 +62,7 @@ type Op =
   | { op: "setConditions"; domain: Ref; online: boolean; metered: boolean; onBattery: boolean; when: When }
   | { op: "setScopeOnline"; scope: Ref; online: boolean; when: When }
   | { op: "setScopeMinGap"; scope: Ref; ms: number }
+  | { op: "joinOrigin"; scope: Ref; other: Ref }
   | { op: "removeScope"; scope: Ref; when: When }
   | {
     op: "register"; scope: Ref; periodic: number | null; unmeteredOnly: boolean; allowOnBattery: boolean;
@@ -161,6 +162,7 @@ const fieldArbs = {
   scopeMinGap: mostly(0, fc.integer({ min: 1, max: 3_000 }), 1),
   wakeupGranularity: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 }), fc.constant(0.5)),
   maxRegistrations: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant(2 ** 24)),
+  maxAbortedAttempts: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.constant(255)),
 };
 const withBudget = (fields: fc.Arbitrary<Partial<Policy>>) =>
   fc.tuple(fields, budgetArb).map(([a, b]): Partial<Policy> => ({ ...a, ...b }));
@@ -177,6 +179,7 @@ const badPolicyArb = fc.constantFrom<Partial<Policy>>(
   { maxRetention: 2 ** 53 + 2 }, { budgetCapacity: 10, budgetRefillPerSecond: 0 }, { budgetRefillPerSecond: -1 },
   { maxRegistrations: 0 }, { maxRegistrations: 2 ** 24 + 1 }, { periodicMinInterval: Number.NaN },
   { scopeMinGap: -5 }, { wakeupGranularity: Infinity }, { maxAttempts: 2, eventTimeout: -1 },
+  { maxAbortedAttempts: -1 }, { maxAbortedAttempts: 256 }, { maxAbortedAttempts: 1.5 },
   { bogusField: 1 } as unknown as Partial<Policy>,
 );
 
@@ -206,6 +209,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   })),
   w(4, fc.record({ op: fc.constant("setScopeOnline" as const), scope: refArb, online: fc.boolean(), when: whenArb })),
   w(1, fc.record({ op: fc.constant("setScopeMinGap" as const), scope: refArb, ms: intervalArb })),
+  w(2, fc.record({ op: fc.constant("joinOrigin" as const), scope: refArb, other: refArb })),
   w(1, fc.record({ op: fc.constant("removeScope" as const), scope: refArb, when: whenArb })),
   w(12, fc.record({
     op: fc.constant("register" as const), scope: refArb,
@@ -220,7 +224,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   w(22, fc.record({
     op: fc.constant("complete" as const), id: idRefArb(300),
     outcome: fc.oneof(
-      w(6, fc.constantFrom<Outcome>("success", "failure", "timeout", "aborted", "failure")),
+      w(6, fc.constantFrom<Outcome>("success", "failure", "timeout", "aborted", "failure", "undelivered")),
       w(1, fc.constant("bogus" as Outcome)),
     ),
     retryAfter: fc.oneof(w(6, fc.constant(0)), w(2, fc.integer({ min: 1, max: 5_000 })), w(1, small(50)),
@@ -430,6 +434,12 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
       case "setScopeMinGap": {
         const sc = pick(scopes, op.scope);
         step("setScopeMinGap", [sc, op.ms], (s) => s.setScopeMinGap(sc, op.ms));
+        break;
+      }
+      case "joinOrigin": {
+        const sc = pick(scopes, op.scope);
+        const other = pick(scopes, op.other);
+        step("joinOrigin", [sc, other], (s) => s.joinOrigin(sc, other));
         break;
       }
       case "removeScope": {

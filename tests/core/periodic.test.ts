@@ -38,6 +38,29 @@ t.test("the scope's minimum gap keeps its periodic events apart", async (t) => {
   t.equal(s.nextWakeup(), 2 * HOUR + 2, "another scope is not held by it");
 });
 
+t.test("scopes of one origin share the minimum gap and the last periodic event (joinOrigin)", async (t) => {
+  const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false, scopeMinGap: 3 * HOUR });
+  const sibling = s.createScope(0);
+  s.joinOrigin(sibling, scope);
+  const a = s.register(scope, 0, { periodic: { minInterval: HOUR } });
+  s.resolved(a, 0);
+  s.handleTimeout(HOUR);
+  s.drain();
+  s.complete(a, "success", HOUR);
+  const b = s.register(sibling, HOUR + 1, { periodic: { minInterval: HOUR } });
+  s.resolved(b, HOUR + 1);
+  t.equal(s.nextWakeupOf(0), 4 * HOUR, "the other registration of the origin waits out the origin's 3 h gap");
+  s.handleTimeout(4 * HOUR);
+  t.same(s.drain().map((d) => d.type === "fire" && d.id).sort(), [a, b].sort(), "both fire then, the first scope's too (its interval ended at 2 h)");
+  s.setScopeMinGap(sibling, 5 * HOUR);
+  s.complete(b, "success", 4 * HOUR);
+  s.complete(a, "success", 4 * HOUR);
+  t.equal(s.nextWakeupOf(0), 9 * HOUR, "a gap set through the sibling is the origin's: both wait 5 h from the last success");
+  t.throws(() => s.joinOrigin(scope, sibling), { code: "BAD_ARGUMENT" }, "an origin's scope joins no other");
+  t.throws(() => s.joinOrigin(sibling, s.createScope(0)), { code: "BAD_ARGUMENT" }, "a scope joins one origin only");
+  t.throws(() => s.joinOrigin(s.createScope(s.createDomain()), scope), { code: "BAD_ARGUMENT" }, "an origin lives in one domain");
+});
+
 t.test("failures retry with back-off within a period, then the period restarts; never dropped", async (t) => {
   const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false, periodicMaxAttempts: 3 });
   const id = s.register(scope, 0, { periodic: { minInterval: HOUR } });
@@ -70,19 +93,26 @@ t.test("timer coalescing rounds due times up to the wake-up granularity", async 
   t.same(s.drain().map((d) => d.id).sort(), [...ids].sort(), "one wake-up serves all three");
 });
 
-t.test("re-registration: a new interval re-times a pending one; the same interval while firing reregisters", async (t) => {
+t.test("re-registration: a new interval replaces a pending one (a new period from now, attempts reset); the same interval while firing reregisters", async (t) => {
   const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false });
   const id = s.register(scope, 0, { periodic: { minInterval: HOUR } });
   s.resolved(id, 0);
   t.equal(s.reregister(id, 10, 5 * HOUR), "pending");
-  t.equal(s.nextWakeup(), 5 * HOUR, "anchor 0 + 5 h");
+  t.equal(s.nextWakeup(), 10 + 5 * HOUR, "a new period from the re-registration, as Chromium replaces it");
   t.equal(s.persisted(id).minInterval, 5 * HOUR);
-  s.handleTimeout(5 * HOUR);
+  s.handleTimeout(10 + 5 * HOUR);
   s.drain();
-  t.equal(s.reregister(id, 5 * HOUR + 1, 5 * HOUR), "reregisteredWhileFiring");
-  t.equal(s.complete(id, "failure", 5 * HOUR + 2), "pending");
+  t.equal(s.complete(id, "failure", 10 + 5 * HOUR), "pending");
+  t.equal(s.persisted(id).attempts, 1, "a failed attempt, retried after the back-off");
+  t.equal(s.reregister(id, 20 + 5 * HOUR, 2 * HOUR), "pending");
+  t.equal(s.persisted(id).attempts, 0, "replaced: no attempts counted");
+  t.equal(s.nextWakeup(), 20 + 7 * HOUR, "and no back-off: its new period");
+  s.handleTimeout(20 + 7 * HOUR);
+  s.drain();
+  t.equal(s.reregister(id, 21 + 7 * HOUR, 2 * HOUR), "reregisteredWhileFiring");
+  t.equal(s.complete(id, "failure", 22 + 7 * HOUR), "pending");
   t.equal(s.persisted(id).attempts, 0);
-  t.equal(s.nextWakeup(), 10 * HOUR + 2, "re-anchored, no immediate refire for periodic");
+  t.equal(s.nextWakeup(), 22 + 9 * HOUR, "re-anchored, no immediate refire for periodic");
 });
 
 t.test("suspension holds a periodic registration until resumed", async (t) => {

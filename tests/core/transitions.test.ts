@@ -87,8 +87,8 @@ t.test("re-registering while pending coalesces into one event", async (t) => {
   t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }], "five registrations, one event");
 });
 
-t.test("aborted (connectivity dropped mid-event): back to pending, no attempt counted", async (t) => {
-  const { s, domain, oneShot } = await world();
+t.test("aborted (connectivity dropped mid-event): back to pending, no attempt counted, up to maxAbortedAttempts", async (t) => {
+  const { s, domain, oneShot } = await world("chromium", { maxAbortedAttempts: 2 });
   const id = oneShot(0);
   s.drain();
   s.setConditions(domain, { online: false }, 5);
@@ -97,6 +97,55 @@ t.test("aborted (connectivity dropped mid-event): back to pending, no attempt co
   t.same(s.drain(), [], "offline: parked");
   s.setConditions(domain, { online: true }, 7);
   t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
+  t.equal(s.complete(id, "aborted", 8), "firing", "the second aborted attempt is free too: online, it fires again at once");
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: false }]);
+  t.equal(s.complete(id, "aborted", 9), "waiting", "the third counts as a failed attempt: back-off");
+  t.equal(s.persisted(id).attempts, 1);
+});
+
+t.test("Chromium counts every dispatched event: an aborted attempt is a failure in its preset", async (t) => {
+  const { s, oneShot } = await world();
+  const id = oneShot(0);
+  s.drain();
+  t.equal(s.complete(id, "aborted", 6), "waiting");
+  t.equal(s.persisted(id).attempts, 1);
+});
+
+t.test("undelivered (no active worker took it): pending, nothing counted, not even a free aborted attempt", async (t) => {
+  const { s, domain, scope, oneShot } = await world("chromium", { maxAttempts: 1 });
+  const id = oneShot(0);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }]);
+  s.setScopeOnline(scope, false, 5);
+  t.equal(s.complete(id, "undelivered", 6), "pending", "even on its last chance");
+  t.equal(s.persisted(id).attempts, 0);
+  t.same(s.drain(), [], "held while its scope cannot take events");
+  s.setScopeOnline(scope, true, 7);
+  t.same(s.drain(), [{ type: "fire", id, domain, lastChance: true }], "the same last chance, once a worker can take it");
+});
+
+t.test("a lastChance attempt never runs twice: aborted, it drops the registration as a failure would", async (t) => {
+  const { s, oneShot } = await world("chromium", { maxAttempts: 1, maxAbortedAttempts: 255 });
+  const id = oneShot(0);
+  t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }]);
+  t.equal(s.complete(id, "aborted", 5), "removed");
+  t.same(s.drain(), [{ type: "dropped", id, domain: 0, reason: "attemptsExhausted" }]);
+});
+
+t.test("a link that drops during every event: the retries end", async (t) => {
+  const { s, oneShot } = await world("kiosk", { maxAttempts: 3, initialRetryDelay: 10, retryDelayFactor: 1, jitter: "none", reconnectSpreadRatio: 0, budgetCapacity: 0 });
+  const id = oneShot(0);
+  let now = 0;
+  let fires = 0;
+  for (let step = 0; step < 100 && s.has(id); step++) {
+    now += 1_000;
+    s.handleTimeout(now);
+    for (const d of s.drain()) if (d.type === "fire") {
+      fires++;
+      s.complete(id, "aborted", now);
+    }
+  }
+  t.equal(s.has(id), false, "dropped");
+  t.equal(fires, 3 + 3, "the kiosk preset's 3 free aborted attempts, then the 3 attempts");
 });
 
 t.test("a retry-after hint lengthens the delay but never shortens it", async (t) => {

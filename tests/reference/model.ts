@@ -55,6 +55,10 @@ interface ModelScope {
   ownOnline: boolean;
   /** When the scope last went from effectively online to offline; undefined if never. */
   offlineSince: number | undefined;
+  /** Its origin's periodic timing (below) is read and written in this scope: itself, or the one it joined. */
+  origin: ModelScope;
+  /** How many scopes joined this one. */
+  joined: number;
   minGap: number;
   /** Time of the last successful periodic event; meaningful once `hasFiredPeriodic`. */
   lastPeriodicFire: number;
@@ -73,6 +77,8 @@ export interface ModelRegistration {
   readonly unmeteredOnly: boolean;
   readonly allowOnBattery: boolean;
   attempts: number;
+  /** Aborted attempts left uncounted since the attempts were last reset. */
+  aborts: number;
   readonly maxAttempts: number;
   /** lastChance of the current (or last) firing. */
   lastChance: boolean;
@@ -181,10 +187,11 @@ export class ReferenceScheduler {
 
   createScope(domain: number): number {
     const d = this.#domain(domain, "createScope");
-    const scope: ModelScope = {
-      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined,
+    const scope = {
+      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined, joined: 0,
       minGap: this.#policy.scopeMinGap, lastPeriodicFire: 0, hasFiredPeriodic: false, parked: [],
-    };
+    } as Omit<ModelScope, "origin"> as ModelScope;
+    scope.origin = scope;
     this.#scopes.push(scope);
     d.scopes.push(scope);
     return scope.id;
@@ -265,7 +272,8 @@ export class ReferenceScheduler {
     let interval = Math.max(r.minInterval, minimum);
     if (p.periodicSnap === 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
     let due = r.anchor + interval;
-    if (r.scope.hasFiredPeriodic) due = Math.max(due, r.scope.lastPeriodicFire + r.scope.minGap);
+    const origin = r.scope.origin;
+    if (origin.hasFiredPeriodic) due = Math.max(due, origin.lastPeriodicFire + origin.minGap);
     const g = p.wakeupGranularity;
     if (g > 0) due = Math.ceil(due / g) * g;
     return due;
@@ -358,6 +366,7 @@ export class ReferenceScheduler {
 
   #resetAttempts(r: ModelRegistration): void {
     r.attempts = 0;
+    r.aborts = 0;
     r.lastDelay = 0;
   }
 
@@ -416,7 +425,16 @@ export class ReferenceScheduler {
   setScopeMinGap(scope: number, ms: number): void {
     const s = this.#scope(scope, "setScopeMinGap");
     if (!validInterval(ms)) this.#fail("BAD_ARGUMENT", "setScopeMinGap");
-    s.minGap = ms;
+    s.origin.minGap = ms;
+  }
+
+  joinOrigin(scope: number, other: number): void {
+    const s = this.#scope(scope, "joinOrigin");
+    const o = this.#scope(other, "joinOrigin");
+    // Contract: one level deep, within one domain.
+    if (s === o || s.origin !== s || s.joined > 0 || s.domain !== o.domain) this.#fail("BAD_ARGUMENT", "joinOrigin");
+    s.origin = o.origin;
+    o.origin.joined++;
   }
 
   removeScope(scope: number, now: number): number {
@@ -448,7 +466,7 @@ export class ReferenceScheduler {
       id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
       state: "pending", resolved: false,
       unmeteredOnly: !!options.unmeteredOnly, allowOnBattery: options.allowOnBattery !== false,
-      attempts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
+      attempts: 0, aborts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
       expiresAt: !periodic && p.maxRetention > 0 ? now + p.maxRetention : 0,
       anchor: periodic ? now : 0, minInterval, lastDelay: 0, retryAfterTimeout: false,
       timerAt: undefined, joined: ++this.#joinCounter,
@@ -476,7 +494,7 @@ export class ReferenceScheduler {
       id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
       state: "pending", resolved: true,
       unmeteredOnly: !!saved.unmeteredOnly, allowOnBattery: !!saved.allowOnBattery,
-      attempts, maxAttempts, lastChance: false,
+      attempts, aborts: 0, maxAttempts, lastChance: false,
       expiresAt: periodic ? 0 : saved.anchorOrExpiry, anchor: periodic ? saved.anchorOrExpiry : 0,
       minInterval: saved.minInterval, lastDelay: 0, retryAfterTimeout: false,
       timerAt: undefined, joined: ++this.#joinCounter,
@@ -518,11 +536,17 @@ export class ReferenceScheduler {
         this.#consider(r, now);
       }
     } else if (minInterval !== r.minInterval) {
-      // Contract: a firing periodic registration re-registered with a new interval only
-      // takes the interval; it does not become reregisteredWhileFiring.
+      // Contract: a new interval replaces the registration (Chromium): a pending or suspended
+      // one starts a new period now with no attempts; a firing one only takes the interval and
+      // does not become reregisteredWhileFiring.
       r.minInterval = minInterval;
-      if (r.state === "pending" && r.attempts === 0 && r.timerAt !== undefined) {
+      if (r.state === "pending" || r.state === "suspended") {
+        this.#resetAttempts(r);
+        r.anchor = now;
+      }
+      if (r.state === "pending") {
         r.timerAt = undefined;
+        if (this.#isParked(r)) this.#leaveParked(r);
         this.#consider(r, now);
       }
     } else if (r.state === "firing") {
@@ -562,22 +586,26 @@ export class ReferenceScheduler {
       }
       this.#resetAttempts(r);
       r.anchor = now;
-      r.scope.lastPeriodicFire = now;
-      r.scope.hasFiredPeriodic = true;
+      r.scope.origin.lastPeriodicFire = now;
+      r.scope.origin.hasFiredPeriodic = true;
       r.state = "pending";
       this.#consider(r, now);
       return r.state;
     }
-    if (outcome === "aborted") {
+    // Contract: an aborted attempt is free up to maxAbortedAttempts, never on a one-shot's last chance.
+    const lastChance = !periodic && r.lastChance;
+    // Contract: an undelivered event counts nothing at all.
+    if (outcome === "undelivered" || (outcome === "aborted" && !lastChance && r.aborts < this.#policy.maxAbortedAttempts)) {
+      if (outcome === "aborted") r.aborts++;
       if (wasRetry && this.#budgetEnabled()) this.#refund(d, this.#retryCost(r), now);
       r.state = "pending";
       this.#consider(r, now);
       return r.state;
     }
-    // failure or timeout: one more attempt counted
+    // failure, timeout, or an aborted attempt beyond the free ones: one more attempt counted
     r.attempts = Math.min(r.attempts + 1, 255);
     r.retryAfterTimeout = outcome === "timeout";
-    if (!periodic && r.lastChance) {
+    if (lastChance) {
       const reason = r.attempts >= r.maxAttempts ? "attemptsExhausted" : "expired";
       this.#outputs.push({ type: "dropped", id: r.id, domain: r.scope.domain.id, reason });
       this.#free(r);

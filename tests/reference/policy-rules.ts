@@ -42,6 +42,7 @@ export interface ModelPolicy {
   scopeMinGap: number;
   wakeupGranularity: number;
   maxRegistrations: number;
+  maxAbortedAttempts: number;
 }
 
 export type RawPolicy = Record<keyof ModelPolicy, number>;
@@ -74,6 +75,7 @@ const FIELDS: { readonly [K in keyof ModelPolicy]: readonly [kind: "number" | "f
   scopeMinGap: ["number", 12 * HOUR, 0],
   wakeupGranularity: ["number", 0, MINUTE],
   maxRegistrations: ["number", SLOT_LIMIT, SLOT_LIMIT],
+  maxAbortedAttempts: ["number", 0, 3],
 };
 
 const NAMES = Object.keys(FIELDS) as (keyof ModelPolicy)[];
@@ -113,6 +115,8 @@ function inRange(field: keyof ModelPolicy, v: number): boolean {
     case "maxAttempts":
     case "periodicMaxAttempts":
       return isInteger(v) && v >= 1 && v <= 255;
+    case "maxAbortedAttempts":
+      return isInteger(v) && v >= 0 && v <= 255;
     case "retryDelayFactor":
       return Number.isFinite(v) && v >= 1;
     case "maxRetryDelay":

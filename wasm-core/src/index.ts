@@ -14,7 +14,7 @@ import {
 } from "./registrations";
 import { earliest, earliestIn, scheduledAt } from "./timer-heap";
 import { createDomain as newDomain, isDomain } from "./domains";
-import { createScope as newScope, isScope, setMinGap } from "./scopes";
+import { createScope as newScope, isScope, setMinGap, joinOrigin as join, isJoined, originOf, domainOfScope } from "./scopes";
 import * as machine from "./scheduler";
 import { poll as pollOutput, pendingOutputs as outputsPending, polledDomain as domainPolled } from "./outputs";
 
@@ -65,6 +65,20 @@ export function setScopeMinGap(scope: i32, ms: f64): i32 {
   if (!isScope(scope)) return UNKNOWN_SCOPE;
   if (!validInterval(ms)) return BAD_ARGUMENT;
   setMinGap(<u32>scope, ms);
+  return OK;
+}
+
+/**
+ * `scope` shares the periodic timing (minimum gap, last periodic event) of `other`'s origin
+ * from now on: the two are service worker registrations of one origin. `scope` may not have
+ * joined one already nor been joined; both are live scopes of one domain.
+ */
+export function joinOrigin(scope: i32, other: i32): i32 {
+  if (!isScope(scope) || !isScope(other)) return UNKNOWN_SCOPE;
+  const s = <u32>scope;
+  const o = <u32>other;
+  if (s == o || originOf(s) != s || isJoined(s) || domainOfScope(s) != domainOfScope(o)) return BAD_ARGUMENT;
+  join(s, o);
   return OK;
 }
 
@@ -124,13 +138,13 @@ export function reregister(id: i32, minInterval: f64, now: f64): i32 {
   return machine.reregister(slot, minInterval, now);
 }
 
-/** outcome 0 success, 1 failure, 2 timeout, 3 aborted; retryAfter 0 = no hint. */
+/** outcome 0 success, 1 failure, 2 timeout, 3 aborted, 4 undelivered; retryAfter 0 = no hint. */
 export function complete(id: i32, outcome: i32, retryAfter: f64, now: f64): i32 {
   const e = checkTime(now);
   if (e != OK) return e;
   const slot = slotOf(id);
   if (slot == NONE) return UNKNOWN_ID;
-  if (outcome < 0 || outcome > 3 || !validInterval(retryAfter)) return BAD_ARGUMENT;
+  if (outcome < 0 || outcome > 4 || !validInterval(retryAfter)) return BAD_ARGUMENT;
   const state = stateOfSlot(slot);
   if (state != STATE_FIRING && state != STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
   advanceTo(now);

@@ -26,7 +26,8 @@ export const PERIODIC_SNAP: i32 = 19;
 export const SCOPE_MIN_GAP: i32 = 20;
 export const WAKEUP_GRANULARITY: i32 = 21;
 export const MAX_REGISTRATIONS: i32 = 22;
-export const FIELD_COUNT: i32 = 23;
+export const MAX_ABORTED_ATTEMPTS: i32 = 23;
+export const FIELD_COUNT: i32 = 24;
 
 export const JITTER_NONE: i32 = 0;
 export const JITTER_FULL: i32 = 1;
@@ -67,6 +68,8 @@ function valid(field: i32, v: f64): bool {
     case MAX_ATTEMPTS:
     case PERIODIC_MAX_ATTEMPTS:
       return isInteger(v) && v >= 1 && v <= 255;
+    case MAX_ABORTED_ATTEMPTS:
+      return isInteger(v) && v >= 0 && v <= 255;
     case RETRY_DELAY_FACTOR:
       return isFinite(v) && v >= 1;
     case MAX_RETRY_DELAY:
@@ -110,8 +113,9 @@ function put(field: i32, v: f64): void {
 
 /**
  * `chromium` reproduces background_sync_parameters.cc: 3 attempts, 5 min then 15 min,
- * 3 min events, 12 h periodic minimum snapped to multiples of itself, no jitter, and
- * re-registration keeps the back-off. `kiosk` is for devices offline for hours: many
+ * 3 min events, 12 h periodic minimum snapped to multiples of itself, no jitter,
+ * re-registration keeps the back-off, and every dispatched event counts as an attempt (no
+ * free aborted attempts). `kiosk` is for devices offline for hours: many
  * attempts, capped exponential back-off with full jitter, a reconnect spread that grows
  * with the outage, and a per-domain retry budget in the manner of the AWS SDK's quota.
  */
@@ -141,6 +145,9 @@ export function usePreset(preset: i32): i32 {
   put(SCOPE_MIN_GAP, kiosk ? 0 : 12 * HOUR);
   put(WAKEUP_GRANULARITY, kiosk ? MINUTE : 0);
   put(MAX_REGISTRATIONS, SLOT_LIMIT);
+  // A kiosk's link may drop during a few events without using up its attempts, but a link
+  // that drops during every event must not retry forever.
+  put(MAX_ABORTED_ATTEMPTS, kiosk ? 3 : 0);
   return OK;
 }
 

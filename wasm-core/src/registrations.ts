@@ -36,6 +36,7 @@ const O_ATTEMPTS: usize = 2;
 const O_MAX_ATTEMPTS: usize = 3;
 const O_GEN: usize = 4;
 const O_KIND: usize = 5;
+const O_ABORTS: usize = 6;
 const O_SCOPE: usize = 8;
 const O_NEXT: usize = 12;
 const O_PREV: usize = 16;
@@ -148,6 +149,11 @@ export function release(slot: u32, d: u32): void {
 @inline export function attemptsOf(s: u32): u32 { return load<u8>(rec(s) + O_ATTEMPTS); }
 // @ts-ignore: decorator
 @inline export function setAttempts(s: u32, v: u32): void { store<u8>(rec(s) + O_ATTEMPTS, <u8>v); }
+/** Aborted attempts not counted as attempts since the attempts were last reset. */
+// @ts-ignore: decorator
+@inline export function abortsOf(s: u32): u32 { return load<u8>(rec(s) + O_ABORTS); }
+// @ts-ignore: decorator
+@inline export function setAborts(s: u32, v: u32): void { store<u8>(rec(s) + O_ABORTS, <u8>v); }
 // @ts-ignore: decorator
 @inline export function maxAttemptsOf(s: u32): u32 { return load<u8>(rec(s) + O_MAX_ATTEMPTS); }
 // @ts-ignore: decorator

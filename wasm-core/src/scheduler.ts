@@ -6,18 +6,18 @@ import {
   NONE, STATE_PENDING, STATE_WAITING, STATE_FIRING, STATE_REREGISTERED_WHILE_FIRING, STATE_SUSPENDED,
   STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_UNMETERED_ONLY, F_NO_BATTERY, F_PARKED,
   F_LAST_CHANCE, F_TIMEOUT_COST, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
-  attemptsOf, setAttempts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
+  attemptsOf, setAttempts, abortsOf, setAborts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
 import { schedule, unschedule, earliest, earliestSlot, earliestDomain, anyTimer, domainOfSlot } from "./timer-heap";
 import {
-  S_ONLINE, S_ALIVE, S_FIRED_PERIODIC, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
+  S_ONLINE, S_ALIVE, firedPeriodic, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
   minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
   killScope, nextScopeInDomain, firstScopeIn,
 } from "./scopes";
 import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "./domains";
 import {
-  policy, policyInt, MAX_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
+  policy, policyInt, MAX_ATTEMPTS, MAX_ABORTED_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
   REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
   BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, BUDGET_CAPACITY, BUDGET_SUCCESS_REFUND, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
 } from "./policy";
@@ -31,6 +31,7 @@ export const OUTCOME_SUCCESS: i32 = 0;
 export const OUTCOME_FAILURE: i32 = 1;
 export const OUTCOME_TIMEOUT: i32 = 2;
 export const OUTCOME_ABORTED: i32 = 3;
+export const OUTCOME_UNDELIVERED: i32 = 4;
 
 function scopeOnline(sc: u32): bool {
   return (scopeFlags(sc) & S_ONLINE) != 0 && (conditionsOf(domainOfScope(sc)) & D_ONLINE) != 0;
@@ -57,7 +58,7 @@ function periodicDue(slot: u32): f64 {
   if (policyInt(PERIODIC_SNAP) == 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
   let due = t0Of(slot) + interval;
   const sc = scopeOf(slot);
-  if ((scopeFlags(sc) & S_FIRED_PERIODIC) != 0) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
+  if (firedPeriodic(sc)) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
   const g = policy(WAKEUP_GRANULARITY);
   if (g > 0) due = Math.ceil(due / g) * g;
   return due;
@@ -115,6 +116,7 @@ function remove(slot: u32, d: u32): void {
 /** Fresh start of a period, or of a one-shot retry series after re-registration. */
 function resetAttempts(slot: u32): void {
   setAttempts(slot, 0);
+  setAborts(slot, 0);
   setLastDelay(slot, 0);
 }
 
@@ -183,8 +185,16 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
     }
   } else if (minInterval != intervalOf(slot)) {
     setInterval(slot, minInterval);
-    if (state == STATE_PENDING && attemptsOf(slot) == 0 && heapPosOf(slot) != NONE) {
+    // Chromium replaces a periodic registration whose options changed: a new period starts
+    // now with no attempts counted. A firing one only takes the interval (its completion
+    // starts the next period anyway).
+    if (state == STATE_PENDING || state == STATE_SUSPENDED) {
+      resetAttempts(slot);
+      setT0(slot, now);
+    }
+    if (state == STATE_PENDING) {
       unschedule(slot, domainOf(slot));
+      if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
       consider(slot, now);
     }
   } else if (state == STATE_FIRING) {
@@ -213,12 +223,21 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
     setT0(slot, now);
     const sc = scopeOf(slot);
     setLastPeriodicFire(sc, now);
-    setScopeFlag(sc, S_FIRED_PERIODIC, true);
     setState(slot, STATE_PENDING);
     consider(slot, now);
     return stateOf(slot);
   }
-  if (outcome == OUTCOME_ABORTED) {
+  // An aborted attempt (the link dropped during the event) is free, up to the policy's cap;
+  // beyond it, and always on the last chance (which never runs twice), it counts as a failure,
+  // so a link that drops during every event cannot retry forever.
+  const aborts = abortsOf(slot);
+  const lastChance = !periodic && hasFlag(slot, F_LAST_CHANCE);
+  // Undelivered (no worker took the event, as Chromium finds no active version): nothing
+  // happened, so nothing is counted, not even a free aborted attempt.
+  const free = outcome == OUTCOME_UNDELIVERED
+    || (outcome == OUTCOME_ABORTED && !lastChance && aborts < <u32>policyInt(MAX_ABORTED_ATTEMPTS));
+  if (free) {
+    if (outcome == OUTCOME_ABORTED) setAborts(slot, aborts + 1);
     if (attempts > 0 && budgetEnabled()) refund(domain, retryCost(slot), now);
     setState(slot, STATE_PENDING);
     consider(slot, now);
@@ -227,7 +246,7 @@ export function complete(slot: u32, outcome: i32, retryAfter: f64, now: f64): i3
   const failures = min<u32>(attempts + 1, 255);
   setAttempts(slot, failures);
   setFlag(slot, F_TIMEOUT_COST, outcome == OUTCOME_TIMEOUT);
-  if (!periodic && hasFlag(slot, F_LAST_CHANCE)) {
+  if (lastChance) {
     const reason = failures >= maxAttemptsOf(slot) ? DROP_ATTEMPTS_EXHAUSTED : DROP_EXPIRED;
     decide(slot, domain, OUT_DROPPED, reason);
     remove(slot, domain);

@@ -1,6 +1,9 @@
 // Scopes: service worker registrations inside a domain. Each keeps a doubly linked list of
 // its registrations whose head region holds the parked ones (due, but blocked by
 // connectivity or constraints) oldest first, so an online edge visits only those: O(k).
+// Scopes of one origin share their periodic timing (the minimum gap and the time of the last
+// periodic event, which the spec and Chromium keep per origin): a scope that joined another
+// reads and writes them in that one, its origin scope.
 
 import {
   NONE, F_PARKED, hasFlag, nextOf, prevOf, setFlag, setNext, setPrev,
@@ -13,7 +16,7 @@ export const S_ONLINE: u32 = 1;
 export const S_ALIVE: u32 = 2;
 export const S_FIRED_PERIODIC: u32 = 4;
 
-const SIZE: usize = 48;
+const SIZE: usize = 56;
 const O_DOMAIN: usize = 0;
 const O_FLAGS: usize = 4;
 const O_HEAD: usize = 8;
@@ -23,6 +26,10 @@ const O_NEXT_IN_DOMAIN: usize = 20;
 const O_OFFLINE_SINCE: usize = 24;
 const O_MIN_GAP: usize = 32;
 const O_LAST_PERIODIC: usize = 40;
+/** The scope holding this one's periodic timing: itself, or the one it joined. */
+const O_ORIGIN: usize = 48;
+/** How many scopes joined this one. */
+const O_JOINED: usize = 52;
 
 let table: usize = 0;
 let count: u32 = 0;
@@ -55,6 +62,8 @@ export function createScope(domain: u32): u32 {
   store<f64>(p + O_OFFLINE_SINCE, -1);
   store<f64>(p + O_MIN_GAP, policy(SCOPE_MIN_GAP));
   store<f64>(p + O_LAST_PERIODIC, 0);
+  store<u32>(p + O_ORIGIN, s);
+  store<u32>(p + O_JOINED, 0);
   const last = lastScopeOf(domain);
   if (last == NONE) setFirstScope(domain, s);
   else store<u32>(at(last) + O_NEXT_IN_DOMAIN, s);
@@ -79,13 +88,31 @@ export function firstScopeIn(domain: u32): u32 { return firstScopeOf(domain); }
 // @ts-ignore: decorator
 @inline export function setOfflineSince(s: u32, v: f64): void { store<f64>(at(s) + O_OFFLINE_SINCE, v); }
 // @ts-ignore: decorator
-@inline export function minGapOf(s: u32): f64 { return load<f64>(at(s) + O_MIN_GAP); }
+@inline export function originOf(s: u32): u32 { return load<u32>(at(s) + O_ORIGIN); }
+/** Whether a scope joined `s` (it then heads an origin and may not join another). */
+export function isJoined(s: u32): bool { return load<u32>(at(s) + O_JOINED) != 0; }
+/** `s` (joined by none, joining none yet) shares the periodic timing of `other`'s origin from now on. */
+export function joinOrigin(s: u32, other: u32): void {
+  const origin = originOf(other);
+  store<u32>(at(s) + O_ORIGIN, origin);
+  store<u32>(at(origin) + O_JOINED, load<u32>(at(origin) + O_JOINED) + 1);
+}
+// The periodic timing, read and written in the origin scope.
 // @ts-ignore: decorator
-@inline export function setMinGap(s: u32, v: f64): void { store<f64>(at(s) + O_MIN_GAP, v); }
+@inline export function minGapOf(s: u32): f64 { return load<f64>(at(originOf(s)) + O_MIN_GAP); }
 // @ts-ignore: decorator
-@inline export function lastPeriodicFireOf(s: u32): f64 { return load<f64>(at(s) + O_LAST_PERIODIC); }
+@inline export function setMinGap(s: u32, v: f64): void { store<f64>(at(originOf(s)) + O_MIN_GAP, v); }
 // @ts-ignore: decorator
-@inline export function setLastPeriodicFire(s: u32, v: f64): void { store<f64>(at(s) + O_LAST_PERIODIC, v); }
+@inline export function lastPeriodicFireOf(s: u32): f64 { return load<f64>(at(originOf(s)) + O_LAST_PERIODIC); }
+/** A successful periodic event in `s`'s origin now. */
+export function setLastPeriodicFire(s: u32, v: f64): void {
+  const origin = originOf(s);
+  store<f64>(at(origin) + O_LAST_PERIODIC, v);
+  setScopeFlag(origin, S_FIRED_PERIODIC, true);
+}
+/** Whether `s`'s origin has had a successful periodic event. */
+// @ts-ignore: decorator
+@inline export function firedPeriodic(s: u32): bool { return (scopeFlags(originOf(s)) & S_FIRED_PERIODIC) != 0; }
 // @ts-ignore: decorator
 @inline export function firstMember(s: u32): u32 { return load<u32>(at(s) + O_HEAD); }
 

@@ -13,7 +13,7 @@ import type { DemoServer } from "../../../examples/browser/server.mjs";
 
 /** What the worker's hooks report. */
 export interface WorkerRecord {
-  kind: "sync" | "onsync" | "periodicsync" | "onperiodicsync" | "register" | "register-alone" | "ping";
+  kind: "sync" | "onsync" | "periodicsync" | "onperiodicsync" | "register" | "register-alone" | "ping" | "eval" | "install-register";
   tag: string;
   /** performance.timeOrigin + performance.now() in the worker when the listener started: the machine's wall clock, as the test's. */
   at: number;

@@ -1,19 +1,42 @@
-// WPE WebKit through WPEWebDriver and Cog in headless mode, for the browser tests and the
-// benchmark: one driver process per session (the driver allows one session), started in its
-// own process group so that teardown ends it and every Cog/WebKit process under it, even
-// after a failure. A driver or browser that does not start is an error, never a skip.
+// WebKit through its WebDriver, for the browser tests and the benchmark: WPE WebKit
+// (WPEWebDriver, Cog in headless mode), or WebKitGTK (WebKitWebDriver, MiniBrowser, which
+// needs an X display: a private Xvfb through xvfb-run). One driver process per session (the
+// drivers allow one session), started in its own process group so that teardown ends it and
+// every browser, WebKit and X process under it, even after a failure. A driver or browser
+// that does not start is an error, never a skip.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { BrowserPage } from "./browser-page.js";
 
-const CAPABILITIES = {
-  capabilities: {
-    alwaysMatch: {
-      // `binary` is required (the default is MiniBrowser); without `--automation` POST /session
-      // hangs; without `--platform=headless` Cog looks for Wayland first.
-      "wpe:browserOptions": { binary: "/usr/bin/cog", args: ["--automation", "--platform=headless"] },
-      timeouts: { script: 60_000, pageLoad: 30_000 },
+export type WebKitEngine = "wpe" | "webkitgtk";
+
+const TIMEOUTS = { script: 60_000, pageLoad: 30_000 };
+
+const ENGINES: Record<WebKitEngine, { command: string[]; capabilities: unknown }> = {
+  wpe: {
+    command: ["WPEWebDriver"],
+    capabilities: {
+      capabilities: {
+        alwaysMatch: {
+          // `binary` is required (the default is MiniBrowser); without `--automation` POST
+          // /session hangs; without `--platform=headless` Cog looks for Wayland first.
+          "wpe:browserOptions": { binary: "/usr/bin/cog", args: ["--automation", "--platform=headless"] },
+          timeouts: TIMEOUTS,
+        },
+      },
+    },
+  },
+  webkitgtk: {
+    // MiniBrowser has no headless mode; it ships inside libwebkit2gtk-4.1-0, not on PATH.
+    command: ["xvfb-run", "-a", "WebKitWebDriver"],
+    capabilities: {
+      capabilities: {
+        alwaysMatch: {
+          "webkitgtk:browserOptions": { binary: "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser", args: ["--automation"] },
+          timeouts: TIMEOUTS,
+        },
+      },
     },
   },
 };
@@ -39,7 +62,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class WpeSession implements BrowserPage {
+export class WebKitSession implements BrowserPage {
   readonly #driver: ChildProcess;
   readonly #base: string;
   #session: string | undefined;
@@ -54,23 +77,24 @@ export class WpeSession implements BrowserPage {
   }
 
   /** Start a driver and a session; `register` receives the teardown that ends both. */
-  static async start(register: (teardown: () => Promise<void>) => void): Promise<WpeSession> {
+  static async start(engine: WebKitEngine, register: (teardown: () => Promise<void>) => void): Promise<WebKitSession> {
     const port = await freePort();
-    const driver = spawn("WPEWebDriver", [`--port=${port}`], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-    const session = new WpeSession(driver, port);
+    const [command, ...args] = ENGINES[engine].command as [string, ...string[]];
+    const driver = spawn(command, [...args, `--port=${port}`], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const session = new WebKitSession(driver, port);
     register(() => session.close());
     const spawned = new Promise<void>((resolve, reject) => {
       driver.once("spawn", resolve);
-      driver.once("error", (error) => reject(new Error(`WPEWebDriver did not start: ${error.message}`)));
+      driver.once("error", (error) => reject(new Error(`${command} did not start: ${error.message}`)));
     });
     await spawned;
     for (let ready = false, deadline = Date.now() + 15_000; !ready;) {
-      if (Date.now() > deadline) throw new Error(`WPEWebDriver did not listen on port ${port} within 15 s: ${session.#stderr}`);
+      if (Date.now() > deadline) throw new Error(`${command} did not listen on port ${port} within 15 s: ${session.#stderr}`);
       ready = await fetch(`${session.#base}/status`).then((r) => r.ok, () => false);
       if (!ready) await sleep(50);
     }
-    const created = await session.#command("POST", "/session", CAPABILITIES, 30_000) as { sessionId?: string };
-    if (!created?.sessionId) throw new Error(`WPEWebDriver created no session: ${JSON.stringify(created)} ${session.#stderr}`);
+    const created = await session.#command("POST", "/session", ENGINES[engine].capabilities, 30_000) as { sessionId?: string };
+    if (!created?.sessionId) throw new Error(`${command} created no session: ${JSON.stringify(created)} ${session.#stderr}`);
     session.#session = created.sessionId;
     return session;
   }
@@ -120,7 +144,7 @@ export class WpeSession implements BrowserPage {
       signalGroup(pid, "SIGTERM");
       await Promise.race([exited, sleep(3000)]);
     }
-    // Cog and the WebKit processes share the driver's process group, whatever became of it.
+    // The browser, WebKit and X processes share the driver's process group, whatever became of it.
     signalGroup(pid, "SIGKILL");
   }
 }
