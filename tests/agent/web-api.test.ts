@@ -250,7 +250,7 @@ t.test("no active worker to take the event: back to pending, nothing counted, he
   t.equal(h.dispatcher.last().lastChance, true, "the one attempt is the last chance");
   h.dispatcher.last().settle({ outcome: "undelivered" });
   await h.clock.advance(60_000);
-  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0 }], "pending, no attempt used");
+  t.same(h.agent.status(), [{ scope: SCOPE, tag: "t", kind: "one-shot", state: "pending", attempts: 0, delayUntil: 0 }], "pending, no attempt used");
   t.equal(h.dispatcher.deliveries.length, 1, "not dispatched again while no worker is active");
   h.sw.setActive(true);
   await h.clock.advance(0);
