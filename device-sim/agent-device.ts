@@ -228,7 +228,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
       fleet.metrics.wakeups++;
       this.#lastAttemptAt = now;
     }
-    this.#reconnect.attempted(now, (at) => batch.some((m) => m.createdAt <= at));
+    this.#reconnect.attempted(now, batch);
     if (batch.length === 0) return Promise.resolve({ outcome: "success" });
     const giveUpAt = now + (event.lastChance ? fleet.lastChanceEventTimeout : fleet.eventTimeout);
     const fate = sendRequest(this.#world, fleet.backend, this.#rng, now, giveUpAt);

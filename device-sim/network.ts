@@ -35,8 +35,10 @@ export interface RequestFate {
   arrivedAt: number;
 }
 
+/** fetch() rejects at `at` (the request got to the backend at `arrivedAt`, or never: NaN). */
+const fail = (at: number, arrivedAt = NaN): RequestFate => ({ result: "network", respondAt: at, arrivedAt });
+
 export function sendRequest(device: DeviceWorld, backend: Backend, rng: Rng, now: number, giveUpAt: number): RequestFate {
-  const fail = (at: number, arrivedAt = NaN): RequestFate => ({ result: "network", respondAt: at, arrivedAt });
   if (!device.on || !device.linkUp) return fail(now);
   const s = device.world.scenario;
   const latency = rng.lognormal(s.latency.medianMs, s.latency.p99Ms);

@@ -3,6 +3,7 @@
 // when the link goes again, or the run ends, before any attempt.
 
 import type { PolicyMetrics } from "./metrics.js";
+import type { Message } from "./outbox.js";
 
 export class ReconnectWatch {
   readonly #metrics: PolicyMetrics;
@@ -28,9 +29,11 @@ export class ReconnectWatch {
     this.#at = NaN;
   }
 
-  /** An attempt starts; `carriesOldWork(at)` says whether it sends work queued by time `at`. */
-  attempted(now: number, carriesOldWork: (at: number) => boolean = () => true): void {
-    if (Number.isNaN(this.#at) || !carriesOldWork(this.#at)) return;
+  /** An attempt starts, sending `batch` (all of the device's older work when omitted). */
+  attempted(now: number, batch?: readonly Message[]): void {
+    if (Number.isNaN(this.#at)) return;
+    const since = this.#at;
+    if (batch && !batch.some((m) => m.createdAt <= since)) return;
     this.#metrics.reconnect.add(now - this.#at);
     this.#at = NaN;
   }
