@@ -39,3 +39,9 @@ export function mutatedJson(doc: Json): fc.Arbitrary<Json> {
       return copy;
     });
 }
+
+/** What a refused file must give: an error of the parser's own class, one short line. */
+export function assertOneLineError(error: unknown, errorClass: abstract new (...args: never[]) => Error): void {
+  if (!(error instanceof errorClass)) throw new Error(`not a ${errorClass.name}: ${String(error)}`);
+  if (error.message.includes("\n") || error.message.length > 1000) throw new Error(`not one short line: ${error.message.slice(0, 500)}`);
+}

@@ -4,7 +4,7 @@
 // clients), activation, ordering, and that a worker's errors never reach the process.
 import t from "tap";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,16 @@ async function until(ready: () => boolean, what: string, ms = 5000): Promise<voi
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Start `server` on a free loopback port until the test ends; its URL is the worker's scope. */
+async function listen(t: Teardown, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
 /** Objects made in a worker's realm, as plain host values. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
@@ -82,12 +92,7 @@ t.test("the seed example runs unmodified and POSTs to a real server", async (t) 
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const scope = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const scope = await listen(t, server);
   const w = await world(t, { scope, clients: [{ id: "tab", url: scope }] });
   const sw = await w.load(`
     async function sendOutboxMessages() {
@@ -124,12 +129,7 @@ t.test("a handler passes the server's Retry-After on by rejecting waitUntil with
       else res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const scope = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const scope = await listen(t, server);
   // The back-off alone is 50 ms: only the hint can make the retry wait a second.
   const w = await world(t, { scope, clients: [{ id: "tab", url: scope }] });
   const sw = await w.load(`
