@@ -1,0 +1,47 @@
+// The control socket lets only the agent's own user in: another local user's process cannot
+// connect (the directory is 0700, the socket 0600), so it cannot force the device online.
+// Needs root to run a process as another user (CI runs as root); skipped otherwise.
+import t from "tap";
+import { spawn } from "node:child_process";
+import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sendControl, serveControl } from "../../agent/node/control-socket.js";
+
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+
+/** Try to connect to `path` as user `uid`; resolves with "connected" or the error code. */
+function connectAs(uid: number, path: string): Promise<string> {
+  const code = `require("node:net").createConnection(${JSON.stringify(path)})
+    .on("connect", () => { console.log("connected"); process.exit(0); })
+    .on("error", (e) => { console.log(e.code); process.exit(0); });`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", code], { uid, gid: uid, cwd: "/", stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", () => resolve(out.trim()));
+  });
+}
+
+t.test("another user's process cannot reach the control socket", { skip: isRoot ? false : "needs root to run a process as another user" }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-control-user-"));
+  const path = join(dir, "agent", "control.sock");
+  const handled: unknown[] = [];
+  const server = await serveControl(path, (request) => {
+    handled.push(request);
+    return { online: true };
+  });
+  t.teardown(async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  t.equal((await stat(join(dir, "agent"))).mode & 0o777, 0o700, "its directory is 0700");
+  t.equal((await stat(path)).mode & 0o777, 0o600, "the socket 0600");
+  // mkdtemp's directory is 0700 too: open it, so that only the agent's own directory stands in the way.
+  await chmod(dir, 0o755);
+  t.equal(await connectAs(NOBODY, path), "EACCES", "nobody's process is refused");
+  t.same(handled, [], "and reached nothing");
+  t.same(await sendControl(path, { cmd: "status" }), { online: true }, "the agent's own user gets in");
+});
