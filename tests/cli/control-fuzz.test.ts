@@ -3,11 +3,9 @@
 // nothing behind the socket; the socket keeps answering; a valid request still works after.
 import t from "tap";
 import fc from "fast-check";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { serveControl, sendControl, type ControlRequest } from "../../agent/node/control-socket.js";
+import { sendControl, type ControlRequest } from "../../agent/node/control-socket.js";
+import { recordingControl } from "./recording-control.js";
 import { mutatedJson } from "../json-mutations.js";
 
 const MESSAGES = Number(process.env.SYNCWARD_FUZZ_RUNS ?? 10_000);
@@ -43,17 +41,7 @@ const message = fc.oneof(
 );
 
 t.test(`${MESSAGES} fuzzed control messages: one line each, nothing reaches the agent`, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-control-fuzz-"));
-  const path = join(dir, "control.sock");
-  const handled: ControlRequest[] = [];
-  const server = await serveControl(path, (request) => {
-    handled.push(request);
-    return { online: true };
-  });
-  t.teardown(async () => {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { path, handled } = await recordingControl(t, "control-fuzz");
   const samples = fc.sample(message, { numRuns: MESSAGES, seed: 1 });
   let invalid = 0;
   let handledValid = 0;

@@ -3,10 +3,10 @@
 // Needs root to run a process as another user (CI runs as root); skipped otherwise.
 import t from "tap";
 import { spawn } from "node:child_process";
-import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { sendControl, serveControl } from "../../agent/node/control-socket.js";
+import { sendControl } from "../../agent/node/control-socket.js";
+import { recordingControl } from "./recording-control.js";
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -26,17 +26,7 @@ function connectAs(uid: number, path: string): Promise<string> {
 }
 
 t.test("another user's process cannot reach the control socket", { skip: isRoot ? false : "needs root to run a process as another user" }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-control-user-"));
-  const path = join(dir, "agent", "control.sock");
-  const handled: unknown[] = [];
-  const server = await serveControl(path, (request) => {
-    handled.push(request);
-    return { online: true };
-  });
-  t.teardown(async () => {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, path, handled } = await recordingControl(t, "control-user");
   t.equal((await stat(join(dir, "agent"))).mode & 0o777, 0o700, "its directory is 0700");
   t.equal((await stat(path)).mode & 0o777, 0o600, "the socket 0600");
   // mkdtemp's directory is 0700 too: open it, so that only the agent's own directory stands in the way.
