@@ -6,6 +6,7 @@
 //   worker → page  CallRequest   "register/getTags/unregister for me"   → CallAnswer
 
 import type { EventSignal } from "../event-signal.js";
+import { MAX_RETRY_AFTER_MS } from "../retry-after.js";
 
 export const PROTOCOL = 1;
 
@@ -25,6 +26,8 @@ export interface FireOutcome {
   reason?: string;
   /** From dispatch to the last waitUntil promise settling, in the worker's clock. */
   durationMs: number;
+  /** The server's Retry-After the handler rejected waitUntil with (retry-after.ts), in ms. */
+  retryAfterMs?: number;
 }
 
 export interface CallRequest {
@@ -67,7 +70,8 @@ export function isCallRequest(data: unknown): data is CallRequest {
 }
 
 export function isFireOutcome(data: unknown): data is FireOutcome {
-  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number";
+  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number"
+    && (data.retryAfterMs === undefined || (typeof data.retryAfterMs === "number" && data.retryAfterMs > 0 && data.retryAfterMs <= MAX_RETRY_AFTER_MS));
 }
 
 export function isCallAnswer(data: unknown): data is CallAnswer {
