@@ -116,7 +116,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
       this.#sw = sw;
       if (this.#fleet.policy.online === "fused") {
         const kiosk = this.#world.world.scenario.kiosk;
-        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, settleMs: kiosk.settleMs, onChange: (s) => agent.setConditions(s) });
+        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, ...(kiosk.settleMs === undefined ? {} : { settleMs: kiosk.settleMs }), onChange: (s) => agent.setConditions(s) });
       }
       this.linkChanged();
       this.#fleet.onBoot?.(this.#world.index, agent, clock);

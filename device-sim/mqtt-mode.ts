@@ -208,7 +208,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
           backendStatus: { topic: BACKEND_TOPIC }, random: () => rng.next(),
         },
         require: ["broker", "backendStatus"],
-        settleMs: world.kiosk.settleMs,
+        ...(world.kiosk.settleMs === undefined ? {} : { settleMs: world.kiosk.settleMs }),
         log: (line) => {
           if (!line.startsWith("mqtt: connected to")) return;
           const t = live();

@@ -5,7 +5,8 @@ import { homedir, hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PRESETS, POLICY_FIELDS, type Policy, type Preset } from "../core/policy.js";
 import type { ProbeOptions } from "../reachability-probe.js";
-import { SIGNAL_NAMES, type SignalName } from "../connectivity/fusion.js";
+import type { SignalName } from "../connectivity/fusion.js";
+import { RequireError, requiredSignals } from "../connectivity/required-signals.js";
 import type { ReconnectBackoffOptions } from "../connectivity/reconnect-backoff.js";
 import type { DeviceStatusFormat } from "../connectivity/status-payload.js";
 import { defaultControlPath } from "./control-socket.js";
@@ -257,15 +258,11 @@ function parseConnectivity(raw: unknown, mqtt: MqttConfig | undefined, probe: Pr
   if (!isRecord(c)) fail("connectivity must be an object {require, settleMs}");
   known(c, ["require", "settleMs"], "connectivity");
   let require: SignalName[] | undefined;
-  if (c.require !== undefined) {
-    if (!Array.isArray(c.require)) fail("connectivity.require must be an array of signal names");
-    require = c.require.map((name: unknown) => {
-      if (name === "navigatorOnLine") fail("connectivity.require cannot name navigatorOnLine: it is evidence of offline only, and only in a page");
-      if (!SIGNAL_NAMES.includes(name as SignalName)) fail(`connectivity.require: unknown signal ${quotedValue(name)} (known: probe, broker, deviceStatus, backendStatus)`);
-      return name as SignalName;
-    });
-    const configured: Record<string, boolean> = { probe: probe !== undefined, broker: mqtt !== undefined, deviceStatus: mqtt?.deviceStatus !== undefined, backendStatus: mqtt?.backendStatus !== undefined };
-    for (const name of require) if (!configured[name]) fail(`connectivity.require names ${name}, which is not configured`);
+  try {
+    if (c.require !== undefined) require = requiredSignals({ probe, mqtt }, c.require);
+  } catch (error) {
+    if (error instanceof RequireError) fail(`connectivity.require ${error.message}`);
+    throw error;
   }
   let settleMs: number | undefined;
   if (c.settleMs !== undefined) {

@@ -45,7 +45,8 @@ Options (flags override the config file):
   --device-status TOPIC    the firmware's retained status: online/offline or JSON
   --backend-status TOPIC   the backend's Sparkplug STATE: {"online": bool, "timestamp": ms}
   --require LIST       signals that must all be good, e.g. broker,deviceStatus (default: all configured)
-  --settle MS          how long they must stay good before online (default 5000)
+  --settle MS          a fixed time they must stay good before online (default:
+                       adaptive, 250 ms after a clean outage, up to 1 min while flapping)
   --no-window-client   no window of the origin is open: register() then fails as the spec says
   --log FORMAT         text (default) or json: one line per Background Service event
   --control PATH       control socket (default: $RUNTIME_DIRECTORY/control.sock or
