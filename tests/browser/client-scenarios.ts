@@ -37,6 +37,9 @@ const nestedFrame: Scenario = {
         .then(() => ({ ok: true }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message }));
     });
     t.same(fromWorker, { ok: true, value: mode.startsWith("chromium") ? "no navigator.serviceWorker" : NO_WINDOW }, "and so is its dedicated worker's");
+    const fromServiceWorker = await inPage.inWorker(server, framed, () => (self as unknown as { registration: Registration }).registration.sync.register("test-framed-sw")
+      .then(() => ({ ok: true }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message })));
+    t.same(fromServiceWorker, { ok: true, value: NO_WINDOW }, "and so is its service worker's, whose only window client is the frame");
 
     const sameOrigin = await env.embedded("same");
     const registered = await registerBoth(sameOrigin, "test-framed");
@@ -45,7 +48,7 @@ const nestedFrame: Scenario = {
     t.same(registered.periodic, env.polyfill ? { ok: true } : { ok: false, name: "NotAllowedError", message: "Permission denied." },
       "periodic sync gets past the window check to the permission");
     await server.until("its event", () => server.syncs("test-framed").length > 0);
-    t.equal(server.syncs("test-framed-worker").length, 0, "the refused registrations never fire");
+    t.equal(server.syncs("test-framed-worker").length + server.syncs("test-framed-sw").length, 0, "the refused registrations never fire");
   },
 };
 
