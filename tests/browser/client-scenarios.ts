@@ -29,6 +29,12 @@ const nestedFrame: Scenario = {
     const framed = await env.embedded("other");
     t.same(await registerBoth(framed, "test-framed"), { sync: NO_WINDOW, periodic: NO_WINDOW },
       "both kinds refused before permission is asked, in Chromium's words");
+    // Chromium refuses a frame of another site its storage (Web Locks, IndexedDB): the frame
+    // leads itself, its Agent cannot start there, and its calls say so rather than wait.
+    const tags = await framed.eval(async () => ((await navigator.serviceWorker.ready) as Registration).sync.getTags()
+      .then((value) => ({ ok: true, value }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message })));
+    t.same(tags, mode === "chromium-polyfill" ? { ok: false, name: "UnknownError", message: "Background Sync is disabled." } : { ok: true, value: [] },
+      "getTags() answers: [] (Chromium forced, where syncward's Agent has no storage: \"Background Sync is disabled.\")");
     // WebKit gives a dedicated worker of that frame navigator.serviceWorker: it is no window
     // either, and its register() is refused the same way.
     const fromWorker = await inPage.inClientWorker(framed, "dedicated worker", async () => {
