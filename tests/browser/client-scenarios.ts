@@ -109,6 +109,12 @@ const clientWorker = (kind: ClientWorker): Scenario => ({
     t.ok(event!.at > (seen.resolvedAt as number) - 50, `the event came ${Math.round(event!.at - (seen.resolvedAt as number))} ms after register() resolved in the worker`);
     server.release(tag, "success");
     await server.until("the tag to go once its event succeeded", async () => (await inPage.getTags(app)).length === 0);
+
+    // A page of the origin without page.js: no Agent runs, and the worker says so at once.
+    await app.goto(new URL("/embed.html?src=about:blank", server.url).href);
+    const alone = await inPage.inClientWorker(app, kind, async () => ((await navigator.serviceWorker.ready) as Registration).sync.register("test-no-agent"));
+    t.same(alone, { ok: false, name: "UnknownError", message: "No window client of this origin runs syncward's page script, so no agent can take this call." },
+      "with no tab running page.js, register() rejects instead of waiting");
   },
 });
 
