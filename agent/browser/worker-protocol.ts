@@ -8,6 +8,7 @@
 //   (a client: a nested frame, a dedicated or shared worker; only the worker sees the windows)
 
 import type { EventSignal } from "../event-signal.js";
+import { MAX_RETRY_AFTER_MS } from "../retry-after.js";
 
 export const PROTOCOL = 1;
 
@@ -27,6 +28,8 @@ export interface FireOutcome {
   reason?: string;
   /** From dispatch to the last waitUntil promise settling, in the worker's clock. */
   durationMs: number;
+  /** The server's Retry-After the handler rejected waitUntil with (retry-after.ts), in ms. */
+  retryAfterMs?: number;
 }
 
 export interface CallRequest {
@@ -79,7 +82,8 @@ export function isCallRequest(data: unknown): data is CallRequest {
 }
 
 export function isFireOutcome(data: unknown): data is FireOutcome {
-  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number";
+  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number"
+    && (data.retryAfterMs === undefined || (typeof data.retryAfterMs === "number" && data.retryAfterMs > 0 && data.retryAfterMs <= MAX_RETRY_AFTER_MS));
 }
 
 export function isWindowsAnswer(data: unknown): data is WindowsAnswer {

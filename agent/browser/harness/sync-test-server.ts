@@ -24,7 +24,8 @@ export interface WorkerRecord {
   tags?: { ok: true; value: string[] } | { ok: false; name: string; message: string };
 }
 
-export type Verdict = "success" | "failure" | "hold";
+/** "overloaded": 429 with `Retry-After: 2`, which the hooks reject waitUntil with. */
+export type Verdict = "success" | "failure" | "overloaded" | "hold";
 
 /** The repository's root (this file runs from agent/… in tests and from build/dist/agent/… in the benchmark). */
 function repositoryRoot(): string {
@@ -110,10 +111,10 @@ export class SyncTestServer {
     return false;
   }
 
-  #answer(tag: string, response: ServerResponse, verdict: "success" | "failure"): void {
-    const status = verdict === "success" ? 200 : 500;
+  #answer(tag: string, response: ServerResponse, verdict: Exclude<Verdict, "hold">): void {
+    const status = verdict === "success" ? 200 : verdict === "overloaded" ? 429 : 500;
     this.answered.push({ tag, status });
-    response.writeHead(status, { "cache-control": "no-store" }).end();
+    response.writeHead(status, { "cache-control": "no-store", ...(verdict === "overloaded" ? { "retry-after": "2" } : {}) }).end();
   }
 
   get url(): string {
