@@ -324,12 +324,13 @@ export class Agent {
   }
 
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
-    // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
+    // Chromium's order: active worker, a top-level window client, the tag cap, permission (the
+    // spec asks for permission before the window).
     if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw noActiveWorker(kind);
-    const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
-    if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
     if (tagTooLong(tag)) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+    const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
+    if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
 
     let id = entry.tags[kind].get(tag);
     const created = id === undefined;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
 import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment } from "./environment.js";
+import { clientScenarios } from "./client-scenarios.js";
 import { parityScenarios } from "./parity-scenarios.js";
 import { quiet, untilTags, type Scenario } from "./scenario.js";
 
@@ -358,4 +359,4 @@ const periodic: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [...parityScenarios, docsExamples, offlineOnline, retries, retryAfter, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+export const scenarios: Scenario[] = [...parityScenarios, ...clientScenarios, docsExamples, offlineOnline, retries, retryAfter, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
