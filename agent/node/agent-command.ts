@@ -131,9 +131,9 @@ class RunningAgent {
       if (url === undefined) {
         // Loaded only when used: aedes costs a device with its own broker several MB of RSS.
         const { startEmbeddedBroker } = await import("./embedded-broker.js");
-        this.#broker = await startEmbeddedBroker({ port: config.mqtt.brokerPort });
+        this.#broker = await startEmbeddedBroker({ port: config.mqtt.brokerPort, credential: secrets!.embedded! });
         url = this.#broker.url;
-        output.note("embedded MQTT broker", { url });
+        output.note("embedded MQTT broker", { url, credential: config.mqtt.credentialFile });
       }
       mqtt = mqttOptions(config.mqtt, url, this.#broker !== undefined, secrets!);
     }

@@ -2,7 +2,7 @@
 // naming the field, so a kiosk integrator sees at once what to fix.
 
 import { homedir, hostname } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PRESETS, POLICY_FIELDS, type Policy, type Preset } from "../core/policy.js";
 import type { ProbeOptions } from "../reachability-probe.js";
 import { SIGNAL_NAMES, type SignalName } from "../connectivity/fusion.js";
@@ -47,6 +47,11 @@ export interface MqttConfig {
   password: string | undefined;
   /** Read at start; the SYNCWARD_MQTT_PASSWORD environment variable is the other way. */
   passwordFile: string | undefined;
+  /**
+   * A `username:password` file. The embedded broker's: generated there on the first start
+   * (default: beside the store). With `url`: the credential to present, e.g. another agent's.
+   */
+  credentialFile: string | undefined;
   /** PEM files. */
   ca: string | undefined;
   cert: string | undefined;
@@ -87,7 +92,7 @@ export function defaultConfigPath(): string {
 
 const KEYS = ["preset", "policy", "store", "serviceWorkers", "windowClient", "probe", "log", "control", "seed", "mqtt", "connectivity"];
 const PROBE_KEYS = ["url", "expectedStatus", "expectedBody", "timeoutMs", "intervalMs", "maxIntervalMs", "minTriggerGapMs"];
-const MQTT_KEYS = ["url", "brokerPort", "clientId", "username", "password", "passwordFile", "ca", "cert", "key", "insecure", "protocolVersion",
+const MQTT_KEYS = ["url", "brokerPort", "clientId", "username", "password", "passwordFile", "credentialFile", "ca", "cert", "key", "insecure", "protocolVersion",
   "keepaliveSeconds", "sessionExpirySeconds", "deviceStatus", "backendStatus", "presenceTopic", "willDelaySeconds", "summaryTopic", "backoff"];
 const MQTT_SCHEMES = ["mqtt:", "mqtts:", "ws:", "wss:", "tcp:", "ssl:"];
 
@@ -166,6 +171,9 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
   const clientId = m.clientId === undefined ? defaultClientId() : text(m.clientId, "mqtt.clientId");
   if (clientId.length > 65535) fail("mqtt.clientId is too long");
   if (m.password !== undefined && m.passwordFile !== undefined) fail("mqtt.password and mqtt.passwordFile exclude each other");
+  const login = ["username", "password", "passwordFile"].filter((key) => m[key] !== undefined);
+  if (url === undefined && login.length > 0) fail(`mqtt.${login[0]} is for a broker given by mqtt.url; the embedded broker's credential is generated into mqtt.credentialFile`);
+  if (m.credentialFile !== undefined && login.length > 0) fail(`mqtt.credentialFile and mqtt.${login[0]} exclude each other`);
   if (m.insecure !== undefined && typeof m.insecure !== "boolean") fail("mqtt.insecure must be true or false");
   const protocolVersion = m.protocolVersion ?? 5;
   if (protocolVersion !== 4 && protocolVersion !== 5) fail("mqtt.protocolVersion must be 4 (MQTT 3.1.1) or 5");
@@ -218,6 +226,7 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
     username: m.username === undefined ? undefined : text(m.username, "mqtt.username"),
     password: m.password === undefined ? undefined : text(m.password, "mqtt.password"),
     passwordFile: m.passwordFile === undefined ? undefined : path(m.passwordFile, "mqtt.passwordFile"),
+    credentialFile: m.credentialFile === undefined ? undefined : path(m.credentialFile, "mqtt.credentialFile"),
     ca: m.ca === undefined ? undefined : path(m.ca, "mqtt.ca"),
     cert: m.cert === undefined ? undefined : path(m.cert, "mqtt.cert"),
     key: m.key === undefined ? undefined : path(m.key, "mqtt.key"),
@@ -311,11 +320,13 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
   if (raw.seed !== undefined && (!Number.isInteger(raw.seed) || (raw.seed as number) < 0)) fail("seed must be a non-negative integer");
   const mqtt = parseMqtt(raw.mqtt, path);
   const connectivity = parseConnectivity(raw.connectivity, mqtt, probe);
+  const store = raw.store === undefined ? defaultStorePath() : path(raw.store, "store");
+  if (mqtt && mqtt.url === undefined) mqtt.credentialFile ??= join(dirname(store), "broker-credential");
 
   return {
     preset: preset as Preset,
     policy: policy as Partial<Policy>,
-    store: raw.store === undefined ? defaultStorePath() : path(raw.store, "store"),
+    store,
     serviceWorkers,
     windowClient: (raw.windowClient as boolean | undefined) ?? true,
     probe,

@@ -15,7 +15,7 @@ const OPTIONS = {
   preset: { type: "string" }, probe: { type: "string" }, "no-window-client": { type: "boolean" },
   log: { type: "string" }, control: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
   mqtt: { type: "string" }, "no-mqtt": { type: "boolean" }, "broker-port": { type: "string" }, "mqtt-client-id": { type: "string" },
-  "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-ca": { type: "string" },
+  "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-credential-file": { type: "string" }, "mqtt-ca": { type: "string" },
   "mqtt-cert": { type: "string" }, "mqtt-key": { type: "string" }, "mqtt-insecure": { type: "boolean" },
   "device-status": { type: "string" }, "backend-status": { type: "string" }, require: { type: "string" }, settle: { type: "string" },
 } as const;
@@ -75,6 +75,7 @@ function applyMqttFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["mqtt-client-id"] !== undefined) flags.clientId = values["mqtt-client-id"];
   if (values["mqtt-username"] !== undefined) flags.username = values["mqtt-username"];
   if (values["mqtt-password-file"] !== undefined) flags.passwordFile = here(values["mqtt-password-file"]);
+  if (values["mqtt-credential-file"] !== undefined) flags.credentialFile = here(values["mqtt-credential-file"]);
   for (const key of ["ca", "cert", "key"] as const) if (values[`mqtt-${key}`] !== undefined) flags[key] = here(values[`mqtt-${key}`]!);
   if (values["mqtt-insecure"]) flags.insecure = true;
   if (values["device-status"] !== undefined) flags.deviceStatus = values["device-status"];

@@ -35,11 +35,15 @@ Options (flags override the config file):
   --preset NAME        chromium (default) or kiosk
   --probe URL          HTTP reachability probe; online only while it answers 204
   --mqtt URL           MQTT broker (mqtt://, mqtts://, ws://, wss://); without it an embedded
-                       broker (MQTT 3.1.1) listens on 127.0.0.1:1883
+                       broker (MQTT 3.1.1) listens on 127.0.0.1:1883 and lets in only clients
+                       with the credential generated into --mqtt-credential-file
   --no-mqtt            no MQTT at all: the probe (or nothing) decides
   --broker-port N      port of the embedded broker (0: any free port)
   --mqtt-client-id ID  MQTT client id (default: syncward-HOSTNAME)
   --mqtt-username NAME, --mqtt-password-file FILE   broker credentials (or SYNCWARD_MQTT_PASSWORD)
+  --mqtt-credential-file FILE  user:password file: the embedded broker's, generated on the first
+                       start (default: broker-credential beside the store, 0600); with --mqtt,
+                       the credential to present (e.g. another agent's)
   --mqtt-ca FILE, --mqtt-cert FILE, --mqtt-key FILE  TLS: trusted CA, client certificate and key (PEM)
   --mqtt-insecure      accept any broker certificate (testing only)
   --device-status TOPIC    the firmware's retained status: online/offline or JSON
