@@ -13,7 +13,7 @@ import { readRawConfig } from "./config-file.js";
 const OPTIONS = {
   config: { type: "string" }, sw: { type: "string" }, scope: { type: "string" }, store: { type: "string" },
   preset: { type: "string" }, probe: { type: "string" }, "no-window-client": { type: "boolean" },
-  log: { type: "string" }, control: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
+  log: { type: "string" }, control: { type: "string" }, http: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
   mqtt: { type: "string" }, "no-mqtt": { type: "boolean" }, "broker-port": { type: "string" }, "mqtt-client-id": { type: "string" },
   "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-credential-file": { type: "string" }, "mqtt-ca": { type: "string" },
   "mqtt-cert": { type: "string" }, "mqtt-key": { type: "string" }, "mqtt-insecure": { type: "boolean" },
@@ -64,6 +64,7 @@ function applyAgentFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["no-window-client"]) raw.windowClient = false;
   if (values.log !== undefined) raw.log = values.log;
   if (values.control !== undefined) raw.control = here(values.control);
+  if (values.http !== undefined) raw.http = values.http;
   if (values.seed !== undefined) raw.seed = integerFlag(values.seed, "--seed");
   if (values["no-mqtt"]) raw.mqtt = false;
 }
