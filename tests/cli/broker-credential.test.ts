@@ -2,14 +2,14 @@
 // a real `syncward agent`, real MQTT clients. The credential file is the agent user's alone
 // (0600), the same across restarts, and another local user's process cannot read it.
 import t, { type Test } from "tap";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmod, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { cli, start, type Running } from "./cli-process.js";
+import { NOBODY, runAs } from "./run-as.js";
 
-const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 
 async function worker(dir: string): Promise<string> {
@@ -97,16 +97,7 @@ t.test("a credential file others can read, or not the agent's own, is refused wi
 });
 
 /** Read `path` as user `uid`; resolves with "read" or the error code. */
-function readAs(uid: number, path: string): Promise<string> {
-  const code = `require("node:fs").readFile(${JSON.stringify(path)}, (e) => console.log(e ? e.code : "read"));`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", code], { uid, gid: uid, cwd: "/", stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", () => resolve(out.trim()));
-  });
-}
+const readAs = (uid: number, path: string) => runAs(uid, `require("node:fs").readFile(${JSON.stringify(path)}, (e) => console.log(e ? e.code : "read"));`);
 
 t.test("another user's process cannot read the credential", { skip: isRoot ? false : "needs root to run a process as another user" }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-credential-user-"));
