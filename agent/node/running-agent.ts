@@ -105,7 +105,11 @@ export class RunningAgent {
       },
       onScopeChange: (scope, online) => output.note("scope network", { scope, online }),
     });
-    this.#metrics.online(this.#connectivity.status().online);
+    // The Agent hears only changes; on a reload it still holds the old signals' verdict, and
+    // new sources must prove themselves (settle) before they make the device online.
+    const fused = this.#connectivity.fusion.state;
+    this.#host.agent.setConditions(fused);
+    this.#metrics.online(fused.online);
     if (manual !== "auto") this.#connectivity.setManual(manual);
     for (const worker of config.serviceWorkers) if (worker.probe && this.#loaded.has(worker.scope)) this.#connectivity.watchScope(worker.scope, worker.probe);
   }
@@ -154,6 +158,8 @@ export class RunningAgent {
     await this.#connectivity!.close();
     this.#config = next;
     this.#connect(secrets, manual);
+    const s = this.#connectivity!.status();
+    this.#output.note("network", { online: s.online, metered: s.metered, onBattery: s.onBattery, reason: s.reason });
   }
 
   get config(): AgentConfig {

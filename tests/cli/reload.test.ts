@@ -33,7 +33,11 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
     self.addEventListener("sync", (event) => { self.count++; console.log("sync " + event.tag + " count=" + self.count); event.waitUntil(Promise.reject(new Error("backend down"))); });
     self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("outbox"), 50); });
   `);
-  await writeFile(join(dir, "b.js"), `self.addEventListener("activate", () => console.log("worker b active"));`);
+  // Worker b registers at once: had the Agent kept the old connectivity's "online", it would fire.
+  await writeFile(join(dir, "b.js"), `
+    self.addEventListener("sync", (event) => console.log("sync " + event.tag));
+    self.addEventListener("activate", () => { console.log("worker b active"); self.registration.sync.register("held"); });
+  `);
   const configFile = join(dir, "agent.json");
   const config = {
     serviceWorkers: [{ script: "a.js", scope: `${base}/a/` }], store: "state/registrations", control: "c.sock",
@@ -48,20 +52,26 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
   const control = join(dir, "c.sock");
   const status = () => JSON.parse(run("net", "status", "--control", control).stdout) as Status;
   t.match(status().registrations, [{ tag: "outbox", state: "waiting", attempts: 1 }], "one failed attempt, waiting out the back-off");
-  t.equal(run("net", "offline", "--control", control).status, 0);
 
   // A good new config: another probe (a portal now) and a second worker.
   const reloaded = { ...config, probe: { url: `${base}/portal` }, serviceWorkers: [...config.serviceWorkers, { script: "b.js", scope: `${base}/b/` }] };
   await write(reloaded);
   agent.child.kill("SIGHUP");
   await agent.waitFor(/"event":"config reloaded"/);
-  await agent.waitFor(/worker b active/);
+  await agent.waitFor(/"eventName":"Registered sync","instanceId":"held"/);
   let now = status();
-  t.match(now.registrations, [{ tag: "outbox", state: "waiting", attempts: 1 }], "the registration and its attempts stay");
-  t.equal(now.manual, "offline", "the manual override stays");
-  t.match(JSON.parse(run("net", "auto", "--control", control).stdout), { manual: "auto" });
+  t.match(now.registrations, [{ tag: "outbox", state: "waiting", attempts: 1 }, { tag: "held", state: "pending", attempts: 0 }],
+    "the registration and its attempts stay; the new worker's waits, offline until the new signals settle");
+  t.notOk(agent.lines.some((l) => /sync held/.test(l)), "it did not fire on the old connectivity's word");
   for (let i = 0; i < 200 && status().reason !== "probe bad"; i++) await new Promise((r) => setTimeout(r, 50));
   t.match(status(), { online: false, reason: "probe bad" }, "the new probe decides: the portal is offline");
+
+  // A manual override survives a reload.
+  t.equal(run("net", "offline", "--control", control).status, 0);
+  agent.child.kill("SIGHUP");
+  for (let i = 0; i < 200 && agent.lines.filter((l) => /"event":"config reloaded"/.test(l)).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(status().manual, "offline", "the manual override stays");
+  t.match(JSON.parse(run("net", "auto", "--control", control).stdout), { manual: "auto" });
   const fired = run("sync", "fire", "outbox", "--scope", `${base}/a/`, "--control", control);
   t.equal(fired.status, 1, "the event ran (and failed, as the worker does)");
   await agent.waitFor(/sync outbox count=2/);
@@ -83,8 +93,8 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
     t.equal(agent.lines.slice(before).filter((l) => /reload refused/.test(l)).length, 1, `${name}: one line`);
   }
   now = status();
-  t.match(now, { required: ["probe"], reason: "probe bad", registrations: [{ tag: "outbox", attempts: 1 }] }, "still running on the last good config (a fire by hand counts no attempt)");
-  t.equal(now.registrations.length, 1);
+  t.match(now, { required: ["probe"], reason: "probe bad", registrations: [{ tag: "outbox", attempts: 1 }, { tag: "held" }] }, "still running on the last good config (a fire by hand counts no attempt)");
+  t.equal(now.registrations.length, 2);
   agent.child.kill("SIGTERM");
   t.equal(await new Promise((r) => agent.child.on("exit", r)), 0, "and SIGTERM still exits 0");
 });
