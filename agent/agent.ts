@@ -6,116 +6,40 @@
 
 import type { Conditions, PersistedRegistration } from "./core/scheduler.js";
 import type { SchedulerPort } from "./core/scheduler-port.js";
-import type { Decision, Outcome, RegistrationId, RegistrationState, ScopeId } from "./core/codes.js";
+import type { Decision, Outcome, RegistrationId, ScopeId } from "./core/codes.js";
 import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
+import type { AgentOptions, AgentServiceWorker, RegistrationStatus, ServiceWorkerOptions } from "./agent-options.js";
 import { StoreWriter } from "./store-writer.js";
+import { WallTime } from "./wall-time.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Dispatcher, DispatchResult } from "./dispatcher.js";
 import { EventAbort } from "./event-signal.js";
-import type { BackgroundService, LogSink } from "./log.js";
-import { createSyncManager, type SyncManager } from "./web-api/sync-manager.js";
-import { createPeriodicSyncManager, type PeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
+import { EVENT_NAMES, type BackgroundService, type EventWhat, type LogSink } from "./log.js";
+import { createSyncManager } from "./web-api/sync-manager.js";
+import { createPeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
 import { tagTooLong } from "./tag-limit.js";
-
-/**
- * register() without an active worker, in Chromium's words: Blink raises it synchronously, so
- * the message carries its "Failed to execute …" prefix.
- */
-export function noActiveWorker(kind: Kind): DOMException {
-  const manager = kind === "one-shot" ? "SyncManager" : "PeriodicSyncManager";
-  return new DOMException(`Failed to execute 'register' on '${manager}': Registration failed - no active Service Worker`, "InvalidStateError");
-}
-export const NO_WINDOW_OR_TAG_TOO_LONG = "Attempted to register a sync event without a window or registration tag too long.";
-const PERMISSION_DENIED = "Permission denied.";
-export const DISABLED = "Background Sync is disabled.";
-/** Chromium's periodic words for the same storage failure. */
-const PERIODIC_DISABLED = "Unknown error.";
+import { DISABLED, NO_WINDOW_OR_TAG_TOO_LONG, PERIODIC_DISABLED, PERMISSION_DENIED, noActiveWorker } from "./web-api/register-errors.js";
 
 type Kind = "one-shot" | "periodic";
 
-export interface AgentOptions {
-  /** This device's domain of a scheduling core (see SchedulerEndpoint). */
-  scheduler: SchedulerPort;
-  store: RegistrationStore;
-  dispatcher: Dispatcher;
-  clock?: Clock;
-  log?: LogSink;
-  /** Problems that are not Background Service events (a failed background write, a bad record). */
-  onProblem?: (message: string) => void;
-  /** The "background-sync" permission; false gives NotAllowedError. Default: granted. */
-  syncPermitted?: () => boolean;
-  /** The "periodic-background-sync" permission. Default: granted. */
-  periodicSyncPermitted?: () => boolean;
-}
-
-export interface ServiceWorkerOptions {
-  /** Whether the registration has an active worker now (register() needs one). Default true. */
-  active?: boolean;
-  /** Whether a window client (top-level or auxiliary) of the origin exists now. */
-  hasWindowClient: () => boolean;
-  /**
-   * register() resolves in another realm (a tab or a worker, reached by messages): its event
-   * waits for {@link AgentServiceWorker.resolved}, which the caller sends once its own promise
-   * resolved (Chromium's DidResolveRegistration). Default false: the event follows this
-   * realm's resolution.
-   */
-  confirmsResolution?: boolean;
-}
-
-/** A service worker registration as the Agent serves it: `registration.sync` and friends. */
-export interface AgentServiceWorker {
-  readonly scope: string;
-  readonly sync: SyncManager;
-  readonly periodicSync: PeriodicSyncManager;
-  setActive(active: boolean): void;
-  /** The caller's register() promise of `tag` resolved (with `confirmsResolution`): its event may follow. */
-  resolved(kind: Kind, tag: string): void;
-  /** The service worker registration was unregistered: its sync registrations go with it. */
-  unregister(): Promise<void>;
-  /**
-   * Stop serving the scope but keep its sync registrations stored (the worker failed to
-   * start, the process is handing over): they come back when the scope is added again.
-   */
-  detach(): void;
-}
-
-/** One registration as `status()` reports it. */
-export interface RegistrationStatus {
-  scope: string;
-  tag: string;
-  kind: Kind;
-  state: RegistrationState;
-  attempts: number;
-  /** Wall time in ms before which the back-off holds it back (0: none). */
-  delayUntil: number;
-}
-
-/** The same record with its two times moved between the core's clock and the wall clock. */
-function retimed(p: PersistedRegistration, convert: (t: number) => number): PersistedRegistration {
-  return { ...p, delayUntil: convert(p.delayUntil), anchorOrExpiry: convert(p.anchorOrExpiry) };
-}
+export type { AgentOptions, AgentServiceWorker, RegistrationStatus, ServiceWorkerOptions };
 
 function samePersisted(a: PersistedRegistration, b: PersistedRegistration): boolean {
   return (Object.keys(a) as (keyof PersistedRegistration)[]).every((key) => a[key] === b[key]);
 }
 
-type EventWhat = "Registered" | "Unregistered" | "Dispatched" | "completed" | "failed" | "Reregistered" | "Completed";
-
-/** Chromium's event names ("Registered sync", "Dispatched periodicsync event", …), built once. */
-const EVENT_NAMES: Record<Kind, Record<EventWhat, string>> = {
-  "one-shot": {
-    Registered: "Registered sync", Unregistered: "Unregistered sync", Dispatched: "Dispatched sync event",
-    completed: "sync event completed", failed: "sync event failed", Reregistered: "Sync event reregistered", Completed: "Sync completed",
-  },
-  periodic: {
-    Registered: "Registered periodicsync", Unregistered: "Unregistered periodicsync", Dispatched: "Dispatched periodicsync event",
-    completed: "periodicsync event completed", failed: "periodicsync event failed", Reregistered: "Periodicsync event reregistered",
-    Completed: "Periodicsync completed",
-  },
-};
+/** A scope URL's origin, or undefined for no URL (not URL.canParse: WPE 2.38 has none). */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
 
 interface ScopeEntry {
   url: string;
+  origin: string | undefined;
   id: ScopeId;
   active: boolean;
   /** The host's word on the scope's own reachability (setScopeOnline). */
@@ -154,8 +78,8 @@ export class Agent {
   readonly #inFlight = new Map<RegistrationId, Flight>();
   /** Stored registrations of scopes not added yet: kept, and kept durable, until they are. */
   readonly #unrestored = new Map<string, StoredRegistration[]>();
-  /** Wall time minus core time, fixed at start so stored times do not drift between writes. */
-  readonly #wallOffset: number;
+  /** Core time ↔ the wall time the store keeps, fixed at start. */
+  readonly #wall: WallTime;
   #online = false;
   #closed = false;
   /** Registrations whose register() resolved in this turn: the core hears it at the next. */
@@ -171,7 +95,7 @@ export class Agent {
     this.#problem = options.onProblem ?? ((message) => console.error(`syncward: ${message}`));
     this.#syncPermitted = options.syncPermitted ?? (() => true);
     this.#periodicSyncPermitted = options.periodicSyncPermitted ?? (() => true);
-    this.#wallOffset = this.#clock.wall() - this.#now();
+    this.#wall = new WallTime(this.#clock.wall(), this.#now());
     this.#scheduler.onDecisions(() => this.#afterChange());
   }
 
@@ -192,20 +116,14 @@ export class Agent {
     return this.#scheduler.now();
   }
 
-  #toWall(t: number): number {
-    return t === 0 ? 0 : Math.round(t + this.#wallOffset);
-  }
-
-  #fromWall(w: number): number {
-    return w === 0 ? 0 : Math.max(1, w - this.#wallOffset);
-  }
-
   /** Serve a service worker registration; its stored sync registrations come back now. */
   addServiceWorker(scope: string, options: ServiceWorkerOptions): AgentServiceWorker {
     if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
+    const origin = originOf(scope);
     const entry: ScopeEntry = {
       url: scope,
-      id: this.#scheduler.createScope(this.#sameOrigin(scope)),
+      origin,
+      id: this.#scheduler.createScope(this.#sameOrigin(origin)),
       active: options.active ?? true,
       reachable: true,
       hasWindowClient: options.hasWindowClient,
@@ -242,19 +160,10 @@ export class Agent {
     };
   }
 
-  /** A served scope of `scope`'s origin, whose periodic timing a new scope shares (the spec's is per origin). */
-  #sameOrigin(scope: string): ScopeId | undefined {
-    // Not URL.canParse: WPE 2.38 has none.
-    const originOf = (url: string) => {
-      try {
-        return new URL(url).origin;
-      } catch {
-        return undefined;
-      }
-    };
-    const origin = originOf(scope);
+  /** A served scope of `origin`, whose periodic timing a new scope shares (the spec's is per origin). */
+  #sameOrigin(origin: string | undefined): ScopeId | undefined {
     if (origin === undefined) return undefined;
-    for (const entry of this.#scopes.values()) if (originOf(entry.url) === origin) return entry.id;
+    for (const entry of this.#scopes.values()) if (entry.origin === origin) return entry.id;
     return undefined;
   }
 
@@ -267,9 +176,8 @@ export class Agent {
     const saved = this.#unrestored.get(entry.url) ?? [];
     this.#unrestored.delete(entry.url);
     for (const r of saved) {
-      const { scope: _scope, tag: _tag, ...fields } = r;
       try {
-        const id = this.#scheduler.restore(entry.id, retimed(fields, (w) => this.#fromWall(w)));
+        const id = this.#scheduler.restore(entry.id, this.#wall.restored(r));
         this.#bind(entry, r.tag, r.kind, id);
       } catch (error) {
         this.#problem(`discarded stored ${r.kind} registration "${r.tag}" of ${r.scope}: ${(error as Error).message}`);
@@ -500,7 +408,7 @@ export class Agent {
   /** The log's "Next Attempt Delay (ms)" for a stored back-off end (wall time, 0: none). */
   #nextAttempt(delayUntil: number | undefined): Record<string, string> {
     if (delayUntil === undefined) return {};
-    const wait = delayUntil === 0 ? 0 : this.#fromWall(delayUntil) - this.#now();
+    const wait = delayUntil === 0 ? 0 : this.#wall.fromWall(delayUntil) - this.#now();
     return { "Next Attempt Delay (ms)": String(Math.max(0, Math.round(wait))) };
   }
 
@@ -510,27 +418,21 @@ export class Agent {
   }
 
   #stored(id: RegistrationId, scope: string, tag: string): StoredRegistration {
-    const p = this.#scheduler.persisted(id);
-    // Field by field, not a spread: this runs at every change of every registration.
-    return {
-      scope, tag, kind: p.kind, attempts: p.attempts, maxAttempts: p.maxAttempts,
-      delayUntil: this.#toWall(p.delayUntil), anchorOrExpiry: this.#toWall(p.anchorOrExpiry),
-      minInterval: p.minInterval, unmeteredOnly: p.unmeteredOnly, allowOnBattery: p.allowOnBattery,
-    };
+    return this.#wall.stored(this.#scheduler.persisted(id), scope, tag);
   }
 
   /** Every registration and its state, for `syncward net status` and tests. */
   status(): RegistrationStatus[] {
     return [...this.#bindings].map(([id, { scope, tag, kind }]) => {
       const { attempts, delayUntil } = this.#scheduler.persisted(id);
-      return { scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts, delayUntil: this.#toWall(delayUntil) };
+      return { scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts, delayUntil: this.#wall.toWall(delayUntil) };
     });
   }
 
   /** When the agent next wakes on its own (Infinity when idle). */
   nextWakeup(): number {
     const next = this.#scheduler.nextWakeup();
-    return Number.isFinite(next) ? this.#toWall(next) : Infinity;
+    return Number.isFinite(next) ? this.#wall.toWall(next) : Infinity;
   }
 
   /** Stop dispatching, flush the store and release it. */

@@ -16,6 +16,22 @@ export interface BackgroundServiceEvent {
   eventMetadata: Record<string, string>;
 }
 
+/** What happened to a registration, in the words of Chromium's event names below. */
+export type EventWhat = "Registered" | "Unregistered" | "Dispatched" | "completed" | "failed" | "Reregistered" | "Completed";
+
+/** Chromium's event names ("Registered sync", "Dispatched periodicsync event", …), built once. */
+export const EVENT_NAMES: Record<"one-shot" | "periodic", Record<EventWhat, string>> = {
+  "one-shot": {
+    Registered: "Registered sync", Unregistered: "Unregistered sync", Dispatched: "Dispatched sync event",
+    completed: "sync event completed", failed: "sync event failed", Reregistered: "Sync event reregistered", Completed: "Sync completed",
+  },
+  periodic: {
+    Registered: "Registered periodicsync", Unregistered: "Unregistered periodicsync", Dispatched: "Dispatched periodicsync event",
+    completed: "periodicsync event completed", failed: "periodicsync event failed", Reregistered: "Periodicsync event reregistered",
+    Completed: "Periodicsync completed",
+  },
+};
+
 export type LogSink = (event: BackgroundServiceEvent) => void;
 
 /**

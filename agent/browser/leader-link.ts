@@ -4,7 +4,7 @@
 // (the old one closed mid-call) is posted again: register() and getTags() may run twice,
 // which coalesces, but a call is never lost.
 
-import { DISABLED } from "../agent.js";
+import { DISABLED } from "../web-api/register-errors.js";
 import { LeaderElection } from "./leader-election.js";
 import type { AgentCall } from "./page-agent.js";
 import { answerError, errorAnswer } from "./worker-protocol.js";

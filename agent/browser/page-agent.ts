@@ -3,7 +3,8 @@
 // the origin (their stored sync registrations come back as each is served) and answers the
 // calls all tabs send it.
 
-import { Agent, noActiveWorker, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
+import { Agent, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
+import { noActiveWorker } from "../web-api/register-errors.js";
 import { systemClock } from "../clock.js";
 import { Scheduler } from "../core/scheduler.js";
 import { singleTenant } from "../core/scheduler-endpoint.js";

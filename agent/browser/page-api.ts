@@ -7,7 +7,7 @@
 // install its own and serve for good. A call the app makes before that answer reaches the
 // disabled native API (README, "In the browser").
 
-import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../web-api/register-errors.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { attributeGetter } from "../web-api/webidl.js";

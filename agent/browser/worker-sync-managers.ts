@@ -9,7 +9,7 @@
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
 // disabled." (Electron), the page is asked to take over and the call is repeated through it.
 
-import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
+import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../web-api/register-errors.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { attributeGetter } from "../web-api/webidl.js";
