@@ -110,6 +110,7 @@ class RunningAgent {
       windowClients: () => (config.windowClient ? config.serviceWorkers.map((w, i) => ({ id: `window-${i}`, url: w.scope })) : []),
       log: output.problem,
       console: output.workerConsole,
+      limits: config.workerLimits,
     });
     running = new RunningAgent(config, host);
     try {

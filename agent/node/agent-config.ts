@@ -11,6 +11,7 @@ import type { DeviceStatusFormat } from "../connectivity/status-payload.js";
 import { defaultControlPath } from "./control-socket.js";
 import { EMBEDDED_BROKER_PORT } from "./embedded-broker.js";
 import { quotedValue } from "../quoted-value.js";
+import type { ServiceWorkerLimits } from "./service-worker-version.js";
 
 export interface ServiceWorkerConfig {
   /** Path of the service worker script. */
@@ -36,6 +37,8 @@ export interface AgentConfig {
   /** undefined: no MQTT at all (`"mqtt": false`, `--no-mqtt`). */
   mqtt: MqttConfig | undefined;
   connectivity: { require: SignalName[] | undefined; settleMs: number | undefined };
+  /** Time limits of the workers' start, install and activate, and how long a stuck thread may stay silent. */
+  workerLimits: ServiceWorkerLimits;
 }
 
 export interface MqttConfig {
@@ -85,7 +88,9 @@ export function defaultConfigPath(): string {
   return join(service || "/etc/syncward", "agent.json");
 }
 
-const KEYS = ["preset", "policy", "store", "serviceWorkers", "windowClient", "probe", "log", "control", "seed", "mqtt", "connectivity"];
+const KEYS = ["preset", "policy", "store", "serviceWorkers", "windowClient", "probe", "log", "control", "seed", "mqtt", "connectivity", "workerLimits"];
+const WORKER_LIMIT_KEYS = ["startMs", "installMs", "activateMs", "unresponsiveMs"] as const;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const PROBE_KEYS = ["url", "expectedStatus", "expectedBody", "timeoutMs", "intervalMs", "maxIntervalMs", "minTriggerGapMs"];
 const MQTT_KEYS = ["url", "brokerPort", "clientId", "username", "password", "passwordFile", "ca", "cert", "key", "insecure", "protocolVersion",
   "keepaliveSeconds", "sessionExpirySeconds", "deviceStatus", "backendStatus", "presenceTopic", "willDelaySeconds", "summaryTopic", "backoff"];
@@ -275,6 +280,20 @@ function parseConnectivity(raw: unknown, mqtt: MqttConfig | undefined, probe: Pr
   return { require, settleMs };
 }
 
+function parseWorkerLimits(raw: unknown): ServiceWorkerLimits {
+  const l = raw ?? {};
+  if (!isRecord(l)) fail(`workerLimits must be an object {${WORKER_LIMIT_KEYS.join(", ")}}`);
+  known(l, [...WORKER_LIMIT_KEYS], "workerLimits");
+  const limits: ServiceWorkerLimits = {};
+  for (const key of WORKER_LIMIT_KEYS) {
+    if (l[key] === undefined) continue;
+    // A timer takes at most 2^31 - 1 ms; past it Node fires at once.
+    if (positive(l[key], `workerLimits.${key}`) > MAX_TIMER_MS) fail(`workerLimits.${key} must be at most ${MAX_TIMER_MS} ms (24.8 days)`);
+    limits[key] = l[key] as number;
+  }
+  return limits;
+}
+
 /** Validate a parsed JSON config; relative paths are taken from `baseDir`. */
 export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
   if (!isRecord(raw)) fail("the config must be a JSON object");
@@ -324,5 +343,6 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
     seed: raw.seed as number | undefined,
     mqtt,
     connectivity,
+    workerLimits: parseWorkerLimits(raw.workerLimits),
   };
 }

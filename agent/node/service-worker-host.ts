@@ -228,8 +228,8 @@ export class NodeServiceWorkerHost implements Dispatcher {
 
   async #install(worker: Registered, scope: string): Promise<void> {
     await worker.version.running();
-    const install = await worker.version.request({ cmd: "lifecycle", type: "install" }, this.#limits.install);
-    if (!install.answered) throw new Error(`${scope}: the install event ran past its limit of ${this.#limits.install} ms`);
+    const install = await worker.version.request({ cmd: "lifecycle", type: "install" }, this.#limits.installMs);
+    if (!install.answered) throw new Error(`${scope}: the install event ran past its limit of ${this.#limits.installMs} ms`);
     const installed = install.value as LifecycleOutcome;
     if (installed.failed) throw new Error(`${scope}: the install event failed: ${installed.reason}`);
     await worker.version.installed();
@@ -237,8 +237,8 @@ export class NodeServiceWorkerHost implements Dispatcher {
     // §Activate), so register() from an activate listener succeeds; sync events still wait
     // for the activation below.
     worker.registration.setActive(true);
-    const activate = await worker.version.request({ cmd: "lifecycle", type: "activate" }, this.#limits.activate);
-    if (!activate.answered) this.#log(`${scope}: the activate event ran past its limit of ${this.#limits.activate} ms`);
+    const activate = await worker.version.request({ cmd: "lifecycle", type: "activate" }, this.#limits.activateMs);
+    if (!activate.answered) this.#log(`${scope}: the activate event ran past its limit of ${this.#limits.activateMs} ms`);
     else if ((activate.value as LifecycleOutcome).failed) this.#log(`${scope}: the activate event failed: ${(activate.value as { reason: string }).reason}`);
     if (this.#workers.get(scope) !== worker) throw new DOMException(`${scope} was unregistered while installing.`, "AbortError");
   }

@@ -14,19 +14,19 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Time limits of a Node-hosted service worker, in milliseconds. */
 export interface ServiceWorkerLimits {
   /** The script's top level, at load and at each restart. Default 5 min (Chromium's limit to start a worker). */
-  start?: number;
+  startMs?: number;
   /** The install event until its waitUntil promises settle. Default 5 min (Chromium's for an event). */
-  install?: number;
+  installMs?: number;
   /** The activate event, likewise. Default 5 min. */
-  activate?: number;
+  activateMs?: number;
   /**
    * How long a thread has to answer a ping once a request to it passed its limit; a thread
    * that stays silent is stuck and is terminated. Default 10 s.
    */
-  unresponsive?: number;
+  unresponsiveMs?: number;
 }
 
-export const DEFAULT_LIMITS: Required<ServiceWorkerLimits> = { start: 300_000, install: 300_000, activate: 300_000, unresponsive: 10_000 };
+export const DEFAULT_LIMITS: Required<ServiceWorkerLimits> = { startMs: 300_000, installMs: 300_000, activateMs: 300_000, unresponsiveMs: 10_000 };
 
 /** How a request ended: answered, or not within its limit (or its signal's abort). */
 export type Answered = { answered: true; value: unknown } | { answered: false };
@@ -70,12 +70,12 @@ export class ServiceWorkerVersion {
     const thread = new ServiceWorkerThread({ ...this.data, installed: this.#installed, imported: [...this.#imported] }, this.handlers);
     this.#thread = thread;
     // The top level is synchronous: past its limit it is stuck, no ping needed.
-    const started = await this.#within(thread.started, this.limits.start, undefined, () => void thread.terminate())
+    const started = await this.#within(thread.started, this.limits.startMs, undefined, () => void thread.terminate())
       .catch(async (error: unknown) => {
         await thread.terminate();
         throw error;
       });
-    if (!started.answered) throw new Error(`${this.data.scope}: the script's top level ran past its limit of ${this.limits.start} ms`);
+    if (!started.answered) throw new Error(`${this.data.scope}: the script's top level ran past its limit of ${this.limits.startMs} ms`);
     return thread;
   }
 
@@ -120,12 +120,12 @@ export class ServiceWorkerVersion {
   async #stopIfStuck(thread: ServiceWorkerThread, what: string): Promise<void> {
     if (thread.ended) return;
     const pong = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.limits.unresponsive);
+      const timer = setTimeout(() => resolve(false), this.limits.unresponsiveMs);
       thread.request({ cmd: "ping" }).then(() => resolve(true), () => resolve(false)).finally(() => clearTimeout(timer));
     });
     if (await pong) return;
     if (thread.ended) return;
-    this.log(`${this.data.scope}: ${what} ran past its limit and the worker's thread did not answer for ${this.limits.unresponsive} ms: terminated; it starts again for its next event`);
+    this.log(`${this.data.scope}: ${what} ran past its limit and the worker's thread did not answer for ${this.limits.unresponsiveMs} ms: terminated; it starts again for its next event`);
     await thread.terminate();
   }
 
