@@ -3,82 +3,12 @@
 // re-registration while firing, the worker global (onsync, importScripts, IndexedDB,
 // clients), activation, ordering, and that a worker's errors never reach the process.
 import t from "tap";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { createServer, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
-import { NodeServiceWorkerHost, type WindowClientInfo } from "../../agent/node/service-worker-host.js";
-import type { Policy } from "../../agent/core/policy.js";
-import type { BackgroundServiceEvent } from "../../agent/log.js";
 import { storeKey, type StoredRegistration } from "../../agent/store.js";
-
-const POLICY: Partial<Policy> = {
-  maxAttempts: 3,
-  initialRetryDelay: 50,
-  retryDelayFactor: 1,
-  eventTimeout: 300,
-  lastChanceEventTimeout: 300,
-};
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
-
-async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: string; clients?: WindowClientInfo[]; store?: MemoryStore } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-sw-"));
-  const events: BackgroundServiceEvent[] = [];
-  const lines: string[] = [];
-  const clients: WindowClientInfo[] = options.clients ?? [];
-  const scope = options.scope ?? "http://localhost:8080/";
-  const scheduler = await createScheduler({ preset: "chromium", policy: { ...POLICY, ...options.policy } });
-  const host = await NodeServiceWorkerHost.start({
-    agent: (dispatcher) => Agent.start({ scheduler: singleTenant(scheduler), store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
-    windowClients: () => clients,
-    log: (line) => lines.push(line),
-  });
-  host.agent.setConditions({ online: true });
-  t.teardown(async () => {
-    await host.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const file = async (name: string, code: string) => {
-    const path = join(dir, name);
-    await writeFile(path, code);
-    return path;
-  };
-  return {
-    host, agent: host.agent, events, lines, clients, scope, dir, file,
-    load: async (code: string, at = scope) => host.load({ script: await file(`sw-${Math.random().toString(36).slice(2)}.js`, code), scope: at }),
-    named: (name: string, tag?: string) => events.filter((e) => e.eventName === name && (tag === undefined || e.instanceId === tag)),
-  };
-}
-
-/** Poll until `ready()` holds (real timers). */
-async function until(ready: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Start `server` on a free loopback port until the test ends; its URL is the worker's scope. */
-async function listen(t: Teardown, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
+import { listen, sleep, until, world } from "./service-worker-world.js";
 
 t.test("the seed example runs unmodified and POSTs to a real server", async (t) => {
   const received: { method: string; url: string; body: string }[] = [];
