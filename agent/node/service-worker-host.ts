@@ -70,12 +70,16 @@ export interface HostedServiceWorker {
 }
 
 /** One registered worker: its script's version (and thread), and the Agent's side of its registration. */
-interface Registered {
-  readonly version: ServiceWorkerVersion;
-  registration: AgentServiceWorker;
-  active: boolean;
+class Registered {
+  /** Set right after the worker is in the host's map, before its thread starts. */
+  registration!: AgentServiceWorker;
+  active = false;
   readonly activated: Promise<boolean>;
-  settle(active: boolean): void;
+  settle: (active: boolean) => void = () => {};
+
+  constructor(readonly version: ServiceWorkerVersion) {
+    this.activated = new Promise<boolean>((resolve) => (this.settle = resolve));
+  }
 }
 
 const ABORTED = Symbol("aborted");
@@ -209,20 +213,12 @@ export class NodeServiceWorkerHost implements Dispatcher {
   }
 
   #register(scope: string, scriptURL: URL, code: string): Registered {
-    let settle: (active: boolean) => void = () => {};
-    const activated = new Promise<boolean>((resolve) => (settle = resolve));
-    const worker: Registered = {
-      version: new ServiceWorkerVersion(
-        { scope, scriptURL: scriptURL.href, code, origin: new URL(scope).origin, storageDirectory: this.#storageDirectory, online: this.#online },
-        this.#limits,
-        { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
-        this.#log,
-      ),
-      registration: undefined as unknown as AgentServiceWorker,
-      active: false,
-      activated,
-      settle,
-    };
+    const worker: Registered = new Registered(new ServiceWorkerVersion(
+      { scope, scriptURL: scriptURL.href, code, origin: new URL(scope).origin, storageDirectory: this.#storageDirectory, online: this.#online },
+      this.#limits,
+      { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
+      this.#log,
+    ));
     return worker;
   }
 
@@ -232,7 +228,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     if (!install.answered) throw new Error(`${scope}: the install event ran past its limit of ${this.#limits.installMs} ms`);
     const installed = install.value as LifecycleOutcome;
     if (installed.failed) throw new Error(`${scope}: the install event failed: ${installed.reason}`);
-    await worker.version.installed();
+    worker.version.installed();
     // The registration's active worker is set before `activate` fires (Service Workers
     // §Activate), so register() from an activate listener succeeds; sync events still wait
     // for the activation below.

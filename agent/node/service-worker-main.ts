@@ -14,10 +14,9 @@ import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { createPeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager } from "../web-api/sync-manager.js";
 import { ServiceWorkerGlobalScope, describe, type WindowClientInfo } from "./service-worker-global-scope.js";
-import { STARTED, thrownAnswer, type AgentCall, type EventOutcome, type FromThread, type LifecycleOutcome, type CallReply, type ThreadData, type ToThread } from "./service-worker-protocol.js";
+import { STARTED, thrownAnswer, type EventOutcome, type FromThread, type LifecycleOutcome, type CallReply, type NewCall, type ThreadData, type ToThread } from "./service-worker-protocol.js";
 import { openWorkerIndexedDB } from "./worker-indexeddb.js";
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const port = parentPort!;
 const data = workerData as ThreadData;
@@ -27,7 +26,7 @@ const pendingCalls = new Map<number, (answer: CallReply) => void>();
 let nextCall = 1;
 
 /** Ask the agent; its answer or its exception, rebuilt here. */
-function ask<T>(request: DistributiveOmit<AgentCall, "call">): Promise<T> {
+function ask<T>(request: NewCall): Promise<T> {
   const call = nextCall++;
   return new Promise<T>((resolve, reject) => {
     pendingCalls.set(call, (answer) => {

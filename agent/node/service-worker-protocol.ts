@@ -69,6 +69,12 @@ export type ThreadNote =
   | { note: "resolved"; kind: Kind; tag: string };
 
 export type FromThread = ThreadAnswer | AgentCall | ThreadNote;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request as its sender writes it; the thread handle numbers it. */
+export type NewRequest = DistributiveOmit<ThreadRequest, "id">;
+/** A call as the worker writes it; its thread numbers it. */
+export type NewCall = DistributiveOmit<AgentCall, "call">;
 export type ToThread = ThreadRequest | CallReply;
 
 /** The id of the answer that says how the script's top level ran. */

@@ -6,10 +6,8 @@
 import { Worker } from "node:worker_threads";
 import { errorAnswer } from "../browser/worker-protocol.js";
 import {
-  answerError, STARTED, type AgentCall, type FromThread, type ThreadData, type ThreadNote, type ThreadRequest,
+  answerError, STARTED, type AgentCall, type FromThread, type ThreadData, type NewRequest, type ThreadNote,
 } from "./service-worker-protocol.js";
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface ThreadHandlers {
   /** Answer one of the worker's calls (register(), getTags(), clients, …); a rejection is its exception. */
@@ -18,7 +16,7 @@ export interface ThreadHandlers {
 }
 
 /** Raised for the requests a thread had not answered when it ended. */
-export class ThreadEnded extends Error {
+class ThreadEnded extends Error {
   override name = "ThreadEnded";
 }
 
@@ -54,7 +52,7 @@ export class ServiceWorkerThread {
   }
 
   /** Send a request; resolves with the thread's answer, rejects with its exception or ThreadEnded. */
-  request(message: DistributiveOmit<ThreadRequest, "id">): Promise<unknown> {
+  request(message: NewRequest): Promise<unknown> {
     if (this.#ended) return Promise.reject(new ThreadEnded("the worker's thread has ended"));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

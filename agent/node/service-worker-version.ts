@@ -6,10 +6,8 @@
 // stops a hung worker and starts it for the next event.
 
 import type { EventSignal } from "../event-signal.js";
-import type { ThreadData, ThreadRequest } from "./service-worker-protocol.js";
+import type { NewRequest, ThreadData } from "./service-worker-protocol.js";
 import { ServiceWorkerThread, type ThreadHandlers } from "./service-worker-thread.js";
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Time limits of a Node-hosted service worker, in milliseconds. */
 export interface ServiceWorkerLimits {
@@ -48,10 +46,11 @@ export class ServiceWorkerVersion {
     readonly log: (line: string) => void,
   ) {}
 
-  /** Installation finished: a restarted thread serves only the scripts imported until now. */
-  async installed(): Promise<void> {
+  /** Installation finished: from now on, this thread and any restarted one serve only the scripts imported until now. */
+  installed(): void {
     this.#installed = true;
-    await this.#thread?.request({ cmd: "installed" });
+    // Not awaited: the thread takes it before any later request; a thread that ends meanwhile needs it no more.
+    this.#thread?.request({ cmd: "installed" }).catch(() => {});
   }
 
   /** A script the worker imported before installation. */
@@ -83,7 +82,7 @@ export class ServiceWorkerVersion {
    * Send `message` to the running thread (starting it if needed) and wait at most `limitMs`
    * or until `signal` aborts. Rejects with the worker's exception, or when its thread ended.
    */
-  async request(message: DistributiveOmit<ThreadRequest, "id">, limitMs: number, signal?: EventSignal): Promise<Answered> {
+  async request(message: NewRequest, limitMs: number, signal?: EventSignal): Promise<Answered> {
     const thread = await this.running();
     return this.#within(thread.request(message), limitMs, signal, () => void this.#stopIfStuck(thread, `a ${message.cmd} request`));
   }
