@@ -192,7 +192,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
       worker.registration = agent.addServiceWorker(scope, { active: false, confirmsResolution: true, hasWindowClient: () => this.#clientsOf(scope).length > 0 });
     } catch (error) {
       this.#workers.delete(scope);
-      await worker.version.stop(true);
+      await worker.version.stop();
       throw error;
     }
     try {
@@ -201,7 +201,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
       if (this.#workers.get(scope) === worker) {
         this.#workers.delete(scope);
         worker.settle(false);
-        await worker.version.stop(true);
+        await worker.version.stop();
         // Its stored sync registrations stay: a broken deploy must not lose queued work.
         worker.registration.detach();
       }
@@ -276,7 +276,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     if (!worker) return false;
     this.#workers.delete(key);
     worker.settle(false);
-    await worker.version.stop(true);
+    await worker.version.stop();
     await worker.registration.unregister();
     return true;
   }
@@ -314,7 +314,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     if (this.#closed) return;
     this.#closed = true;
     await this.#agent?.close();
-    await Promise.all([...this.#workers.values()].map((worker) => worker.version.stop(true)));
+    await Promise.all([...this.#workers.values()].map((worker) => worker.version.stop()));
     this.#workers.clear();
   }
 }

@@ -31,6 +31,15 @@ export type Answered = { answered: true; value: unknown } | { answered: false };
 
 const NOT_ANSWERED: Answered = { answered: false };
 
+/** A request as the log names it. */
+function what(message: NewRequest): string {
+  switch (message.cmd) {
+    case "fire": return `the ${message.type} event "${message.tag}"`;
+    case "lifecycle": return `the ${message.type} event`;
+    default: return `a ${message.cmd} request`;
+  }
+}
+
 export class ServiceWorkerVersion {
   #thread: ServiceWorkerThread | undefined;
   /** The current thread once its script's top level ran. */
@@ -84,7 +93,7 @@ export class ServiceWorkerVersion {
    */
   async request(message: NewRequest, limitMs: number, signal?: EventSignal): Promise<Answered> {
     const thread = await this.running();
-    return this.#within(thread.request(message), limitMs, signal, () => void this.#stopIfStuck(thread, `a ${message.cmd} request`));
+    return this.#within(thread.request(message), limitMs, signal, () => void this.#stopIfStuck(thread, what(message)));
   }
 
   /** `answer`, unless the limit passes or the signal aborts first: then `onOverrun`. */
@@ -128,9 +137,9 @@ export class ServiceWorkerVersion {
     await thread.terminate();
   }
 
-  /** Stop the thread now; with `forGood`, it never starts again (unregistered, failed to install, host closed). */
-  async stop(forGood: boolean): Promise<void> {
-    if (forGood) this.#stopped = true;
+  /** End the thread now, for good: the worker was unregistered, failed to install, or the host closed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     const thread = this.#thread;
     this.#thread = undefined;
     this.#running = undefined;

@@ -93,7 +93,7 @@ t.test("a sync listener in while (true) {}: the agent answers, other workers go 
   const steadyDuring = completed(agent, STEADY) - steadyBefore;
   t.ok(steadyDuring >= 3, `the other worker completed ${steadyDuring} events while this one spun`);
 
-  await agent.waitFor(new RegExp(`${SCOPE}: a fire request ran past its limit and the worker's thread did not answer for 500 ms: terminated`));
+  await agent.waitFor(new RegExp(`${SCOPE}: the sync event "spin" ran past its limit and the worker's thread did not answer for 500 ms: terminated`));
   const fired = await run("sync", "fire", "after", "--scope", SCOPE, "--control", control);
   t.equal(fired.status, 0, fired.stderr);
   t.equal(fired.stdout, `sync event completed  tag=after  scope=${SCOPE}\n`, "the next event on the restarted worker succeeds");
