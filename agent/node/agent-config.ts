@@ -11,7 +11,7 @@ import type { DeviceStatusFormat } from "../connectivity/status-payload.js";
 import { defaultControlPath } from "./control-socket.js";
 import { EMBEDDED_BROKER_PORT } from "./embedded-broker.js";
 import { quotedValue } from "../quoted-value.js";
-import type { ServiceWorkerLimits } from "./service-worker-version.js";
+import { workerLimits, type ServiceWorkerLimits } from "./service-worker-version.js";
 
 export interface ServiceWorkerConfig {
   /** Path of the service worker script. */
@@ -90,7 +90,6 @@ export function defaultConfigPath(): string {
 
 const KEYS = ["preset", "policy", "store", "serviceWorkers", "windowClient", "probe", "log", "control", "seed", "mqtt", "connectivity", "workerLimits"];
 const WORKER_LIMIT_KEYS = ["startMs", "installMs", "activateMs", "unresponsiveMs"] as const;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const PROBE_KEYS = ["url", "expectedStatus", "expectedBody", "timeoutMs", "intervalMs", "maxIntervalMs", "minTriggerGapMs"];
 const MQTT_KEYS = ["url", "brokerPort", "clientId", "username", "password", "passwordFile", "ca", "cert", "key", "insecure", "protocolVersion",
   "keepaliveSeconds", "sessionExpirySeconds", "deviceStatus", "backendStatus", "presenceTopic", "willDelaySeconds", "summaryTopic", "backoff"];
@@ -284,14 +283,12 @@ function parseWorkerLimits(raw: unknown): ServiceWorkerLimits {
   const l = raw ?? {};
   if (!isRecord(l)) fail(`workerLimits must be an object {${WORKER_LIMIT_KEYS.join(", ")}}`);
   known(l, [...WORKER_LIMIT_KEYS], "workerLimits");
-  const limits: ServiceWorkerLimits = {};
-  for (const key of WORKER_LIMIT_KEYS) {
-    if (l[key] === undefined) continue;
-    // A timer takes at most 2^31 - 1 ms; past it Node fires at once.
-    if (positive(l[key], `workerLimits.${key}`) > MAX_TIMER_MS) fail(`workerLimits.${key} must be at most ${MAX_TIMER_MS} ms (24.8 days)`);
-    limits[key] = l[key] as number;
+  try {
+    workerLimits(l);
+  } catch (error) {
+    fail((error as RangeError).message);
   }
-  return limits;
+  return l as ServiceWorkerLimits;
 }
 
 /** Validate a parsed JSON config; relative paths are taken from `baseDir`. */

@@ -18,7 +18,7 @@ import { createPeriodicSyncManager, type PeriodicSyncManager } from "../web-api/
 import { createSyncManager, type SyncManager } from "../web-api/sync-manager.js";
 import { describe, type WindowClientInfo } from "./service-worker-global-scope.js";
 import type { AgentCall, EventOutcome, LifecycleOutcome, ThreadNote } from "./service-worker-protocol.js";
-import { DEFAULT_LIMITS, ServiceWorkerVersion, type ServiceWorkerLimits } from "./service-worker-version.js";
+import { ServiceWorkerVersion, workerLimits, type ServiceWorkerLimits } from "./service-worker-version.js";
 
 export type { WindowClientInfo } from "./service-worker-global-scope.js";
 export type { ServiceWorkerLimits } from "./service-worker-version.js";
@@ -41,7 +41,8 @@ export interface NodeServiceWorkerHostOptions {
   console?: (scope: string) => Console;
   /**
    * Time limits of the script's top level, install, activate, and of a thread's answer to a
-   * ping (see {@link ServiceWorkerLimits}). A sync event's limit is the policy's `eventTimeout`.
+   * ping (see {@link ServiceWorkerLimits}), each a positive number of ms up to 2^31 - 1 (else
+   * RangeError). A sync event's limit is the policy's `eventTimeout`.
    */
   limits?: ServiceWorkerLimits;
   /** A directory for the workers' storage, handed to each worker's IndexedDB (default: none, in memory). */
@@ -134,7 +135,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     this.#windowClients = options.windowClients ?? (() => []);
     this.#log = options.log ?? ((line) => console.error(`syncward: ${line}`));
     this.#console = options.console ?? (() => console);
-    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#limits = workerLimits(options.limits ?? {});
     this.#storageDirectory = options.storageDirectory;
   }
 

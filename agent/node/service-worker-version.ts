@@ -24,7 +24,22 @@ export interface ServiceWorkerLimits {
   unresponsiveMs?: number;
 }
 
-export const DEFAULT_LIMITS: Required<ServiceWorkerLimits> = { startMs: 300_000, installMs: 300_000, activateMs: 300_000, unresponsiveMs: 10_000 };
+const DEFAULT_LIMITS: Required<ServiceWorkerLimits> = { startMs: 300_000, installMs: 300_000, activateMs: 300_000, unresponsiveMs: 10_000 };
+/** A timer takes at most 2^31 - 1 ms; past it Node fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `given` over the defaults; a value that is no positive number of ms a timer can wait is a RangeError. */
+export function workerLimits(given: ServiceWorkerLimits): Required<ServiceWorkerLimits> {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ServiceWorkerLimits)[]) {
+    const value: unknown = given[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !(value > 0)) throw new RangeError(`workerLimits.${key} must be a positive number of milliseconds`);
+    if (value > MAX_TIMER_MS) throw new RangeError(`workerLimits.${key} must be at most ${MAX_TIMER_MS} ms (24.8 days)`);
+    limits[key] = value;
+  }
+  return limits;
+}
 
 /** How a request ended: answered, or not within its limit (or its signal's abort). */
 export type Answered = { answered: true; value: unknown } | { answered: false };
