@@ -254,6 +254,8 @@ t.test("the worker global: onsync, importScripts, IndexedDB, instanceof, locatio
 
   w.agent.setConditions({ online: false });
   t.equal(await sw.evaluate("navigator.onLine"), false, "navigator.onLine follows the agent");
+  w.agent.setConditions({ online: true });
+  t.equal(await sw.evaluate("navigator.onLine"), true, "and back, read by the worker's thread from memory it shares with the agent");
 
   const exposed = await sw.evaluate(`["SyncManager", "PeriodicSyncManager", "SyncEvent", "ExtendableEvent", "IDBFactory"]
     .map((name) => [name, Object.getOwnPropertyDescriptor(self, name)])
