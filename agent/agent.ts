@@ -6,7 +6,7 @@
 
 import type { Conditions, PersistedRegistration } from "./core/scheduler.js";
 import type { SchedulerPort } from "./core/scheduler-port.js";
-import type { Decision, Outcome, RegistrationState } from "./core/codes.js";
+import type { Decision, Outcome, RegistrationId, RegistrationState, ScopeId } from "./core/codes.js";
 import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
 import { StoreWriter } from "./store-writer.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -116,13 +116,13 @@ const EVENT_NAMES: Record<Kind, Record<EventWhat, string>> = {
 
 interface ScopeEntry {
   url: string;
-  id: number;
+  id: ScopeId;
   active: boolean;
   /** The host's word on the scope's own reachability (setScopeOnline). */
   reachable: boolean;
   hasWindowClient: () => boolean;
   confirmsResolution: boolean;
-  tags: Record<Kind, Map<string, number>>;
+  tags: Record<Kind, Map<string, RegistrationId>>;
 }
 
 interface Binding {
@@ -150,8 +150,8 @@ export class Agent {
   readonly #syncPermitted: () => boolean;
   readonly #periodicSyncPermitted: () => boolean;
   readonly #scopes = new Map<string, ScopeEntry>();
-  readonly #bindings = new Map<number, Binding>();
-  readonly #inFlight = new Map<number, Flight>();
+  readonly #bindings = new Map<RegistrationId, Binding>();
+  readonly #inFlight = new Map<RegistrationId, Flight>();
   /** Stored registrations of scopes not added yet: kept, and kept durable, until they are. */
   readonly #unrestored = new Map<string, StoredRegistration[]>();
   /** Wall time minus core time, fixed at start so stored times do not drift between writes. */
@@ -159,7 +159,7 @@ export class Agent {
   #online = false;
   #closed = false;
   /** Registrations whose register() resolved in this turn: the core hears it at the next. */
-  #resolving: number[] = [];
+  #resolving: RegistrationId[] = [];
 
   private constructor(options: AgentOptions) {
     this.#scheduler = options.scheduler;
@@ -243,7 +243,7 @@ export class Agent {
   }
 
   /** A served scope of `scope`'s origin, whose periodic timing a new scope shares (the spec's is per origin). */
-  #sameOrigin(scope: string): number | undefined {
+  #sameOrigin(scope: string): ScopeId | undefined {
     // Not URL.canParse: WPE 2.38 has none.
     const originOf = (url: string) => {
       try {
@@ -278,12 +278,12 @@ export class Agent {
     }
   }
 
-  #bind(entry: ScopeEntry, tag: string, kind: Kind, id: number): void {
+  #bind(entry: ScopeEntry, tag: string, kind: Kind, id: RegistrationId): void {
     entry.tags[kind].set(tag, id);
     this.#bindings.set(id, { scope: entry, tag, kind, key: storeKey({ kind, scope: entry.url, tag }) });
   }
 
-  #unbind(id: number): void {
+  #unbind(id: RegistrationId): void {
     const binding = this.#bindings.get(id);
     if (!binding) return;
     binding.scope.tags[binding.kind].delete(binding.tag);
@@ -325,12 +325,13 @@ export class Agent {
   }
 
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
-    // The spec's order: active worker, permission, a window client; then Chromium's tag cap.
+    // Chromium's order: active worker, a top-level window client, the tag cap, permission (the
+    // spec asks for permission before the window).
     if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw noActiveWorker(kind);
-    const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
-    if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
     if (tagTooLong(tag)) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
+    const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
+    if (!permitted) throw new DOMException(PERMISSION_DENIED, "NotAllowedError");
 
     let id = entry.tags[kind].get(tag);
     const created = id === undefined;
@@ -360,7 +361,7 @@ export class Agent {
   }
 
   /** One timer serves every registration resolved in the same turn (a burst of 100,000 makes one, not 100,000). */
-  #resolveSoon(id: number): void {
+  #resolveSoon(id: RegistrationId): void {
     if (this.#resolving.push(id) === 1) this.#clock.after(0, this.#resolveAll);
   }
 
@@ -425,7 +426,7 @@ export class Agent {
    * The registration's stored record is out of date: write it with the next commit. Returns
    * the record's back-off end in wall time (0: none), or undefined when the registration is gone.
    */
-  #put(id: number): number | undefined {
+  #put(id: RegistrationId): number | undefined {
     const binding = this.#bindings.get(id);
     if (!binding || !this.#scheduler.has(id)) return undefined;
     const record = this.#stored(id, binding.scope.url, binding.tag);
@@ -434,7 +435,7 @@ export class Agent {
   }
 
   /** The registration is gone for good: unbound, and its record deleted with the next commit. */
-  #forget(id: number): void {
+  #forget(id: RegistrationId): void {
     const binding = this.#bindings.get(id);
     if (binding) this.#writer.delete(binding.key);
     this.#unbind(id);
@@ -464,7 +465,7 @@ export class Agent {
     }
   }
 
-  #completed(id: number, flight: Flight, result: DispatchResult): void {
+  #completed(id: RegistrationId, flight: Flight, result: DispatchResult): void {
     // A late answer for an event the core timed out, or a registration that went away.
     if (this.#closed || this.#inFlight.get(id) !== flight) return;
     this.#inFlight.delete(id);
@@ -509,7 +510,7 @@ export class Agent {
     this.#log({ timestamp: this.#clock.wall(), service, scope, eventName: EVENT_NAMES[kind][what], instanceId: tag, eventMetadata });
   }
 
-  #stored(id: number, scope: string, tag: string): StoredRegistration {
+  #stored(id: RegistrationId, scope: string, tag: string): StoredRegistration {
     const p = this.#scheduler.persisted(id);
     // Field by field, not a spread: this runs at every change of every registration.
     return {

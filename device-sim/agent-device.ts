@@ -18,6 +18,7 @@ import { Outbox, newMessage, type Message } from "./outbox.js";
 import { ReconnectWatch } from "./reconnect-watch.js";
 import type { AgentPolicy } from "./policies.js";
 import type { Rng } from "./rng.js";
+import type { DomainId } from "../agent/core/codes.js";
 import type { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
 import type { SchedulerPort } from "../agent/core/scheduler-port.js";
 import type { DeviceWorld, SimDevice } from "./world.js";
@@ -62,7 +63,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
   readonly #store = new MemoryStore();
   readonly #outbox: Outbox;
   readonly #probeRun = new ProbeRun(this);
-  #domain: number | undefined;
+  #domain: DomainId | undefined;
   #clock: DeviceClock | undefined;
   #port: SchedulerPort | undefined;
   #agent: Agent | undefined;
@@ -116,7 +117,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
       this.#sw = sw;
       if (this.#fleet.policy.online === "fused") {
         const kiosk = this.#world.world.scenario.kiosk;
-        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, settleMs: kiosk.settleMs, onChange: (s) => agent.setConditions(s) });
+        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, ...(kiosk.settleMs === undefined ? {} : { settleMs: kiosk.settleMs }), onChange: (s) => agent.setConditions(s) });
       }
       this.linkChanged();
       this.#fleet.onBoot?.(this.#world.index, agent, clock);

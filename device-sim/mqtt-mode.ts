@@ -14,6 +14,7 @@ import mqtt from "mqtt";
 import type { Agent } from "../agent/agent.js";
 import { DeviceConnectivity } from "../agent/connectivity/device-connectivity.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../agent/node/embedded-broker.js";
+import { newBrokerCredential, type BrokerCredential } from "../agent/node/broker-credential.js";
 import type { AgentDevice } from "./agent-device.js";
 import type { DeviceClock } from "./device-clock.js";
 import { FleetSim } from "./fleet.js";
@@ -66,23 +67,27 @@ function quantiles(h: Histogram): Quantiles {
 interface Outage {
   url: string;
   label: string;
+  /** What every client presents to the embedded broker; an external one takes its credentials from the URL. */
+  login: Partial<BrokerCredential>;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
 async function embedded(): Promise<Outage> {
-  let broker: EmbeddedBroker | undefined = await startEmbeddedBroker({ port: 0 });
+  const credential = newBrokerCredential();
+  let broker: EmbeddedBroker | undefined = await startEmbeddedBroker({ port: 0, credential });
   const port = broker.port;
   return {
     url: broker.url,
     label: "embedded aedes",
+    login: credential,
     stop: async () => {
       await broker?.close();
       broker = undefined;
     },
     start: async () => {
-      broker = await startEmbeddedBroker({ port });
+      broker = await startEmbeddedBroker({ port, credential });
     },
     close: async () => {
       await broker?.close();
@@ -133,6 +138,7 @@ async function relay(url: string): Promise<Outage> {
   return {
     url: `mqtt://${target.username ? `${target.username}:${target.password}@` : ""}127.0.0.1:${relayPort}`,
     label: shown.href,
+    login: {},
     stop: shut,
     start: async () => {
       await listen(relayPort);
@@ -142,9 +148,9 @@ async function relay(url: string): Promise<Outage> {
 }
 
 /** The simulated backend's Sparkplug STATE: retained online, its Will retained offline. */
-function backendState(url: string, birth: number): mqtt.MqttClient {
+function backendState(url: string, login: Partial<BrokerCredential>, birth: number): mqtt.MqttClient {
   const client = mqtt.connect(url, {
-    clientId: `syncward-sim-backend-${birth}`, protocolVersion: 4, reconnectPeriod: 500, clean: true,
+    clientId: `syncward-sim-backend-${birth}`, protocolVersion: 4, reconnectPeriod: 500, clean: true, ...login,
     will: { topic: BACKEND_TOPIC, payload: JSON.stringify({ online: false, timestamp: birth }), qos: 1, retain: true },
   });
   // An embedded broker forgets retained messages when it stops: publish again on each connect.
@@ -167,7 +173,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
   const outage = externalUrl === undefined ? await embedded() : await relay(externalUrl);
   const direct = externalUrl ?? outage.url;
   const birth = Date.now();
-  const backend = backendState(direct, birth);
+  const backend = backendState(direct, outage.login, birth);
   const started = performance.now();
   const live = () => performance.now() - started;
   const connections: DeviceConnectivity[] = [];
@@ -204,11 +210,11 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
         },
         clock,
         mqtt: {
-          url: outage.url, clientId: `syncward-sim-${birth.toString(36)}-${device}`, protocolVersion: externalUrl === undefined ? 4 : 5,
+          url: outage.url, clientId: `syncward-sim-${birth.toString(36)}-${device}`, protocolVersion: externalUrl === undefined ? 4 : 5, ...outage.login,
           backendStatus: { topic: BACKEND_TOPIC }, random: () => rng.next(),
         },
         require: ["broker", "backendStatus"],
-        settleMs: world.kiosk.settleMs,
+        ...(world.kiosk.settleMs === undefined ? {} : { settleMs: world.kiosk.settleMs }),
         log: (line) => {
           if (!line.startsWith("mqtt: connected to")) return;
           const t = live();

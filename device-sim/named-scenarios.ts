@@ -33,7 +33,7 @@ const NAMED: Record<string, Overrides> = {
     link: { up: { mean: "24h", shape: 1 }, down: { median: "30s", p99: "20m" }, captive: 0.01 },
     workload: { perHour: 12, tags: "unique" },
     backend: { capacityPer1000: 25, errorRate: 0.002, retryAfter: "30s" },
-    kiosk: { require: ["probe"], settle: "5s", probeInterval: "30s" },
+    kiosk: { require: ["probe"], settle: "adaptive", probeInterval: "30s" },
     fleet: [
       { outage: "backend", at: "6h", for: "30m" },
       { outage: "broker", at: "14h", for: "10m" },

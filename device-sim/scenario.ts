@@ -69,7 +69,8 @@ export interface Scenario {
   workload: { perHour: number; tags: "unique" | "coalesce" };
   backend: { capacityPer1000: number; errorRate: number; retryAfterMs: number };
   fleet: FleetOutage[];
-  kiosk: { require: KioskSignal[]; settleMs: number; probeIntervalMs: number };
+  /** `settleMs` undefined: the fusion's adaptive settle time ("adaptive" in a file). */
+  kiosk: { require: KioskSignal[]; settleMs: number | undefined; probeIntervalMs: number };
   workbox: { pageReloadMs: number; maxRetentionMs: number };
   naive: { delayMs: number; maxAttempts: number };
   extraPolicies: Record<string, ExtraPolicy>;
@@ -97,7 +98,7 @@ export const DEFAULTS = {
   workload: { perHour: 4, tags: "unique" },
   backend: { capacityPer1000: 20, errorRate: 0.005, retryAfter: "30s" },
   fleet: [] as unknown[],
-  kiosk: { require: ["probe"], settle: "5s", probeInterval: "30s" },
+  kiosk: { require: ["probe"], settle: "adaptive", probeInterval: "30s" },
   workbox: { pageReload: "24h", maxRetention: "7d" },
   naive: { delay: "1s", maxAttempts: 255 },
   extraPolicies: {} as Record<string, unknown>,
@@ -243,7 +244,7 @@ export function parseScenario(raw: unknown, named: (name: string) => Json | unde
     fleet: parseFleet(top, durationMs),
     kiosk: {
       require: kiosk.listOf("require", KIOSK_SIGNALS, false),
-      settleMs: kiosk.dur("settle", 0, 3_600_000),
+      settleMs: kiosk.obj.settle === "adaptive" ? undefined : kiosk.dur("settle", 0, 3_600_000),
       probeIntervalMs: kiosk.dur("probeInterval", 1000, 86_400_000),
     },
     workbox: { pageReloadMs: workbox.dur("pageReload"), maxRetentionMs: workbox.dur("maxRetention", 60_000) },
@@ -333,7 +334,7 @@ export function scenarioToJson(s: Scenario): Json {
     workload: { ...s.workload },
     backend: { capacityPer1000: s.backend.capacityPer1000, errorRate: s.backend.errorRate, retryAfter: d(s.backend.retryAfterMs) },
     fleet: s.fleet.map((f) => ({ outage: f.kind, at: d(f.atMs), for: d(f.forMs), ...(f.kind === "link" ? { fraction: f.fraction } : {}) })),
-    kiosk: { require: s.kiosk.require, settle: d(s.kiosk.settleMs), probeInterval: d(s.kiosk.probeIntervalMs) },
+    kiosk: { require: s.kiosk.require, settle: s.kiosk.settleMs === undefined ? "adaptive" : d(s.kiosk.settleMs), probeInterval: d(s.kiosk.probeIntervalMs) },
     workbox: { pageReload: d(s.workbox.pageReloadMs), maxRetention: d(s.workbox.maxRetentionMs) },
     naive: { delay: d(s.naive.delayMs), maxAttempts: s.naive.maxAttempts },
     extraPolicies: s.extraPolicies,

@@ -5,6 +5,8 @@
 //   dist/page.classic.js  classic script: <script src="/syncward/page.classic.js">
 //   dist/sw.js            worker script:  importScripts("/syncward/sw.js") or import "/syncward/sw.js"
 //                         (it has no imports or exports, so one file is both forms)
+//   dist/worker.js        dedicated and shared workers: importScripts("/syncward/worker.js")
+//                         or import "/syncward/worker.js" (likewise both forms)
 //   dist/mqtt-link.js     the MQTT client (ES module) either page script loads only when
 //                         MQTT is configured: it weighs several times the rest
 // It also bundles workbox-background-sync 7.4.1 the same way, only to measure it, and writes
@@ -38,6 +40,7 @@ await Promise.all([
   build({ ...common, stdin: pageEntry("document.currentScript.src"), format: "iife", outfile: join(dist, "page.classic.js"), loader: wasm, sourcemap: "linked" }),
   build({ ...common, entryPoints: [join(root, "agent/connectivity/mqtt-link.ts")], format: "esm", outfile: join(dist, "mqtt-link.js") }),
   build({ ...common, entryPoints: [join(root, "agent/browser/sw.ts")], format: "iife", outfile: join(dist, "sw.js"), sourcemap: "linked" }),
+  build({ ...common, entryPoints: [join(root, "agent/browser/worker.ts")], format: "iife", outfile: join(dist, "worker.js"), sourcemap: "linked" }),
 ]);
 
 const workbox = await build({

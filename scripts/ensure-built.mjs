@@ -19,7 +19,7 @@ const age = (file) => {
 const steps = [
   ["build:core", ["build/scheduler.wasm", "build/scheduler.debug.wasm"], ["wasm-core/src", "asconfig.json"]],
   ["build:component", ["build/scheduler.component.wasm"], ["wasm-core/src", "wasm-core/scheduler.wit", "scripts/componentize.mjs"]],
-  ["build:js", ["build/dist/agent/core/scheduler.js"], ["agent", "device-sim", "wasm-core/demo", "wasm-core/bench"]],
+  ["build:js", ["build/dist/agent/core/scheduler.js", "build/agent-config.schema.json"], ["agent", "device-sim", "wasm-core/demo", "wasm-core/bench", "scripts/write-config-schema.mjs"]],
   ["build:browser", ["dist/page.js", "dist/sw.js"], ["agent", "scripts/build-browser.mjs", "build/scheduler.wasm"]],
 ];
 for (const [script, outputs, inputs] of steps) {

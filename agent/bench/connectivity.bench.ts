@@ -19,6 +19,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { systemClock } from "../clock.js";
 import { startMarkedWorker } from "./marked-worker.js";
 import { startEmbeddedBroker } from "../node/embedded-broker.js";
+import { newBrokerCredential, type BrokerCredential } from "../node/broker-credential.js";
 import { DeviceConnectivity } from "../connectivity/device-connectivity.js";
 import { ConnectivityFusion, type Evidence, type SignalName } from "../connectivity/fusion.js";
 import type { Clock } from "../clock.js";
@@ -43,15 +44,15 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return true;
 }
 
-async function statusToListener(dir: string, broker: { name: string; url: string; protocolVersion: 4 | 5 }): Promise<void> {
+async function statusToListener(dir: string, broker: { name: string; url: string; protocolVersion: 4 | 5; login?: BrokerCredential }): Promise<void> {
   const worker = await startMarkedWorker(dir);
   const { agent } = worker;
   const topic = `bench/${broker.name}/net`;
   const connectivity = new DeviceConnectivity({
     agent, clock: systemClock, settleMs: 0,
-    mqtt: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `bench-latency-${broker.name}`, deviceStatus: { topic } },
+    mqtt: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `bench-latency-${broker.name}`, deviceStatus: { topic }, ...broker.login },
   });
-  const firmware = await mqtt.connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clientId: `bench-firmware-${broker.name}` });
+  const firmware = await mqtt.connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clientId: `bench-firmware-${broker.name}`, ...broker.login });
   const samples: number[] = [];
   for (let i = 0; i < 300; i++) {
     await firmware.publishAsync(topic, "offline", { qos: 1, retain: true });
@@ -153,8 +154,9 @@ function fusionCost(): void {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "syncward-bench-"));
-const aedes = await startEmbeddedBroker({ port: 0 });
-await statusToListener(dir, { name: "aedes", url: aedes.url, protocolVersion: 4 });
+const credential = newBrokerCredential();
+const aedes = await startEmbeddedBroker({ port: 0, credential });
+await statusToListener(dir, { name: "aedes", url: aedes.url, protocolVersion: 4, login: credential });
 await aedes.close();
 const mosquitto = await mosquittoProcess();
 await mosquitto.start();

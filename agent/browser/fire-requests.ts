@@ -3,6 +3,7 @@
 // keeps the worker alive through the real, trusted message event's own waitUntil (so the
 // browser does not stop the worker mid-sync), and answers with the outcome.
 
+import { retryAfterOf } from "../retry-after.js";
 import { dispatchExtendable } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { isFireRequest, isProtocolMessage, type FireOutcome, type FireRequest } from "./worker-protocol.js";
@@ -39,7 +40,10 @@ async function fire(global: EventTarget, request: FireRequest, report: (line: st
   if (!result.failed) return { outcome: "success", durationMs };
   const listenerThrew = thrown.length > 0;
   report(`${request.type} event "${request.tag}" failed: ${describe(result.reason)}`);
-  return { outcome: "failure", reason: listenerThrew ? "failed" : "waitUntil rejected", durationMs };
+  if (listenerThrew) return { outcome: "failure", reason: "failed", durationMs };
+  // A Response cannot cross the port: its Retry-After is read here, in the worker.
+  const retryAfterMs = retryAfterOf(result.reason, Date.now());
+  return { outcome: "failure", reason: "waitUntil rejected", durationMs, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
 
 /** Answer FireRequests posted to this worker. */

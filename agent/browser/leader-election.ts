@@ -19,7 +19,10 @@ export class LeaderElection {
       this.#release = release;
       onElected();
     })).catch(() => {
-      // Aborted by close() while still waiting: nothing was held.
+      // Aborted by close() while still waiting: nothing was held. Refused (Chromium denies
+      // a frame of another site its storage, Web Locks included): this tab leads itself, and
+      // whether its Agent can start there decides what its calls answer.
+      if (!this.#abort.signal.aborted) onElected();
     });
   }
 

@@ -1,6 +1,6 @@
 // Every tab's way to the one Agent of its origin. The leader tab (see LeaderElection) runs
-// it and answers calls that the other tabs post on a BroadcastChannel; a tab that leads
-// calls it directly. A call whose answer has not come when a new leader announces itself
+// it and answers calls that the other tabs, and the origin's dedicated and shared workers
+// (which never lead), post on a BroadcastChannel; a tab that leads calls it directly. A call whose answer has not come when a new leader announces itself
 // (the old one closed mid-call) is posted again: register() and getTags() may run twice,
 // which coalesces, but a call is never lost.
 
@@ -10,6 +10,11 @@ import type { AgentCall } from "./page-agent.js";
 import { answerError, errorAnswer } from "./worker-protocol.js";
 
 export type AgentHandler = (call: AgentCall) => Promise<unknown>;
+
+/** The Web Lock that the leader holds and the BroadcastChannel of the origin's calls. */
+export const AGENT_CHANNEL = "syncward-agent";
+
+export const NO_PAGE_SCRIPT = "No window client of this origin runs syncward's page script, so no agent can take this call.";
 
 type Wire =
   | { t: "call"; id: string; from: string; call: AgentCall }
@@ -26,16 +31,19 @@ interface Pending {
 export class LeaderLink {
   readonly #tab = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   readonly #channel: BroadcastChannel;
-  readonly #election: LeaderElection;
+  readonly #election: LeaderElection | undefined;
   readonly #pending = new Map<string, Pending>();
   #next = 0;
   #handler: Promise<AgentHandler> | undefined;
 
-  /** `lead` starts the Agent when this tab is elected; if it fails, calls reject "Background Sync is disabled.". */
-  constructor(name: string, lead: () => Promise<AgentHandler>, problem: (line: string) => void) {
+  /**
+   * `lead` starts the Agent when this tab is elected; if it fails, calls reject "Background
+   * Sync is disabled.". Without `lead` this realm never stands: its calls wait for a leader.
+   */
+  constructor(name: string, lead: (() => Promise<AgentHandler>) | undefined, problem: (line: string) => void) {
     this.#channel = new BroadcastChannel(name);
     this.#channel.onmessage = (event: MessageEvent<Wire>) => this.#receive(event.data);
-    this.#election = new LeaderElection(name, () => {
+    this.#election = lead && new LeaderElection(name, () => {
       this.#handler = lead().catch((error: Error) => {
         problem(`the agent could not start: ${error.message}`);
         return () => Promise.reject(new DOMException(DISABLED, "UnknownError"));
@@ -85,7 +93,7 @@ export class LeaderLink {
   }
 
   close(): void {
-    this.#election.close();
+    this.#election?.close();
     this.#channel.close();
   }
 }

@@ -91,9 +91,9 @@ export class PageAgent {
   #serve(registration: ServiceWorkerRegistration): AgentServiceWorker {
     const known = this.#served.get(registration.scope);
     if (known) return known.served;
-    // The calling tab checked for an active worker; a window client is the calling tab itself
-    // (a worker's own calls come through a window, or are refused in the worker).
-    // Calls come from tabs and workers, which confirm when their register() resolved.
+    // The caller (a tab, a dedicated or shared worker, or a service worker through a tab)
+    // checked for an active worker and a top-level window client before it called, and
+    // confirms when its register() resolved.
     const served = this.#agent.addServiceWorker(registration.scope, { active: true, hasWindowClient: () => true, confirmsResolution: true });
     this.#served.set(registration.scope, { registration, served });
     return served;

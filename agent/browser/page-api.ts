@@ -1,5 +1,5 @@
 // `registration.sync`, `registration.periodicSync`, `SyncManager` and `PeriodicSyncManager`
-// in the page. Where the engine has no Background Sync (WebKit) or the config says "force",
+// in the page, and likewise in a dedicated or shared worker (worker.ts). Where the engine has no Background Sync (WebKit) or the config says "force",
 // syncward installs and serves them from the start. Where a native API exists, syncward
 // installs nothing, so the page sees exactly the engine's objects; it asks the native
 // getTags() once, and only if that rejects as disabled (Electron and other embedders of
@@ -7,11 +7,12 @@
 // install its own and serve for good. A call the app makes before that answer reaches the
 // disabled native API (README, "In the browser").
 
-import { noActiveWorker } from "../agent.js";
+import { noActiveWorker, NO_WINDOW_OR_TAG_TOO_LONG } from "../agent.js";
 import { createPeriodicSyncManager, PeriodicSyncManager, type PeriodicSyncBackend } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/sync-manager.js";
 import { attributeGetter } from "../web-api/webidl.js";
 import { nativeDisabled, nativeGetters } from "./native-sync.js";
+import { topLevelWindowOpen } from "./top-level-window.js";
 import type { AgentCall } from "./page-agent.js";
 import type { Kind } from "./worker-protocol.js";
 
@@ -44,14 +45,17 @@ export function installPageApi(options: PageApiOptions): PageApi {
 
   // syncward's own path: the checks that need the caller's registration object, then the Agent.
   const ours = {
-    /** `confirm`: the caller is this page, which tells the Agent once the promise resolved (a worker tells it itself). */
-    register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number, confirm: boolean): Promise<void> {
-      if (!registration.active) return Promise.reject(noActiveWorker(kind));
+    /**
+     * `own`: the caller is this realm, which makes the window check and tells the Agent once
+     * the promise resolved (a service worker's call comes checked and confirms itself).
+     */
+    async register(registration: ServiceWorkerRegistration, kind: Kind, tag: string, minInterval: number, own: boolean): Promise<void> {
+      if (!registration.active) throw noActiveWorker(kind);
+      if (own && !(await topLevelWindowOpen(registration))) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
       const scope = registration.scope;
-      return options.call({ op: "register", scope, kind, tag, minInterval }).then(() => {
-        // A task later: after the app's own reactions to the resolution.
-        if (confirm) setTimeout(() => void options.call({ op: "resolved", scope, kind, tag }), 0);
-      });
+      await options.call({ op: "register", scope, kind, tag, minInterval });
+      // A task later: after the app's own reactions to the resolution.
+      if (own) setTimeout(() => void options.call({ op: "resolved", scope, kind, tag }), 0);
     },
     getTags(registration: ServiceWorkerRegistration, kind: Kind): Promise<string[]> {
       // Chromium: one-shot tags are listed with or without an active worker (the spec's

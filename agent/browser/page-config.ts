@@ -15,6 +15,7 @@
 
 import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../core/policy.js";
 import type { SignalName } from "../connectivity/fusion.js";
+import { RequireError, requiredSignals } from "../connectivity/required-signals.js";
 import type { ProbeOptions } from "../reachability-probe.js";
 
 /** MQTT over WebSocket: the options of the connectivity engineer's MqttLink, minus its ports. */
@@ -39,7 +40,7 @@ export interface PageConfig {
   mqtt: PageMqttOptions | undefined;
   /** Signals that must be good for online. Default: every configured one (probe, broker, status topics). */
   require: SignalName[];
-  /** Hysteresis before online. Default: 5 s when a signal is required, else 0. */
+  /** A fixed hysteresis before online. Default: adaptive when a signal is required (fusion.ts), else 0. */
   settleMs: number | undefined;
   /** Print the Background Services log (Chromium's words) to the console. */
   log: boolean;
@@ -53,7 +54,6 @@ export interface PageConfig {
 
 const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log", "permissions"];
 const PERMISSIONS = ["backgroundSync", "periodicBackgroundSync"] as const;
-const REQUIRABLE: readonly SignalName[] = ["probe", "broker", "deviceStatus", "backendStatus"];
 const BOOLEAN_POLICY: readonly (keyof Policy)[] = ["reregisterBypassesBackoff", "periodicSnap"];
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -134,15 +134,12 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
       for (const name of PERMISSIONS) if (given[name] !== undefined) config.permissions[name] = given[name] === "granted";
     } else bad("permissions", `{ ${PERMISSIONS.map((p) => `${p}?: "granted" | "denied"`).join(", ")} }`);
   }
-  const configured: SignalName[] = [];
-  if (config.probe) configured.push("probe");
-  if (config.mqtt) configured.push("broker");
-  if (config.mqtt?.deviceStatus) configured.push("deviceStatus");
-  if (config.mqtt?.backendStatus) configured.push("backendStatus");
-  config.require = configured;
-  if (raw.require !== undefined) {
-    if (Array.isArray(raw.require) && raw.require.every((s) => REQUIRABLE.includes(s as SignalName))) config.require = raw.require as SignalName[];
-    else bad("require", `a list of ${REQUIRABLE.join(", ")}`);
+  try {
+    config.require = requiredSignals(config, raw.require);
+  } catch (error) {
+    if (!(error instanceof RequireError)) throw error;
+    problem(`require ${error.message}; requiring every configured signal`);
+    config.require = requiredSignals(config, undefined);
   }
   return config;
 }

@@ -4,7 +4,7 @@
 // has it disabled, elects one leader tab per origin to run the Agent with the Wasm core, and
 // answers the calls of the origin's workers. `globalThis.syncward` reports what it did.
 
-import { LeaderLink } from "./leader-link.js";
+import { AGENT_CHANNEL, LeaderLink } from "./leader-link.js";
 import { PageAgent, type AgentCall, type AgentStatus } from "./page-agent.js";
 import { installPageApi } from "./page-api.js";
 import { readPageConfig } from "./page-config.js";
@@ -21,8 +21,6 @@ export interface SyncwardPage {
   status(): Promise<AgentStatus>;
 }
 
-const LOCK_AND_CHANNEL = "syncward-agent";
-
 /**
  * Start syncward in this page. `core` is build/scheduler.wasm; `mqttLinkURL` is where
  * dist/mqtt-link.js is, next to the page script.
@@ -38,7 +36,7 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
   let leader: PageAgent | undefined;
   const agent = () => {
     if (link) return link;
-    const mine = new LeaderLink(LOCK_AND_CHANNEL, async () => {
+    const mine = new LeaderLink(AGENT_CHANNEL, async () => {
       const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
       if (link === mine) leader = page;
       else void page.close();

@@ -9,6 +9,7 @@
 
 import { installWorkerEvents } from "./worker-events.js";
 import { serveFireRequests } from "./fire-requests.js";
+import { answerWindowQueries } from "./top-level-window.js";
 import { installWorkerSyncManagers, type WorkerGlobal } from "./worker-sync-managers.js";
 
 const global = globalThis as unknown as WorkerGlobal & { ExtendableEvent?: new (type: string) => Event; syncwardConfig?: { mode?: unknown } };
@@ -17,7 +18,8 @@ const report = (line: string) => console.warn(`syncward: ${line}`);
 if (typeof global.registration === "object" && global.registration !== null && typeof global.clients === "object") {
   installWorkerEvents(global);
   serveFireRequests(global, report);
+  answerWindowQueries(global, report);
   installWorkerSyncManagers(global, global.syncwardConfig?.mode === "force" ? "force" : "auto");
 } else {
-  report("sw.js belongs in a service worker; it did nothing here");
+  report("sw.js belongs in a service worker (dedicated and shared workers load worker.js); it did nothing here");
 }

@@ -38,7 +38,10 @@ export class WorkerDispatcher implements Dispatcher {
     }
     const message: FireRequest = { syncward: PROTOCOL, cmd: "fire", type: event.type, tag: event.tag, lastChance: event.lastChance };
     const answer = await request(worker, message, Infinity, event.signal);
-    if (isFireOutcome(answer)) return answer.reason === undefined ? { outcome: answer.outcome } : { outcome: answer.outcome, reason: answer.reason };
+    if (isFireOutcome(answer)) {
+      const { outcome, reason, retryAfterMs } = answer;
+      return { outcome, ...(reason === undefined ? {} : { reason }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
     return { outcome: "failure", reason: event.signal.aborted ? "timeout" : "failed: the worker answered nonsense" };
   }
 }

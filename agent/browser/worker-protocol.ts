@@ -2,10 +2,13 @@
 // with the protocol version, so an app's own message listeners can tell them apart, and
 // every request carries a MessagePort for its single answer.
 //
-//   page → worker  FireRequest   "run the sync listeners for this tag"  → FireOutcome
-//   worker → page  CallRequest   "register/getTags/unregister for me"   → CallAnswer
+//   page → worker    FireRequest     "run the sync listeners for this tag"          → FireOutcome
+//   worker → page    CallRequest     "register/getTags/unregister for me"           → CallAnswer
+//   client → worker  WindowsRequest  "is a top-level window of the origin open?"    → WindowsAnswer
+//   (a client: a nested frame, a dedicated or shared worker; only the worker sees the windows)
 
 import type { EventSignal } from "../event-signal.js";
+import { MAX_RETRY_AFTER_MS } from "../retry-after.js";
 
 export const PROTOCOL = 1;
 
@@ -25,6 +28,8 @@ export interface FireOutcome {
   reason?: string;
   /** From dispatch to the last waitUntil promise settling, in the worker's clock. */
   durationMs: number;
+  /** The server's Retry-After the handler rejected waitUntil with (retry-after.ts), in ms. */
+  retryAfterMs?: number;
 }
 
 export interface CallRequest {
@@ -41,6 +46,16 @@ export interface CallRequest {
   takeOver?: boolean;
 }
 
+export interface WindowsRequest {
+  syncward: typeof PROTOCOL;
+  cmd: "windows";
+}
+
+export interface WindowsAnswer {
+  /** Whether a window client of the origin is top-level or auxiliary (not nested). */
+  topLevel: boolean;
+}
+
 export type CallAnswer =
   | { ok: true; value?: string[] }
   | { ok: false; name: string; message: string }
@@ -52,7 +67,7 @@ function isRecord(data: unknown): data is Record<string, unknown> {
 }
 
 /** Whether `data` claims to be syncward's (then a malformed one is worth a log line). */
-export function isProtocolMessage(data: unknown, cmd: "fire" | "call"): boolean {
+export function isProtocolMessage(data: unknown, cmd: "fire" | "call" | "windows"): boolean {
   return isRecord(data) && data.syncward === PROTOCOL && data.cmd === cmd;
 }
 
@@ -67,7 +82,12 @@ export function isCallRequest(data: unknown): data is CallRequest {
 }
 
 export function isFireOutcome(data: unknown): data is FireOutcome {
-  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number";
+  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number"
+    && (data.retryAfterMs === undefined || (typeof data.retryAfterMs === "number" && data.retryAfterMs > 0 && data.retryAfterMs <= MAX_RETRY_AFTER_MS));
+}
+
+export function isWindowsAnswer(data: unknown): data is WindowsAnswer {
+  return isRecord(data) && typeof data.topLevel === "boolean";
 }
 
 export function isCallAnswer(data: unknown): data is CallAnswer {

@@ -1,8 +1,9 @@
 // `self.registration.sync` and `self.registration.periodicSync` inside the worker. The
 // Agent lives in the page, so the worker hands each call to a window client of its origin
-// that runs syncward's page script, which performs it exactly as a page call. With no window
-// client, register() rejects InvalidAccessError as the spec says, while getTags() reads the
-// durable registrations straight from IndexedDB and periodic unregister() removes them there.
+// that runs syncward's page script, which performs it exactly as a page call. With no
+// top-level window client (none at all, or only frames nested in other origins' pages),
+// register() rejects InvalidAccessError as the spec and Chromium say, while getTags() reads
+// the durable registrations straight from IndexedDB and periodic unregister() removes them there.
 //
 // Where the worker has a native API (Chromium, Electron), the page answers "native" unless
 // it has taken over, and the call goes to the native API; if that says "Background Sync is
@@ -14,13 +15,15 @@ import { createSyncManager, SyncManager, type SyncBackend } from "../web-api/syn
 import { attributeGetter } from "../web-api/webidl.js";
 import { removeStored, storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
+import { NO_PAGE_SCRIPT } from "./leader-link.js";
+import { hasTopLevelWindow } from "./top-level-window.js";
 import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
 
 /** How long one window client may take to answer before the next is asked. */
 const ANSWER_TIMEOUT_MS = 5000;
-const NO_PAGE_SCRIPT = "No window client of this origin runs syncward's page script, so no agent can take this call.";
 
 interface WindowClientLike {
+  frameType?: string;
   focused?: boolean;
   visibilityState?: string;
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -126,16 +129,21 @@ async function unregisterAlone(global: WorkerGlobal, tag: string, native: (() =>
   });
 }
 
-/** The spec's first check, before any window is asked: a worker that is not yet active cannot register. */
-function unlessActive<T>(global: WorkerGlobal, kind: Kind, register: () => Promise<T>): Promise<T> {
-  return global.registration.active ? register() : Promise.reject(noActiveWorker(kind));
+/**
+ * register()'s checks before any window is asked: a worker that is not yet active cannot
+ * register (the spec's first check), nor can one without a top-level window of its origin.
+ */
+async function checked<T>(global: WorkerGlobal, kind: Kind, register: () => Promise<T>): Promise<T> {
+  if (!global.registration.active) throw noActiveWorker(kind);
+  if (!(await hasTopLevelWindow(global.clients))) return refuse("no window");
+  return register();
 }
 
 function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: NativeSyncManager | undefined): SyncBackend {
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
+    register: (tag) => checked(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
@@ -145,7 +153,7 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
   const nativeTags = native && (() => native.getTags());
   const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => unlessActive(global, kind, () => forward(windows, { op: "register", kind, tag, minInterval },
+    register: (tag, minInterval) => checked(global, kind, () => forward(windows, { op: "register", kind, tag, minInterval },
       native && (() => native.register(tag, { minInterval })), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
     unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))

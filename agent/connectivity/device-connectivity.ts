@@ -1,21 +1,23 @@
-// A device's connectivity, assembled: the MQTT link and the HTTP probe feed a ConnectivityFusion,
-// whose verdict (online, metered, onBattery) goes to the Agent; a manual setting overrides it;
-// the agent's presence and registration summary go out over MQTT. The pieces also talk to each
-// other: a change in any other signal makes the probes look at once, and a probe that succeeds
-// again cuts the MQTT reconnect back-off short. A scope may have a probe of its own (its
-// origin's backend): the spec's stricter, origin-specific online, on top of the device's.
+// A device's connectivity, assembled: the MQTT link and the HTTP probe feed the connectivity
+// fusion through the assembly the page shares (signal-sources.ts: a change in any signal
+// makes the probes look at once, a probe that succeeds again cuts the MQTT reconnect back-off
+// short), whose verdict (online, metered, onBattery) goes to the Agent; a manual setting
+// overrides it; the agent's presence and registration summary go out over MQTT. A scope may
+// have a probe of its own (its origin's backend): the spec's stricter, origin-specific
+// online, on top of the device's; any change of evidence triggers those probes too.
 //
-// Default rule: every configured signal is required — the broker link whenever MQTT is
-// configured, the device status and backend status when their topics are, the probe when it
-// is — with DEFAULT_SETTLE_MS of hysteresis. Nothing configured counts as online at once.
+// The required signals follow the one rule in required-signals.ts, with the fusion's adaptive
+// settle time. Nothing configured counts as online at once.
 
 import type { Clock } from "../clock.js";
 import type { Conditions } from "../core/scheduler.js";
 import type { RegistrationStatus } from "../agent.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
-import { ConnectivityFusion, DEFAULT_SETTLE_MS, type Evidence, type EvidenceDetail, type FusedState, type ManualSetting, type SignalName } from "./fusion.js";
+import type { ConnectivityFusion, Evidence, FusedState, ManualSetting, SignalName } from "./fusion.js";
 import { MqttLink, type LinkStatus, type MqttLinkOptions } from "./mqtt-link.js";
 import { SummaryPublisher, summarize } from "./registration-summary.js";
+import { configuredSignals } from "./required-signals.js";
+import { SignalSources } from "./signal-sources.js";
 
 /** What connectivity needs of the Agent. */
 export interface ConnectivityTarget {
@@ -35,8 +37,9 @@ export interface DeviceConnectivityOptions {
   clock: Clock;
   mqtt?: MqttOptions;
   probe?: ProbeOptions;
-  /** Which signals must all be good; default: every configured one (see {@link defaultRequire}). */
+  /** Which signals must all be good (a config reader checks the list with requiredSignals()); default: every configured one. */
   require?: SignalName[];
+  /** A fixed settle time; default: adaptive (see {@link ConnectivityFusion}). */
   settleMs?: number;
   /** Problems and MQTT state changes, one line each. */
   log?: (message: string) => void;
@@ -55,22 +58,10 @@ export interface ConnectivityStatus extends FusedState {
   mqtt: LinkStatus | undefined;
 }
 
-/** The signals required when the configuration does not say. */
-export function defaultRequire(config: { mqtt?: { deviceStatus?: unknown; backendStatus?: unknown }; probe?: unknown }): SignalName[] {
-  const require: SignalName[] = [];
-  if (config.mqtt) {
-    require.push("broker");
-    if (config.mqtt.deviceStatus) require.push("deviceStatus");
-    if (config.mqtt.backendStatus) require.push("backendStatus");
-  }
-  if (config.probe) require.push("probe");
-  return require;
-}
-
 export class DeviceConnectivity {
   readonly fusion: ConnectivityFusion;
   readonly link: MqttLink | undefined;
-  readonly probe: ReachabilityProbe | undefined;
+  readonly #sources: SignalSources;
   readonly #required: SignalName[];
   readonly #agent: ConnectivityTarget;
   readonly #clock: Clock;
@@ -88,45 +79,36 @@ export class DeviceConnectivity {
     this.#topics = { deviceStatus: mqtt?.deviceStatus !== undefined, backendStatus: mqtt?.backendStatus !== undefined };
     this.#onChange = options.onChange ?? (() => {});
     this.#onScopeChange = options.onScopeChange ?? (() => {});
-    this.#required = options.require ?? defaultRequire(options);
-    this.fusion = new ConnectivityFusion({
-      // With nothing required there is nothing to settle.
-      clock, require: this.#required, settleMs: options.settleMs ?? (this.#required.length === 0 ? 0 : DEFAULT_SETTLE_MS),
+    this.#required = options.require ?? configuredSignals(options);
+    this.#sources = new SignalSources({
+      clock, require: this.#required, settleMs: options.settleMs, probe,
       onChange: (state) => {
         this.#onChange(state);
         agent.setConditions(state);
         this.#summary?.changed();
       },
+      onEvidenceChanged: () => {
+        for (const scopeProbe of this.#scopeProbes.values()) scopeProbe.trigger();
+      },
     });
-
-    this.probe = probe && new ReachabilityProbe(probe, clock, (reachable) => {
-      this.fusion.report("probe", reachable ? "good" : "bad");
-      if (reachable) this.link?.reconnectNow();
-    });
+    this.fusion = this.#sources.fusion;
     if (mqtt) {
       const { summaryTopic, ...linkOptions } = mqtt;
-      const signals = {
-        report: (signal: SignalName, evidence: Evidence, detail?: EvidenceDetail) => {
-          const before = this.fusion.evidence(signal);
-          this.fusion.report(signal, evidence, detail);
-          if (evidence !== before) this.#triggerProbes();
-        },
-      };
-      this.link = new MqttLink({ ...linkOptions, clock, signals, log, onConnect: () => this.#summary?.connected() });
-      const link = this.link;
+      const link = new MqttLink({ ...linkOptions, clock, signals: this.#sources.signals, log, onConnect: () => this.#summary?.connected() });
+      this.link = link;
+      this.#sources.attachLink(link);
       this.#summary = summaryTopic === undefined ? undefined : new SummaryPublisher({
         clock,
         read: () => summarize(agent.status(), agent.nextWakeup(), this.fusion.state),
         publish: (payload) => link.publish(summaryTopic, payload, { retain: true }),
       });
     }
-    this.probe?.start();
   }
 
   /** "online" / "offline" override every device signal; "auto" gives control back (and probes at once). */
   setManual(setting: ManualSetting): void {
     this.fusion.setManual(setting);
-    if (setting === "auto") this.#triggerProbes();
+    if (setting === "auto") this.#sources.triggerProbes();
   }
 
   /**
@@ -144,11 +126,6 @@ export class DeviceConnectivity {
     probe.start();
   }
 
-  #triggerProbes(): void {
-    this.probe?.trigger();
-    for (const probe of this.#scopeProbes.values()) probe.trigger();
-  }
-
   /** The registrations changed (the summary topic shows them). */
   registrationsChanged(): void {
     this.#summary?.changed();
@@ -156,7 +133,7 @@ export class DeviceConnectivity {
 
   status(): ConnectivityStatus {
     const signals: Partial<Record<SignalName, Evidence>> = {};
-    if (this.probe) signals.probe = this.fusion.evidence("probe");
+    if (this.#sources.probe) signals.probe = this.fusion.evidence("probe");
     if (this.link) {
       signals.broker = this.fusion.evidence("broker");
       if (this.#topics.deviceStatus) signals.deviceStatus = this.fusion.evidence("deviceStatus");
@@ -169,10 +146,8 @@ export class DeviceConnectivity {
   }
 
   async close(): Promise<void> {
-    this.probe?.stop();
     for (const probe of this.#scopeProbes.values()) probe.stop();
     this.#summary?.close();
-    this.fusion.close();
-    await this.link?.close();
+    await this.#sources.close();
   }
 }

@@ -1,13 +1,15 @@
 // Connectivity fusion: TTL'd evidence from several signals becomes one "online" for the core.
 // Online needs every required signal good, no veto, and that for a settle time without a
 // break (hysteresis: flapping inputs never reach the core as a storm of online edges);
-// offline is immediate. navigator.onLine can only veto: its "true" proves nothing (a LAN,
+// offline is immediate. The settle time adapts to the link's recent breaks (flap-damping.ts)
+// unless a fixed one is given; with nothing required there is nothing to settle. navigator.onLine can only veto: its "true" proves nothing (a LAN,
 // a captive portal). A manual setting overrides everything until "auto".
 //
 // It is cheap by design, since the simulator runs one per device: no allocation per report,
 // at most one pending timer, and the reason string is built only when someone reads it.
 
 import type { Clock } from "../clock.js";
+import { FlapDamping, type FlapDampingOptions } from "./flap-damping.js";
 
 export type SignalName = "probe" | "broker" | "deviceStatus" | "backendStatus" | "navigatorOnLine";
 export type Evidence = "good" | "bad" | "unknown";
@@ -25,8 +27,13 @@ export interface FusionOptions {
   clock: Clock;
   /** Signals that must all be good for online. navigatorOnLine can never be required (it only vetoes). */
   require: SignalName[];
-  /** Inputs must stay good this long before online (hysteresis). Offline is immediate. Default {@link DEFAULT_SETTLE_MS}. */
+  /**
+   * Inputs must stay good this long before online (hysteresis); offline is immediate. Omitted:
+   * adaptive, from `flapDamping` (short after a clean outage, long while the link flaps).
+   */
   settleMs?: number;
+  /** The adaptive settle time's parameters (default {@link DEFAULT_FLAP_DAMPING}); ignored with `settleMs`. */
+  flapDamping?: FlapDampingOptions;
   /** Called on every change of online, metered or onBattery (never for a new reason alone). */
   onChange: (state: FusedState) => void;
 }
@@ -37,9 +44,6 @@ export interface EvidenceDetail {
   metered?: boolean;
   onBattery?: boolean;
 }
-
-/** 5 s: the low end of the usual 5–10 s dwell before trusting a link again. */
-export const DEFAULT_SETTLE_MS = 5000;
 
 export const SIGNAL_NAMES: readonly SignalName[] = ["probe", "broker", "deviceStatus", "backendStatus", "navigatorOnLine"];
 const VETO = 4; // index of navigatorOnLine
@@ -54,7 +58,11 @@ function signalIndex(signal: SignalName): number {
 export class ConnectivityFusion {
   readonly #clock: Clock;
   readonly #required: number[];
-  readonly #settleMs: number;
+  /** A fixed settle time, or undefined: adaptive. */
+  readonly #fixedSettleMs: number | undefined;
+  readonly #damping: FlapDamping;
+  /** The settle time of the current good spell, fixed when it began. */
+  #settleMs = 0;
   readonly #onChange: (state: FusedState) => void;
   readonly #evidence: Evidence[] = SIGNAL_NAMES.map(() => "unknown");
   /** When each evidence goes stale (Infinity: never). */
@@ -76,9 +84,10 @@ export class ConnectivityFusion {
     this.#clock = options.clock;
     this.#required = [...new Set(options.require.map(signalIndex))];
     if (this.#required.includes(VETO)) throw new TypeError("navigatorOnLine cannot be required: it is evidence of offline only");
-    const settle = options.settleMs ?? DEFAULT_SETTLE_MS;
-    if (!(settle >= 0 && settle < Infinity)) throw new RangeError(`settleMs must be a non-negative number, got ${settle}`);
-    this.#settleMs = settle;
+    const settle = options.settleMs ?? (this.#required.length === 0 ? 0 : undefined);
+    if (settle !== undefined && !(settle >= 0 && settle < Infinity)) throw new RangeError(`settleMs must be a non-negative number, got ${settle}`);
+    this.#fixedSettleMs = settle;
+    this.#damping = new FlapDamping(options.flapDamping);
     this.#onChange = options.onChange;
     this.#evaluate();
   }
@@ -111,10 +120,6 @@ export class ConnectivityFusion {
 
   get manual(): ManualSetting {
     return this.#manual;
-  }
-
-  get settleMs(): number {
-    return this.#settleMs;
   }
 
   /** What a signal says now, "unknown" once stale. */
@@ -150,8 +155,13 @@ export class ConnectivityFusion {
     if (this.#closed) return;
     const now = this.#clock.monotonic();
     const candidate = this.#candidate(now);
-    if (!candidate) this.#goodSince = NaN;
-    else if (Number.isNaN(this.#goodSince)) this.#goodSince = now;
+    if (!candidate) {
+      if (!Number.isNaN(this.#goodSince)) this.#damping.recordBreak(now);
+      this.#goodSince = NaN;
+    } else if (Number.isNaN(this.#goodSince)) {
+      this.#goodSince = now;
+      this.#settleMs = this.#fixedSettleMs ?? this.#damping.settleMs(now);
+    }
     const settled = candidate && now - this.#goodSince >= this.#settleMs;
     const online = this.#manual === "auto" ? settled : this.#manual === "online";
     this.#state = undefined;

@@ -23,15 +23,25 @@ export type SchedulerErrorCode = (typeof ERROR_CODES)[number];
 export const DROP_REASONS = ["attemptsExhausted", "expired"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
+declare const brand: unique symbol;
+/** A number that is one kind of id: passing a scope where a registration is meant does not compile. */
+type Id<Kind extends string> = number & { readonly [brand]: Kind };
+/** A domain of the core (a device, a browser profile). */
+export type DomainId = Id<"DomainId">;
+/** A scope (a service worker registration) of a domain. */
+export type ScopeId = Id<"ScopeId">;
+/** A registration (one tag of one kind in one scope). */
+export type RegistrationId = Id<"RegistrationId">;
+
 /**
  * A decision of the core, drained by the host after each input. `domain` is the domain of
  * the registration it is about, as it was when the decision was made, so a host serving
  * many domains from one core can route it.
  */
 export type Decision =
-  | { type: "fire"; id: number; domain: number; lastChance: boolean }
-  | { type: "timedOut"; id: number; domain: number }
-  | { type: "dropped"; id: number; domain: number; reason: DropReason };
+  | { type: "fire"; id: RegistrationId; domain: DomainId; lastChance: boolean }
+  | { type: "timedOut"; id: RegistrationId; domain: DomainId }
+  | { type: "dropped"; id: RegistrationId; domain: DomainId; reason: DropReason };
 
 /** Thrown by the typed Scheduler when the core rejects a call; nothing changed. */
 export class SchedulerError extends Error {
@@ -48,9 +58,9 @@ export function errorName(code: number): SchedulerErrorCode {
 }
 
 /** Unpack `poll()`'s id * 16 + code, with `polledDomain()`'s domain. */
-export function decodeDecision(packed: number, domain: number): Decision {
+export function decodeDecision(packed: number, domain: DomainId): Decision {
   const code = packed % 16;
-  const id = (packed - code) / 16;
+  const id = ((packed - code) / 16) as RegistrationId;
   const kind = code & 3;
   const arg = code >> 2;
   if (kind === 1) return { type: "fire", id, domain, lastChance: arg === 1 };

@@ -5,7 +5,7 @@
 // domains share the core.
 
 import { systemClock, type Clock } from "../clock.js";
-import type { Decision, Outcome, RegistrationState } from "./codes.js";
+import type { Decision, DomainId, Outcome, RegistrationId, RegistrationState, ScopeId } from "./codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions, Scheduler } from "./scheduler.js";
 import type { SchedulerPort } from "./scheduler-port.js";
 
@@ -28,7 +28,7 @@ export class SchedulerEndpoint {
   readonly #clock: EndpointClock;
   /** Time runs from 1, so that 0 can keep meaning "none" in persisted fields. */
   readonly #origin: number;
-  readonly #ports = new Map<number, DomainPort>();
+  readonly #ports = new Map<DomainId, DomainPort>();
   #timer: unknown;
   #armedAt = Infinity;
 
@@ -47,7 +47,7 @@ export class SchedulerEndpoint {
    * A port for `domain`, or for a new domain when omitted. One live port per domain; an
    * unknown domain throws the core's UNKNOWN_DOMAIN at once, not at the port's first call.
    */
-  port(domain?: number): SchedulerPort {
+  port(domain?: DomainId): SchedulerPort {
     const id = domain ?? this.#core.createDomain();
     if (this.#ports.has(id)) throw new Error(`domain ${id} already has a live port`);
     this.#core.nextWakeupOf(id);
@@ -102,11 +102,11 @@ class DomainPort implements SchedulerPort {
   readonly #core: SchedulerCore;
   readonly #decisions: Decision[] = [];
   #head = 0;
-  readonly #scopes = new Set<number>();
+  readonly #scopes = new Set<ScopeId>();
   #listener: (() => void) | undefined;
   #closed = false;
 
-  constructor(endpoint: SchedulerEndpoint, core: SchedulerCore, readonly domain: number) {
+  constructor(endpoint: SchedulerEndpoint, core: SchedulerCore, readonly domain: DomainId) {
     this.#endpoint = endpoint;
     this.#core = core;
   }
@@ -139,7 +139,7 @@ class DomainPort implements SchedulerPort {
     return result;
   }
 
-  createScope(sameOriginAs?: number): number {
+  createScope(sameOriginAs?: ScopeId): ScopeId {
     this.#open();
     const scope = this.#core.createScope(this.domain);
     if (sameOriginAs !== undefined) this.#core.joinOrigin(scope, sameOriginAs);
@@ -147,7 +147,7 @@ class DomainPort implements SchedulerPort {
     return scope;
   }
 
-  removeScope(scope: number): number {
+  removeScope(scope: ScopeId): number {
     const now = this.#open();
     this.#scopes.delete(scope);
     return this.#settled(this.#core.removeScope(scope, now));
@@ -157,31 +157,31 @@ class DomainPort implements SchedulerPort {
     this.#settled(this.#core.setConditions(this.domain, conditions, this.#open()));
   }
 
-  setScopeOnline(scope: number, online: boolean): void {
+  setScopeOnline(scope: ScopeId, online: boolean): void {
     this.#settled(this.#core.setScopeOnline(scope, online, this.#open()));
   }
 
-  register(scope: number, options?: RegisterOptions): number {
+  register(scope: ScopeId, options?: RegisterOptions): RegistrationId {
     return this.#settled(this.#core.register(scope, this.#open(), options));
   }
 
-  restore(scope: number, saved: PersistedRegistration): number {
+  restore(scope: ScopeId, saved: PersistedRegistration): RegistrationId {
     return this.#settled(this.#core.restore(scope, saved, this.#open()));
   }
 
-  resolved(id: number): RegistrationState {
+  resolved(id: RegistrationId): RegistrationState {
     return this.#settled(this.#core.resolved(id, this.#open()));
   }
 
-  reregister(id: number, minInterval = 0): RegistrationState {
+  reregister(id: RegistrationId, minInterval = 0): RegistrationState {
     return this.#settled(this.#core.reregister(id, this.#open(), minInterval));
   }
 
-  complete(id: number, outcome: Outcome, retryAfter = 0): RegistrationState | "removed" {
+  complete(id: RegistrationId, outcome: Outcome, retryAfter = 0): RegistrationState | "removed" {
     return this.#settled(this.#core.complete(id, outcome, this.#open(), retryAfter));
   }
 
-  unregister(id: number): void {
+  unregister(id: RegistrationId): void {
     this.#settled(this.#core.unregister(id, this.#open()));
   }
 
@@ -197,15 +197,15 @@ class DomainPort implements SchedulerPort {
     return this.#core.nextWakeupOf(this.domain);
   }
 
-  state(id: number): RegistrationState {
+  state(id: RegistrationId): RegistrationState {
     return this.#core.state(id);
   }
 
-  has(id: number): boolean {
+  has(id: RegistrationId): boolean {
     return this.#core.has(id);
   }
 
-  persisted(id: number): PersistedRegistration {
+  persisted(id: RegistrationId): PersistedRegistration {
     return this.#core.persisted(id);
   }
 

@@ -2,7 +2,7 @@
 // serve many. The port owns no time of its own: it reads its endpoint's, so every Agent on one
 // core speaks the same time base, however late it started.
 
-import type { Decision, Outcome, RegistrationState } from "./codes.js";
+import type { Decision, DomainId, Outcome, RegistrationId, RegistrationState, ScopeId } from "./codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions } from "./scheduler.js";
 
 /**
@@ -17,7 +17,7 @@ import type { Conditions, PersistedRegistration, RegisterOptions } from "./sched
  */
 export interface SchedulerPort {
   /** The domain's id in the core. */
-  readonly domain: number;
+  readonly domain: DomainId;
   /** The current time in the endpoint's time base. */
   now(): number;
   /**
@@ -30,32 +30,32 @@ export interface SchedulerPort {
    * A new scope (a service worker registration); `sameOriginAs`: a scope of the same origin,
    * whose periodic timing (minimum gap, last periodic event) it shares, as the spec keeps it per origin.
    */
-  createScope(sameOriginAs?: number): number;
+  createScope(sameOriginAs?: ScopeId): ScopeId;
   /** Forget a scope (its service worker registration went away) and all it held. */
-  removeScope(scope: number): number;
+  removeScope(scope: ScopeId): number;
   setConditions(conditions: Conditions): void;
   /** A scope's own reachability (the spec's stricter, origin-specific "online"). */
-  setScopeOnline(scope: number, online: boolean): void;
+  setScopeOnline(scope: ScopeId, online: boolean): void;
   /** A new registration, pending until {@link SchedulerPort.resolved}. Returns its id. */
-  register(scope: number, options?: RegisterOptions): number;
+  register(scope: ScopeId, options?: RegisterOptions): RegistrationId;
   /** Rebuild a stored registration; its times are in the endpoint's time base. */
-  restore(scope: number, saved: PersistedRegistration): number;
+  restore(scope: ScopeId, saved: PersistedRegistration): RegistrationId;
   /** The register() promise resolved: the registration may fire from now on. */
-  resolved(id: number): RegistrationState;
+  resolved(id: RegistrationId): RegistrationState;
   /** The same tag registered again (coalescing). */
-  reregister(id: number, minInterval?: number): RegistrationState;
+  reregister(id: RegistrationId, minInterval?: number): RegistrationState;
   /** How a dispatched event ended; "removed" when the registration is gone. */
-  complete(id: number, outcome: Outcome, retryAfter?: number): RegistrationState | "removed";
-  unregister(id: number): void;
+  complete(id: RegistrationId, outcome: Outcome, retryAfter?: number): RegistrationState | "removed";
+  unregister(id: RegistrationId): void;
 
   /** The oldest undrained decision of this domain, if any. */
   poll(): Decision | undefined;
   /** This domain's earliest deadline in the endpoint's time base; Infinity when none. */
   nextWakeup(): number;
 
-  state(id: number): RegistrationState;
-  has(id: number): boolean;
-  persisted(id: number): PersistedRegistration;
+  state(id: RegistrationId): RegistrationState;
+  has(id: RegistrationId): boolean;
+  persisted(id: RegistrationId): PersistedRegistration;
 
   /**
    * Let the domain go: its scopes and registrations leave the core (a store keeps what is

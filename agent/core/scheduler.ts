@@ -4,7 +4,7 @@
 
 import {
   REGISTRATION_STATES, OUTCOMES, SchedulerError, errorName, decodeDecision,
-  type RegistrationState, type Outcome, type Decision,
+  type RegistrationState, type Outcome, type Decision, type DomainId, type ScopeId, type RegistrationId,
 } from "./codes.js";
 import {
   PRESETS, POLICY_FIELDS, encodePolicyValue, decodePolicyValue, overrideOrder,
@@ -171,25 +171,25 @@ export class Scheduler {
     return out as unknown as Policy;
   }
 
-  createDomain(): number {
-    return this.#check(this.#core.createDomain(), "createDomain");
+  createDomain(): DomainId {
+    return this.#check(this.#core.createDomain(), "createDomain") as DomainId;
   }
 
-  createScope(domain: number): number {
-    return this.#check(this.#core.createScope(domain), "createScope");
+  createScope(domain: DomainId): ScopeId {
+    return this.#check(this.#core.createScope(domain), "createScope") as ScopeId;
   }
 
-  setConditions(domain: number, conditions: Conditions, now: number): void {
+  setConditions(domain: DomainId, conditions: Conditions, now: number): void {
     const flags = (conditions.online ? 1 : 0) | (conditions.metered ? 2 : 0) | (conditions.onBattery ? 4 : 0);
     this.#check(this.#core.setDomainConditions(domain, flags, now), "setConditions");
   }
 
   /** A scope's own reachability (the spec's stricter, origin-specific "online"). */
-  setScopeOnline(scope: number, online: boolean, now: number): void {
+  setScopeOnline(scope: ScopeId, online: boolean, now: number): void {
     this.#check(this.#core.setScopeOnline(scope, online ? 1 : 0, now), "setScopeOnline");
   }
 
-  setScopeMinGap(scope: number, ms: number): void {
+  setScopeMinGap(scope: ScopeId, ms: number): void {
     this.#check(this.#core.setScopeMinGap(scope, ms), "setScopeMinGap");
   }
 
@@ -197,49 +197,49 @@ export class Scheduler {
    * `scope` and `other` are service worker registrations of one origin: from now on they share
    * the periodic timing (minimum gap, last periodic event) that the spec keeps per origin.
    */
-  joinOrigin(scope: number, other: number): void {
+  joinOrigin(scope: ScopeId, other: ScopeId): void {
     this.#check(this.#core.joinOrigin(scope, other), "joinOrigin");
   }
 
   /** Forget a scope (its service worker registration was unregistered) and all it held. */
-  removeScope(scope: number, now: number): number {
+  removeScope(scope: ScopeId, now: number): number {
     return this.#check(this.#core.removeScope(scope, now), "removeScope");
   }
 
   /** A new registration, pending until {@link Scheduler.resolved}. Returns its id. */
-  register(scope: number, now: number, options: RegisterOptions = {}): number {
+  register(scope: ScopeId, now: number, options: RegisterOptions = {}): RegistrationId {
     const flags = (options.unmeteredOnly ? 1 : 0) | (options.allowOnBattery === false ? 2 : 0);
     const kind = options.periodic ? 1 : 0;
-    return this.#check(this.#core.register(scope, kind, flags, options.periodic?.minInterval ?? 0, now), "register");
+    return this.#check(this.#core.register(scope, kind, flags, options.periodic?.minInterval ?? 0, now), "register") as RegistrationId;
   }
 
-  restore(scope: number, saved: PersistedRegistration, now: number): number {
+  restore(scope: ScopeId, saved: PersistedRegistration, now: number): RegistrationId {
     const flags = (saved.unmeteredOnly ? 1 : 0) | (saved.allowOnBattery ? 0 : 2);
     return this.#check(this.#core.restore(scope, saved.kind === "periodic" ? 1 : 0, flags, saved.attempts,
-      saved.maxAttempts, saved.delayUntil, saved.anchorOrExpiry, saved.minInterval, now), "restore");
+      saved.maxAttempts, saved.delayUntil, saved.anchorOrExpiry, saved.minInterval, now), "restore") as RegistrationId;
   }
 
   /** The register() promise resolved: the registration may fire from now on. */
-  resolved(id: number, now: number): RegistrationState {
+  resolved(id: RegistrationId, now: number): RegistrationState {
     return REGISTRATION_STATES[this.#check(this.#core.resolved(id, now), "resolved")]!;
   }
 
   /** The same tag registered again (coalescing). */
-  reregister(id: number, now: number, minInterval = 0): RegistrationState {
+  reregister(id: RegistrationId, now: number, minInterval = 0): RegistrationState {
     return REGISTRATION_STATES[this.#check(this.#core.reregister(id, minInterval, now), "reregister")]!;
   }
 
   /** Report how a dispatched event ended; "removed" when the registration is gone. */
-  complete(id: number, outcome: Outcome, now: number, retryAfter = 0): RegistrationState | "removed" {
+  complete(id: RegistrationId, outcome: Outcome, now: number, retryAfter = 0): RegistrationState | "removed" {
     const state = this.#check(this.#core.complete(id, OUTCOMES.indexOf(outcome), retryAfter, now), "complete");
     return REGISTRATION_STATES[state] ?? "removed";
   }
 
-  unregister(id: number, now: number): void {
+  unregister(id: RegistrationId, now: number): void {
     this.#check(this.#core.unregister(id, now), "unregister");
   }
 
-  setSuspended(id: number, suspended: boolean, now: number): RegistrationState {
+  setSuspended(id: RegistrationId, suspended: boolean, now: number): RegistrationState {
     return REGISTRATION_STATES[this.#check(this.#core.setSuspended(id, suspended ? 1 : 0, now), "setSuspended")]!;
   }
 
@@ -254,33 +254,33 @@ export class Scheduler {
   }
 
   /** When a registration of `domain` next needs handleTimeout; Infinity when none does. */
-  nextWakeupOf(domain: number): number {
+  nextWakeupOf(domain: DomainId): number {
     return this.#check(this.#core.domainWakeup(domain), "nextWakeupOf");
   }
 
   /** The oldest undrained decision, if any, naming its registration's domain. */
   poll(): Decision | undefined {
     const packed = this.#core.poll();
-    return packed === 0 ? undefined : decodeDecision(packed, this.#core.polledDomain());
+    return packed === 0 ? undefined : decodeDecision(packed, this.#core.polledDomain() as DomainId);
   }
 
   drain(): Decision[] {
     const out: Decision[] = [];
     for (let packed = this.#core.poll(); packed !== 0; packed = this.#core.poll()) {
-      out.push(decodeDecision(packed, this.#core.polledDomain()));
+      out.push(decodeDecision(packed, this.#core.polledDomain() as DomainId));
     }
     return out;
   }
 
-  state(id: number): RegistrationState {
+  state(id: RegistrationId): RegistrationState {
     return REGISTRATION_STATES[this.#check(this.#core.stateOf(id), "state")]!;
   }
 
-  has(id: number): boolean {
+  has(id: RegistrationId): boolean {
     return this.#core.stateOf(id) >= 0;
   }
 
-  persisted(id: number): PersistedRegistration {
+  persisted(id: RegistrationId): PersistedRegistration {
     const kind = this.#check(this.#core.kindOf(id), "persisted");
     const flags = this.#core.flagsOfRegistration(id);
     return {

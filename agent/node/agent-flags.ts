@@ -13,9 +13,9 @@ import { readRawConfig } from "./config-file.js";
 const OPTIONS = {
   config: { type: "string" }, sw: { type: "string" }, scope: { type: "string" }, store: { type: "string" },
   preset: { type: "string" }, probe: { type: "string" }, "no-window-client": { type: "boolean" },
-  log: { type: "string" }, control: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
+  log: { type: "string" }, control: { type: "string" }, http: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
   mqtt: { type: "string" }, "no-mqtt": { type: "boolean" }, "broker-port": { type: "string" }, "mqtt-client-id": { type: "string" },
-  "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-ca": { type: "string" },
+  "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-credential-file": { type: "string" }, "mqtt-ca": { type: "string" },
   "mqtt-cert": { type: "string" }, "mqtt-key": { type: "string" }, "mqtt-insecure": { type: "boolean" },
   "device-status": { type: "string" }, "backend-status": { type: "string" }, require: { type: "string" }, settle: { type: "string" },
 } as const;
@@ -64,6 +64,7 @@ function applyAgentFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["no-window-client"]) raw.windowClient = false;
   if (values.log !== undefined) raw.log = values.log;
   if (values.control !== undefined) raw.control = here(values.control);
+  if (values.http !== undefined) raw.http = values.http;
   if (values.seed !== undefined) raw.seed = integerFlag(values.seed, "--seed");
   if (values["no-mqtt"]) raw.mqtt = false;
 }
@@ -75,6 +76,7 @@ function applyMqttFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["mqtt-client-id"] !== undefined) flags.clientId = values["mqtt-client-id"];
   if (values["mqtt-username"] !== undefined) flags.username = values["mqtt-username"];
   if (values["mqtt-password-file"] !== undefined) flags.passwordFile = here(values["mqtt-password-file"]);
+  if (values["mqtt-credential-file"] !== undefined) flags.credentialFile = here(values["mqtt-credential-file"]);
   for (const key of ["ca", "cert", "key"] as const) if (values[`mqtt-${key}`] !== undefined) flags[key] = here(values[`mqtt-${key}`]!);
   if (values["mqtt-insecure"]) flags.insecure = true;
   if (values["device-status"] !== undefined) flags.deviceStatus = values["device-status"];

@@ -25,7 +25,7 @@ decides when the device is online, and fires their sync and periodicsync events.
 
 Options (flags override the config file):
   --config FILE        JSON config (fields: preset, policy, store, serviceWorkers, windowClient,
-                       probe, mqtt, connectivity, log, control, seed; see the README). Without
+                       probe, mqtt, connectivity, log, control, seed, http; see the README). Without
                        --config and --sw: $CONFIGURATION_DIRECTORY/agent.json or
                        /etc/syncward/agent.json, if there is one
   --sw FILE            a service worker script (with --scope)
@@ -35,23 +35,35 @@ Options (flags override the config file):
   --preset NAME        chromium (default) or kiosk
   --probe URL          HTTP reachability probe; online only while it answers 204
   --mqtt URL           MQTT broker (mqtt://, mqtts://, ws://, wss://); without it an embedded
-                       broker (MQTT 3.1.1) listens on 127.0.0.1:1883
+                       broker (MQTT 3.1.1) listens on 127.0.0.1:1883 and lets in only clients
+                       with the credential generated into --mqtt-credential-file
   --no-mqtt            no MQTT at all: the probe (or nothing) decides
   --broker-port N      port of the embedded broker (0: any free port)
   --mqtt-client-id ID  MQTT client id (default: syncward-HOSTNAME)
   --mqtt-username NAME, --mqtt-password-file FILE   broker credentials (or SYNCWARD_MQTT_PASSWORD)
+  --mqtt-credential-file FILE  user:password file: the embedded broker's, generated on the first
+                       start (default: broker-credential beside the store, 0600); with --mqtt,
+                       the credential to present (e.g. another agent's)
   --mqtt-ca FILE, --mqtt-cert FILE, --mqtt-key FILE  TLS: trusted CA, client certificate and key (PEM)
   --mqtt-insecure      accept any broker certificate (testing only)
   --device-status TOPIC    the firmware's retained status: online/offline or JSON
   --backend-status TOPIC   the backend's Sparkplug STATE: {"online": bool, "timestamp": ms}
   --require LIST       signals that must all be good, e.g. broker,deviceStatus (default: all configured)
-  --settle MS          how long they must stay good before online (default 5000)
+  --settle MS          a fixed time they must stay good before online (default:
+                       adaptive, 250 ms after a clean outage, up to 1 min while flapping)
   --no-window-client   no window of the origin is open: register() then fails as the spec says
   --log FORMAT         text (default) or json: one line per Background Service event
   --control PATH       control socket (default: $RUNTIME_DIRECTORY/control.sock or
                        $XDG_RUNTIME_DIR/syncward/control.sock)
+  --http ADDR          serve /healthz and /metrics (Prometheus) on a loopback address, e.g.
+                       127.0.0.1:9464 (the endpoint has no authentication: loopback only)
   --seed N             seed of the scheduler's random source
   -h, --help
+
+Signals: SIGHUP reads the config file again and puts it in force (connectivity is rebuilt,
+new workers start, registrations and running workers stay); a config that is bad or changes
+what needs a restart is one line on stderr, and the running one stays. SIGTERM and SIGINT
+flush the store and exit 0.
 `;
 
 export const NET_HELP = `Usage: syncward net offline|online|auto|status [options]

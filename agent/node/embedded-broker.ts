@@ -1,10 +1,12 @@
 // The in-process MQTT broker `syncward agent` starts when no broker URL is given, so a bare
 // machine shows the whole loop (device status → fusion → sync event) with any MQTT client.
-// aedes speaks MQTT 3.1.1 only; it listens on loopback alone and keeps retained messages in
-// memory (they are gone when the agent stops).
+// aedes speaks MQTT 3.1.1 only; it listens on loopback alone, keeps retained messages in
+// memory (they are gone when the agent stops), and lets in only clients that present its
+// credential: loopback alone would still let any local process flip the device's status.
 
 import { createServer, type Socket } from "node:net";
-import { Aedes } from "aedes";
+import { Aedes, type AuthenticateError } from "aedes";
+import { matchesCredential, type BrokerCredential } from "./broker-credential.js";
 
 export interface EmbeddedBroker {
   /** mqtt://127.0.0.1:PORT */
@@ -16,14 +18,24 @@ export interface EmbeddedBroker {
 /** Default port: MQTT's own. */
 export const EMBEDDED_BROKER_PORT = 1883;
 
+/** MQTT 3.1.1's CONNACK return code 5. */
+const NOT_AUTHORIZED = 5;
+
 /**
- * Start the broker on 127.0.0.1:`port` (0: any free port). A port in use is an error naming
- * the way out, never a silent switch to another port or to whatever listens there.
+ * Start the broker on 127.0.0.1:`port` (0: any free port), refusing every client that does
+ * not present `credential` with "not authorized". A port in use is an error naming the way
+ * out, never a silent switch to another port or to whatever listens there.
  */
-export async function startEmbeddedBroker(options: { port?: number; host?: string } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: { credential: BrokerCredential; port?: number; host?: string }): Promise<EmbeddedBroker> {
   const host = options.host ?? "127.0.0.1";
   const wanted = options.port ?? EMBEDDED_BROKER_PORT;
-  const broker = await Aedes.createBroker({ heartbeatInterval: 60_000 });
+  const broker = await Aedes.createBroker({
+    heartbeatInterval: 60_000,
+    authenticate: (_client, username, password, done) => {
+      if (matchesCredential(options.credential, username, password)) return done(null, true);
+      done(Object.assign(new Error("not authorized"), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
+    },
+  });
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

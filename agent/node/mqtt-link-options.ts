@@ -1,11 +1,16 @@
 // From the agent's checked MQTT config to the options of its MQTT link: the secrets and TLS
-// files are read first, so a missing one is a config error before anything starts.
+// files are read first (and the embedded broker's credential generated on the first start),
+// so a missing or unsafe one is a config error before anything starts.
 
 import { readFile } from "node:fs/promises";
 import type { MqttOptions } from "../connectivity/device-connectivity.js";
 import { ConfigError, type MqttConfig } from "./agent-config.js";
+import { brokerCredentialFile, readBrokerCredential, type BrokerCredential } from "./broker-credential.js";
 
 export interface MqttSecrets {
+  /** The embedded broker's credential; the agent's own client presents it too. */
+  embedded: BrokerCredential | undefined;
+  username: string | undefined;
   password: string | undefined;
   ca: Buffer | undefined;
   cert: Buffer | undefined;
@@ -22,9 +27,13 @@ export async function readMqttSecrets(config: MqttConfig): Promise<MqttSecrets> 
       throw new ConfigError(`cannot read ${field} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   };
+  const embedded = config.url === undefined ? await brokerCredentialFile(config.credentialFile!) : undefined;
+  const login = embedded ?? (config.credentialFile === undefined ? undefined : await readBrokerCredential(config.credentialFile));
   const passwordFile = await read(config.passwordFile, "mqtt.passwordFile");
   return {
-    password: passwordFile?.toString("utf8").replace(/\r?\n$/, "") ?? config.password ?? (process.env.SYNCWARD_MQTT_PASSWORD || undefined),
+    embedded,
+    username: login?.username ?? config.username,
+    password: login?.password ?? passwordFile?.toString("utf8").replace(/\r?\n$/, "") ?? config.password ?? (process.env.SYNCWARD_MQTT_PASSWORD || undefined),
     ca: await read(config.ca, "mqtt.ca"),
     cert: await read(config.cert, "mqtt.cert"),
     key: await read(config.key, "mqtt.key"),
@@ -37,7 +46,7 @@ export function mqttOptions(config: MqttConfig, url: string, embedded: boolean, 
   return {
     url,
     clientId: config.clientId,
-    ...(config.username !== undefined ? { username: config.username } : {}),
+    ...(secrets.username !== undefined ? { username: secrets.username } : {}),
     ...(secrets.password !== undefined ? { password: secrets.password } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
     // aedes speaks MQTT 3.1.1 only.

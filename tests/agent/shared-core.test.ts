@@ -5,6 +5,7 @@
 // the reference model, which implement the same contract.
 import t from "tap";
 import { Agent, type AgentServiceWorker } from "../../agent/agent.js";
+import type { DomainId } from "../../agent/core/codes.js";
 import { SchedulerEndpoint } from "../../agent/core/scheduler-endpoint.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { core, SCOPE, type CoreKind } from "./harness.js";
@@ -25,7 +26,7 @@ interface Device {
 async function fleet(kind: CoreKind, size: number) {
   const clock = new ManualClock();
   const endpoint = new SchedulerEndpoint(await core(kind, { policy }), clock);
-  const boot = async (store = new MemoryStore(), domain?: number): Promise<Device> => {
+  const boot = async (store = new MemoryStore(), domain?: DomainId): Promise<Device> => {
     const dispatcher = new ScriptedDispatcher();
     const agent = await Agent.start({ scheduler: endpoint.port(domain), store, dispatcher, clock, log: () => {}, onProblem: (m) => { throw new Error(m); } });
     // Every device serves the same origin and uses the same tags: only the domain tells them apart.
@@ -107,7 +108,7 @@ t.test("ports: one live port per domain, an unknown domain refused at once, a cl
   const endpoint = new SchedulerEndpoint(await core("wasm", { policy }), clock);
   const port = endpoint.port();
   t.throws(() => endpoint.port(port.domain), /already has a live port/);
-  t.throws(() => endpoint.port(12345), { name: "SchedulerError", code: "UNKNOWN_DOMAIN" });
+  t.throws(() => endpoint.port(12345 as DomainId), { name: "SchedulerError", code: "UNKNOWN_DOMAIN" });
   const scope = port.createScope();
   port.setConditions({ online: false });
   const id = port.register(scope);

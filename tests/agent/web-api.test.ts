@@ -18,7 +18,7 @@ const rejects = async (p: Promise<unknown>, name: string, message?: string) => {
   return "resolved";
 };
 
-t.test("register() errors in the spec's order, with Chromium's messages", async (t) => {
+t.test("register() errors in Chromium's order, with its messages", async (t) => {
   const h = await harness();
   h.sw.setActive(false);
   h.setWindows(0);
@@ -37,7 +37,10 @@ t.test("register() errors in the spec's order, with Chromium's messages", async 
 
   const denied = await harness({ syncPermitted: () => false });
   denied.setWindows(0);
-  t.equal(await rejects(denied.sw.sync.register("a"), "NotAllowedError", "Permission denied."), "ok", "permission before the window check");
+  t.equal(await rejects(denied.sw.sync.register("a"), "InvalidAccessError"), "ok", "the window check before permission, as Chromium (the spec asks for permission first)");
+  denied.setWindows(1);
+  t.equal(await rejects(denied.sw.sync.register("x".repeat(10241)), "InvalidAccessError"), "ok", "and the tag cap before permission");
+  t.equal(await rejects(denied.sw.sync.register("a"), "NotAllowedError", "Permission denied."), "ok", "then permission");
 
   const broken = await harness();
   broken.store.failWith = new Error("ENOSPC");

@@ -22,6 +22,9 @@ export interface App {
   eval<T, A = undefined>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T>;
 }
 
+/** The workers other than the service worker that the tests start from a page. */
+export type ClientWorker = "dedicated worker" | "shared worker";
+
 export type Settled<T = unknown> = { ok: true; value: T } | { ok: false; name: string; message: string };
 
 /**
@@ -45,6 +48,12 @@ export interface Environment {
   online(via?: App): Promise<void>;
   /** Load the app again in the same page. */
   reload(): Promise<void>;
+  /**
+   * The app in a frame of a page without syncward (tests/browser/fixtures/embed.html) of its
+   * own origin ("same") or of another ("other": http://127.0.0.1 for http://localhost), loaded
+   * in place of the app; resolves once the framed app is up.
+   */
+  embedded(top: "same" | "other"): Promise<App>;
   /** Two instances of the app sharing the origin (tabs; frames in WPE), and how to close one. */
   twoInstances(): Promise<{ apps: [App, App]; close(index: 0 | 1): Promise<void> }>;
   /** Chromium only. */
@@ -85,6 +94,19 @@ export const inPage = {
   /** Run `fn(arg)` in the app's active worker and settle as it settled there. */
   inWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> =>
     (await inPage.startInWorker(server, app, fn, arg))(),
+  /**
+   * Run `fn(arg)` in a new dedicated or shared worker of the app (tests/browser/fixtures/
+   * worker-eval.js, which loads syncward's worker.js) and settle as it settled there.
+   */
+  inClientWorker: <T, A = undefined>(app: App, kind: ClientWorker, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> => app.eval(({ kind, source, arg }) => {
+    const worker = kind === "dedicated worker" ? new Worker("/worker-eval.js") : new SharedWorker("/worker-eval.js");
+    const port = worker instanceof Worker ? worker : worker.port;
+    return new Promise<Settled<T>>((resolve) => {
+      worker.onerror = (event) => resolve({ ok: false, name: "WorkerError", message: (event as ErrorEvent).message ?? "the worker failed to start" });
+      port.onmessage = (event: MessageEvent<Settled<T>>) => resolve(event.data);
+      port.postMessage({ source, arg });
+    });
+  }, { kind, source: fn.toString(), arg }),
   /** Post a command to the worker's test hooks. */
   tellWorker: (app: App, message: { test: string; tag: string }) => app.eval(async (message) => {
     (await navigator.serviceWorker.ready).active!.postMessage(message);
@@ -161,6 +183,14 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
     await server.publishRetained(BACKEND_STATUS_TOPIC, backendStatus(true));
   }
   const polyfill = mode !== "chromium-native";
+  const embedded = async (page: BrowserPage, top: "same" | "other"): Promise<App> => {
+    const origin = top === "same" ? server.url : server.url.replace("//localhost:", "//127.0.0.1:");
+    await page.goto(new URL(`/embed.html?src=${encodeURIComponent(server.url)}`, origin).href);
+    const frame = page.frame("app");
+    await server.until("the framed app to load", () => frame.eval(() => document.readyState === "complete").catch(() => false));
+    await ready(frame, polyfill);
+    return frame;
+  };
 
   if (mode === "wpe-polyfill" || mode === "webkitgtk-polyfill") {
     const app = await WebKitSession.start(mode === "wpe-polyfill" ? "wpe" : "webkitgtk", (close) => t.teardown(close));
@@ -181,6 +211,7 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
         await app.reload();
         await ready(app, true);
       },
+      embedded: (top) => embedded(app, top),
       twoInstances: async () => {
         await app.goto(new URL("/two-frames.html", server.url).href);
         const frame = (index: 0 | 1): App => ({
@@ -217,6 +248,7 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
       await app.reload();
       await ready(app, polyfill);
     },
+    embedded: (top) => embedded(app, top),
     twoInstances: async () => {
       const second = await chromium.newPage(server.url);
       await ready(second, polyfill);

@@ -57,8 +57,11 @@ t.test("bad fields: one line each, defaults kept", async (t) => {
     "settleMs must be a non-negative number, got -1",
     'log must be true or false, got "yes"',
     'permissions must be { backgroundSync?: "granted" | "denied", periodicBackgroundSync?: "granted" | "denied" }, got {"periodicBackgroundSync":"prompt"}',
-    'require must be a list of probe, broker, deviceStatus, backendStatus, got ["navigatorOnLine"]',
+    "require cannot name navigatorOnLine: it is evidence of offline only; requiring every configured signal",
   ]);
+  const unconfigured = read({ probe: "/health", require: ["broker"] });
+  t.same(unconfigured.problems, ["require names broker, which is not configured; requiring every configured signal"], "a page cannot require a signal it never configured (the device's rule)");
+  t.same(unconfigured.config.require, ["probe"]);
   t.same(read("force").problems, ["syncwardConfig must be an object; using the defaults"]);
   t.match(read({ probe: "http://[bad" }).problems, [/a URL in syncwardConfig is not valid/]);
 });

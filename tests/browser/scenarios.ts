@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
 import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment } from "./environment.js";
+import { clientScenarios } from "./client-scenarios.js";
 import { parityScenarios } from "./parity-scenarios.js";
 import { quiet, untilTags, type Scenario } from "./scenario.js";
 
@@ -110,6 +111,24 @@ const retries: Scenario = {
     await untilTags(env, "the registration to be dropped after the last attempt", (tags) => tags.length === 0);
     await quiet();
     t.equal(server.syncs("test-retry").length, 3, "no attempt after the last chance");
+  },
+};
+
+const retryAfter: Scenario = {
+  name: "a handler that rejects waitUntil with a 429 Response: the retry waits out its Retry-After, not the shorter back-off",
+  // Chromium's native API has no such channel: it waits its own 5 minutes.
+  modes: ["wpe-polyfill", "webkitgtk-polyfill", "chromium-polyfill"],
+  async run(t, mode) {
+    const env = await environment(t, mode, { policy: { initialRetryDelay: 400, retryDelayFactor: 2, jitter: "none" } });
+    const { app, server } = env;
+    server.verdict("test-retry-after", "overloaded");
+    t.same(await inPage.register(app, "test-retry-after"), { ok: true, value: undefined });
+    await server.until("the first attempt to be refused", () => server.answered.some((a) => a.tag === "test-retry-after" && a.status === 429));
+    server.verdict("test-retry-after", "success");
+    const [first, second] = await server.until("the retry", () => server.syncs("test-retry-after").length >= 2 && server.syncs("test-retry-after"));
+    const waited = second!.at - first!.at;
+    t.ok(waited >= 2000, `the retry waited out Retry-After: 2 (${Math.round(waited)} ms ≥ 2000; the back-off alone is 400)`);
+    await untilTags(env, "the registration to go after the retry succeeded", (tags) => tags.length === 0);
   },
 };
 
@@ -340,4 +359,4 @@ const periodic: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [...parityScenarios, docsExamples, offlineOnline, retries, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+export const scenarios: Scenario[] = [...parityScenarios, ...clientScenarios, docsExamples, offlineOnline, retries, retryAfter, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];

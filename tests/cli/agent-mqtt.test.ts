@@ -1,9 +1,10 @@
 // `syncward agent` and MQTT as a user meets them: the embedded broker and the whole loop with
-// any MQTT client, a taken port, and an external broker that hears the agent's Last Will.
+// any MQTT client holding its credential, a taken port, and an external broker (with its own
+// credentials from the config) that hears the agent's Last Will.
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -28,13 +29,15 @@ t.test("no --mqtt: the embedded broker; flipping the device status with an MQTT 
     "--broker-port", "0", "--device-status", "kiosk/net", "--backend-status", "spBv1.0/STATE/backend", "--mqtt-client-id", "kiosk-1",
     "--settle", "300", "--log", "json"]);
   t.teardown(() => agent.child.kill("SIGKILL"));
-  const url = (JSON.parse(await agent.waitFor(/"event":"embedded MQTT broker"/)) as { url: string }).url;
+  const { url, credential } = JSON.parse(await agent.waitFor(/"event":"embedded MQTT broker"/)) as { url: string; credential: string };
   t.match(url, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
   const ready = JSON.parse(await agent.waitFor(/"event":"syncward agent ready"/)) as Record<string, unknown>;
   t.match(ready, { require: "broker,deviceStatus,backendStatus", online: false });
   await agent.waitFor(/Registered sync/);
 
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4 });
+  // As the README tells the firmware: user and password from the credential file.
+  const [username, password] = (await readFile(credential, "utf8")).trim().split(":");
+  const client = await mqtt.connectAsync(url, { protocolVersion: 4, username, password });
   t.teardown(() => client.endAsync(true));
   const seen = new Map<string, string>();
   client.on("message", (topic, payload) => seen.set(topic, payload.toString()));
@@ -73,13 +76,15 @@ t.test("--mqtt URL: an external broker; the agent's Last Will says offline when 
   const broker = await startAedes();
   t.teardown(() => broker.stop());
   const dir = await mkdtemp(join(tmpdir(), "syncward-external-"));
-  const observer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  const observer = await mqtt.connectAsync(broker.url, { protocolVersion: 4, ...broker.login });
+  const passwordFile = join(dir, "password");
+  await writeFile(passwordFile, `${broker.login.password}\n`, { mode: 0o600 });
   t.teardown(() => observer.endAsync(true));
   const presence: string[] = [];
   observer.on("message", (_topic, payload) => presence.push(payload.toString()));
   await observer.subscribeAsync("syncward/kiosk-2/presence", { qos: 1 });
   const agent = start(["--sw", await worker(dir), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"), "--control", join(dir, "c.sock"),
-    "--mqtt", broker.url, "--mqtt-client-id", "kiosk-2", "--settle", "0"]);
+    "--mqtt", broker.url, "--mqtt-username", broker.login.username!, "--mqtt-password-file", passwordFile, "--mqtt-client-id", "kiosk-2", "--settle", "0"]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/refused MQTT 5; using MQTT 3\.1\.1/);
   await agent.waitFor(/sync listener ran: outbox/);

@@ -2,27 +2,19 @@
 // connect (the directory is 0700, the socket 0600), so it cannot force the device online.
 // Needs root to run a process as another user (CI runs as root); skipped otherwise.
 import t from "tap";
-import { spawn } from "node:child_process";
 import { chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "../../agent/node/control-socket.js";
 import { recordingControl } from "./recording-control.js";
+import { NOBODY, runAs } from "./run-as.js";
 
-const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 
 /** Try to connect to `path` as user `uid`; resolves with "connected" or the error code. */
 function connectAs(uid: number, path: string): Promise<string> {
-  const code = `require("node:net").createConnection(${JSON.stringify(path)})
+  return runAs(uid, `require("node:net").createConnection(${JSON.stringify(path)})
     .on("connect", () => { console.log("connected"); process.exit(0); })
-    .on("error", (e) => { console.log(e.code); process.exit(0); });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", code], { uid, gid: uid, cwd: "/", stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", () => resolve(out.trim()));
-  });
+    .on("error", (e) => { console.log(e.code); process.exit(0); });`);
 }
 
 t.test("another user's process cannot reach the control socket", { skip: isRoot ? false : "needs root to run a process as another user" }, async (t) => {

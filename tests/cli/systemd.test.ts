@@ -24,7 +24,7 @@ t.test("the unit file asks for what the agent does", async (t) => {
   const service = Object.fromEntries(unit.split("[Service]")[1]!.split("[Install]")[0]!.split("\n")
     .filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   t.match(service, {
-    Type: "notify", NotifyAccess: "all", WatchdogSec: /^\d+$/, ExecStart: /syncward agent$/,
+    Type: "notify", NotifyAccess: "all", WatchdogSec: /^\d+$/, ExecStart: /syncward agent$/, ExecReload: "/bin/kill -HUP $MAINPID",
     StateDirectory: "syncward", RuntimeDirectory: "syncward", ConfigurationDirectory: "syncward",
   });
 });
@@ -75,6 +75,15 @@ t.test("systemd's directories and notifications", async (t) => {
   t.equal(listed.status, 0, `a client with the same environment finds it: ${listed.stderr}`);
   t.match(JSON.parse(listed.stdout), [{ tag: "kept" }], "the default config's worker runs");
   t.ok((await stat(join(state!, "registrations.log"))).isFile(), "the store is in $STATE_DIRECTORY");
+
+  // systemctl reload: SIGHUP, and the default config read again from $CONFIGURATION_DIRECTORY.
+  await writeFile(join(configuration!, "agent.json"), JSON.stringify({
+    serviceWorkers: [{ script: "../sw.js", scope: "http://127.0.0.1:9/" }], mqtt: false, probe: "http://127.0.0.1:9/other-health",
+  }));
+  agent.kill("SIGHUP");
+  await until("the reload", () => /config reloaded/.test(output));
+  const after = spawnSync(process.execPath, [cli, "sync", "list", "--json"], { env, encoding: "utf8", timeout: 20_000 });
+  t.match(JSON.parse(after.stdout), [{ tag: "kept" }], "reloaded: the registration is still there");
 
   agent.kill("SIGTERM");
   t.equal(await new Promise((resolve) => agent.on("exit", resolve)), 0, "SIGTERM: exit 0");

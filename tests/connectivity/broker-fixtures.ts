@@ -3,6 +3,7 @@
 // started again on the same port (retained messages are lost, as with a broker without
 // persistence). A mosquitto that cannot start fails the test; it is never skipped.
 import { startEmbeddedBroker, type EmbeddedBroker } from "../../agent/node/embedded-broker.js";
+import { newBrokerCredential, type BrokerCredential } from "../../agent/node/broker-credential.js";
 import { mosquittoProcess } from "../../agent/bench/mosquitto-process.js";
 
 export interface BrokerFixture {
@@ -10,6 +11,8 @@ export interface BrokerFixture {
   readonly url: string;
   /** MQTT 5 where the broker speaks it. */
   readonly protocolVersion: 4 | 5;
+  /** What every client presents: aedes's generated credential, as the agent embeds it; mosquitto's test config allows anonymous clients. */
+  readonly login: Partial<BrokerCredential>;
   /** Kill the broker: connections drop without a goodbye. */
   kill(): Promise<void>;
   /** Start it again on the same port. */
@@ -26,17 +29,18 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
   }
 }
 
-/** aedes as `syncward agent` embeds it. */
+/** aedes as `syncward agent` embeds it, with its own credential. */
 export async function startAedes(): Promise<BrokerFixture> {
-  let running: EmbeddedBroker | undefined = await startEmbeddedBroker({ port: 0 });
+  const credential = newBrokerCredential();
+  let running: EmbeddedBroker | undefined = await startEmbeddedBroker({ port: 0, credential });
   const port = running.port;
   const kill = async () => {
     await running?.close();
     running = undefined;
   };
   return {
-    name: "aedes", url: running.url, protocolVersion: 4, kill, stop: kill,
-    restart: async () => { running = await startEmbeddedBroker({ port }); },
+    name: "aedes", url: running.url, protocolVersion: 4, login: credential, kill, stop: kill,
+    restart: async () => { running = await startEmbeddedBroker({ port, credential }); },
   };
 }
 
@@ -44,7 +48,7 @@ export async function startMosquitto(): Promise<BrokerFixture> {
   const mosquitto = await mosquittoProcess();
   await mosquitto.start();
   return {
-    name: "mosquitto", url: mosquitto.url, protocolVersion: 5,
+    name: "mosquitto", url: mosquitto.url, protocolVersion: 5, login: {},
     kill: () => mosquitto.stop("SIGKILL"),
     restart: () => mosquitto.start(),
     stop: () => mosquitto.stop("SIGTERM"),

@@ -36,7 +36,7 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
   const connectivity = new DeviceConnectivity({
     agent, clock: systemClock, settleMs: options.settleMs ?? 200, probe: options.probe,
     mqtt: {
-      url: options.url ?? broker.url, protocolVersion: broker.protocolVersion, clientId: `${prefix}-agent`, backoff: FAST_BACKOFF,
+      url: options.url ?? broker.url, protocolVersion: broker.protocolVersion, clientId: `${prefix}-agent`, backoff: FAST_BACKOFF, ...broker.login,
       deviceStatus: { topic: topics.device }, backendStatus: { topic: topics.backend },
       presence: { topic: topics.presence }, summaryTopic: topics.summary,
       ...options.mqtt,
@@ -46,7 +46,7 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
   });
   const clients: MqttClient[] = [];
   const client = (id: string, extra: mqtt.IClientOptions = {}) => {
-    const c = mqtt.connect(broker.url, { clientId: `${prefix}-${id}`, protocolVersion: broker.protocolVersion, reconnectPeriod: 100, connectTimeout: 3000, ...extra });
+    const c = mqtt.connect(broker.url, { clientId: `${prefix}-${id}`, protocolVersion: broker.protocolVersion, reconnectPeriod: 100, connectTimeout: 3000, ...broker.login, ...extra });
     c.on("error", () => {});
     clients.push(c);
     return c;

@@ -1,7 +1,8 @@
 // Connectivity fusion on a manual clock: the settle time, immediate offline, vetoes, TTLs,
 // manual overrides, metered/onBattery, and flapping that must not reach the core.
 import t from "tap";
-import { ConnectivityFusion, DEFAULT_SETTLE_MS, type FusedState, type FusionOptions } from "../../agent/connectivity/fusion.js";
+import { DEFAULT_FLAP_DAMPING } from "../../agent/connectivity/flap-damping.js";
+import { ConnectivityFusion, type FusedState, type FusionOptions } from "../../agent/connectivity/fusion.js";
 import { ManualClock } from "../agent/manual-clock.js";
 
 function fusion(options: Partial<FusionOptions> & Pick<FusionOptions, "require">) {
@@ -44,19 +45,61 @@ t.test("a break of any length restarts the settle time", async (t) => {
   t.match(changes, [{ online: true, at: 5999 }], "3000 ms after the last break at 2999");
 });
 
-t.test("the default settle time, and settle 0 is immediate", async (t) => {
-  t.equal(DEFAULT_SETTLE_MS, 5000);
+t.test("the default settle time adapts: short after a clean outage, growing while the link flaps; settle 0 is immediate", async (t) => {
+  const { minMs, halfLifeMs } = DEFAULT_FLAP_DAMPING;
+  t.same(DEFAULT_FLAP_DAMPING, { minMs: 250, maxMs: 60_000, halfLifeMs: 30_000 });
   const a = fusion({ require: ["probe"] });
   a.f.report("probe", "good");
-  await a.clock.advance(DEFAULT_SETTLE_MS - 1);
+  await a.clock.advance(minMs - 1);
   t.equal(a.f.state.online, false);
   await a.clock.advance(1);
-  t.equal(a.f.state.online, true);
+  t.equal(a.f.state.online, true, "a link that never broke settles in minMs");
+
+  // Three breaks 1 s apart, each after a spell too short to settle: the penalty is
+  // 1·2^(-2/30) + 1·2^(-1/30) + 1 ≈ 2.93 at the third, 900 ms before the next spell begins,
+  // which must then last 250·2^(2.87 − 1) ≈ 914 ms (the first break is free).
+  for (let i = 0; i < 3; i++) {
+    a.f.report("probe", "bad");
+    await a.clock.advance(900);
+    a.f.report("probe", "good");
+    await a.clock.advance(100);
+  }
+  const penalty = 2 ** (-2000 / halfLifeMs) + 2 ** (-1000 / halfLifeMs) + 1;
+  const expected = Math.ceil(minMs * 2 ** (penalty * 2 ** (-900 / halfLifeMs) - 1));
+  const before = a.changes.length;
+  await a.clock.advance(expected - 100 - 1);
+  t.equal(a.changes.length, before, `not online ${expected - 1} ms into the spell (settle ${expected} ms)`);
+  await a.clock.advance(1);
+  t.match(a.changes.at(-1), { online: true }, "online once the damped settle time passed");
+
+  // A clean outage of 5 min: the breaks are forgotten, the settle time is minMs again.
+  a.f.report("probe", "bad");
+  await a.clock.advance(300_000);
+  a.f.report("probe", "good");
+  await a.clock.advance(minMs + 1);
+  t.match(a.changes.at(-1), { online: true }, "after a long clean outage: minMs (+ the rest of a decayed penalty)");
+
   const b = fusion({ require: ["probe"], settleMs: 0 });
   b.f.report("probe", "good");
-  t.match(b.changes, [{ online: true, at: 0 }], "synchronously, within report()");
-  const c = fusion({ require: [], settleMs: 0 });
-  t.match(c.changes, [{ online: true, reason: "settled: nothing required" }], "nothing required: online from the start");
+  t.match(b.changes, [{ online: true, at: 0 }], "settle 0: synchronously, within report()");
+  const c = fusion({ require: [] });
+  t.match(c.changes, [{ online: true, reason: "settled: nothing required", at: 0 }], "nothing required: online from the start, nothing to settle");
+});
+
+t.test("a link flapping every 3 s stops producing online edges after a few, where a fixed 250 ms would follow every one", async (t) => {
+  const run = async (options: Partial<FusionOptions>) => {
+    const { clock, changes, f } = fusion({ require: ["probe"], ...options });
+    for (let i = 0; i < 100; i++) {
+      f.report("probe", "good");
+      await clock.advance(2000);
+      f.report("probe", "bad");
+      await clock.advance(1000);
+    }
+    return changes.filter((c) => c.online).length;
+  };
+  const damped = await run({});
+  t.ok(damped >= 1 && damped <= 5, `adaptive: ${damped} online edges in 100 flaps`);
+  t.equal(await run({ settleMs: 250 }), 100, "fixed 250 ms: one per flap");
 });
 
 t.test("navigatorOnLine vetoes; its good is no evidence; it can never be required", async (t) => {
@@ -155,7 +198,7 @@ t.test("metered and onBattery come from the latest detail that carried them and 
 });
 
 t.test("flapping every 100 ms for 10 s never gives an online edge when the settle time is longer", async (t) => {
-  for (const settleMs of [101, 500, DEFAULT_SETTLE_MS]) {
+  for (const settleMs of [101, 500, 5000]) {
     const { clock, changes, f } = fusion({ require: ["broker", "deviceStatus"], settleMs });
     f.report("broker", "good");
     for (let i = 0; i < 100; i++) {

@@ -82,10 +82,10 @@ t.test("10,000 malformed device statuses and 2,000 bad backend STATEs: each logg
   const topics = { device: "fuzz/device/net", backend: "fuzz/spBv1.0/STATE/backend" };
   const connectivity = new DeviceConnectivity({
     agent, clock: systemClock, settleMs: 0, log: (m) => log.push(m),
-    mqtt: { url: broker.url, protocolVersion: 4, clientId: "fuzz-agent", deviceStatus: { topic: topics.device }, backendStatus: { topic: topics.backend } },
+    mqtt: { url: broker.url, protocolVersion: 4, clientId: "fuzz-agent", ...broker.login, deviceStatus: { topic: topics.device }, backendStatus: { topic: topics.backend } },
   });
   t.teardown(async () => { await connectivity.close(); await agent.close(); });
-  const firmware = await mqtt.connectAsync(broker.url, { clientId: "fuzz-firmware", protocolVersion: 4 });
+  const firmware = await mqtt.connectAsync(broker.url, { clientId: "fuzz-firmware", protocolVersion: 4, ...broker.login });
   t.teardown(() => firmware.endAsync(true));
   const birth = Date.now();
   await firmware.publishAsync(topics.device, JSON.stringify({ online: true, metered: true, onBattery: false }), { qos: 1, retain: true });

@@ -1,6 +1,7 @@
 // Bad input is refused with an error code and changes nothing; the instance keeps working.
 import t from "tap";
 import { world } from "./world.js";
+import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
 
 t.test("every input refuses bad arguments without changing anything", async (t) => {
   const { s, domain, scope, oneShot } = await world();
@@ -13,10 +14,10 @@ t.test("every input refuses bad arguments without changing anything", async (t) 
     ["infinite time", () => s.setConditions(domain, { online: false }, Infinity), "BAD_TIME"],
     ["time past 2^52 ms", () => s.handleTimeout(2 ** 52 + 2), "BAD_TIME"],
     ["time going backwards", () => s.complete(id, "success", 99), "TIME_WENT_BACKWARDS"],
-    ["unknown id", () => s.complete(12345, "success", 200), "UNKNOWN_ID"],
-    ["negative id", () => s.resolved(-3, 200), "UNKNOWN_ID"],
-    ["unknown scope", () => s.register(99, 200), "UNKNOWN_SCOPE"],
-    ["unknown domain", () => s.createScope(42), "UNKNOWN_DOMAIN"],
+    ["unknown id", () => s.complete(12345 as RegistrationId, "success", 200), "UNKNOWN_ID"],
+    ["negative id", () => s.resolved(-3 as RegistrationId, 200), "UNKNOWN_ID"],
+    ["unknown scope", () => s.register(99 as ScopeId, 200), "UNKNOWN_SCOPE"],
+    ["unknown domain", () => s.createScope(42 as DomainId), "UNKNOWN_DOMAIN"],
     ["bad periodic interval", () => s.register(scope, 200, { periodic: { minInterval: -1 } }), "BAD_ARGUMENT"],
     ["NaN periodic interval", () => s.register(scope, 200, { periodic: { minInterval: Number.NaN } }), "BAD_ARGUMENT"],
     ["bad retry-after", () => s.complete(id, "failure", 200, -5), "BAD_ARGUMENT"],
@@ -50,4 +51,15 @@ t.test("the raw module returns the codes directly for out-of-range integers", as
   t.equal(raw.usePreset(7), -9, "unknown preset");
   t.ok(Number.isNaN(raw.getPolicy(-1)));
   t.equal(raw.stateOf(id), 2, "and the registration is still firing");
+});
+
+t.test("ids are branded: a scope or a domain where a registration is meant does not compile", async (t) => {
+  const { s, domain, scope } = await world();
+  // Each line fails the typecheck (tsc, run by CI) if the brands stop telling the ids apart.
+  // @ts-expect-error a ScopeId is no RegistrationId
+  t.throws(() => s.resolved(scope, 0), { code: "UNKNOWN_ID" }, "scope 0 as a registration: nothing of that id");
+  // @ts-expect-error a DomainId is no ScopeId
+  t.doesNotThrow(() => s.register(domain, 0), "domain 0 taken for scope 0 at run time: exactly the mix-up the brand prevents");
+  // @ts-expect-error a plain number is no DomainId
+  t.throws(() => s.createScope(7), { code: "UNKNOWN_DOMAIN" });
 });

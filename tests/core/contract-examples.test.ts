@@ -5,6 +5,7 @@
 import t, { type Test } from "tap";
 import { createScheduler } from "../../agent/node/core-wasm.js";
 import type { Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
+import type { DomainId, ScopeId } from "../../agent/core/codes.js";
 import { ReferenceScheduler } from "../reference/model.js";
 import { Xoshiro128 } from "../reference/random.js";
 
@@ -29,7 +30,7 @@ function example(name: string, options: SchedulerOptions, body: (t: Test, s: Hos
 }
 
 /** A domain (online unless told) with one scope. */
-function place(s: Host, online = true): { domain: number; scope: number } {
+function place(s: Host, online = true): { domain: DomainId; scope: ScopeId } {
   const domain = s.createDomain();
   const scope = s.createScope(domain);
   s.setConditions(domain, { online }, 0);
@@ -116,7 +117,7 @@ example("removeScope frees parked registrations oldest first, then the rest as t
   s.resolved(b, 0); // parked first
   s.resolved(a, 0); // parked second; c is not resolved, so not parked
   t.equal(s.removeScope(scope, 0), 3);
-  const other = s.createScope(0);
+  const other = s.createScope(0 as DomainId);
   const reused = [s.register(other, 0), s.register(other, 0), s.register(other, 0)];
   const gen1 = 2 ** 24;
   t.same(reused, [2 + gen1, 0 + gen1, 1 + gen1], "freed b, a, c; reused last-freed-first: c, a, b");
@@ -132,7 +133,7 @@ example("restore: 1 <= maxAttempts <= 255, 0 <= attempts < maxAttempts, times in
     { delayUntil: Number.NaN }, { anchorOrExpiry: 2 ** 53 + 2 }, { minInterval: -1 }]) {
     t.throws(() => s.restore(scope, { ...saved, ...bad }, 0), { code: "BAD_ARGUMENT" }, JSON.stringify(bad));
   }
-  t.throws(() => s.restore(99, { ...saved, attempts: 3 }, 0), { code: "UNKNOWN_SCOPE" }, "the scope is checked first");
+  t.throws(() => s.restore(99 as ScopeId, { ...saved, attempts: 3 }, 0), { code: "UNKNOWN_SCOPE" }, "the scope is checked first");
   const id = s.restore(scope, { ...saved, attempts: 2, delayUntil: 0 }, 10);
   t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }], "a past delayUntil: considered at once");
 });
@@ -192,8 +193,8 @@ example("Per-domain deadline: nextWakeupOf(d) is the smallest timer of d's regis
   t.same([s.nextWakeupOf(a.domain), s.nextWakeupOf(b.domain), s.nextWakeupOf(c.domain)],
     [10 + 5 * 60_000, 20 + 3 * 60_000, Infinity], "a back-off, an event deadline, nothing");
   t.equal(s.nextWakeup(), 20 + 3 * 60_000, "the global wake-up is the smallest of them");
-  t.throws(() => s.nextWakeupOf(3), { code: "UNKNOWN_DOMAIN" });
-  t.throws(() => s.nextWakeupOf(-1), { code: "UNKNOWN_DOMAIN" });
+  t.throws(() => s.nextWakeupOf(3 as DomainId), { code: "UNKNOWN_DOMAIN" });
+  t.throws(() => s.nextWakeupOf(-1 as DomainId), { code: "UNKNOWN_DOMAIN" });
 });
 
 example("Decision domain: a decision names its registration's domain, recorded when it is made", {

@@ -15,7 +15,7 @@ import t from "tap";
 import fc from "fast-check";
 import { createScheduler } from "../../agent/node/core-wasm.js";
 import type { PersistedRegistration, Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
-import { SchedulerError, type Outcome } from "../../agent/core/codes.js";
+import { SchedulerError, type DomainId, type Outcome, type RegistrationId, type ScopeId } from "../../agent/core/codes.js";
 import { JITTER_MODES, PRESETS, type JitterMode, type Policy } from "../../agent/core/policy.js";
 import { ReferenceScheduler, type ModelRegistration } from "../reference/model.js";
 
@@ -328,9 +328,10 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
   const core: Subject = await freshCore(scenario.options);
   const model = makeModel(scenario.options);
   const trace: Traced[] = [{ name: "new Scheduler", args: [scenario.options] }];
-  const domains: number[] = [];
-  const scopes: number[] = [];
-  const ids: number[] = [];
+  // Raw numbers on purpose: the ops also pass ids that were never handed out.
+  const domains: DomainId[] = [];
+  const scopes: ScopeId[] = [];
+  const ids: RegistrationId[] = [];
   let clock = 0;
 
   const fail = (what: string, m: unknown, c: unknown): never => {
@@ -353,7 +354,7 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
     traced.drained = md;
     if (!same(md, cd)) fail("the drained decisions", md, cd);
     if (!Object.is(model.nextWakeup(), core.nextWakeup())) fail("nextWakeup()", model.nextWakeup(), core.nextWakeup());
-    for (const d of [...domains, domains.length]) {
+    for (const d of [...domains, domains.length as DomainId]) {
       const mw = attempt(model, (x) => x.nextWakeupOf(d));
       const cw = attempt(core, (x) => x.nextWakeupOf(d));
       if (!same(mw, cw)) fail(`nextWakeupOf(${d})`, mw, cw);
@@ -385,16 +386,16 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
     if ("dt" in when || "wake" in when) clock = now;
     return now;
   };
-  const pick = (list: number[], ref: Ref): number => ("raw" in ref ? ref.raw : list.length === 0 ? ref.n : list[ref.n % list.length]!);
-  const pickId = (ref: IdRef): number => {
-    if ("raw" in ref) return ref.raw;
+  const pick = <Id extends number>(list: Id[], ref: Ref): Id => ("raw" in ref ? ref.raw : list.length === 0 ? ref.n : list[ref.n % list.length]!) as Id;
+  const pickId = (ref: IdRef): RegistrationId => {
+    if ("raw" in ref) return ref.raw as RegistrationId;
     const live = ids.filter((id) => model.has(id));
     const firing = live.filter((id) => FIRING.includes(model.state(id)));
     const list = ref.from === "firing" && firing.length > 0 ? firing : ref.from === "known" ? ids : live;
-    return list.length === 0 ? ref.n : list[ref.n % list.length]!;
+    return list.length === 0 ? (ref.n as RegistrationId) : list[ref.n % list.length]!;
   };
-  const remember = (list: number[], result: Result) => {
-    if ("ok" in result && typeof result.ok === "number" && !list.includes(result.ok)) list.push(result.ok);
+  const remember = <Id extends number>(list: Id[], result: Result) => {
+    if ("ok" in result && typeof result.ok === "number" && !list.includes(result.ok as Id)) list.push(result.ok as Id);
   };
 
   // Setup: the domains with their first conditions at time 0, then the scopes.
@@ -459,7 +460,7 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
         const r = step("register", [sc, now, options], (s) => s.register(sc, now, options));
         remember(ids, r);
         if (op.thenResolve && "ok" in r) {
-          const id = r.ok as number;
+          const id = r.ok as RegistrationId;
           step("resolved", [id, now], (s) => s.resolved(id, now));
         }
         break;

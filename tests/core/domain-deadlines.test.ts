@@ -6,6 +6,7 @@
 import t, { type Test } from "tap";
 import { createScheduler } from "../../agent/node/core-wasm.js";
 import type { Scheduler } from "../../agent/core/scheduler.js";
+import type { DomainId, RegistrationId } from "../../agent/core/codes.js";
 
 const MIN = 60_000;
 
@@ -27,7 +28,7 @@ class Expected {
   }
 }
 
-function check(t: Test, s: Scheduler, expected: Expected, domains: number[], when: string): void {
+function check(t: Test, s: Scheduler, expected: Expected, domains: DomainId[], when: string): void {
   const each = domains.map((d) => s.nextWakeupOf(d));
   t.same(each, domains.map((d) => expected.of(d)), `${when}: each domain's own earliest timer`);
   t.equal(s.nextWakeup(), Math.min(...each), `${when}: the global wake-up is the smallest of them`);
@@ -43,7 +44,7 @@ t.test("each domain's deadline follows its own registrations; the global one is 
   check(t, s, expected, domains, "no timers");
 
   // Each domain fires registrations at different times: deadlines at now + 3 min.
-  const ids: number[][] = domains.map(() => []);
+  const ids: RegistrationId[][] = domains.map(() => []);
   for (const [k, d] of domains.entries()) {
     if (k === 3) continue; // domain 3 stays without timers
     for (let j = 0; j < 3; j++) {
@@ -87,9 +88,9 @@ t.test("each domain's deadline follows its own registrations; the global one is 
     "time-outs in (time, slot) order across domains, each naming its domain");
   for (const [domain, id] of timedOut) expected.set(domain!, id!, until + 5 * MIN);
   check(t, s, expected, domains, "after the time-outs");
-  t.equal(s.nextWakeupOf(0), 40_000 + 5 * MIN, "domain 0: its back-off, earlier than the others' retries");
+  t.equal(s.nextWakeupOf(0 as DomainId), 40_000 + 5 * MIN, "domain 0: its back-off, earlier than the others' retries");
 
-  t.throws(() => s.nextWakeupOf(4), { code: "UNKNOWN_DOMAIN" }, "a domain never created");
-  t.throws(() => s.nextWakeupOf(-1), { code: "UNKNOWN_DOMAIN" }, "a negative domain");
+  t.throws(() => s.nextWakeupOf(4 as DomainId), { code: "UNKNOWN_DOMAIN" }, "a domain never created");
+  t.throws(() => s.nextWakeupOf(-1 as DomainId), { code: "UNKNOWN_DOMAIN" }, "a negative domain");
   t.equal(s.raw.domainWakeup(4), -3, "the raw export returns UNKNOWN_DOMAIN (-3)");
 });

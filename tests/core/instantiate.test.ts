@@ -4,12 +4,13 @@ import t from "tap";
 import { readFile } from "node:fs/promises";
 import { Scheduler } from "../../agent/core/scheduler.js";
 import { coreModule } from "../../agent/node/core-wasm.js";
+import type { DomainId } from "../../agent/core/codes.js";
 
 const wasmUrl = new URL(import.meta.resolve("syncward/core.wasm"));
 
 async function firesOnce(s: Scheduler) {
   const scope = s.createScope(s.createDomain());
-  s.setConditions(0, { online: true }, 0);
+  s.setConditions(0 as DomainId, { online: true }, 0);
   const id = s.register(scope, 0);
   s.resolved(id, 0);
   const first = s.poll();
@@ -39,6 +40,6 @@ t.test("instances share nothing", async (t) => {
   a.createDomain();
   a.setPolicy({ maxAttempts: 9 });
   t.equal(b.policy().maxAttempts, 3);
-  t.throws(() => b.createScope(0), { code: "UNKNOWN_DOMAIN" });
+  t.throws(() => b.createScope(0 as DomainId), { code: "UNKNOWN_DOMAIN" });
   t.throws(() => a.usePreset("turbo" as never), { code: "BAD_POLICY" });
 });

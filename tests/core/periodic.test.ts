@@ -2,6 +2,7 @@
 // a period, timer coalescing, suspension and the periodic re-registration rules.
 import t from "tap";
 import { world, MIN, HOUR } from "./world.js";
+import type { DomainId } from "../../agent/core/codes.js";
 
 t.test("never fires at registration; first due at anchor + max(minInterval, the policy minimum)", async (t) => {
   const { s, scope } = await world();
@@ -33,14 +34,14 @@ t.test("the scope's minimum gap keeps its periodic events apart", async (t) => {
   s.resolved(b, HOUR + 1);
   t.equal(s.nextWakeup(), 4 * HOUR, "both wait for the scope's 3 h gap after the last success");
   s.setScopeMinGap(scope, 0);
-  const c = s.register(s.createScope(0), HOUR + 2, { periodic: { minInterval: HOUR } });
+  const c = s.register(s.createScope(0 as DomainId), HOUR + 2, { periodic: { minInterval: HOUR } });
   s.resolved(c, HOUR + 2);
   t.equal(s.nextWakeup(), 2 * HOUR + 2, "another scope is not held by it");
 });
 
 t.test("scopes of one origin share the minimum gap and the last periodic event (joinOrigin)", async (t) => {
   const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false, scopeMinGap: 3 * HOUR });
-  const sibling = s.createScope(0);
+  const sibling = s.createScope(0 as DomainId);
   s.joinOrigin(sibling, scope);
   const a = s.register(scope, 0, { periodic: { minInterval: HOUR } });
   s.resolved(a, 0);
@@ -49,15 +50,15 @@ t.test("scopes of one origin share the minimum gap and the last periodic event (
   s.complete(a, "success", HOUR);
   const b = s.register(sibling, HOUR + 1, { periodic: { minInterval: HOUR } });
   s.resolved(b, HOUR + 1);
-  t.equal(s.nextWakeupOf(0), 4 * HOUR, "the other registration of the origin waits out the origin's 3 h gap");
+  t.equal(s.nextWakeupOf(0 as DomainId), 4 * HOUR, "the other registration of the origin waits out the origin's 3 h gap");
   s.handleTimeout(4 * HOUR);
   t.same(s.drain().map((d) => d.type === "fire" && d.id).sort(), [a, b].sort(), "both fire then, the first scope's too (its interval ended at 2 h)");
   s.setScopeMinGap(sibling, 5 * HOUR);
   s.complete(b, "success", 4 * HOUR);
   s.complete(a, "success", 4 * HOUR);
-  t.equal(s.nextWakeupOf(0), 9 * HOUR, "a gap set through the sibling is the origin's: both wait 5 h from the last success");
+  t.equal(s.nextWakeupOf(0 as DomainId), 9 * HOUR, "a gap set through the sibling is the origin's: both wait 5 h from the last success");
   t.throws(() => s.joinOrigin(scope, sibling), { code: "BAD_ARGUMENT" }, "an origin's scope joins no other");
-  t.throws(() => s.joinOrigin(sibling, s.createScope(0)), { code: "BAD_ARGUMENT" }, "a scope joins one origin only");
+  t.throws(() => s.joinOrigin(sibling, s.createScope(0 as DomainId)), { code: "BAD_ARGUMENT" }, "a scope joins one origin only");
   t.throws(() => s.joinOrigin(s.createScope(s.createDomain()), scope), { code: "BAD_ARGUMENT" }, "an origin lives in one domain");
 });
 

@@ -3,16 +3,17 @@
 import { createScheduler } from "../../agent/node/core-wasm.js";
 import type { Policy, Preset } from "../../agent/core/policy.js";
 import type { Scheduler } from "../../agent/core/scheduler.js";
+import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 
 export interface World {
   s: Scheduler;
-  domain: number;
-  scope: number;
+  domain: DomainId;
+  scope: ScopeId;
   /** Register and resolve a one-shot registration at `now`; returns its id. */
-  oneShot(now: number): number;
+  oneShot(now: number): RegistrationId;
 }
 
 export async function world(preset: Preset = "chromium", policy: Partial<Policy> = {}, seed = 1): Promise<World> {

@@ -61,7 +61,7 @@ const scope = s.createScope(domain);
 s.setConditions(domain, { online: true }, 0);
 const id = s.register(scope, 0);
 s.resolved(id, 0);
-const sizes = Object.fromEntries(["syncward/page.js", "syncward/sw.js", "syncward/core.wasm", "syncward/scheduler.wit"]
+const sizes = Object.fromEntries(["syncward/page.js", "syncward/sw.js", "syncward/core.wasm", "syncward/scheduler.wit", "syncward/agent-config.schema.json"]
   .map((name) => [name, statSync(fileURLToPath(import.meta.resolve(name))).size]));
 console.log(JSON.stringify({ decisions: [...s.drain()].map((d) => d.type), scheduler: s instanceof Scheduler,
   agent: typeof Agent.start, store: typeof FileStore, sizes }));
@@ -76,7 +76,7 @@ t.test("npm pack, install offline into an empty project, use it", async (t) => {
   const [packed] = JSON.parse(pack.stdout) as Packed[];
   const files = packed!.files.map((f) => f.path);
   for (const wanted of ["LICENSE", "package.json", "build/dist/agent/node/index.js", "build/dist/agent/node/index.d.ts", "build/dist/agent/core/scheduler.d.ts",
-    "build/dist/agent/node/cli.js", "build/dist/device-sim/cli.js", "build/scheduler.wasm", "dist/page.js", "dist/sw.js", "wasm-core/scheduler.wit"]) {
+    "build/dist/agent/node/cli.js", "build/dist/device-sim/cli.js", "build/scheduler.wasm", "build/agent-config.schema.json", "dist/page.js", "dist/sw.js", "wasm-core/scheduler.wit"]) {
     t.ok(files.includes(wanted), `the tarball holds ${wanted}`);
   }
   t.same(files.filter((f) => /^tests\/|\/bench\/|\/harness\/|\.ts$(?<!\.d\.ts)|\.map$/.test(f)), [], "no tests, benchmarks, test drivers, sources or maps");

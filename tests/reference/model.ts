@@ -16,7 +16,8 @@
 // (agent/core/codes.ts) and the shapes of the host's arguments.
 
 import {
-  OUTCOMES, SchedulerError, type Decision, type Outcome, type RegistrationState, type SchedulerErrorCode,
+  OUTCOMES, SchedulerError, type Decision, type DomainId, type Outcome, type RegistrationId, type RegistrationState,
+  type SchedulerErrorCode, type ScopeId,
 } from "../../agent/core/codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions } from "../../agent/core/scheduler.js";
 import {
@@ -36,7 +37,7 @@ export interface ModelOptions {
 }
 
 interface ModelDomain {
-  readonly id: number;
+  readonly id: DomainId;
   online: boolean;
   metered: boolean;
   onBattery: boolean;
@@ -48,7 +49,7 @@ interface ModelDomain {
 }
 
 interface ModelScope {
-  readonly id: number;
+  readonly id: ScopeId;
   readonly domain: ModelDomain;
   alive: boolean;
   /** The scope's own flag; effectively online = domain online and this. */
@@ -68,7 +69,7 @@ interface ModelScope {
 }
 
 export interface ModelRegistration {
-  readonly id: number;
+  readonly id: RegistrationId;
   readonly slot: number;
   readonly kind: "one-shot" | "periodic";
   readonly scope: ModelScope;
@@ -176,8 +177,8 @@ export class ReferenceScheduler {
 
   // ---- Entities ----
 
-  createDomain(): number {
-    const id = this.#domains.length;
+  createDomain(): DomainId {
+    const id = this.#domains.length as DomainId;
     this.#domains.push({
       id, online: false, metered: false, onBattery: false,
       tokens: this.#policy.budgetCapacity, refilledAt: 0, scopes: [],
@@ -185,10 +186,10 @@ export class ReferenceScheduler {
     return id;
   }
 
-  createScope(domain: number): number {
+  createScope(domain: DomainId): ScopeId {
     const d = this.#domain(domain, "createScope");
     const scope = {
-      id: this.#scopes.length, domain: d, alive: true, ownOnline: true, offlineSince: undefined, joined: 0,
+      id: this.#scopes.length as ScopeId, domain: d, alive: true, ownOnline: true, offlineSince: undefined, joined: 0,
       minGap: this.#policy.scopeMinGap, lastPeriodicFire: 0, hasFiredPeriodic: false, parked: [],
     } as Omit<ModelScope, "origin"> as ModelScope;
     scope.origin = scope;
@@ -222,14 +223,14 @@ export class ReferenceScheduler {
   // ---- Registrations: ids and slots ----
 
   /** A fresh slot and its id, or undefined at maxRegistrations. */
-  #allocate(): { slot: number; id: number } | undefined {
+  #allocate(): { slot: number; id: RegistrationId } | undefined {
     if (this.#registrations.size >= this.#policy.maxRegistrations) return undefined;
     let slot = this.#freeSlots.pop();
     if (slot === undefined) {
       slot = this.#generations.length;
       this.#generations.push(0);
     }
-    return { slot, id: slot | (this.#generations[slot]! << 24) };
+    return { slot, id: (slot | (this.#generations[slot]! << 24)) as RegistrationId };
   }
 
   /** Forget a registration: out of the heap and lists; its slot's generation moves on. */
@@ -390,7 +391,7 @@ export class ReferenceScheduler {
 
   // ---- Inputs ----
 
-  setConditions(domain: number, conditions: Conditions, now: number): void {
+  setConditions(domain: DomainId, conditions: Conditions, now: number): void {
     this.#checkTime(now, "setConditions");
     const d = this.#domain(domain, "setConditions");
     this.#latest = now;
@@ -411,7 +412,7 @@ export class ReferenceScheduler {
     }
   }
 
-  setScopeOnline(scope: number, online: boolean, now: number): void {
+  setScopeOnline(scope: ScopeId, online: boolean, now: number): void {
     this.#checkTime(now, "setScopeOnline");
     const s = this.#scope(scope, "setScopeOnline");
     this.#latest = now;
@@ -422,13 +423,13 @@ export class ReferenceScheduler {
     else if (!wasOn && isOn) this.#unpark(s, now, true);
   }
 
-  setScopeMinGap(scope: number, ms: number): void {
+  setScopeMinGap(scope: ScopeId, ms: number): void {
     const s = this.#scope(scope, "setScopeMinGap");
     if (!validInterval(ms)) this.#fail("BAD_ARGUMENT", "setScopeMinGap");
     s.origin.minGap = ms;
   }
 
-  joinOrigin(scope: number, other: number): void {
+  joinOrigin(scope: ScopeId, other: ScopeId): void {
     const s = this.#scope(scope, "joinOrigin");
     const o = this.#scope(other, "joinOrigin");
     // Contract: one level deep, within one domain.
@@ -437,7 +438,7 @@ export class ReferenceScheduler {
     o.origin.joined++;
   }
 
-  removeScope(scope: number, now: number): number {
+  removeScope(scope: ScopeId, now: number): number {
     this.#checkTime(now, "removeScope");
     const s = this.#scope(scope, "removeScope");
     this.#latest = now;
@@ -453,7 +454,7 @@ export class ReferenceScheduler {
     return order.length;
   }
 
-  register(scope: number, now: number, options: RegisterOptions = {}): number {
+  register(scope: ScopeId, now: number, options: RegisterOptions = {}): RegistrationId {
     this.#checkTime(now, "register");
     const s = this.#scope(scope, "register");
     const minInterval = options.periodic?.minInterval ?? 0;
@@ -475,7 +476,7 @@ export class ReferenceScheduler {
     return r.id;
   }
 
-  restore(scope: number, saved: PersistedRegistration, now: number): number {
+  restore(scope: ScopeId, saved: PersistedRegistration, now: number): RegistrationId {
     this.#checkTime(now, "restore");
     const s = this.#scope(scope, "restore");
     const attempts = toI32(saved.attempts);
@@ -509,7 +510,7 @@ export class ReferenceScheduler {
     return r.id;
   }
 
-  resolved(id: number, now: number): RegistrationState {
+  resolved(id: RegistrationId, now: number): RegistrationState {
     this.#checkTime(now, "resolved");
     const r = this.#registration(id, "resolved");
     this.#latest = now;
@@ -520,7 +521,7 @@ export class ReferenceScheduler {
     return r.state;
   }
 
-  reregister(id: number, now: number, minInterval = 0): RegistrationState {
+  reregister(id: RegistrationId, now: number, minInterval = 0): RegistrationState {
     this.#checkTime(now, "reregister");
     const r = this.#registration(id, "reregister");
     // Contract: minInterval is validated for one-shot registrations too (where it is unused).
@@ -555,7 +556,7 @@ export class ReferenceScheduler {
     return r.state;
   }
 
-  complete(id: number, outcome: Outcome, now: number, retryAfter = 0): RegistrationState | "removed" {
+  complete(id: RegistrationId, outcome: Outcome, now: number, retryAfter = 0): RegistrationState | "removed" {
     this.#checkTime(now, "complete");
     const r = this.#registration(id, "complete");
     if (!OUTCOMES.includes(outcome) || !validInterval(retryAfter)) {
@@ -625,14 +626,14 @@ export class ReferenceScheduler {
     return r.state;
   }
 
-  unregister(id: number, now: number): void {
+  unregister(id: RegistrationId, now: number): void {
     this.#checkTime(now, "unregister");
     const r = this.#registration(id, "unregister");
     this.#latest = now;
     this.#free(r);
   }
 
-  setSuspended(id: number, suspended: boolean, now: number): RegistrationState {
+  setSuspended(id: RegistrationId, suspended: boolean, now: number): RegistrationState {
     this.#checkTime(now, "setSuspended");
     const r = this.#registration(id, "setSuspended");
     if (r.kind !== "periodic") this.#fail("BAD_ARGUMENT", "setSuspended");
@@ -684,7 +685,7 @@ export class ReferenceScheduler {
   }
 
   /** The earliest timer of the domain's registrations; a bad domain is UNKNOWN_DOMAIN. */
-  nextWakeupOf(domain: number): number {
+  nextWakeupOf(domain: DomainId): number {
     // Contract: a domain's deadline is the smallest timer among its own registrations,
     // +Infinity when none has one; nextWakeup() is the smallest over all domains.
     return this.#earliestTimer(this.#domain(domain, "nextWakeupOf"))?.timerAt ?? Infinity;
@@ -698,15 +699,15 @@ export class ReferenceScheduler {
     return this.#outputs.splice(0);
   }
 
-  state(id: number): RegistrationState {
+  state(id: RegistrationId): RegistrationState {
     return this.#registration(id, "state").state;
   }
 
-  has(id: number): boolean {
+  has(id: RegistrationId): boolean {
     return this.#registrations.has(toI32(id));
   }
 
-  persisted(id: number): PersistedRegistration {
+  persisted(id: RegistrationId): PersistedRegistration {
     const r = this.#registration(id, "persisted");
     const retrying = r.state === "waiting" || (r.state === "pending" && r.kind === "periodic" && r.attempts > 0);
     return {

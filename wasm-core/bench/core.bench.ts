@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
 import { coreModule, createScheduler } from "../../agent/node/core-wasm.js";
 import type { Scheduler } from "../../agent/core/scheduler.js";
+import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
 import { createReferenceScheduler } from "../../tests/reference/model.js";
 
 /** What the workloads need; the typed Scheduler and the reference model both provide it. */
@@ -35,7 +36,7 @@ function populate(s: Driver, live: number) {
 }
 
 /** ns per register → resolved (fires) → drain → complete(success), for at most `budgetMs`. */
-function cycles(s: Driver, scope: number, budgetMs: number, maxCycles: number) {
+function cycles(s: Driver, scope: ScopeId, budgetMs: number, maxCycles: number) {
   let n = 0;
   const start = performance.now();
   while (n < maxCycles && (n & 255 || performance.now() - start < budgetMs)) {
@@ -69,8 +70,8 @@ async function rawCycles(live: number, perRound: number) {
 
 /** Domains flapping offline → online with `perDomain` parked registrations each. */
 function flapping(s: Driver, domains: number, perDomain: number, flaps: number, budgetMs: number) {
-  const ids: number[] = [];
-  const ds: number[] = [];
+  const ids: RegistrationId[] = [];
+  const ds: DomainId[] = [];
   for (let d = 0; d < domains; d++) {
     const domain = s.createDomain();
     const scope = s.createScope(domain);
@@ -105,7 +106,7 @@ function flapping(s: Driver, domains: number, perDomain: number, flaps: number, 
  */
 async function perDomainTimers(domains: number, perDomain: number, cycles: number) {
   const s = await createScheduler();
-  const scopes: number[] = [];
+  const scopes: ScopeId[] = [];
   for (let d = 0; d < domains; d++) {
     const domain = s.createDomain();
     scopes.push(s.createScope(domain));
@@ -131,7 +132,7 @@ async function perDomainTimers(domains: number, perDomain: number, cycles: numbe
   let sink = 0;
   for (let round = 0; round < 5; round++) {
     const t0 = performance.now();
-    for (let d = 0; d < domains; d++) sink += s.nextWakeupOf(d);
+    for (let d = 0; d < domains; d++) sink += s.nextWakeupOf(d as DomainId);
     rounds.push(((performance.now() - t0) * 1e6) / domains);
   }
   if (!Number.isFinite(sink)) throw new Error("a domain without a deadline");

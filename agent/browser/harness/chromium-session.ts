@@ -33,6 +33,16 @@ export class ChromiumPage implements BrowserPage {
   async close(): Promise<void> {
     await this.page.close();
   }
+
+  frame(name: string): Pick<BrowserPage, "eval"> {
+    return {
+      eval: <T, A>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T> => {
+        const frame = this.page.frame({ name });
+        if (!frame) return Promise.reject(new Error(`no frame named ${name}`));
+        return frame.evaluate(fn as (arg: unknown) => Promise<T>, arg as unknown);
+      },
+    };
+  }
 }
 
 export interface ChromiumOptions {

@@ -1,7 +1,8 @@
 // The outbox demo's server as the browser tests and the benchmark run it: a chosen page
 // configuration, the test hooks appended to the demo's worker (tests/browser/fixtures/
-// sw-hooks.js), every sync event the worker saw (POST /events), and the verdict that ends
-// each "test-" event (GET /verdict: success, failure, or held until released).
+// sw-hooks.js), every sync event the worker saw (POST /events), the verdict that ends each
+// "test-" event (GET /verdict: success, failure, or held until released), and the tests'
+// other fixtures (FIXTURES) at the root.
 
 import { readFileSync, existsSync } from "node:fs";
 import type { ServerResponse } from "node:http";
@@ -23,7 +24,8 @@ export interface WorkerRecord {
   tags?: { ok: true; value: string[] } | { ok: false; name: string; message: string };
 }
 
-export type Verdict = "success" | "failure" | "hold";
+/** "overloaded": 429 with `Retry-After: 2`, which the hooks reject waitUntil with. */
+export type Verdict = "success" | "failure" | "overloaded" | "hold";
 
 /** The repository's root (this file runs from agent/… in tests and from build/dist/agent/… in the benchmark). */
 function repositoryRoot(): string {
@@ -32,6 +34,12 @@ function repositoryRoot(): string {
   }
   throw new Error("cannot find the repository root (examples/browser/server.mjs)");
 }
+
+/**
+ * Served at /NAME: two frames of the app (two-frames.html), the app framed by another origin
+ * (embed.html), a dedicated or shared worker that runs a test's function (worker-eval.js).
+ */
+const FIXTURES = ["two-frames.html", "embed.html", "worker-eval.js"];
 
 /** An MQTT broker (aedes) answering WebSocket connections at /mqtt on the test server. */
 interface Broker {
@@ -47,26 +55,26 @@ export class SyncTestServer {
   /** Tags whose verdict request was answered, in order. */
   readonly answered: { tag: string; status: number }[] = [];
 
-  readonly #twoFrames: string;
+  readonly #fixtures: ReadonlyMap<string, string>;
   #mqtt: Broker | undefined;
 
-  private constructor(demo: DemoServer, twoFrames: string) {
+  private constructor(demo: DemoServer, fixtures: ReadonlyMap<string, string>) {
     this.#demo = demo;
-    this.#twoFrames = twoFrames;
+    this.#fixtures = fixtures;
   }
 
   static async start(config: unknown): Promise<SyncTestServer> {
     const root = repositoryRoot();
     const { startDemoServer } = (await import(pathToFileURL(join(root, "examples/browser/server.mjs")).href)) as typeof import("../../../examples/browser/server.mjs");
     const hooks = readFileSync(join(root, "tests/browser/fixtures/sw-hooks.js"), "utf8");
-    const twoFrames = readFileSync(join(root, "tests/browser/fixtures/two-frames.html"), "utf8");
+    const fixtures = new Map(FIXTURES.map((name) => [`/${name}`, readFileSync(join(root, "tests/browser/fixtures", name), "utf8")]));
     let server: SyncTestServer | undefined;
     const demo = await startDemoServer({
       config,
       serviceWorkerSuffix: `\n${hooks}`,
       routes: (request, response, body, url) => (server ? server.#route(request.method ?? "GET", url, body, response) : false),
     });
-    server = new SyncTestServer(demo, twoFrames);
+    server = new SyncTestServer(demo, fixtures);
     if (!existsSync(join(root, "dist/page.js")) || !existsSync(join(root, "dist/sw.js"))) {
       await demo.close();
       throw new Error("dist/page.js or dist/sw.js is missing: run npm run build:browser");
@@ -94,17 +102,19 @@ export class SyncTestServer {
       } else this.#answer(tag, response, verdict);
       return true;
     }
-    if (url.pathname === "/two-frames.html") {
-      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(this.#twoFrames);
+    const fixture = this.#fixtures.get(url.pathname);
+    if (fixture !== undefined) {
+      const type = url.pathname.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
+      response.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(fixture);
       return true;
     }
     return false;
   }
 
-  #answer(tag: string, response: ServerResponse, verdict: "success" | "failure"): void {
-    const status = verdict === "success" ? 200 : 500;
+  #answer(tag: string, response: ServerResponse, verdict: Exclude<Verdict, "hold">): void {
+    const status = verdict === "success" ? 200 : verdict === "overloaded" ? 429 : 500;
     this.answered.push({ tag, status });
-    response.writeHead(status, { "cache-control": "no-store" }).end();
+    response.writeHead(status, { "cache-control": "no-store", ...(verdict === "overloaded" ? { "retry-after": "2" } : {}) }).end();
   }
 
   get url(): string {

@@ -133,6 +133,21 @@ export class WebKitSession implements BrowserPage {
     return await this.#command("POST", this.#path("/execute/sync"), { script, args: [arg ?? null] }) as T;
   }
 
+  frame(name: string): Pick<BrowserPage, "eval"> {
+    // WebDriver runs scripts in the browsing context it is switched to, whatever its origin.
+    return {
+      eval: async <T, A>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T> => {
+        const element = await this.#command("POST", this.#path("/element"), { using: "css selector", value: `iframe[name="${name}"]` });
+        await this.#command("POST", this.#path("/frame"), { id: element });
+        try {
+          return await this.eval(fn, arg);
+        } finally {
+          await this.#command("POST", this.#path("/frame"), { id: null });
+        }
+      },
+    };
+  }
+
   async close(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;

@@ -42,7 +42,17 @@ interface Definition {
 }
 
 /** The globals the test looks into. */
-export type Context = "window" | "service worker";
+export type Context = "window" | "service worker" | "dedicated worker" | "shared worker";
+
+const CONTEXTS: Context[] = ["window", "service worker", "dedicated worker", "shared worker"];
+
+/** The WebIDL global names each context answers to in [Exposed]. */
+const GLOBAL_NAMES: Record<Context, string[]> = {
+  "window": ["Window"],
+  "service worker": ["Worker", "ServiceWorker"],
+  "dedicated worker": ["Worker", "DedicatedWorker"],
+  "shared worker": ["Worker", "SharedWorker"],
+};
 
 export type Check =
   /** The interface object: on the global or absent, its name, length, prototype chain, toStringTag. */
@@ -74,7 +84,7 @@ function exposure(definition: Definition): string[] {
 }
 
 function exposedIn(globals: string[], context: Context): boolean {
-  return context === "window" ? globals.includes("Window") : globals.some((g) => g === "Worker" || g === "ServiceWorker");
+  return globals.some((g) => GLOBAL_NAMES[context].includes(g));
 }
 
 const required = (member: Member) => (member.arguments ?? []).filter((a) => !a.optional && !a.variadic).length;
@@ -94,7 +104,7 @@ export function idlPlan(): Check[] {
   const dictionaries = new Map(definitions.filter((d) => d.type === "dictionary").map((d) => [d.name, d]));
   const testedInterfaces = new Set(tested.filter((d) => d.type === "interface" && !d.partial).map((d) => d.name));
   const checks: Check[] = [];
-  for (const context of ["window", "service worker"] as const) {
+  for (const context of CONTEXTS) {
     for (const definition of tested.filter((d) => d.type === "interface")) {
       const globals = globalsOf(definition.name, definition);
       const exposed = exposedIn(globals, context);

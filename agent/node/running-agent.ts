@@ -1,0 +1,187 @@
+// The started parts of one `syncward agent`: the store, the service worker host and its Agent,
+// the embedded broker, connectivity, the control socket and the HTTP endpoint, closed in
+// reverse order of their start. A reload swaps the config in place: the Agent, its
+// registrations and the running workers stay; connectivity is built again as configured.
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Agent } from "../agent.js";
+import { systemClock } from "../clock.js";
+import { DeviceConnectivity, type MqttOptions } from "../connectivity/device-connectivity.js";
+import type { ManualSetting } from "../connectivity/fusion.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { singleTenant } from "../core/scheduler-endpoint.js";
+import type { AgentConfig, ServiceWorkerConfig } from "./agent-config.js";
+import { AgentMetrics } from "./agent-metrics.js";
+import type { AgentOutput } from "./agent-output.js";
+import { serveControl } from "./control-socket.js";
+import type { EmbeddedBroker } from "./embedded-broker.js";
+import { FileStore } from "./file-store.js";
+import { serveHttp, type HttpEndpoint } from "./http-endpoint.js";
+import { LastFailures } from "./last-failures.js";
+import { fireSync } from "./manual-sync.js";
+import { mqttOptions, type MqttSecrets } from "./mqtt-link-options.js";
+import { NodeServiceWorkerHost } from "./service-worker-host.js";
+
+export class RunningAgent {
+  readonly #host: NodeServiceWorkerHost;
+  readonly #output: AgentOutput;
+  readonly #metrics: AgentMetrics;
+  readonly #failures = new LastFailures();
+  /** Scopes whose workers run. */
+  readonly #loaded = new Set<string>();
+  #config: AgentConfig;
+  #broker: EmbeddedBroker | undefined;
+  #connectivity: DeviceConnectivity | undefined;
+  #control: Awaited<ReturnType<typeof serveControl>> | undefined;
+  #http: HttpEndpoint | undefined;
+
+  private constructor(config: AgentConfig, host: NodeServiceWorkerHost, output: AgentOutput, metrics: AgentMetrics) {
+    this.#config = config;
+    this.#host = host;
+    this.#output = output;
+    this.#metrics = metrics;
+  }
+
+  static async start(config: AgentConfig, scheduler: Scheduler, secrets: MqttSecrets | undefined, output: AgentOutput): Promise<RunningAgent> {
+    await mkdir(dirname(config.store), { recursive: true, mode: 0o700 });
+    let running: RunningAgent | undefined;
+    const metrics = new AgentMetrics(() => (running ? running.#host.agent.status() : []));
+    const store = metrics.timed(new FileStore({ path: config.store, log: output.problem }));
+    const host = await NodeServiceWorkerHost.start({
+      agent: (dispatcher) => Agent.start({
+        scheduler: singleTenant(scheduler), store, dispatcher, onProblem: output.problem,
+        log: (event) => {
+          output.event(event);
+          metrics.event(event);
+          if (running) {
+            running.#failures.observe(event);
+            running.#connectivity?.registrationsChanged();
+          }
+        },
+      }),
+      windowClients: () => {
+        const current = running ? running.#config : config;
+        return current.windowClient ? current.serviceWorkers.map((w, i) => ({ id: `window-${i}`, url: w.scope })) : [];
+      },
+      log: output.problem,
+      console: output.workerConsole,
+      limits: config.workerLimits,
+    });
+    running = new RunningAgent(config, host, output, metrics);
+    try {
+      await running.#startBroker(secrets);
+      running.#connect(secrets);
+      await running.#serveControl();
+      for (const worker of config.serviceWorkers) await running.#load(worker, true);
+      await running.#serveHttp();
+    } catch (error) {
+      await running.close();
+      throw error;
+    }
+    return running;
+  }
+
+  async #startBroker(secrets: MqttSecrets | undefined): Promise<void> {
+    const mqtt = this.#config.mqtt;
+    if (!mqtt || mqtt.url !== undefined) return;
+    // Loaded only when used: aedes costs a device with its own broker several MB of RSS.
+    const { startEmbeddedBroker } = await import("./embedded-broker.js");
+    this.#broker = await startEmbeddedBroker({ port: mqtt.brokerPort, credential: secrets!.embedded! });
+    this.#output.note("embedded MQTT broker", { url: this.#broker.url, credential: mqtt.credentialFile });
+  }
+
+  /** Connectivity as the config says, with the own probes of the workers already running. */
+  #connect(secrets: MqttSecrets | undefined, manual: ManualSetting = "auto"): void {
+    const config = this.#config;
+    const output = this.#output;
+    let mqtt: MqttOptions | undefined;
+    if (config.mqtt) mqtt = mqttOptions(config.mqtt, config.mqtt.url ?? this.#broker!.url, this.#broker !== undefined, secrets!);
+    this.#connectivity = new DeviceConnectivity({
+      agent: this.#host.agent, clock: systemClock, mqtt, probe: config.probe,
+      require: config.connectivity.require, settleMs: config.connectivity.settleMs, log: output.say,
+      onChange: (s) => {
+        this.#metrics.online(s.online);
+        output.note("network", { online: s.online, metered: s.metered, onBattery: s.onBattery, reason: s.reason });
+      },
+      onScopeChange: (scope, online) => output.note("scope network", { scope, online }),
+    });
+    // The Agent hears only changes; on a reload it still holds the old signals' verdict, and
+    // new sources must prove themselves (settle) before they make the device online.
+    const fused = this.#connectivity.fusion.state;
+    this.#host.agent.setConditions(fused);
+    this.#metrics.online(fused.online);
+    if (manual !== "auto") this.#connectivity.setManual(manual);
+    for (const worker of config.serviceWorkers) if (worker.probe && this.#loaded.has(worker.scope)) this.#connectivity.watchScope(worker.scope, worker.probe);
+  }
+
+  async #serveControl(): Promise<void> {
+    const agent = this.#host.agent;
+    this.#control = await serveControl(this.#config.control, async (request) => {
+      const connectivity = this.#connectivity!;
+      if (request.cmd === "fire") {
+        const fired = await fireSync(this.#host, this.#config.serviceWorkers.map((w) => w.scope), request.tag, request.scope);
+        this.#output.note("sync event fired by hand", { ...fired });
+        return fired;
+      }
+      if (request.cmd === "net") connectivity.setManual(request.set);
+      const next = agent.nextWakeup();
+      const registrations = agent.status().map((r) => ({ ...r, lastFailure: this.#failures.of(r.kind, r.scope, r.tag) ?? null }));
+      return { ...connectivity.status(), registrations, nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
+    });
+  }
+
+  /** Start `worker`; `watch`: give its probe to the connectivity in force. */
+  async #load(worker: ServiceWorkerConfig, watch: boolean): Promise<void> {
+    await this.#host.load({ script: worker.script, scope: worker.scope });
+    this.#loaded.add(worker.scope);
+    if (watch && worker.probe) this.#connectivity!.watchScope(worker.scope, worker.probe);
+    this.#output.note("service worker active", { scope: worker.scope, script: worker.script, ...(worker.probe ? { probe: worker.probe.url } : {}) });
+  }
+
+  async #serveHttp(): Promise<void> {
+    const address = this.#config.http;
+    if (!address) return;
+    const registry = this.#metrics.registry;
+    this.#http = await serveHttp(address, async () => ({ body: await registry.metrics(), contentType: registry.contentType }));
+    this.#output.note("HTTP endpoint", { url: this.#http.url, paths: "/healthz,/metrics" });
+  }
+
+  /**
+   * Put `next` in force (already checked: only what may change while running differs).
+   * Workers new to the config start first: one that fails refuses the reload with the old
+   * connectivity still in force. Then connectivity is closed and built again, keeping a
+   * manual override.
+   */
+  async reload(next: AgentConfig, secrets: MqttSecrets | undefined): Promise<void> {
+    for (const worker of next.serviceWorkers) if (!this.#loaded.has(worker.scope)) await this.#load(worker, false);
+    const manual = this.#connectivity!.status().manual;
+    await this.#connectivity!.close();
+    this.#config = next;
+    this.#connect(secrets, manual);
+    const s = this.#connectivity!.status();
+    this.#output.note("network", { online: s.online, metered: s.metered, onBattery: s.onBattery, reason: s.reason });
+  }
+
+  get config(): AgentConfig {
+    return this.#config;
+  }
+
+  /** What the "ready" line says. */
+  readyFields(): Record<string, unknown> {
+    const ready = this.#connectivity!.status();
+    const config = this.#config;
+    return {
+      store: config.store, control: config.control, preset: config.preset, mqtt: ready.mqtt?.url ?? "off",
+      require: ready.required.join(",") || "nothing", online: ready.online, reason: ready.reason,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#http?.close();
+    await this.#connectivity?.close();
+    this.#control?.close();
+    await this.#host.close();
+    await this.#broker?.close();
+  }
+}
