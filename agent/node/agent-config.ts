@@ -11,12 +11,17 @@ import { RequireError, requiredSignals } from "../connectivity/required-signals.
 import type { ReconnectBackoffOptions } from "../connectivity/reconnect-backoff.js";
 import type { DeviceStatusFormat } from "../connectivity/status-payload.js";
 import { defaultControlPath } from "./control-socket.js";
-import { EMBEDDED_BROKER_PORT } from "./embedded-broker.js";
 import { quotedValue } from "../quoted-value.js";
 import { parseHttpAddress, type HttpAddress } from "./http-endpoint.js";
 import { CONFIG_SCHEMA } from "./config-schema.js";
 import { checkSchema } from "./json-schema-check.js";
 import type { ServiceWorkerLimits } from "./service-worker-version.js";
+
+/**
+ * The embedded broker's default port: MQTT's own. Kept here, not in embedded-broker.ts, so
+ * that reading a config does not load aedes on a device that never starts the broker.
+ */
+const EMBEDDED_BROKER_PORT = 1883;
 
 export interface ServiceWorkerConfig {
   /** Path of the service worker script. */

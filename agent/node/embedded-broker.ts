@@ -15,9 +15,6 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-/** Default port: MQTT's own. */
-export const EMBEDDED_BROKER_PORT = 1883;
-
 /** MQTT 3.1.1's CONNACK return code 5. */
 const NOT_AUTHORIZED = 5;
 
@@ -26,9 +23,9 @@ const NOT_AUTHORIZED = 5;
  * not present `credential` with "not authorized". A port in use is an error naming the way
  * out, never a silent switch to another port or to whatever listens there.
  */
-export async function startEmbeddedBroker(options: { credential: BrokerCredential; port?: number; host?: string }): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: { credential: BrokerCredential; port: number; host?: string }): Promise<EmbeddedBroker> {
   const host = options.host ?? "127.0.0.1";
-  const wanted = options.port ?? EMBEDDED_BROKER_PORT;
+  const wanted = options.port;
   const broker = await Aedes.createBroker({
     heartbeatInterval: 60_000,
     authenticate: (_client, username, password, done) => {
