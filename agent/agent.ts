@@ -203,6 +203,7 @@ export class Agent {
   /** The device's connectivity and power, as the connectivity signals decide them. */
   setConditions(conditions: Conditions): void {
     if (this.#online && !conditions.online) for (const flight of this.#inFlight.values()) flight.lostConnectivity = true;
+    if (this.#online !== conditions.online) this.#dispatcher.onlineChanged?.(conditions.online);
     this.#online = conditions.online;
     this.#scheduler.setConditions(conditions);
     this.#afterChange();

@@ -32,4 +32,6 @@ export interface DispatchResult {
 
 export interface Dispatcher {
   dispatch(event: SyncDispatch): Promise<DispatchResult>;
+  /** The device went online or offline (a worker's navigator.onLine follows it). */
+  onlineChanged?(online: boolean): void;
 }

@@ -124,7 +124,10 @@ async function onlineToListener(dir: string) {
     worker.clear();
     const t0 = performance.now();
     agent.setConditions({ online: true });
-    for (let spins = 0; worker.marked === 0 && spins < 1000; spins++) await new Promise((r) => setImmediate(r));
+    // Bounded by time, not turns: the listener's stamp comes from its thread, and on a busy
+    // machine a slow one would otherwise be dropped from the samples rather than counted.
+    const deadline = t0 + 1000;
+    while (worker.marked === 0 && performance.now() < deadline) await new Promise((r) => setImmediate(r));
     if (worker.marked > 0) samples.push(worker.marked - t0);
   }
   await worker.close();

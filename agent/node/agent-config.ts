@@ -15,6 +15,7 @@ import { quotedValue } from "../quoted-value.js";
 import { parseHttpAddress, type HttpAddress } from "./http-endpoint.js";
 import { CONFIG_SCHEMA } from "./config-schema.js";
 import { checkSchema } from "./json-schema-check.js";
+import type { ServiceWorkerLimits } from "./service-worker-version.js";
 
 /**
  * The embedded broker's default port: MQTT's own. Kept here, not in embedded-broker.ts, so
@@ -48,6 +49,8 @@ export interface AgentConfig {
   connectivity: { require: SignalName[] | undefined; settleMs: number | undefined };
   /** The loopback address of /healthz and /metrics; undefined: no HTTP endpoint. */
   http: HttpAddress | undefined;
+  /** Time limits of the workers' start, install and activate, and how long a stuck thread may stay silent. */
+  workerLimits: ServiceWorkerLimits;
 }
 
 export interface MqttConfig {
@@ -258,6 +261,7 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
     mqtt,
     connectivity: parseConnectivity(r.connectivity, mqtt, probe),
     http: r.http === undefined ? undefined : httpAddress(r.http as string),
+    workerLimits: (r.workerLimits ?? {}) as ServiceWorkerLimits,
   };
 }
 

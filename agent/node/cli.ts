@@ -7,7 +7,6 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./agent-config.js";
-import { runAgent } from "./agent-command.js";
 import { GLOBAL_HELP, UsageError } from "./cli-usage.js";
 import { runNet } from "./net-command.js";
 import { runSync } from "./sync-command.js";
@@ -25,7 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
-    if (command === "agent") return await runAgent(rest);
+    // Loaded only for `agent`: `net` and `sync` answer sooner without its modules (MQTT, the store).
+    if (command === "agent") return await (await import("./agent-command.js")).runAgent(rest);
     if (command === "net") return await runNet(rest);
     if (command === "sync") return await runSync(rest);
     if (command === "sim") return await (await import("../../device-sim/cli.js")).main(rest);

@@ -10,7 +10,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /** Why `next` cannot replace `current` without a restart, or undefined if it can. */
 export function restartNeeded(current: AgentConfig, next: AgentConfig): string | undefined {
-  for (const field of ["store", "control", "preset", "policy", "seed", "log", "http"] as const) {
+  for (const field of ["store", "control", "preset", "policy", "seed", "log", "http", "workerLimits"] as const) {
     if (!same(current[field], next[field])) return `${field} changed, which needs a restart`;
   }
   const broker = (c: AgentConfig) => (c.mqtt && c.mqtt.url === undefined ? { port: c.mqtt.brokerPort, credential: c.mqtt.credentialFile } : undefined);

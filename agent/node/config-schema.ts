@@ -20,6 +20,9 @@ const httpUrl = (description: string): JsonSchema => ({ type: "string", format: 
 const topic = (description: string): JsonSchema =>
   ({ type: "string", minLength: 1, pattern: "^[^+#\\u0000]+$", description, errorMessage: "must be one MQTT topic, without the wildcards + and #" });
 const off = (description: string): JsonSchema => ({ const: false, description });
+/** A time limit a timer can wait: at most 2^31 - 1 ms, past which Node fires at once. */
+const limitMs = (description: string, value: number): JsonSchema =>
+  ({ type: "number", exclusiveMinimum: 0, maximum: 2 ** 31 - 1, default: value, description, errorMessage: `must be a positive number of milliseconds, at most ${2 ** 31 - 1} (24.8 days)` });
 
 const BOOLEAN_POLICY: readonly (keyof Policy)[] = ["reregisterBypassesBackoff", "periodicSnap"];
 
@@ -110,6 +113,12 @@ export const CONFIG_SCHEMA: JsonSchema = {
         items: { enum: ["probe", "broker", "deviceStatus", "backendStatus"], errorMessage: "must be probe, broker, deviceStatus or backendStatus (navigatorOnLine is evidence of offline only, and only in a page)" },
       },
       settleMs: { type: "number", minimum: 0, default: 5000, description: "How long they must stay good before online", errorMessage: "must be a non-negative number of milliseconds" },
+    }),
+    workerLimits: object("Time limits of each service worker's thread", {
+      startMs: limitMs("Its script's top level, at load and at each restart", 300_000),
+      installMs: limitMs("The install event, until its waitUntil promises settle", 300_000),
+      activateMs: limitMs("The activate event, likewise", 300_000),
+      unresponsiveMs: limitMs("How long a thread has to answer a ping once a request passed its limit; silent, it is terminated", 10_000),
     }),
     http: { type: "string", description: "Serve /healthz and /metrics on this loopback address, e.g. 127.0.0.1:9464", errorMessage: "must be a loopback address and port such as 127.0.0.1:9464" },
   }),

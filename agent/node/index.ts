@@ -27,4 +27,4 @@ export { SchedulerError, type Decision, type DropReason, type Outcome, type Regi
 export { PRESETS, type JitterMode, type Policy, type Preset } from "../core/policy.js";
 export { createScheduler, coreModule } from "./core-wasm.js";
 export { FileStore, type FileStoreOptions } from "./file-store.js";
-export { NodeServiceWorkerHost, type HostedServiceWorker, type LoadOptions, type NodeServiceWorkerHostOptions, type WindowClientInfo } from "./service-worker-host.js";
+export { NodeServiceWorkerHost, type HostedServiceWorker, type LoadOptions, type NodeServiceWorkerHostOptions, type ServiceWorkerLimits, type WindowClientInfo } from "./service-worker-host.js";

@@ -66,6 +66,7 @@ export class RunningAgent {
       },
       log: output.problem,
       console: output.workerConsole,
+      limits: config.workerLimits,
     });
     running = new RunningAgent(config, host, output, metrics);
     try {

@@ -1,36 +1,27 @@
-// Real service worker scripts in Node: each script runs in its own `node:vm` context whose
-// global offers what service worker scripts use (events, fetch, IndexedDB, clients,
-// `registration.sync`, importScripts), and the host is the Agent's dispatcher: it fires
-// `sync` and `periodicsync` into the worker and reports how the event ended.
+// Real service worker scripts in Node, each in its own thread (`worker_threads`), as browsers
+// run them: the host is the Agent's dispatcher, fires `sync` and `periodicsync` into the
+// worker's thread and reports how each event ended. A listener stuck in a synchronous loop
+// blocks only its own thread; the agent, the connectivity signals, the control socket and the
+// other workers go on, and the stuck thread is terminated and started again on demand.
 //
 // The cycle: the Agent needs its dispatcher at construction and the host needs the Agent to
 // serve scopes. `NodeServiceWorkerHost.start` resolves it in one step: it builds the host,
 // hands it to the caller's agent factory as the dispatcher, and keeps the Agent it returns.
 
-import vm from "node:vm";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, resolve as resolvePath } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { webcrypto } from "node:crypto";
-import {
-  IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
-  IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
-} from "fake-indexeddb";
+import { resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Agent, AgentServiceWorker } from "../agent.js";
 import type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
 import type { EventSignal } from "../event-signal.js";
-import { retryAfterOf } from "../retry-after.js";
-import { ExtendableEvent, dispatchExtendable } from "../web-api/extendable-event.js";
-import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
-import { PeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
-import { SyncManager } from "../web-api/sync-manager.js";
+import { createPeriodicSyncManager, type PeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
+import { createSyncManager, type SyncManager } from "../web-api/sync-manager.js";
+import { describe, type WindowClientInfo } from "./service-worker-global-scope.js";
+import type { AgentCall, EventOutcome, LifecycleOutcome, ThreadNote } from "./service-worker-protocol.js";
+import { ServiceWorkerVersion, workerLimits, type ServiceWorkerLimits } from "./service-worker-version.js";
 
-/** A window client of the host, as `clients.matchAll()` shows it to workers of its origin. */
-export interface WindowClientInfo {
-  id: string;
-  url: string;
-}
+export type { WindowClientInfo } from "./service-worker-global-scope.js";
+export type { ServiceWorkerLimits } from "./service-worker-version.js";
 
 export interface NodeServiceWorkerHostOptions {
   /**
@@ -44,10 +35,18 @@ export interface NodeServiceWorkerHostOptions {
    * worker. Those whose URL is inside the scope count as controlled.
    */
   windowClients?: () => readonly WindowClientInfo[];
-  /** Diagnostics: uncaught listener errors, rejected waitUntil reasons, notifications. Default: stderr. */
+  /** Diagnostics: uncaught listener errors, rejected waitUntil reasons, stuck workers. Default: stderr. */
   log?: (line: string) => void;
-  /** The `console` a worker's script gets, given its scope (default: the process's own). */
+  /** Where a worker's console goes, given its scope (default: the process's own). */
   console?: (scope: string) => Console;
+  /**
+   * Time limits of the script's top level, install, activate, and of a thread's answer to a
+   * ping (see {@link ServiceWorkerLimits}), each a positive number of ms up to 2^31 - 1 (else
+   * RangeError). A sync event's limit is the policy's `eventTimeout`.
+   */
+  limits?: ServiceWorkerLimits;
+  /** A directory for the workers' storage, handed to each worker's IndexedDB (default: none, in memory). */
+  storageDirectory?: string;
 }
 
 export interface LoadOptions {
@@ -61,309 +60,47 @@ export interface LoadOptions {
 export interface HostedServiceWorker {
   /** The normalized scope URL, as the Agent knows it. */
   readonly scope: string;
-  /** The Agent's side of the registration (`registration.sync` and friends). */
-  readonly registration: AgentServiceWorker;
-  /** The worker's `globalThis`, to inspect what the script keeps there. */
-  readonly global: Record<string, unknown>;
+  /** The registration as a page of the scope sees it: `registration.sync` and `registration.periodicSync`. */
+  readonly registration: { readonly scope: string; readonly sync: SyncManager; readonly periodicSync: PeriodicSyncManager };
+  /**
+   * Evaluate `expression` in the worker's global scope, as a debugger's console does (its
+   * thread starts if it had stopped). Resolves with a structured clone of the value, awaited
+   * if it is a promise; rejects with the worker's exception, or DataCloneError.
+   */
+  evaluate(expression: string): Promise<unknown>;
 }
 
-const CHROMIUM_IMPORT_ERROR = "Failed to execute 'importScripts' on 'WorkerGlobalScope':";
-const HANDLER_ATTRIBUTES = ["install", "activate", "fetch", "message", "messageerror", "sync", "periodicsync"] as const;
-/** Node's web globals a worker gets as they are (the same classes as the host's). */
-const SHARED_GLOBALS = [
-  "Event", "EventTarget", "CustomEvent", "DOMException", "Response", "Headers", "FormData", "Blob", "File",
-  "URL", "URLSearchParams", "AbortController", "AbortSignal", "TextEncoder", "TextDecoder", "ReadableStream",
-  "WritableStream", "TransformStream", "MessageChannel", "MessagePort", "BroadcastChannel", "performance",
-  "structuredClone", "atob", "btoa",
-] as const;
+/** One registered worker: its script's version (and thread), and the Agent's side of its registration. */
+class Registered {
+  /** Set right after the worker is in the host's map, before its thread starts. */
+  registration!: AgentServiceWorker;
+  active = false;
+  readonly activated: Promise<boolean>;
+  settle: (active: boolean) => void = () => {};
 
-/** Errors thrown by listeners during one dispatch, by event: they fail the event. */
-const listenerErrors = new WeakMap<Event, unknown[]>();
+  constructor(readonly version: ServiceWorkerVersion) {
+    this.activated = new Promise<boolean>((resolve) => (this.settle = resolve));
+  }
+}
+
 const ABORTED = Symbol("aborted");
-
-type Listener = (event: Event) => void;
-
-function describe(error: unknown): string {
-  if (typeof error === "object" && error !== null && "stack" in error && typeof error.stack === "string") return error.stack;
-  return String(error);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
 
 /** `promise`, or ABORTED as soon as `signal` aborts; the abort listener goes once it settles. */
 function untilAborted<T>(promise: Promise<T>, signal: EventSignal): Promise<T | typeof ABORTED> {
   if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const onAbort = () => resolve(ABORTED);
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    void promise.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    });
   });
 }
 
-/** One service worker: its realm, its event target and what it holds (timers, imports). */
-class HostedWorker {
-  readonly target = new EventTarget();
-  readonly context: vm.Context;
-  readonly global: Record<string, unknown>;
-  readonly location: URL;
-  readonly timers = new Map<number, NodeJS.Timeout>();
-  readonly imported = new Set<string>();
-  #nextTimer = 1;
-  installed = false;
-  active = false;
-  disposed = false;
-  readonly activated: Promise<boolean>;
-  /** Set by the host right after the worker exists, before the script runs. */
-  registration!: AgentServiceWorker;
-  #settleActivation: (active: boolean) => void = () => {};
-
-  constructor(
-    readonly scope: string,
-    readonly scriptURL: URL,
-    readonly host: { log: (line: string) => void; console: Console; online: () => boolean; clients: () => WindowClientInfo[]; unregister: () => Promise<boolean> },
-  ) {
-    this.activated = new Promise((resolve) => (this.#settleActivation = resolve));
-    this.location = new URL(basename(fileURLToPath(scriptURL)), scope);
-    const sandbox = this.#sandbox();
-    this.context = vm.createContext(sandbox, { name: `service worker ${scope}` });
-    this.global = vm.runInContext("globalThis", this.context) as Record<string, unknown>;
-    sandbox.self = this.global;
-  }
-
-  activate(): void {
-    this.active = true;
-    this.#settleActivation(true);
-  }
-
-  /** Terminate: no more events or timers. */
-  dispose(): void {
-    this.disposed = true;
-    this.#settleActivation(false);
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  report(what: string, error: unknown): void {
-    this.host.log(`${this.scope}: ${what}: ${describe(error)}`);
-  }
-
-  run(code: string, filename: string): unknown {
-    return vm.runInContext(code, this.context, { filename });
-  }
-
-  /** Call a listener or a timer callback; an exception or a rejection is reported, never thrown. */
-  #invoke(what: string, callback: unknown, thisArg: unknown, args: unknown[], event?: Event): void {
-    try {
-      let result: unknown;
-      if (typeof callback === "function") {
-        result = Reflect.apply(callback, thisArg, args);
-      } else if (typeof callback === "object" && callback !== null) {
-        const handleEvent = (callback as { handleEvent?: unknown }).handleEvent;
-        if (typeof handleEvent !== "function") throw new TypeError("The listener's handleEvent is not a function.");
-        result = Reflect.apply(handleEvent, callback, args);
-      } else if (typeof callback === "string") {
-        result = this.run(callback, this.location.href);
-      }
-      // An async listener's rejection does not fail the event (as in browsers): report it.
-      if (isThenable(result)) result.then(undefined, (error: unknown) => this.report(`unhandled rejection in ${what}`, error));
-    } catch (error) {
-      if (event) listenerErrors.get(event)?.push(error);
-      this.report(`uncaught error in ${what}`, error);
-    }
-  }
-
-  #listener(type: string, callback: unknown): Listener {
-    return (event) => this.#invoke(`a ${type} listener`, callback, this.global, [event], event);
-  }
-
-  #timer(repeat: boolean, handler: unknown, ms: unknown, args: unknown[]): number {
-    if (this.disposed) return 0;
-    const id = this.#nextTimer++;
-    const delay = Math.max(0, Number(ms) || 0);
-    const fire = () => {
-      if (!repeat) this.timers.delete(id);
-      this.#invoke("a timer callback", handler, this.global, args);
-    };
-    this.timers.set(id, repeat ? setInterval(fire, delay) : setTimeout(fire, delay));
-    return id;
-  }
-
-  #clearTimer(id: unknown): void {
-    const timer = this.timers.get(Number(id));
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.timers.delete(Number(id));
-  }
-
-  #importScripts(urls: unknown[]): void {
-    const resolved = urls.map((u) => {
-      try {
-        return new URL(String(u), this.scriptURL);
-      } catch {
-        throw new DOMException(`${CHROMIUM_IMPORT_ERROR} The URL '${String(u)}' is invalid.`, "SyntaxError");
-      }
-    });
-    for (const url of resolved) {
-      const failed = (why: string) => {
-        this.host.log(`${this.scope}: importScripts(${url.href}): ${why}`);
-        return new DOMException(`${CHROMIUM_IMPORT_ERROR} The script at '${url.href}' failed to load.`, "NetworkError");
-      };
-      if (url.protocol !== "file:") throw failed("only file: URLs and paths can be imported in Node");
-      // Browsers serve only the scripts imported until installation from then on.
-      if (this.installed && !this.imported.has(url.href)) throw failed("not imported before installation");
-      let code: string;
-      try {
-        code = readFileSync(url, "utf8");
-      } catch (error) {
-        throw failed((error as Error).message);
-      }
-      this.imported.add(url.href);
-      this.run(code, fileURLToPath(url));
-    }
-  }
-
-  #clients(options: unknown): WindowClientInfo[] {
-    const { type = "window", includeUncontrolled = false } = (options ?? {}) as { type?: unknown; includeUncontrolled?: unknown };
-    if (type !== "window" && type !== "all") return [];
-    return this.host.clients().filter((c) => includeUncontrolled || c.url.startsWith(this.scope));
-  }
-
-  #sandbox(): Record<string, unknown> {
-    const sandbox: Record<string, unknown> = {};
-    for (const name of SHARED_GLOBALS) {
-      const value: unknown = Reflect.get(globalThis, name);
-      if (value !== undefined) sandbox[name] = value;
-    }
-    const base = this.location;
-    const scope = this.scope;
-    const host = this.host;
-    const worker = this;
-    const wrappers = new WeakMap<object, Map<string, Listener>>();
-    const key = (type: string, options: unknown) =>
-      `${(typeof options === "boolean" ? options : Boolean((options as { capture?: unknown } | null | undefined)?.capture)) ? "c" : "b"}${type}`;
-
-    // Interface objects as WebIDL exposes them on a global: writable, configurable, not enumerable.
-    const interfaces = {
-      ExtendableEvent, SyncEvent, PeriodicSyncEvent, SyncManager, PeriodicSyncManager,
-      IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
-      IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
-    };
-    for (const [name, value] of Object.entries(interfaces)) {
-      Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
-    }
-    Object.assign(sandbox, {
-      indexedDB: new IDBFactory(),
-      crypto: webcrypto,
-      console: host.console,
-      addEventListener: (type: unknown, listener: unknown, options?: unknown) => {
-        if (listener === null || listener === undefined) return;
-        if (typeof listener !== "function" && typeof listener !== "object") {
-          throw new TypeError("Failed to execute 'addEventListener' on 'EventTarget': parameter 2 is not of type 'Object'.");
-        }
-        const t = String(type);
-        let byKey = wrappers.get(listener);
-        if (!byKey) wrappers.set(listener, (byKey = new Map()));
-        let wrapper = byKey.get(key(t, options));
-        if (!wrapper) byKey.set(key(t, options), (wrapper = this.#listener(t, listener)));
-        this.target.addEventListener(t, wrapper, options as AddEventListenerOptions | boolean | undefined);
-      },
-      removeEventListener: (type: unknown, listener: unknown, options?: unknown) => {
-        if ((typeof listener !== "function" && typeof listener !== "object") || listener === null) return;
-        const t = String(type);
-        const wrapper = wrappers.get(listener)?.get(key(t, options));
-        if (wrapper) this.target.removeEventListener(t, wrapper, options as EventListenerOptions | boolean | undefined);
-      },
-      dispatchEvent: (event: Event) => this.target.dispatchEvent(event),
-      setTimeout: (handler: unknown, ms?: unknown, ...args: unknown[]) => this.#timer(false, handler, ms, args),
-      setInterval: (handler: unknown, ms?: unknown, ...args: unknown[]) => this.#timer(true, handler, ms, args),
-      clearTimeout: (id: unknown) => this.#clearTimer(id),
-      clearInterval: (id: unknown) => this.#clearTimer(id),
-      queueMicrotask: (callback: unknown) => {
-        if (typeof callback !== "function") throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
-        queueMicrotask(() => this.#invoke("a microtask", callback, undefined, []));
-      },
-      importScripts: (...urls: unknown[]) => this.#importScripts(urls),
-      // Relative URLs resolve against the worker's location, as in a browser.
-      fetch: (input: unknown, init?: RequestInit) =>
-        fetch(typeof input === "string" || input instanceof URL ? new URL(String(input), base) : (input as Request), init),
-      Request: class Request extends globalThis.Request {
-        constructor(input: RequestInfo | URL, init?: RequestInit) {
-          super(typeof input === "string" ? new URL(input, base) : input, init);
-        }
-      },
-      location: Object.freeze({
-        href: base.href, origin: base.origin, protocol: base.protocol, host: base.host, hostname: base.hostname,
-        port: base.port, pathname: base.pathname, search: base.search, hash: base.hash, toString: () => base.href,
-      }),
-      navigator: Object.freeze({
-        userAgent: `syncward (Node.js ${process.versions.node})`,
-        get onLine() {
-          return host.online();
-        },
-      }),
-      clients: Object.freeze({
-        matchAll: async (options?: unknown) => this.#clients(options).map(windowClient),
-        get: async (id: unknown) => {
-          const found = this.host.clients().find((c) => c.id === String(id));
-          return found ? windowClient(found) : undefined;
-        },
-        claim: async () => undefined,
-      }),
-      skipWaiting: async () => undefined,
-      registration: Object.freeze({
-        scope,
-        get sync() {
-          return worker.registration.sync;
-        },
-        get periodicSync() {
-          return worker.registration.periodicSync;
-        },
-        unregister: () => this.host.unregister(),
-        showNotification: async (title: unknown, options?: { body?: unknown }) => {
-          this.host.log(`${scope}: notification "${String(title)}"${options?.body === undefined ? "" : `: ${String(options.body)}`}`);
-        },
-      }),
-    });
-
-    // Event handler attributes (WebKit has no `onsync`): one listener per attribute, which
-    // calls the current handler; null removes it.
-    for (const type of HANDLER_ATTRIBUTES) {
-      let handler: unknown = null;
-      const listener: Listener = (event) => this.#invoke(`the on${type} handler`, handler, this.global, [event], event);
-      Object.defineProperty(sandbox, `on${type}`, {
-        enumerable: true,
-        configurable: true,
-        get: () => handler,
-        set: (value: unknown) => {
-          const next = typeof value === "function" || (typeof value === "object" && value !== null) ? value : null;
-          if (next === null) this.target.removeEventListener(type, listener);
-          else if (handler === null) this.target.addEventListener(type, listener);
-          handler = next;
-        },
-      });
-    }
-    return sandbox;
-  }
-}
-
-function windowClient(c: WindowClientInfo): Readonly<Record<string, string>> {
-  return Object.freeze({ id: c.id, type: "window", url: c.url, frameType: "top-level" });
-}
-
 /**
- * Runs service worker scripts in Node, each in its own `node:vm` context, and dispatches the
- * Agent's `sync` and `periodicsync` events into them: the Agent's {@link Dispatcher}.
+ * Runs service worker scripts in Node, each in its own thread, and dispatches the Agent's
+ * `sync` and `periodicsync` events into them: the Agent's {@link Dispatcher}.
  *
  * ```ts
  * const host = await NodeServiceWorkerHost.start({
@@ -377,15 +114,20 @@ function windowClient(c: WindowClientInfo): Readonly<Record<string, string>> {
  *
  * A listener that throws and a rejected `waitUntil` fail the event (Chromium's reasons
  * "failed" and "waitUntil rejected"); an event without listeners succeeds; an event still
- * running when the Agent's time limit aborts it ends as "timeout". Errors in listeners and
- * timer callbacks are reported to `log`, never thrown into the process. Not isolated from the
- * process for security: a `node:vm` context is no sandbox for untrusted code.
+ * running when the Agent's time limit aborts it ends as "timeout", and if its thread does not
+ * answer a ping then either, the thread is terminated and starts again at the next event.
+ * Errors in listeners and timer callbacks are reported to `log`, never thrown into the
+ * process. A thread is no security boundary: run only your own workers.
  */
 export class NodeServiceWorkerHost implements Dispatcher {
   readonly #windowClients: () => readonly WindowClientInfo[];
   readonly #log: (line: string) => void;
   readonly #console: (scope: string) => Console;
-  readonly #workers = new Map<string, HostedWorker>();
+  readonly #limits: Required<ServiceWorkerLimits>;
+  readonly #storageDirectory: string | undefined;
+  readonly #workers = new Map<string, Registered>();
+  /** navigator.onLine of every worker, read in their threads without a round trip. */
+  readonly #online = new SharedArrayBuffer(4);
   #agent: Agent | undefined;
   #closed = false;
 
@@ -393,12 +135,15 @@ export class NodeServiceWorkerHost implements Dispatcher {
     this.#windowClients = options.windowClients ?? (() => []);
     this.#log = options.log ?? ((line) => console.error(`syncward: ${line}`));
     this.#console = options.console ?? (() => console);
+    this.#limits = workerLimits(options.limits ?? {});
+    this.#storageDirectory = options.storageDirectory;
   }
 
   /** Create the host and its Agent (built by `options.agent` with the host as dispatcher). */
   static async start(options: NodeServiceWorkerHostOptions): Promise<NodeServiceWorkerHost> {
     const host = new NodeServiceWorkerHost(options);
     host.#agent = await options.agent(host);
+    host.onlineChanged(host.#agent.online);
     return host;
   }
 
@@ -406,6 +151,11 @@ export class NodeServiceWorkerHost implements Dispatcher {
   get agent(): Agent {
     if (!this.#agent) throw new Error("the host's agent is not built yet");
     return this.#agent;
+  }
+
+  /** The Dispatcher port's notice: the workers' navigator.onLine follows. */
+  onlineChanged(online: boolean): void {
+    Atomics.store(new Int32Array(this.#online), 0, online ? 1 : 0);
   }
 
   #clientsOf(scope: string): WindowClientInfo[] {
@@ -421,10 +171,11 @@ export class NodeServiceWorkerHost implements Dispatcher {
 
   /**
    * Register a service worker: add `scope` to the Agent (its stored sync registrations come
-   * back, and fire once the worker is active), run the script's top level, fire `install`
-   * and `activate` and wait for them, then make the worker active. Until then register()
-   * rejects with InvalidStateError. Rejects, and leaves nothing registered, if the script
-   * throws or installation fails; a failed `activate` is only logged, as in browsers.
+   * back, and fire once the worker is active), start its thread and run the script's top
+   * level, fire `install` and `activate` and wait for them (each within its limit), then make
+   * the worker active. Until then register() rejects with InvalidStateError. Rejects, and
+   * leaves nothing registered, if the script throws or installation fails or overruns; a
+   * failed `activate` is only logged, as in browsers.
    */
   async load(options: LoadOptions): Promise<HostedServiceWorker> {
     const agent = this.agent;
@@ -434,66 +185,99 @@ export class NodeServiceWorkerHost implements Dispatcher {
     const scriptURL = script instanceof URL ? script : script.startsWith("file:") ? new URL(script) : pathToFileURL(resolvePath(script));
     const code = await readFile(scriptURL, "utf8");
     if (this.#workers.has(scope)) throw new Error(`a service worker for ${scope} is already loaded`);
-    const worker = new HostedWorker(scope, scriptURL, {
-      log: this.#log,
-      console: this.#console(scope),
-      online: () => agent.online,
-      clients: () => this.#clientsOf(scope),
-      unregister: () => this.unregister(scope),
-    });
+    const worker = this.#register(scope, scriptURL, code);
     // In the map first: adding the scope can dispatch its stored registrations at once, and
     // those events wait for the activation.
     this.#workers.set(scope, worker);
-    let registration: AgentServiceWorker;
     try {
-      registration = worker.registration = agent.addServiceWorker(scope, { active: false, hasWindowClient: () => this.#clientsOf(scope).length > 0 });
+      worker.registration = agent.addServiceWorker(scope, { active: false, confirmsResolution: true, hasWindowClient: () => this.#clientsOf(scope).length > 0 });
     } catch (error) {
       this.#workers.delete(scope);
-      worker.dispose();
+      await worker.version.stop();
       throw error;
     }
     try {
-      worker.run(code, fileURLToPath(scriptURL));
-      const install = await this.#lifecycle(worker, "install");
-      if (install.failed) throw new Error(`${scope}: the install event failed: ${describe(install.reason)}`);
-      worker.installed = true;
-      // The registration's active worker is set before `activate` fires (Service Workers
-      // §Activate), so register() from an activate listener succeeds; sync events still wait
-      // for worker.activate() below.
-      registration.setActive(true);
-      const activate = await this.#lifecycle(worker, "activate");
-      if (activate.failed) worker.report("the activate event failed", activate.reason);
-      if (worker.disposed) throw new DOMException(`${scope} was unregistered while installing.`, "AbortError");
+      await this.#install(worker, scope);
     } catch (error) {
       if (this.#workers.get(scope) === worker) {
         this.#workers.delete(scope);
-        worker.dispose();
+        worker.settle(false);
+        await worker.version.stop();
         // Its stored sync registrations stay: a broken deploy must not lose queued work.
-        registration.detach();
+        worker.registration.detach();
       }
       throw error;
     }
-    worker.activate();
-    return { scope, registration, global: worker.global };
+    worker.active = true;
+    worker.settle(true);
+    return { scope, registration: pageRegistration(scope, worker.registration), evaluate: (expression) => this.#evaluate(worker, expression) };
   }
 
-  async #lifecycle(worker: HostedWorker, type: "install" | "activate"): Promise<{ failed: boolean; reason?: unknown }> {
-    const event = new ExtendableEvent(type);
-    const errors: unknown[] = [];
-    listenerErrors.set(event, errors);
-    return dispatchExtendable(worker.target, event, errors);
+  #register(scope: string, scriptURL: URL, code: string): Registered {
+    const worker: Registered = new Registered(new ServiceWorkerVersion(
+      { scope, scriptURL: scriptURL.href, code, origin: new URL(scope).origin, storageDirectory: this.#storageDirectory, online: this.#online },
+      this.#limits,
+      { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
+      this.#log,
+    ));
+    return worker;
+  }
+
+  async #install(worker: Registered, scope: string): Promise<void> {
+    await worker.version.running();
+    const install = await worker.version.request({ cmd: "lifecycle", type: "install" }, this.#limits.installMs);
+    if (!install.answered) throw new Error(`${scope}: the install event ran past its limit of ${this.#limits.installMs} ms`);
+    const installed = install.value as LifecycleOutcome;
+    if (installed.failed) throw new Error(`${scope}: the install event failed: ${installed.reason}`);
+    worker.version.installed();
+    // The registration's active worker is set before `activate` fires (Service Workers
+    // §Activate), so register() from an activate listener succeeds; sync events still wait
+    // for the activation below.
+    worker.registration.setActive(true);
+    const activate = await worker.version.request({ cmd: "lifecycle", type: "activate" }, this.#limits.activateMs);
+    if (!activate.answered) this.#log(`${scope}: the activate event ran past its limit of ${this.#limits.activateMs} ms`);
+    else if ((activate.value as LifecycleOutcome).failed) this.#log(`${scope}: the activate event failed: ${(activate.value as { reason: string }).reason}`);
+    if (this.#workers.get(scope) !== worker) throw new DOMException(`${scope} was unregistered while installing.`, "AbortError");
+  }
+
+  async #evaluate(worker: Registered, expression: string): Promise<unknown> {
+    const answer = await worker.version.request({ cmd: "evaluate", expression }, Infinity);
+    return answer.answered ? answer.value : undefined;
+  }
+
+  /** A call from the worker's thread: what only the agent knows. */
+  async #answer(worker: Registered, scope: string, call: AgentCall): Promise<unknown> {
+    const registration = worker.registration;
+    switch (call.op) {
+      case "register":
+        return call.kind === "one-shot" ? registration.sync.register(call.tag) : registration.periodicSync.register(call.tag, { minInterval: call.minInterval });
+      case "getTags": return call.kind === "one-shot" ? registration.sync.getTags() : registration.periodicSync.getTags();
+      case "unregisterPeriodic": return registration.periodicSync.unregister(call.tag);
+      case "unregister": return this.unregister(scope);
+      case "clients": return this.#clientsOf(scope);
+    }
+  }
+
+  #noted(worker: Registered, scope: string, note: ThreadNote): void {
+    switch (note.note) {
+      case "log": return this.#log(note.line);
+      case "console": return note.stream === "stdout" ? this.#console(scope).log(note.text) : this.#console(scope).error(note.text);
+      case "imported": return worker.version.imported(note.url);
+      case "resolved": return worker.registration.resolved(note.kind, note.tag);
+    }
   }
 
   /**
-   * Unregister the service worker registration of `scope`: the worker stops, and the Agent
-   * drops its sync registrations. Resolves false if no worker was loaded there.
+   * Unregister the service worker registration of `scope`: the worker's thread ends, and the
+   * Agent drops its sync registrations. Resolves false if no worker was loaded there.
    */
   async unregister(scope: string): Promise<boolean> {
     const key = new URL(scope).href;
     const worker = this.#workers.get(key);
     if (!worker) return false;
     this.#workers.delete(key);
-    worker.dispose();
+    worker.settle(false);
+    await worker.version.stop();
     await worker.registration.unregister();
     return true;
   }
@@ -502,7 +286,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
   async dispatch({ type, scope, tag, lastChance, signal }: SyncDispatch): Promise<DispatchResult> {
     const timeout: DispatchResult = { outcome: "failure", reason: "timeout" };
     const worker = this.#workers.get(scope);
-    if (!worker || worker.disposed) return { outcome: "failure", reason: "failed" };
+    if (!worker) return { outcome: "failure", reason: "failed" };
     if (!worker.active) {
       // A stored registration that came back while its worker was still installing.
       const ready = await untilAborted(worker.activated, signal);
@@ -510,24 +294,47 @@ export class NodeServiceWorkerHost implements Dispatcher {
       if (!ready) return { outcome: "failure", reason: "failed" };
     }
     if (signal.aborted) return timeout;
-    const event = type === "sync" ? new SyncEvent("sync", { tag, lastChance }) : new PeriodicSyncEvent("periodicsync", { tag });
-    const errors: unknown[] = [];
-    listenerErrors.set(event, errors);
-    const result = await untilAborted(dispatchExtendable(worker.target, event, errors), signal);
-    if (result === ABORTED) return timeout;
-    if (!result.failed) return { outcome: "success" };
-    if (errors.length > 0) return { outcome: "failure", reason: "failed" };
-    worker.report(`${type} event "${tag}": waitUntil rejected`, result.reason);
-    const retryAfterMs = retryAfterOf(result.reason, Date.now());
-    return { outcome: "failure", reason: "waitUntil rejected", ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    let answer;
+    try {
+      // No limit of the host's own: the Agent's signal carries the policy's event time limit.
+      answer = await worker.version.request({ cmd: "fire", type, tag, lastChance }, Infinity, signal);
+    } catch (error) {
+      // The thread could not start again, or ended under the event (terminated as stuck).
+      this.#log(`${scope}: ${type} event "${tag}": ${describe(error)}`);
+      return { outcome: "failure", reason: "failed" };
+    }
+    if (!answer.answered) return timeout;
+    const outcome = answer.value as EventOutcome;
+    if (!outcome.failed) return { outcome: "success" };
+    if (outcome.threw) return { outcome: "failure", reason: "failed" };
+    return { outcome: "failure", reason: "waitUntil rejected", ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }) };
   }
 
-  /** Close the Agent (its registrations stay stored) and stop every worker. */
+  /** Close the Agent (its registrations stay stored) and end every worker's thread. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#agent?.close();
-    for (const worker of this.#workers.values()) worker.dispose();
+    await Promise.all([...this.#workers.values()].map((worker) => worker.version.stop()));
     this.#workers.clear();
   }
+}
+
+/**
+ * The registration's managers as a page of the scope holds them: the scope's register() is
+ * confirmed by its caller (the worker's thread confirms its own), so these confirm theirs.
+ */
+function pageRegistration(scope: string, registration: AgentServiceWorker): HostedServiceWorker["registration"] {
+  return {
+    scope,
+    sync: createSyncManager({
+      register: (tag) => registration.sync.register(tag).then(() => registration.resolved("one-shot", tag)),
+      getTags: () => registration.sync.getTags(),
+    }),
+    periodicSync: createPeriodicSyncManager({
+      register: (tag, minInterval) => registration.periodicSync.register(tag, { minInterval }).then(() => registration.resolved("periodic", tag)),
+      getTags: () => registration.periodicSync.getTags(),
+      unregister: (tag) => registration.periodicSync.unregister(tag),
+    }),
+  };
 }

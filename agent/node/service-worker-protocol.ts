@@ -1,0 +1,98 @@
+// The messages between the agent and a service worker's thread. The agent asks (run a
+// lifecycle event, fire a sync event, evaluate an expression, answer a ping) and the thread
+// answers each request by its id; the thread asks the agent what only the agent knows
+// (register(), getTags(), clients) and reports its console and its diagnostics.
+//
+//   agent → thread  ThreadRequest (id)           → ThreadAnswer (same id)
+//   thread start    its script's top level        → ThreadAnswer (id 0)
+//   thread → agent  AgentCall (call)             → CallReply (same call)
+//   thread → agent  ThreadNote: log, console, imported, resolved
+
+import type { Kind } from "../browser/worker-protocol.js";
+
+/** What the thread needs to build the worker's global scope and run its script. */
+export interface ThreadData {
+  scope: string;
+  /** The script's file: URL. */
+  scriptURL: string;
+  /** The script's text, read once at load: a restart runs the same version. */
+  code: string;
+  /** Whether installation finished: from then on importScripts serves only `imported`. */
+  installed: boolean;
+  imported: string[];
+  /** The worker's origin, whose IndexedDB it opens. */
+  origin: string;
+  /** Where the worker's storage lives on disk, if it has any there (see worker-indexeddb.ts). */
+  storageDirectory: string | undefined;
+  /** One Int32: 1 while the agent is online (navigator.onLine, read without a round trip). */
+  online: SharedArrayBuffer;
+}
+
+export type ThreadRequest =
+  | { id: number; cmd: "lifecycle"; type: "install" | "activate" }
+  | { id: number; cmd: "fire"; type: "sync" | "periodicsync"; tag: string; lastChance: boolean }
+  | { id: number; cmd: "installed" }
+  | { id: number; cmd: "evaluate"; expression: string }
+  | { id: number; cmd: "ping" };
+
+/** How an extendable event ended in the worker. */
+export type EventOutcome =
+  | { failed: false }
+  /** A listener threw: Chromium's "failed". */
+  | { failed: true; threw: true }
+  /** A waitUntil promise rejected; the rejection's Retry-After, if it had one (agent/retry-after.ts). */
+  | { failed: true; threw: false; reason: string; retryAfterMs?: number };
+
+/** How install or activate ended in the worker. */
+export type LifecycleOutcome = { failed: false } | { failed: true; reason: string };
+
+export type ThreadAnswer =
+  | { id: number; ok: true; value?: unknown }
+  | { id: number; ok: false; name: string; message: string; stack?: string };
+
+export type AgentCall =
+  | { call: number; op: "register"; kind: Kind; tag: string; minInterval: number }
+  | { call: number; op: "getTags"; kind: Kind }
+  | { call: number; op: "unregisterPeriodic"; tag: string }
+  | { call: number; op: "unregister" }
+  | { call: number; op: "clients" };
+
+/** The agent's answer to a call: its value, or its exception by name (rebuilt as a DOMException or TypeError). */
+export type CallReply = { call: number } & ({ ok: true; value?: unknown } | { ok: false; name: string; message: string });
+
+export type ThreadNote =
+  | { note: "log"; line: string }
+  | { note: "console"; stream: "stdout" | "stderr"; text: string }
+  /** A script was imported before installation: a restarted thread may import it again. */
+  | { note: "imported"; url: string }
+  /** The worker's register() promise resolved: its event may follow. */
+  | { note: "resolved"; kind: Kind; tag: string };
+
+export type FromThread = ThreadAnswer | AgentCall | ThreadNote;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request as its sender writes it; the thread handle numbers it. */
+export type NewRequest = DistributiveOmit<ThreadRequest, "id">;
+/** A call as the worker writes it; its thread numbers it. */
+export type NewCall = DistributiveOmit<AgentCall, "call">;
+export type ToThread = ThreadRequest | CallReply;
+
+/** The id of the answer that says how the script's top level ran. */
+export const STARTED = 0;
+
+/** An exception as it crosses to the other thread, stack and all (one made in the worker's realm is no `instanceof Error` here). */
+export function thrownAnswer(id: number, error: unknown): ThreadAnswer {
+  if (typeof error === "object" && error !== null && "message" in error) {
+    const { name, message, stack } = error as { name?: unknown; message?: unknown; stack?: unknown };
+    return { id, ok: false, name: String(name ?? "Error"), message: String(message), ...(typeof stack === "string" ? { stack } : {}) };
+  }
+  return { id, ok: false, name: "Error", message: String(error) };
+}
+
+/** The exception an answer carries, rebuilt on this side with its name and stack. */
+export function answerError(answer: { name: string; message: string; stack?: string }): Error {
+  const error = new Error(answer.message);
+  error.name = answer.name;
+  if (answer.stack !== undefined) error.stack = answer.stack;
+  return error;
+}
