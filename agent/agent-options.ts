@@ -3,8 +3,8 @@
 // the status of one registration.
 
 import type { Clock } from "./clock.js";
-import type { RegistrationState } from "./core/codes.js";
-import type { SchedulerPort } from "./core/scheduler-port.js";
+import type { RegistrationState } from "../wasm-core/binding/codes.js";
+import type { SchedulerPort } from "../wasm-core/binding/scheduler-port.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { LogSink } from "./log.js";
 import type { RegistrationStore } from "./store.js";

@@ -4,9 +4,9 @@
 // decisions to the dispatcher. It imports nothing from Node: the same Agent runs in a page, in
 // Node and in the simulator; only the ports differ.
 
-import type { Conditions, PersistedRegistration } from "./core/scheduler.js";
-import type { SchedulerPort } from "./core/scheduler-port.js";
-import type { Decision, Outcome, RegistrationId, ScopeId } from "./core/codes.js";
+import type { Conditions, PersistedRegistration } from "../wasm-core/binding/scheduler.js";
+import type { SchedulerPort } from "../wasm-core/binding/scheduler-port.js";
+import type { Decision, Outcome, RegistrationId, ScopeId } from "../wasm-core/binding/codes.js";
 import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
 import type { AgentOptions, AgentServiceWorker, RegistrationStatus, ServiceWorkerOptions } from "./agent-options.js";
 import { StoreWriter } from "./store-writer.js";

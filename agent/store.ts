@@ -3,7 +3,7 @@
 // simulator. The Agent hands a store only the records that changed (puts and deletes), never
 // the whole state, and never persists `firing`.
 
-import type { PersistedRegistration } from "./core/scheduler.js";
+import type { PersistedRegistration } from "../wasm-core/binding/scheduler.js";
 
 /**
  * One sync registration as stored: the core's persisted fields plus its scope and tag, with

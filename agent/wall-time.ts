@@ -3,7 +3,7 @@
 // offset between the two is fixed when the Agent starts, so records written at different
 // moments never drift apart, and a wall clock that jumps later moves nothing the core holds.
 
-import type { PersistedRegistration } from "./core/scheduler.js";
+import type { PersistedRegistration } from "../wasm-core/binding/scheduler.js";
 import type { StoredRegistration } from "./store.js";
 
 export class WallTime {

@@ -18,9 +18,9 @@ import { Outbox, newMessage, type Message } from "./outbox.js";
 import { ReconnectWatch } from "./reconnect-watch.js";
 import type { AgentPolicy } from "./policies.js";
 import type { Rng } from "./rng.js";
-import type { DomainId } from "../agent/core/codes.js";
-import type { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
-import type { SchedulerPort } from "../agent/core/scheduler-port.js";
+import type { DomainId } from "../wasm-core/binding/codes.js";
+import type { SchedulerEndpoint } from "../wasm-core/binding/scheduler-endpoint.js";
+import type { SchedulerPort } from "../wasm-core/binding/scheduler-port.js";
 import type { DeviceWorld, SimDevice } from "./world.js";
 
 /** The kiosk app's origin. */

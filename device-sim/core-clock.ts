@@ -1,8 +1,8 @@
 // The clock of a policy's shared scheduling core: the fleet's virtual time, and the one timer
 // the core's endpoint keeps, as one reusable entry of the fleet's event queue. Every device's
-// Agent reaches the core through its own port of that endpoint (agent/core/scheduler-endpoint.ts).
+// Agent reaches the core through its own port of that endpoint (wasm-core/binding/scheduler-endpoint.ts).
 
-import type { EndpointClock } from "../agent/core/scheduler-endpoint.js";
+import type { EndpointClock } from "../wasm-core/binding/scheduler-endpoint.js";
 import type { EventQueue, Timed } from "./event-queue.js";
 
 export class CoreClock implements EndpointClock, Timed {

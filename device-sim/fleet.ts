@@ -2,8 +2,8 @@
 // side by side on the same world, on one event queue. It returns a ShardResult, which the
 // merge adds up with the other shards' into the report.
 
-import { coreModule } from "../agent/node/core-wasm.js";
-import { Scheduler } from "../agent/core/scheduler.js";
+import { coreModule } from "../wasm-core/binding/core-wasm.js";
+import { Scheduler } from "../wasm-core/binding/scheduler.js";
 import { AgentDevice, type AgentFleet } from "./agent-device.js";
 import { Backend } from "./backend.js";
 import { EventQueue } from "./event-queue.js";
@@ -13,7 +13,7 @@ import { Rng, streamKey } from "./rng.js";
 import { policyNames, scenarioToJson, type OutageKind, type PolicyName, type Scenario } from "./scenario.js";
 import { WorkboxDevice, type WorkboxFleet } from "./workbox-device.js";
 import { CoreClock } from "./core-clock.js";
-import { SchedulerEndpoint } from "../agent/core/scheduler-endpoint.js";
+import { SchedulerEndpoint } from "../wasm-core/binding/scheduler-endpoint.js";
 import { World, type LinkState } from "./world.js";
 import type { BackgroundServiceEvent } from "../agent/log.js";
 import type { Agent } from "../agent/agent.js";

@@ -17,10 +17,10 @@
 //           MQTT.js's reconnect period), no jitter, no back-off, no Retry-After, online =
 //           navigator.onLine, up to `maxAttempts` attempts (255 default, the core's maximum).
 
-import type { Policy, Preset } from "../agent/core/policy.js";
-import { SchedulerError } from "../agent/core/codes.js";
-import { Scheduler } from "../agent/core/scheduler.js";
-import { coreModule } from "../agent/node/core-wasm.js";
+import type { Policy, Preset } from "../wasm-core/binding/policy.js";
+import { SchedulerError } from "../wasm-core/binding/codes.js";
+import { Scheduler } from "../wasm-core/binding/scheduler.js";
+import { coreModule } from "../wasm-core/binding/core-wasm.js";
 import { ScenarioError, type PolicyName, type Scenario } from "./scenario.js";
 
 export interface AgentPolicy {

@@ -4,7 +4,7 @@
 // named scenario with "extends". Every field is checked; a bad one is one line naming it.
 
 import type { SignalName } from "../agent/connectivity/fusion.js";
-import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../agent/core/policy.js";
+import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../wasm-core/binding/policy.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { quotedValue } from "../agent/quoted-value.js";
 

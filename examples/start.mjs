@@ -13,7 +13,7 @@
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { main } from "../build/dist/agent/node/cli.js";
+import { main } from "../build/dist/cli/syncward.js";
 import { brokerCredentialFile } from "../build/dist/agent/node/broker-credential.js";
 
 const BROKER = "mqtt://127.0.0.1:1883";

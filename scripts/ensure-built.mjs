@@ -1,5 +1,6 @@
 // `npm test` and the benchmarks build first when an output is missing or older than the
-// sources it comes from, so a fresh clone or an edited core never runs stale code.
+// sources it comes from, so a fresh clone or an edited core never runs stale code. `--bench`
+// also builds the benchmarks (tsconfig.bench.json), which are no part of the product.
 import { execSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -19,9 +20,14 @@ const age = (file) => {
 const steps = [
   ["build:core", ["build/scheduler.wasm", "build/scheduler.debug.wasm"], ["wasm-core/src", "asconfig.json"]],
   ["build:component", ["build/scheduler.component.wasm"], ["wasm-core/src", "wasm-core/scheduler.wit", "scripts/componentize.mjs"]],
-  ["build:js", ["build/dist/agent/core/scheduler.js", "build/agent-config.schema.json"], ["agent", "device-sim", "wasm-core/demo", "wasm-core/bench", "scripts/write-config-schema.mjs"]],
-  ["build:browser", ["dist/page.js", "dist/sw.js"], ["agent", "scripts/build-browser.mjs", "build/scheduler.wasm"]],
+  ["build:js", ["build/dist/wasm-core/binding/scheduler.js", "build/dist/cli/syncward.js", "build/agent-config.schema.json"],
+    ["agent", "cli", "device-sim", "wasm-core/binding", "wasm-core/demo", "scripts/write-config-schema.mjs"]],
+  ["build:browser", ["dist/page.js", "dist/sw.js"], ["agent", "wasm-core/binding", "scripts/build-browser.mjs", "build/scheduler.wasm"]],
 ];
+if (process.argv.includes("--bench")) {
+  steps.push(["build:bench", ["build/bench/bench/agent.bench.js", "build/bench/wasm-core/bench/core.bench.js"],
+    ["bench", "wasm-core/bench", "agent", "device-sim", "wasm-core/binding", "tests/reference", "tests/browser/harness"]]);
+}
 for (const [script, outputs, inputs] of steps) {
   const built = Math.min(...outputs.map(age));
   const source = Math.max(...inputs.map((p) => (statSync(p, { throwIfNoEntry: false })?.isDirectory() ? newest(p) : age(p))));

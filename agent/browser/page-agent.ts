@@ -6,8 +6,8 @@
 import { Agent, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
 import { noActiveWorker } from "../web-api/register-errors.js";
 import { systemClock } from "../clock.js";
-import { Scheduler } from "../core/scheduler.js";
-import { singleTenant } from "../core/scheduler-endpoint.js";
+import { Scheduler } from "../../wasm-core/binding/scheduler.js";
+import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { textLine } from "../log.js";
 import { IndexedDBStore } from "./indexeddb-store.js";
 import type { PageConfig } from "./page-config.js";

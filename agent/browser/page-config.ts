@@ -13,7 +13,7 @@
 //     };
 //   </script>
 
-import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../core/policy.js";
+import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy, type Preset } from "../../wasm-core/binding/policy.js";
 import type { SignalName } from "../connectivity/fusion.js";
 import { RequireError, requiredSignals } from "../connectivity/required-signals.js";
 import type { ProbeOptions } from "../reachability-probe.js";

@@ -10,7 +10,7 @@
 // settle time. Nothing configured counts as online at once.
 
 import type { Clock } from "../clock.js";
-import type { Conditions } from "../core/scheduler.js";
+import type { Conditions } from "../../wasm-core/binding/scheduler.js";
 import type { RegistrationStatus } from "../agent.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
 import type { ConnectivityFusion, Evidence, FusedState, ManualSetting, SignalName } from "./fusion.js";

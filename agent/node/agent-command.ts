@@ -6,15 +6,15 @@
 // reverse after the store has flushed.
 
 import { access, constants } from "node:fs/promises";
-import { SchedulerError } from "../core/codes.js";
-import type { Scheduler } from "../core/scheduler.js";
+import { SchedulerError } from "../../wasm-core/binding/codes.js";
+import type { Scheduler } from "../../wasm-core/binding/scheduler.js";
 import { ConfigError, type AgentConfig, type ServiceWorkerConfig } from "./agent-config.js";
 import { agentConfigFromArgs } from "./agent-flags.js";
 import { AgentOutput } from "./agent-output.js";
 import { AGENT_HELP } from "./cli-usage.js";
 import { restartNeeded } from "./config-reload.js";
 import { assertNoAgentAt } from "./control-socket.js";
-import { createScheduler } from "./core-wasm.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
 import { readMqttSecrets } from "./mqtt-link-options.js";
 import { RunningAgent } from "./running-agent.js";
 import { SystemdNotifier } from "./systemd-notify.js";

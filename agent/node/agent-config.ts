@@ -4,7 +4,7 @@
 
 import { homedir, hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { Policy, Preset } from "../core/policy.js";
+import type { Policy, Preset } from "../../wasm-core/binding/policy.js";
 import type { ProbeOptions } from "../reachability-probe.js";
 import type { SignalName } from "../connectivity/fusion.js";
 import { RequireError, requiredSignals } from "../connectivity/required-signals.js";

@@ -5,7 +5,7 @@
 // What a schema cannot say (URLs that parse, fields that exclude each other, signals that
 // must be configured) agent-config.ts checks after it.
 
-import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy } from "../core/policy.js";
+import { JITTER_MODES, POLICY_FIELDS, PRESETS, type Policy } from "../../wasm-core/binding/policy.js";
 import type { JsonSchema } from "./json-schema-check.js";
 
 const text = (description: string): JsonSchema => ({ type: "string", minLength: 1, description, errorMessage: "must be a non-empty string" });

@@ -4,7 +4,7 @@
 // at most the step (never more), and nothing is lost either way.
 import t from "tap";
 import { Agent } from "../../agent/agent.js";
-import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
+import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { core, harness, SCOPE } from "./harness.js";
 import { ScriptedDispatcher } from "./scripted-dispatcher.js";
 

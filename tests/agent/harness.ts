@@ -2,10 +2,10 @@
 // core or the reference model.
 import { Agent, type AgentOptions } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import { singleTenant, type SchedulerCore } from "../../agent/core/scheduler-endpoint.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import { singleTenant, type SchedulerCore } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { createReferenceScheduler } from "../reference/model.js";
-import type { Policy } from "../../agent/core/policy.js";
+import type { Policy } from "../../wasm-core/binding/policy.js";
 import type { BackgroundServiceEvent } from "../../agent/log.js";
 import { ManualClock } from "./manual-clock.js";
 import { ScriptedDispatcher } from "./scripted-dispatcher.js";

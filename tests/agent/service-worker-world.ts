@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { NodeServiceWorkerHost, type ServiceWorkerLimits, type WindowClientInfo } from "../../agent/node/service-worker-host.js";
-import type { Policy } from "../../agent/core/policy.js";
+import type { Policy } from "../../wasm-core/binding/policy.js";
 import type { BackgroundServiceEvent } from "../../agent/log.js";
 
 export const POLICY: Partial<Policy> = {

@@ -5,8 +5,8 @@
 // the reference model, which implement the same contract.
 import t from "tap";
 import { Agent, type AgentServiceWorker } from "../../agent/agent.js";
-import type { DomainId } from "../../agent/core/codes.js";
-import { SchedulerEndpoint } from "../../agent/core/scheduler-endpoint.js";
+import type { DomainId } from "../../wasm-core/binding/codes.js";
+import { SchedulerEndpoint } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { core, SCOPE, type CoreKind } from "./harness.js";
 import { ManualClock } from "./manual-clock.js";

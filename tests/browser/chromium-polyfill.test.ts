@@ -2,8 +2,8 @@
 // (mode "force"), and Chromium with its Background Sync disabled as Electron ships it, where
 // the polyfill must notice the rejection and take over on its own (mode "auto").
 import t from "tap";
-import { BACKGROUND_SYNC_DISABLED, ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
-import { SyncTestServer } from "../../agent/browser/harness/sync-test-server.js";
+import { BACKGROUND_SYNC_DISABLED, ChromiumSession } from "./harness/chromium-session.js";
+import { SyncTestServer } from "./harness/sync-test-server.js";
 import { pageConfig, inPage } from "./environment.js";
 import { scenarios } from "./scenarios.js";
 

@@ -4,12 +4,12 @@
 // Sync (the reference: a scenario that fails there is a wrong test). Each scenario gets a
 // fresh browser profile and its own server.
 
-import type { Policy } from "../../agent/core/policy.js";
+import type { Policy } from "../../wasm-core/binding/policy.js";
 import type { AgentStatus } from "../../agent/browser/page-agent.js";
-import type { BrowserPage } from "../../agent/browser/harness/browser-page.js";
-import { ChromiumSession, type ChromiumOptions } from "../../agent/browser/harness/chromium-session.js";
-import { SyncTestServer } from "../../agent/browser/harness/sync-test-server.js";
-import { WebKitSession } from "../../agent/browser/harness/webkit-session.js";
+import type { BrowserPage } from "./harness/browser-page.js";
+import { ChromiumSession, type ChromiumOptions } from "./harness/chromium-session.js";
+import { SyncTestServer } from "./harness/sync-test-server.js";
+import { WebKitSession } from "./harness/webkit-session.js";
 
 export type Mode = "wpe-polyfill" | "webkitgtk-polyfill" | "chromium-polyfill" | "chromium-native";
 

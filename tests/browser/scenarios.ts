@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChromiumSession } from "../../agent/browser/harness/chromium-session.js";
+import { ChromiumSession } from "./harness/chromium-session.js";
 import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment } from "./environment.js";
 import { clientScenarios } from "./client-scenarios.js";
 import { parityScenarios } from "./parity-scenarios.js";

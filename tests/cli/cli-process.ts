@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const cli = fileURLToPath(new URL("../../build/dist/agent/node/cli.js", import.meta.url));
+export const cli = fileURLToPath(new URL("../../build/dist/cli/syncward.js", import.meta.url));
 
 export interface Running {
   child: ChildProcess;

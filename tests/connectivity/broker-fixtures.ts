@@ -4,7 +4,7 @@
 // persistence). A mosquitto that cannot start fails the test; it is never skipped.
 import { startEmbeddedBroker, type EmbeddedBroker } from "../../agent/node/embedded-broker.js";
 import { newBrokerCredential, type BrokerCredential } from "../../agent/node/broker-credential.js";
-import { mosquittoProcess } from "../../agent/bench/mosquitto-process.js";
+import { mosquittoProcess } from "../../bench/mosquitto-process.js";
 
 export interface BrokerFixture {
   readonly name: "aedes" | "mosquitto";

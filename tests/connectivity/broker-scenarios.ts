@@ -9,12 +9,12 @@ import mqtt, { type MqttClient } from "mqtt";
 import { Agent } from "../../agent/agent.js";
 import { MemoryStore } from "../../agent/memory-store.js";
 import { systemClock } from "../../agent/clock.js";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import { singleTenant } from "../../agent/core/scheduler-endpoint.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { DeviceConnectivity, type MqttOptions } from "../../agent/connectivity/device-connectivity.js";
 import type { FusedState } from "../../agent/connectivity/fusion.js";
 import type { ProbeOptions } from "../../agent/reachability-probe.js";
-import type { Policy } from "../../agent/core/policy.js";
+import type { Policy } from "../../wasm-core/binding/policy.js";
 import { ScriptedDispatcher } from "../agent/scripted-dispatcher.js";
 import { until, type BrokerFixture } from "./broker-fixtures.js";
 

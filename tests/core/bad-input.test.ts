@@ -1,7 +1,7 @@
 // Bad input is refused with an error code and changes nothing; the instance keeps working.
 import t from "tap";
 import { world } from "./world.js";
-import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
+import type { DomainId, RegistrationId, ScopeId } from "../../wasm-core/binding/codes.js";
 
 t.test("every input refuses bad arguments without changing anything", async (t) => {
   const { s, domain, scope, oneShot } = await world();

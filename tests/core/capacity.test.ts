@@ -1,7 +1,7 @@
 // At least 1,048,576 live registrations in one instance, memory grown on demand, and a
 // configurable ceiling that answers CAPACITY instead of trapping.
 import t from "tap";
-import { createScheduler } from "../../agent/node/core-wasm.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
 
 t.test("1,048,576 live registrations in one instance", async (t) => {
   const s = await createScheduler();

@@ -1,7 +1,7 @@
 // The `chromium` preset must reproduce Chromium's one-shot timeline to the millisecond
 // (background_sync_parameters.cc: 3 attempts, 5 min × 3^(n-1), lastChance on the third).
 import t from "tap";
-import { createScheduler } from "../../agent/node/core-wasm.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
 
 const MIN = 60_000;
 

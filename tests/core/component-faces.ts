@@ -2,8 +2,8 @@
 // as jco's glue exposes the WIT interface, and the raw module behind that same face, plus the
 // recorder that traces everything either answers.
 
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { CoreExports } from "../../agent/core/scheduler.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import type { CoreExports } from "../../wasm-core/binding/scheduler.js";
 
 const componentJs = new URL("../../build/component/scheduler.js", import.meta.url);
 export const componentWasm = new URL("../../build/scheduler.component.wasm", import.meta.url);

@@ -3,9 +3,9 @@
 // Wasm core and against the model. The differential test shows the two agree with each
 // other; these show that both agree with the document.
 import t, { type Test } from "tap";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
-import type { DomainId, ScopeId } from "../../agent/core/codes.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import type { Scheduler, SchedulerOptions } from "../../wasm-core/binding/scheduler.js";
+import type { DomainId, ScopeId } from "../../wasm-core/binding/codes.js";
 import { ReferenceScheduler } from "../reference/model.js";
 import { Xoshiro128 } from "../reference/random.js";
 

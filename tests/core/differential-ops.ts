@@ -4,9 +4,9 @@
 // input is compared as carefully as good.
 
 import fc from "fast-check";
-import type { Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
-import type { Outcome } from "../../agent/core/codes.js";
-import { JITTER_MODES, PRESETS, type JitterMode, type Policy } from "../../agent/core/policy.js";
+import type { Scheduler, SchedulerOptions } from "../../wasm-core/binding/scheduler.js";
+import type { Outcome } from "../../wasm-core/binding/codes.js";
+import { JITTER_MODES, PRESETS, type JitterMode, type Policy } from "../../wasm-core/binding/policy.js";
 
 export const HOUR = 3_600_000;
 /** The generator never jumps time past this, far below where `now + timeout == now`. */

@@ -13,9 +13,9 @@
 
 import t from "tap";
 import fc from "fast-check";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { PersistedRegistration, Scheduler, SchedulerOptions } from "../../agent/core/scheduler.js";
-import { SchedulerError, type DomainId, type RegistrationId, type ScopeId } from "../../agent/core/codes.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import type { PersistedRegistration, Scheduler, SchedulerOptions } from "../../wasm-core/binding/scheduler.js";
+import { SchedulerError, type DomainId, type RegistrationId, type ScopeId } from "../../wasm-core/binding/codes.js";
 import { ReferenceScheduler, type ModelRegistration } from "../reference/model.js";
 import { FAR, scenarioArb, type IdRef, type Ref, type Scenario, type Subject, type When } from "./differential-ops.js";
 

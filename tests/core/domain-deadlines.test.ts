@@ -4,9 +4,9 @@
 // the smallest of them. The expected values come from each registration's own deadline,
 // tracked here from the contract (event time limit 3 min, back-off 5 min in `chromium`).
 import t, { type Test } from "tap";
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { Scheduler } from "../../agent/core/scheduler.js";
-import type { DomainId, RegistrationId } from "../../agent/core/codes.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import type { Scheduler } from "../../wasm-core/binding/scheduler.js";
+import type { DomainId, RegistrationId } from "../../wasm-core/binding/codes.js";
 
 const MIN = 60_000;
 

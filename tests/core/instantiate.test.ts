@@ -2,9 +2,9 @@
 // a fetch Response (the browser's path), and each instance is independent.
 import t from "tap";
 import { readFile } from "node:fs/promises";
-import { Scheduler } from "../../agent/core/scheduler.js";
-import { coreModule } from "../../agent/node/core-wasm.js";
-import type { DomainId } from "../../agent/core/codes.js";
+import { Scheduler } from "../../wasm-core/binding/scheduler.js";
+import { coreModule } from "../../wasm-core/binding/core-wasm.js";
+import type { DomainId } from "../../wasm-core/binding/codes.js";
 
 const wasmUrl = new URL(import.meta.resolve("syncward/core.wasm"));
 

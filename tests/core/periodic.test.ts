@@ -2,7 +2,7 @@
 // a period, timer coalescing, suspension and the periodic re-registration rules.
 import t from "tap";
 import { world, MIN, HOUR } from "./world.js";
-import type { DomainId } from "../../agent/core/codes.js";
+import type { DomainId } from "../../wasm-core/binding/codes.js";
 
 t.test("never fires at registration; first due at anchor + max(minInterval, the policy minimum)", async (t) => {
   const { s, scope } = await world();

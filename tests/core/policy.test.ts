@@ -1,9 +1,9 @@
 // Policy: presets, the jitter modes' ranges and determinism, the reconnect spread, a server's
 // Retry-After and the per-domain retry budget.
 import t from "tap";
-import { createScheduler } from "../../agent/node/core-wasm.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
 import { world, MIN, HOUR } from "./world.js";
-import type { JitterMode } from "../../agent/core/policy.js";
+import type { JitterMode } from "../../wasm-core/binding/policy.js";
 
 t.test("presets carry the documented values", async (t) => {
   const s = await createScheduler({ preset: "chromium" });

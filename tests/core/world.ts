@@ -1,9 +1,9 @@
 // A fresh core instance with one online domain and one scope: the starting point of most
 // core tests. Not a test file (tap runs only *.test.ts).
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { Policy, Preset } from "../../agent/core/policy.js";
-import type { Scheduler } from "../../agent/core/scheduler.js";
-import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import type { Policy, Preset } from "../../wasm-core/binding/policy.js";
+import type { Scheduler } from "../../wasm-core/binding/scheduler.js";
+import type { DomainId, RegistrationId, ScopeId } from "../../wasm-core/binding/codes.js";
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

@@ -75,8 +75,8 @@ t.test("npm pack, install offline into an empty project, use it", async (t) => {
   t.equal(pack.status, 0, `npm pack: ${pack.stderr}`);
   const [packed] = JSON.parse(pack.stdout) as Packed[];
   const files = packed!.files.map((f) => f.path);
-  for (const wanted of ["LICENSE", "package.json", "build/dist/agent/node/index.js", "build/dist/agent/node/index.d.ts", "build/dist/agent/core/scheduler.d.ts",
-    "build/dist/agent/node/cli.js", "build/dist/device-sim/cli.js", "build/scheduler.wasm", "build/agent-config.schema.json", "dist/page.js", "dist/sw.js", "wasm-core/scheduler.wit"]) {
+  for (const wanted of ["LICENSE", "package.json", "build/dist/agent/node/index.js", "build/dist/agent/node/index.d.ts", "build/dist/wasm-core/binding/scheduler.d.ts",
+    "build/dist/cli/syncward.js", "build/dist/device-sim/cli.js", "build/scheduler.wasm", "build/agent-config.schema.json", "dist/page.js", "dist/sw.js", "wasm-core/scheduler.wit"]) {
     t.ok(files.includes(wanted), `the tarball holds ${wanted}`);
   }
   t.same(files.filter((f) => /^tests\/|\/bench\/|\/harness\/|\.ts$(?<!\.d\.ts)|\.map$/.test(f)), [], "no tests, benchmarks, test drivers, sources or maps");

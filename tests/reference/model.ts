@@ -5,7 +5,7 @@
 // answers after every step. The model is written for clarity, not speed: plain objects,
 // arrays and linear scans, one method per rule of the contract, and no structure borrowed
 // from the core (no heap arrays, no linked lists, no chunks). It has the public surface of
-// the typed `Scheduler` (agent/core/scheduler.ts) that a host drives, throws the same
+// the typed `Scheduler` (wasm-core/binding/scheduler.ts) that a host drives, throws the same
 // `SchedulerError` codes, and validates every argument before it changes anything.
 //
 // Points of the contract that are easy to get wrong are marked "Contract:"; each has an
@@ -13,13 +13,13 @@
 //
 // The model's policy (presets, fields, encoding, validation) is its own (policy-rules.ts);
 // from the product it takes only the names of decisions, states, outcomes and errors
-// (agent/core/codes.ts) and the shapes of the host's arguments.
+// (wasm-core/binding/codes.ts) and the shapes of the host's arguments.
 
 import {
   OUTCOMES, SchedulerError, type Decision, type DomainId, type Outcome, type RegistrationId, type RegistrationState,
   type SchedulerErrorCode, type ScopeId,
-} from "../../agent/core/codes.js";
-import type { Conditions, PersistedRegistration, RegisterOptions } from "../../agent/core/scheduler.js";
+} from "../../wasm-core/binding/codes.js";
+import type { Conditions, PersistedRegistration, RegisterOptions } from "../../wasm-core/binding/scheduler.js";
 import {
   MAX_TIME, MODEL_JITTERS, MODEL_PRESETS, applyOverrides, decode, presetPolicy,
   type ModelPolicy, type ModelPreset, type RawPolicy,
@@ -29,7 +29,7 @@ import { Xoshiro128 } from "./random.js";
 /** Times above 2^52 ms are refused: there a millisecond is no longer representable. */
 const MAX_NOW = 2 ** 52;
 
-/** How the model is configured: as the typed Scheduler is (agent/core/scheduler.ts). */
+/** How the model is configured: as the typed Scheduler is (wasm-core/binding/scheduler.ts). */
 export interface ModelOptions {
   preset?: ModelPreset;
   policy?: Partial<ModelPolicy>;

@@ -1,6 +1,6 @@
 // The reference model's policy, written from the field table of SEMANTICS.md "Policy" and
 // from none of the product's code: its own names, preset tables, encoding of enum values and
-// validation, so that a misreading shared with agent/core/policy.ts cannot hide. Values are
+// validation, so that a misreading shared with wasm-core/binding/policy.ts cannot hide. Values are
 // kept as the core keeps them, as numbers (jitter as its index, booleans as 0/1). Only the
 // shapes are shared: the differential test hands the model the product's Policy objects, and
 // TypeScript checks that the two interfaces agree field by field.

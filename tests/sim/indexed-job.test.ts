@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { outcome, type Report } from "../../device-sim/report.js";
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, "../../build/dist/agent/node/cli.js");
+const CLI = join(import.meta.dirname, "../../build/dist/cli/syncward.js");
 const SCRIPT = join(import.meta.dirname, "../../deploy/k8s/sim-shard.sh");
 const SHARDS = 3;
 const ARGS = "--devices 45 --duration 2h --seed 7";

@@ -3,7 +3,7 @@
 // connects, loses it, comes back spread out by its jittered back-off, goes online only after
 // the fusion's settle time, and sends what it queued meanwhile.
 import t, { type Test } from "tap";
-import { mosquittoProcess } from "../../agent/bench/mosquitto-process.js";
+import { mosquittoProcess } from "../../bench/mosquitto-process.js";
 import { runMqtt } from "../../device-sim/mqtt-mode.js";
 import { reportTable } from "../../device-sim/report-table.js";
 import { smallScenario } from "./small-scenario.js";

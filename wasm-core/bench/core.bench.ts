@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
-import { coreModule, createScheduler } from "../../agent/node/core-wasm.js";
-import type { Scheduler } from "../../agent/core/scheduler.js";
-import type { DomainId, RegistrationId, ScopeId } from "../../agent/core/codes.js";
+import { coreModule, createScheduler } from "../binding/core-wasm.js";
+import type { Scheduler } from "../binding/scheduler.js";
+import type { DomainId, RegistrationId, ScopeId } from "../binding/codes.js";
 import { createReferenceScheduler } from "../../tests/reference/model.js";
 
 /** What the workloads need; the typed Scheduler and the reference model both provide it. */

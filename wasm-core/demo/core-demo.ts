@@ -2,8 +2,8 @@
 // and the core's decisions printed in Chromium's BackgroundService words. Virtual time, so
 // the whole retry timeline plays out in a moment.
 
-import { createScheduler } from "../../agent/node/core-wasm.js";
-import type { Preset } from "../../agent/core/policy.js";
+import { createScheduler } from "../binding/core-wasm.js";
+import type { Preset } from "../binding/policy.js";
 
 const preset = (process.argv[2] ?? "chromium") as Preset;
 const MIN = 60_000;

@@ -13,10 +13,10 @@
 
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { ChromiumSession } from "../browser/harness/chromium-session.js";
-import type { BrowserPage } from "../browser/harness/browser-page.js";
-import { SyncTestServer } from "../browser/harness/sync-test-server.js";
-import { WebKitSession } from "../browser/harness/webkit-session.js";
+import { ChromiumSession } from "../tests/browser/harness/chromium-session.js";
+import type { BrowserPage } from "../tests/browser/harness/browser-page.js";
+import { SyncTestServer } from "../tests/browser/harness/sync-test-server.js";
+import { WebKitSession } from "../tests/browser/harness/webkit-session.js";
 
 const RUNS = Number(process.env.SYNCWARD_BENCH_RUNS ?? 15);
 const PROBE_MS = 100;
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   console.log(`WPE + syncward ÷ Chromium native (goal ≤ 2): online→listener ${ratio(mqtt.online, native.online)} with MQTT, ${ratio(probe.online, native.online)} with the probe; register→listener ${ratio(mqtt.register, native.register)}`);
 
   console.log();
-  const sizes = JSON.parse(readFileSync(new URL("../../../../dist/sizes.json", import.meta.url), "utf8")) as Record<string, { raw: number; gzip: number }>;
+  const sizes = JSON.parse(readFileSync(new URL("../../../dist/sizes.json", import.meta.url), "utf8")) as Record<string, { raw: number; gzip: number }>;
   console.log("artefact".padEnd(76) + "raw".padStart(10) + "gzip".padStart(10));
   for (const [name, { raw, gzip }] of Object.entries(sizes)) {
     console.log(name.padEnd(76) + `${(raw / 1024).toFixed(1)} KiB`.padStart(10) + `${(gzip / 1024).toFixed(1)} KiB`.padStart(10));

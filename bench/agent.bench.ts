@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { Agent } from "../agent.js";
-import { createScheduler } from "../node/core-wasm.js";
-import { singleTenant } from "../core/scheduler-endpoint.js";
-import { FileStore } from "../node/file-store.js";
+import { Agent } from "../agent/agent.js";
+import { createScheduler } from "../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../wasm-core/binding/scheduler-endpoint.js";
+import { FileStore } from "../agent/node/file-store.js";
 import { startMarkedWorker } from "./marked-worker.js";
-import type { Dispatcher } from "../dispatcher.js";
+import type { Dispatcher } from "../agent/dispatcher.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -139,7 +139,7 @@ async function onlineToListener(dir: string) {
 async function idleRss(dir: string, label: string, mqtt: string[]) {
   const script = join(dir, "idle-sw.js");
   await writeFile(script, `self.addEventListener("sync", (event) => event.waitUntil(Promise.resolve()));`);
-  const cli = fileURLToPath(new URL("../node/cli.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../../dist/cli/syncward.js", import.meta.url));
   const child = spawn(process.execPath, [cli, "agent", "--sw", script, "--scope", "http://localhost/", "--store", join(dir, `idle-store-${label}`), "--control", join(dir, `idle-${label}.sock`), ...mqtt], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("ready")) resolve(); }));
   await new Promise((r) => setTimeout(r, 3000));

@@ -7,10 +7,10 @@
 
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { namedOverrides } from "../named-scenarios.js";
-import { buildReport } from "../report.js";
-import { parseScenario } from "../scenario.js";
-import { defaultShards, runShards } from "../shard-runner.js";
+import { namedOverrides } from "../device-sim/named-scenarios.js";
+import { buildReport } from "../device-sim/report.js";
+import { parseScenario } from "../device-sim/scenario.js";
+import { defaultShards, runShards } from "../device-sim/shard-runner.js";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { scenario: { type: "string" }, duration: { type: "string", default: "24h" }, quantum: { type: "string", default: "0" } } });
 const sizes = positionals.length > 0 ? positionals.map(Number) : [1_000, 10_000, 100_000];

@@ -4,7 +4,7 @@
 // keeps a deadline per domain, so routing and a domain's next wake-up cost O(1), however many
 // domains share the core.
 
-import { systemClock, type Clock } from "../clock.js";
+import { systemClock, type Clock } from "../../agent/clock.js";
 import type { Decision, DomainId, Outcome, RegistrationId, RegistrationState, ScopeId } from "./codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions, Scheduler } from "./scheduler.js";
 import type { SchedulerPort } from "./scheduler-port.js";

@@ -3,7 +3,7 @@
 // instance.
 
 import { readFile } from "node:fs/promises";
-import { Scheduler, type SchedulerOptions } from "../core/scheduler.js";
+import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
 // Resolved through the package's own exports map, so it holds from the TypeScript sources
 // (tests) and from the compiled JavaScript under build/dist alike.

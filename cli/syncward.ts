@@ -6,11 +6,11 @@
 
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { ConfigError } from "./agent-config.js";
-import { GLOBAL_HELP, UsageError } from "./cli-usage.js";
-import { runNet } from "./net-command.js";
-import { runSync } from "./sync-command.js";
-import { packageVersion } from "./package-version.js";
+import { ConfigError } from "../agent/node/agent-config.js";
+import { GLOBAL_HELP, UsageError } from "../agent/node/cli-usage.js";
+import { runNet } from "../agent/node/net-command.js";
+import { runSync } from "../agent/node/sync-command.js";
+import { packageVersion } from "../agent/node/package-version.js";
 
 /** Run the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -25,10 +25,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     // Loaded only for `agent`: `net` and `sync` answer sooner without its modules (MQTT, the store).
-    if (command === "agent") return await (await import("./agent-command.js")).runAgent(rest);
+    if (command === "agent") return await (await import("../agent/node/agent-command.js")).runAgent(rest);
     if (command === "net") return await runNet(rest);
     if (command === "sync") return await runSync(rest);
-    if (command === "sim") return await (await import("../../device-sim/cli.js")).main(rest);
+    if (command === "sim") return await (await import("../device-sim/cli.js")).main(rest);
     throw new UsageError(`unknown command "${command}" (try: syncward --help)`);
   } catch (error) {
     process.stderr.write(`syncward: ${(error as Error).message}\n`);

@@ -6,12 +6,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Agent } from "../agent.js";
-import { MemoryStore } from "../memory-store.js";
-import { createScheduler } from "../node/core-wasm.js";
-import { singleTenant } from "../core/scheduler-endpoint.js";
-import { NodeServiceWorkerHost } from "../node/service-worker-host.js";
-import type { SyncManager } from "../web-api/sync-manager.js";
+import { Agent } from "../agent/agent.js";
+import { MemoryStore } from "../agent/memory-store.js";
+import { createScheduler } from "../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../wasm-core/binding/scheduler-endpoint.js";
+import { NodeServiceWorkerHost } from "../agent/node/service-worker-host.js";
+import type { SyncManager } from "../agent/web-api/sync-manager.js";
 
 export interface MarkedWorker {
   agent: Agent;
