@@ -17,6 +17,7 @@ import type { AgentOutput } from "./agent-output.js";
 import { serveControl } from "./control-socket.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
 import { FileStore } from "./file-store.js";
+import { WorkerStorage } from "./worker-storage.js";
 import { serveHttp, type HttpEndpoint } from "./http-endpoint.js";
 import { LastFailures } from "./last-failures.js";
 import { fireSync } from "./manual-sync.js";
@@ -27,6 +28,7 @@ export class RunningAgent {
   readonly #host: NodeServiceWorkerHost;
   readonly #output: AgentOutput;
   readonly #metrics: AgentMetrics;
+  readonly #storage: WorkerStorage;
   readonly #failures = new LastFailures();
   /** Scopes whose workers run. */
   readonly #loaded = new Set<string>();
@@ -36,11 +38,12 @@ export class RunningAgent {
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
 
-  private constructor(config: AgentConfig, host: NodeServiceWorkerHost, output: AgentOutput, metrics: AgentMetrics) {
+  private constructor(config: AgentConfig, host: NodeServiceWorkerHost, output: AgentOutput, metrics: AgentMetrics, storage: WorkerStorage) {
     this.#config = config;
     this.#host = host;
     this.#output = output;
     this.#metrics = metrics;
+    this.#storage = storage;
   }
 
   static async start(config: AgentConfig, scheduler: Scheduler, secrets: MqttSecrets | undefined, output: AgentOutput): Promise<RunningAgent> {
@@ -48,6 +51,9 @@ export class RunningAgent {
     let running: RunningAgent | undefined;
     const metrics = new AgentMetrics(() => (running ? running.#host.agent.status() : []));
     const store = metrics.timed(new FileStore({ path: config.store, log: output.problem }));
+    // The workers' IndexedDB, one journal per origin, next to the store.
+    await mkdir(`${config.store}.indexeddb`, { recursive: true, mode: 0o700 });
+    const storage = new WorkerStorage({ directory: `${config.store}.indexeddb`, log: output.problem });
     const host = await NodeServiceWorkerHost.start({
       agent: (dispatcher) => Agent.start({
         scheduler: singleTenant(scheduler), store, dispatcher, onProblem: output.problem,
@@ -66,8 +72,9 @@ export class RunningAgent {
       },
       log: output.problem,
       console: output.workerConsole,
+      storage: (origin) => storage.open(origin),
     });
-    running = new RunningAgent(config, host, output, metrics);
+    running = new RunningAgent(config, host, output, metrics, storage);
     try {
       await running.#startBroker(secrets);
       running.#connect(secrets);
@@ -181,6 +188,7 @@ export class RunningAgent {
     await this.#connectivity?.close();
     this.#control?.close();
     await this.#host.close();
+    await this.#storage.close();
     await this.#broker?.close();
   }
 }

@@ -20,6 +20,7 @@ import {
 import type { Agent, AgentServiceWorker } from "../agent.js";
 import type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
 import type { EventSignal } from "../event-signal.js";
+import type { WorkerOriginStorage } from "./origin-storage.js";
 import { retryAfterOf } from "../retry-after.js";
 import { ExtendableEvent, dispatchExtendable } from "../web-api/extendable-event.js";
 import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
@@ -48,6 +49,16 @@ export interface NodeServiceWorkerHostOptions {
   log?: (line: string) => void;
   /** The `console` a worker's script gets, given its scope (default: the process's own). */
   console?: (scope: string) => Console;
+  /**
+   * The `indexedDB` and `navigator.storage` of an origin's workers, given the origin
+   * (default: in memory, lost with the process; `syncward agent` gives a durable WorkerStorage).
+   */
+  storage?: (origin: string) => WorkerOriginStorage | Promise<WorkerOriginStorage>;
+}
+
+/** An origin's IndexedDB in memory: what workers get without a durable storage. */
+function memoryStorage(): WorkerOriginStorage {
+  return { indexedDB: new IDBFactory(), estimate: async () => ({ usage: 0, quota: 0, usageDetails: { indexedDB: 0 } }), persisted: false };
 }
 
 export interface LoadOptions {
@@ -131,7 +142,10 @@ class HostedWorker {
   constructor(
     readonly scope: string,
     readonly scriptURL: URL,
-    readonly host: { log: (line: string) => void; console: Console; online: () => boolean; clients: () => WindowClientInfo[]; unregister: () => Promise<boolean> },
+    readonly host: {
+      log: (line: string) => void; console: Console; online: () => boolean; clients: () => WindowClientInfo[]; unregister: () => Promise<boolean>;
+      storage: WorkerOriginStorage;
+    },
   ) {
     this.activated = new Promise((resolve) => (this.#settleActivation = resolve));
     this.location = new URL(basename(fileURLToPath(scriptURL)), scope);
@@ -263,7 +277,7 @@ class HostedWorker {
       Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
     }
     Object.assign(sandbox, {
-      indexedDB: new IDBFactory(),
+      indexedDB: host.storage.indexedDB,
       crypto: webcrypto,
       console: host.console,
       addEventListener: (type: unknown, listener: unknown, options?: unknown) => {
@@ -311,6 +325,11 @@ class HostedWorker {
         get onLine() {
           return host.online();
         },
+        storage: Object.freeze({
+          estimate: () => host.storage.estimate(),
+          persisted: async () => host.storage.persisted,
+          persist: async () => host.storage.persisted,
+        }),
       }),
       clients: Object.freeze({
         matchAll: async (options?: unknown) => this.#clients(options).map(windowClient),
@@ -385,6 +404,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
   readonly #windowClients: () => readonly WindowClientInfo[];
   readonly #log: (line: string) => void;
   readonly #console: (scope: string) => Console;
+  readonly #storage: (origin: string) => WorkerOriginStorage | Promise<WorkerOriginStorage>;
   readonly #workers = new Map<string, HostedWorker>();
   #agent: Agent | undefined;
   #closed = false;
@@ -393,6 +413,8 @@ export class NodeServiceWorkerHost implements Dispatcher {
     this.#windowClients = options.windowClients ?? (() => []);
     this.#log = options.log ?? ((line) => console.error(`syncward: ${line}`));
     this.#console = options.console ?? (() => console);
+    const memory = new Map<string, WorkerOriginStorage>();
+    this.#storage = options.storage ?? ((origin) => memory.get(origin) ?? memory.set(origin, memoryStorage()).get(origin)!);
   }
 
   /** Create the host and its Agent (built by `options.agent` with the host as dispatcher). */
@@ -433,6 +455,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     const script = options.script;
     const scriptURL = script instanceof URL ? script : script.startsWith("file:") ? new URL(script) : pathToFileURL(resolvePath(script));
     const code = await readFile(scriptURL, "utf8");
+    const storage = await this.#storage(new URL(scope).origin);
     if (this.#workers.has(scope)) throw new Error(`a service worker for ${scope} is already loaded`);
     const worker = new HostedWorker(scope, scriptURL, {
       log: this.#log,
@@ -440,6 +463,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
       online: () => agent.online,
       clients: () => this.#clientsOf(scope),
       unregister: () => this.unregister(scope),
+      storage,
     });
     // In the map first: adding the scope can dispatch its stored registrations at once, and
     // those events wait for the activation.
