@@ -1,0 +1,83 @@
+// A commit the disk refuses (a full disk) or that would pass the origin's quota aborts its
+// transaction with the spec's error, rolls it back in memory too, logs one line, and the next
+// transaction commits and survives a reload: nothing acknowledged is lost, nothing refused
+// comes back.
+import t from "tap";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OriginStorage } from "../../agent/node/origin-storage.js";
+import { nodeFileSystem, type StoreFileSystem } from "../../agent/node/store-file-system.js";
+
+const request = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
+  r.onsuccess = () => resolve(r.result);
+  r.onerror = () => reject(r.error);
+});
+
+/** Put `value` under `key`; resolves to how the transaction ended. */
+function put(db: IDBDatabase, key: string, value: unknown): Promise<string> {
+  const tx = db.transaction("kv", "readwrite");
+  tx.objectStore("kv").put(value, key);
+  return new Promise((resolve) => {
+    tx.oncomplete = () => resolve("complete");
+    tx.onabort = () => resolve(`abort ${tx.error?.name}`);
+  });
+}
+
+async function openKv(storage: OriginStorage): Promise<IDBDatabase> {
+  const open = storage.indexedDB.open("app", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("kv");
+  return request(open);
+}
+
+const keys = async (db: IDBDatabase) => (await request(db.transaction("kv").objectStore("kv").getAllKeys())).join(",");
+
+t.test("a full disk aborts the transaction with UnknownError; the next one commits", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-full-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let full = false;
+  const fileSystem: StoreFileSystem = {
+    ...nodeFileSystem,
+    open: async (path, mode) => {
+      const file = await nodeFileSystem.open(path, mode);
+      const write = file.write.bind(file);
+      file.write = async (...args) => {
+        if (full) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+        return write(...args);
+      };
+      return file;
+    },
+  };
+  const lines: string[] = [];
+  const path = join(dir, "origin.idb");
+  const storage = await OriginStorage.open({ path, quota: 1 << 30, fileSystem, log: (l) => lines.push(l) });
+  const db = await openKv(storage);
+  t.equal(await put(db, "before", 1), "complete");
+  full = true;
+  t.equal(await put(db, "refused", 2), "abort UnknownError", "the transaction aborts");
+  t.equal(await keys(db), "before", "and is rolled back in memory");
+  t.match(lines.join("\n"), /aborted \(UnknownError\): ENOSPC/, "one log line says why");
+  full = false;
+  t.equal(await put(db, "after", 3), "complete", "the next transaction commits");
+  db.close();
+  await storage.close();
+  const reloaded = await OriginStorage.open({ path, quota: 1 << 30 });
+  const again = await openKv(reloaded);
+  t.equal(await keys(again), "after,before", "after a reload: the acknowledged ones, not the refused one");
+  again.close();
+  await reloaded.close();
+});
+
+t.test("past the quota a transaction aborts with QuotaExceededError", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-quota-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const storage = await OriginStorage.open({ path: join(dir, "origin.idb"), quota: 10_000, log: (l) => lines.push(l) });
+  const db = await openKv(storage);
+  t.equal(await put(db, "small", "x".repeat(1000)), "complete");
+  t.equal(await put(db, "large", "x".repeat(20_000)), "abort QuotaExceededError");
+  t.equal(await keys(db), "small");
+  t.match(lines.join("\n"), /QuotaExceededError/);
+  db.close();
+  await storage.close();
+});
