@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { crc32 } from "./crc32.js";
 import { OriginImage, type TransactionRecord } from "./indexeddb-image.js";
+import { scanLog, type LogScan } from "./log-scan.js";
 import { nodeFileSystem, type StoreFile, type StoreFileSystem } from "./store-file-system.js";
 import { errorCode, readRegularFile, syncDirectory, writeAll } from "./store-files.js";
 
@@ -52,34 +53,16 @@ function frameAt(bytes: Buffer, offset: number): number {
   return computed === bytes.readUInt32LE(offset + 4) ? FRAME + length : 0;
 }
 
-/** Replay a log's bytes; `end` is just after the last intact frame. Never throws. */
-function replay(bytes: Buffer, image: OriginImage): { end: number; damage: string[] } {
-  const damage: string[] = [];
-  if (bytes.length < JOURNAL_HEADER.length || !bytes.subarray(0, JOURNAL_HEADER.length).equals(JOURNAL_HEADER)) {
-    damage.push(`a bad file header (${bytes.subarray(0, JOURNAL_HEADER.length).toString("hex")})`);
-  }
-  let at = JOURNAL_HEADER.length;
-  let end = Math.min(at, bytes.length);
-  let damagedFrom = -1;
-  while (at < bytes.length) {
-    const size = frameAt(bytes, at);
-    if (size === 0) {
-      if (damagedFrom < 0) damagedFrom = at;
-      at++;
-      continue;
-    }
-    if (damagedFrom >= 0) damage.push(`${at - damagedFrom} damaged bytes at offset ${damagedFrom}`);
-    damagedFrom = -1;
+/** Replay a log's bytes into `image`. Never throws. */
+function replay(bytes: Buffer, image: OriginImage): LogScan {
+  return scanLog(bytes, JOURNAL_HEADER, frameAt, (at, size) => {
     try {
       const problems = image.apply(deserialize(bytes.subarray(at + FRAME, at + size)) as TransactionRecord);
-      for (const problem of problems) damage.push(`a transaction at offset ${at} that does not apply (${problem})`);
+      return problems.map((problem) => `a transaction at offset ${at} that does not apply (${problem})`);
     } catch (error) {
-      damage.push(`an unreadable transaction at offset ${at} (${(error as Error).message})`);
+      return [`an unreadable transaction at offset ${at} (${(error as Error).message})`];
     }
-    at += size;
-    end = at;
-  }
-  return { end, damage };
+  });
 }
 
 /** The live state as log frames: per database its schema, then its records in chunks. */
