@@ -8,6 +8,7 @@
 // recovery survives a reload). The test of the test: with one of the journal's fsyncs ignored
 // by a lying disk, the same walk finds a loss.
 import t from "tap";
+import { finished, request } from "./idb-promises.js";
 import { OriginStorage } from "../../agent/node/origin-storage.js";
 import { PowerCutDisk, type CrashVariant, type DiskImage } from "../store/power-cut-disk.js";
 
@@ -33,14 +34,6 @@ interface Tx {
   upgrade?: { version: number; schema: string };
 }
 
-const request = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
-  r.onsuccess = () => resolve(r.result);
-  r.onerror = () => reject(r.error);
-});
-const finished = (tx: IDBTransaction) => new Promise<void>((resolve, reject) => {
-  tx.oncomplete = () => resolve();
-  tx.onabort = () => reject(tx.error ?? new Error("aborted"));
-});
 
 function upgradeTo(version: number) {
   return (db: IDBDatabase, tx: IDBTransaction) => {

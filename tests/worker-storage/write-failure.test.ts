@@ -3,16 +3,13 @@
 // transaction commits and survives a reload: nothing acknowledged is lost, nothing refused
 // comes back.
 import t from "tap";
+import { request } from "./idb-promises.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OriginStorage } from "../../agent/node/origin-storage.js";
 import { nodeFileSystem, type StoreFileSystem } from "../../agent/node/store-file-system.js";
 
-const request = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
-  r.onsuccess = () => resolve(r.result);
-  r.onerror = () => reject(r.error);
-});
 
 /** Put `value` under `key`; resolves to how the transaction ended. */
 function put(db: IDBDatabase, key: string, value: unknown): Promise<string> {
