@@ -28,3 +28,5 @@ export { PRESETS, type JitterMode, type Policy, type Preset } from "../core/poli
 export { createScheduler, coreModule } from "./core-wasm.js";
 export { FileStore, type FileStoreOptions } from "./file-store.js";
 export { NodeServiceWorkerHost, type HostedServiceWorker, type LoadOptions, type NodeServiceWorkerHostOptions, type WindowClientInfo } from "./service-worker-host.js";
+export { WorkerStorage, type WorkerStorageOptions } from "./worker-storage.js";
+export type { OriginStorage, OriginStorageEstimate, WorkerOriginStorage } from "./origin-storage.js";
