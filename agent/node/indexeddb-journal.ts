@@ -112,7 +112,9 @@ export class IndexedDBJournal {
   /** Bytes up to the last durable frame: where the next group goes. */
   #size = 0;
   #pending: Group | undefined;
-  #flushing: Promise<void> | undefined;
+  #flushing = false;
+  /** The running flush, for close() to wait on. */
+  #flushed: Promise<void> = Promise.resolve();
   #closed = false;
   /** Groups appended and fsynced. */
   writes = 0;
@@ -143,33 +145,44 @@ export class IndexedDBJournal {
     if (this.#closed) return Promise.reject(new Error(`${this.#path}: commit after close`));
     const group = (this.#pending ??= newGroup());
     group.records.push(record);
-    this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
+    if (!this.#flushing) {
+      this.#flushing = true;
+      this.#flushed = this.#flush();
+    }
     return group.done;
   }
 
   /** Wait for pending commits, then release the file. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#flushing) await this.#flushing;
+    await this.#flushed;
     await this.#handle?.close().catch(() => undefined);
     this.#handle = undefined;
   }
 
+  /** Write the pending groups one after another; the flag drops in the same step as the last check. */
   async #flush(): Promise<void> {
     await Promise.resolve(); // the commits of one synchronous burst share the write
-    for (let group = this.#pending; group; group = this.#pending) {
-      this.#pending = undefined;
-      try {
-        await this.#append(group.records);
-        for (const record of group.records) this.image.apply(record);
-        group.resolve();
-      } catch (error) {
-        group.reject(error);
+    try {
+      for (let group = this.#pending; group; group = this.#pending) {
+        this.#pending = undefined;
+        try {
+          await this.#append(group.records);
+          for (const record of group.records) this.image.apply(record);
+          group.resolve();
+        } catch (error) {
+          group.reject(error);
+        }
+        await this.#compactIfDue();
       }
-      if (this.#handle && this.#size > JOURNAL_COMPACT_MIN_BYTES && this.#size > 2 * (JOURNAL_HEADER.length + this.image.bytes)) {
-        await this.#startLog(this.image).catch((error: unknown) => this.#log(`syncward indexeddb: could not compact ${this.#path} (${errorCode(error)})`));
-      }
+    } finally {
+      this.#flushing = false;
     }
+  }
+
+  async #compactIfDue(): Promise<void> {
+    if (!this.#handle || this.#size <= JOURNAL_COMPACT_MIN_BYTES || this.#size <= 2 * (JOURNAL_HEADER.length + this.image.bytes)) return;
+    await this.#startLog(this.image).catch((error: unknown) => this.#log(`syncward indexeddb: could not compact ${this.#path} (${errorCode(error)})`));
   }
 
   async #append(records: TransactionRecord[]): Promise<void> {

@@ -152,7 +152,7 @@ export class OriginStorage implements WorkerOriginStorage {
     return { writes: this.#journal.writes, snapshots: this.#journal.snapshots };
   }
 
-  /** Wait for commits in flight and release the journal; the factory stops being durable. */
+  /** Wait for commits in flight and release the journal; later read-write transactions abort (UnknownError). */
   async close(): Promise<void> {
     await this.#journal.close();
     open.delete(this);
