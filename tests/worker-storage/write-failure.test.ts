@@ -78,3 +78,17 @@ t.test("past the quota a transaction aborts with QuotaExceededError", async (t) 
   db.close();
   await storage.close();
 });
+
+t.test("a value the journal cannot serialize (a Blob) aborts its transaction with DataCloneError", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-blob-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const storage = await OriginStorage.open({ path: join(dir, "origin.idb"), quota: 1 << 30, log: (l) => lines.push(l) });
+  const db = await openKv(storage);
+  t.equal(await put(db, "bytes", new Uint8Array([1, 2, 3])), "complete");
+  t.equal(await put(db, "blob", new Blob(["not yet storable"])), "abort DataCloneError");
+  t.equal(await keys(db), "bytes", "rolled back");
+  t.match(lines.join("\n"), /aborted \(DataCloneError\)/);
+  db.close();
+  await storage.close();
+});
