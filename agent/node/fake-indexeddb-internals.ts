@@ -25,6 +25,7 @@ export interface RawIndex {
   unique: boolean;
   initialized: boolean;
   storeRecord(record: RawRecord): void;
+  deleteRecord(record: RawRecord): void;
 }
 
 export interface RawObjectStore {
@@ -50,6 +51,7 @@ export interface RawDatabase {
 export interface RawTransaction {
   mode: IDBTransactionMode;
   _state: "active" | "inactive" | "committing" | "finished";
+  _started: boolean;
   _scope: Set<string>;
   _requests: { request: { readyState: string } }[];
   error: unknown;

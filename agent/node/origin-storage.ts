@@ -16,7 +16,7 @@ import { deserialize, serialize } from "node:v8";
 import { IDBFactory, IDBKeyRange, IDBTransaction } from "fake-indexeddb";
 import {
   Database, Index, ObjectStore,
-  type RawDatabase, type RawFactory, type RawObjectStore, type RawTransaction,
+  type RawDatabase, type RawFactory, type RawIndex, type RawObjectStore, type RawTransaction,
 } from "./fake-indexeddb-internals.js";
 import { keyString, type StoreChange, type StoreSchema, type TransactionRecord } from "./indexeddb-image.js";
 import { IndexedDBJournal } from "./indexeddb-journal.js";
@@ -179,6 +179,7 @@ export class OriginStorage implements WorkerOriginStorage {
       return;
     }
     tx._state = "committing";
+    tx._started = true; // a versionchange that only created stores ran no request: not "waiting" either
     this.#journal.commit(record).then(deliver, (error: unknown) => this.#fail(tx, "UnknownError", error));
   }
 
@@ -232,8 +233,18 @@ export class OriginStorage implements WorkerOriginStorage {
         const indexes = s.indexes.map((i) => new Index(store, i.name, i.keyPath, i.multiEntry, i.unique));
         for (const { key, value } of s.records.values()) {
           const record = { key, value: deserialize(value) as unknown };
-          store.records.put(record);
-          for (const index of indexes) index.storeRecord(record);
+          const indexed: RawIndex[] = [];
+          try {
+            for (const index of indexes) {
+              index.storeRecord(record);
+              indexed.push(index);
+            }
+            store.records.put(record);
+          } catch (error) {
+            // A unique index refuses it: a damaged transaction was skipped at load. Leave it out, whole.
+            for (const index of indexed) index.deleteRecord(record);
+            this.#log(`syncward indexeddb: left out record ${JSON.stringify(key)} of ${JSON.stringify(name)}/${JSON.stringify(s.name)}: ${(error as Error).name} in an index`);
+          }
         }
         for (const index of indexes) {
           index.initialized = true;

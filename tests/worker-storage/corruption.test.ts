@@ -86,3 +86,37 @@ t.test("a journal cut at every byte, and with every byte flipped", async (t) => 
   }
   t.same(flipFailures.slice(0, 3), [], `each of ${journal.length} bytes flipped: only the hit transaction lost, and logged`);
 });
+
+t.test("a skipped transaction that leaves two records under one unique index key: one is left out, logged", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-unique-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, "origin.idb");
+  const storage = await OriginStorage.open({ path, quota: QUOTA });
+  const open = storage.indexedDB.open("shop", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("items").createIndex("bySku", "sku", { unique: true });
+  const db = await request(open);
+  const put = async (key: string, sku: number) => {
+    const tx = db.transaction("items", "readwrite");
+    tx.objectStore("items").put({ sku }, key);
+    await finished(tx);
+    return (await storage.estimate()).usage;
+  };
+  await put("x", 1);
+  const beforeMove = (await storage.estimate()).usage;
+  await put("x", 2); // x moves to sku 2 …
+  await put("y", 1); // … so y may take sku 1
+  db.close();
+  await storage.close();
+  const journal = await readFile(path);
+  journal[beforeMove + 10]! ^= 0xff; // the move is lost
+  await writeFile(path, journal);
+  const lines: string[] = [];
+  const reloaded = await OriginStorage.open({ path, quota: QUOTA, log: (l) => lines.push(l) });
+  const again = await request(reloaded.indexedDB.open("shop", 1));
+  const items = again.transaction("items").objectStore("items");
+  const [keys, bySku] = await Promise.all([request(items.getAllKeys()), request(items.index("bySku").getAllKeys())]);
+  t.same({ keys, bySku }, { keys: ["x"], bySku: ["x"] }, "the store and its index agree: x, with sku 1");
+  t.match(lines.join("\n"), /left out record "y" of "shop"\/"items": ConstraintError in an index/);
+  again.close();
+  await reloaded.close();
+});
