@@ -2,7 +2,7 @@
 // transaction with the spec's error, rolls it back in memory too, logs one line, and the next
 // transaction commits and survives a reload: nothing acknowledged is lost, nothing refused
 // comes back.
-import t from "tap";
+import t, { type Test } from "tap";
 import { request } from "./idb-promises.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,9 +29,22 @@ async function openKv(storage: OriginStorage): Promise<IDBDatabase> {
 
 const keys = async (db: IDBDatabase) => (await request(db.transaction("kv").objectStore("kv").getAllKeys())).join(",");
 
+/** A fresh origin's storage with its "kv" store open, closed when the test ends; `lines` gets its log. */
+async function kvStorage(t: Test, options: { quota?: number; fileSystem?: StoreFileSystem } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-failure-"));
+  const lines: string[] = [];
+  const path = join(dir, "origin.idb");
+  const storage = await OriginStorage.open({ path, quota: options.quota ?? 1 << 30, fileSystem: options.fileSystem, log: (l) => lines.push(l) });
+  const db = await openKv(storage);
+  t.teardown(async () => {
+    db.close();
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { path, lines, db };
+}
+
 t.test("a full disk aborts the transaction with UnknownError; the next one commits", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-full-"));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
   let full = false;
   const fileSystem: StoreFileSystem = {
     ...nodeFileSystem,
@@ -45,10 +58,7 @@ t.test("a full disk aborts the transaction with UnknownError; the next one commi
       return file;
     },
   };
-  const lines: string[] = [];
-  const path = join(dir, "origin.idb");
-  const storage = await OriginStorage.open({ path, quota: 1 << 30, fileSystem, log: (l) => lines.push(l) });
-  const db = await openKv(storage);
+  const { path, lines, db } = await kvStorage(t, { fileSystem });
   t.equal(await put(db, "before", 1), "complete");
   full = true;
   t.equal(await put(db, "refused", 2), "abort UnknownError", "the transaction aborts");
@@ -56,8 +66,6 @@ t.test("a full disk aborts the transaction with UnknownError; the next one commi
   t.match(lines.join("\n"), /aborted \(UnknownError\): ENOSPC/, "one log line says why");
   full = false;
   t.equal(await put(db, "after", 3), "complete", "the next transaction commits");
-  db.close();
-  await storage.close();
   const reloaded = await OriginStorage.open({ path, quota: 1 << 30 });
   const again = await openKv(reloaded);
   t.equal(await keys(again), "after,before", "after a reload: the acknowledged ones, not the refused one");
@@ -66,29 +74,17 @@ t.test("a full disk aborts the transaction with UnknownError; the next one commi
 });
 
 t.test("past the quota a transaction aborts with QuotaExceededError", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-quota-"));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const storage = await OriginStorage.open({ path: join(dir, "origin.idb"), quota: 10_000, log: (l) => lines.push(l) });
-  const db = await openKv(storage);
+  const { lines, db } = await kvStorage(t, { quota: 10_000 });
   t.equal(await put(db, "small", "x".repeat(1000)), "complete");
   t.equal(await put(db, "large", "x".repeat(20_000)), "abort QuotaExceededError");
   t.equal(await keys(db), "small");
   t.match(lines.join("\n"), /QuotaExceededError/);
-  db.close();
-  await storage.close();
 });
 
 t.test("a value the journal cannot serialize (a Blob) aborts its transaction with DataCloneError", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-idb-blob-"));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const storage = await OriginStorage.open({ path: join(dir, "origin.idb"), quota: 1 << 30, log: (l) => lines.push(l) });
-  const db = await openKv(storage);
+  const { lines, db } = await kvStorage(t);
   t.equal(await put(db, "bytes", new Uint8Array([1, 2, 3])), "complete");
   t.equal(await put(db, "blob", new Blob(["not yet storable"])), "abort DataCloneError");
   t.equal(await keys(db), "bytes", "rolled back");
   t.match(lines.join("\n"), /aborted \(DataCloneError\)/);
-  db.close();
-  await storage.close();
 });
