@@ -1,9 +1,11 @@
 // The durable state of one origin's IndexedDB, as its journal holds it: databases, their
 // object stores (schema, key generator) and records, each value kept as the bytes of its
-// structured serialization. It changes only by whole committed transactions
+// structured serialization (journal-value.ts). It changes only by whole committed transactions
 // (TransactionRecord), the same way when the journal is replayed at start and when a commit
 // has just been fsynced, so what a snapshot writes is exactly what the log would rebuild.
 // Indexes are schema only: their entries are derived from the records when loaded.
+
+import { storedSize, type StoredValue } from "./journal-value.js";
 
 /** An index as created by `createIndex`. */
 export interface IndexSchema {
@@ -30,7 +32,7 @@ export interface StoreChange {
   /** The key generator's current number after the transaction (autoIncrement stores). */
   generator?: number;
   /** Records as they stand after the transaction: key and serialized value. */
-  puts: [unknown, Uint8Array][];
+  puts: [unknown, StoredValue][];
   deletes: unknown[];
 }
 
@@ -47,7 +49,7 @@ export interface TransactionRecord {
 
 export interface ImageRecord {
   key: unknown;
-  value: Uint8Array;
+  value: StoredValue;
 }
 
 export interface StoreImage extends StoreSchema {
@@ -77,7 +79,7 @@ export function keyString(key: unknown): string {
 }
 
 const RECORD_OVERHEAD = 16;
-const recordBytes = (keyText: string, value: Uint8Array) => keyText.length + value.length + RECORD_OVERHEAD;
+const recordBytes = (keyText: string, value: StoredValue) => keyText.length + storedSize(value) + RECORD_OVERHEAD;
 
 /** The durable IndexedDB state of one origin. */
 export class OriginImage {

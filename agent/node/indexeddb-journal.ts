@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { crc32 } from "./crc32.js";
 import { OriginImage, type TransactionRecord } from "./indexeddb-image.js";
+import type { StoredValue } from "./journal-value.js";
 import { scanLog, type LogScan } from "./log-scan.js";
 import { nodeFileSystem, type StoreFile, type StoreFileSystem } from "./store-file-system.js";
 import { errorCode, readRegularFile, syncDirectory, writeAll } from "./store-files.js";
@@ -71,7 +72,7 @@ function* snapshotFrames(image: OriginImage): Generator<Buffer> {
     const schema = [...db.stores.values()].map(({ id, name, keyPath, autoIncrement, indexes }) => ({ id, name, keyPath, autoIncrement, indexes }));
     yield encodeFrame({ db: name, version: db.version, schema, changes: [] });
     for (const store of db.stores.values()) {
-      let puts: [unknown, Uint8Array][] = [];
+      let puts: [unknown, StoredValue][] = [];
       const flush = () => encodeFrame({ db: name, changes: [{ id: store.id, generator: store.generator, puts, deletes: [] }] });
       for (const { key, value } of store.records.values()) {
         puts.push([key, value]);

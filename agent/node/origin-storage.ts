@@ -12,7 +12,6 @@
 // requests, no abort) until the journal has fsynced, and overlapping transactions wait with it.
 // A failed write aborts it (UnknownError; QuotaExceededError past the quota) and rolls it back.
 
-import { deserialize, serialize } from "node:v8";
 import { IDBFactory, IDBKeyRange, IDBTransaction } from "fake-indexeddb";
 import {
   Database, Index, ObjectStore,
@@ -20,6 +19,7 @@ import {
 } from "./fake-indexeddb-internals.js";
 import { keyString, type StoreChange, type StoreSchema, type TransactionRecord } from "./indexeddb-image.js";
 import { IndexedDBJournal } from "./indexeddb-journal.js";
+import { deserializeValue, readBlobs, serializeValue, type StoredValue } from "./journal-value.js";
 import type { StoreFileSystem } from "./store-file-system.js";
 
 /** What `navigator.storage.estimate()` resolves to. */
@@ -45,6 +45,14 @@ export interface OriginStorageOptions {
   fileSystem?: StoreFileSystem;
   /** One line per damage found at load and per failed commit. */
   log?: (line: string) => void;
+}
+
+/** A transaction's changes; `reading` settles once its Blobs' bytes are in `record`. */
+interface Changed {
+  record: TransactionRecord;
+  /** Bytes its puts add. */
+  added: number;
+  reading: Promise<void>[];
 }
 
 /** Keys written since the transaction holding the store began; `cleared` if clear() ran. */
@@ -165,22 +173,23 @@ export class OriginStorage implements WorkerOriginStorage {
 
   /** At `tx`'s commit point: journal what it changed, then `deliver` its completion. */
   commit(tx: RawTransaction, deliver: () => void): void {
-    let record: TransactionRecord | undefined;
+    let changed: Changed | undefined;
     try {
-      record = this.#record(tx);
+      changed = this.#record(tx);
     } catch (error) {
       this.#fail(tx, "DataCloneError", error);
       return;
     }
-    if (record === undefined) return deliver();
-    const added = record.changes.reduce((sum, c) => c.puts.reduce((s, [, value]) => s + value.length, sum), 0);
+    if (changed === undefined) return deliver();
+    const { record, added, reading } = changed;
     if (this.#journal.image.bytes + added > this.#quota) {
       this.#fail(tx, "QuotaExceededError", new Error(`the origin's quota of ${this.#quota} bytes is used up`));
       return;
     }
     tx._state = "committing";
     tx._started = true; // a versionchange that only created stores ran no request: not "waiting" either
-    this.#journal.commit(record).then(deliver, (error: unknown) => this.#fail(tx, "UnknownError", error));
+    const written = reading.length === 0 ? this.#journal.commit(record) : Promise.all(reading).then(() => this.#journal.commit(record));
+    written.then(deliver, (error: unknown) => this.#fail(tx, "UnknownError", error));
   }
 
   #fail(tx: RawTransaction, name: string, error: unknown): void {
@@ -190,9 +199,11 @@ export class OriginStorage implements WorkerOriginStorage {
   }
 
   /** What `tx` changed, or undefined if nothing. */
-  #record(tx: RawTransaction): TransactionRecord | undefined {
+  #record(tx: RawTransaction): Changed | undefined {
     const db = tx.db._rawDatabase;
     const changes: StoreChange[] = [];
+    const reading: Promise<void>[] = [];
+    let added = 0;
     for (const store of storesOf(tx)) {
       const t = touched.get(store);
       if (!t) continue;
@@ -202,13 +213,21 @@ export class OriginStorage implements WorkerOriginStorage {
       if (store.keyGenerator) change.generator = store.keyGenerator.num;
       for (const key of t.keys.values()) {
         const record = store.records.get(key);
-        if (record) change.puts.push([key, serialize(record.value)]);
-        else change.deletes.push(key);
+        if (!record) {
+          change.deletes.push(key);
+          continue;
+        }
+        const { bytes, blobs } = serializeValue(record.value);
+        const stored: StoredValue = { bytes };
+        added += blobs.reduce((sum, blob) => sum + blob.size, bytes.length);
+        if (blobs.length > 0) reading.push(readBlobs(blobs).then((read) => void (stored.blobs = read)));
+        change.puts.push([key, stored]);
       }
       changes.push(change);
     }
-    if (tx.mode !== "versionchange") return changes.length > 0 ? { db: db.name, changes } : undefined;
-    return { db: db.name, version: db.version, schema: [...db.rawObjectStores.values()].map((s) => this.#schemaOf(s)), changes };
+    if (tx.mode !== "versionchange") return changes.length > 0 ? { record: { db: db.name, changes }, added, reading } : undefined;
+    const schema = [...db.rawObjectStores.values()].map((s) => this.#schemaOf(s));
+    return { record: { db: db.name, version: db.version, schema, changes }, added, reading };
   }
 
   #schemaOf(store: RawObjectStore): StoreSchema {
@@ -232,18 +251,19 @@ export class OriginStorage implements WorkerOriginStorage {
         this.#ids.set(store, s.id);
         const indexes = s.indexes.map((i) => new Index(store, i.name, i.keyPath, i.multiEntry, i.unique));
         for (const { key, value } of s.records.values()) {
-          const record = { key, value: deserialize(value) as unknown };
           const indexed: RawIndex[] = [];
+          let record: { key: unknown; value: unknown } | undefined;
           try {
+            record = { key, value: deserializeValue(value) };
             for (const index of indexes) {
               index.storeRecord(record);
               indexed.push(index);
             }
             store.records.put(record);
           } catch (error) {
-            // A unique index refuses it: a damaged transaction was skipped at load. Leave it out, whole.
-            for (const index of indexed) index.deleteRecord(record);
-            this.#log(`syncward indexeddb: left out record ${JSON.stringify(key)} of ${JSON.stringify(name)}/${JSON.stringify(s.name)}: ${(error as Error).name} in an index`);
+            // A unique index refuses it (a damaged transaction was skipped at load): leave it out, whole.
+            for (const index of indexed) index.deleteRecord(record!);
+            this.#log(`syncward indexeddb: left out record ${JSON.stringify(key)} of ${JSON.stringify(name)}/${JSON.stringify(s.name)}: ${(error as Error).name}`);
           }
         }
         for (const index of indexes) {
