@@ -10,7 +10,8 @@
 // values are read once, serialized and journaled. The commit point is where fake-indexeddb
 // would fire `complete`; there the transaction waits in the "committing" state (no new
 // requests, no abort) until the journal has fsynced, and overlapping transactions wait with it.
-// A failed write aborts it (UnknownError; QuotaExceededError past the quota) and rolls it back.
+// A failed write aborts it and rolls it back: UnknownError (a full disk), QuotaExceededError
+// (past the quota), DataCloneError (a value v8 cannot serialize). Blobs are read first.
 
 import { IDBFactory, IDBKeyRange, IDBTransaction } from "fake-indexeddb";
 import {
