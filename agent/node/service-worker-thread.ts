@@ -19,7 +19,7 @@ export interface ThreadHandlers {
 export type HandlersOf = (scope: string) => ThreadHandlers | undefined;
 
 /** Raised for the requests a thread had not answered when it ended. */
-class ThreadEnded extends Error {
+export class ThreadEnded extends Error {
   override name = "ThreadEnded";
 }
 

@@ -8,7 +8,7 @@
 import type { EventSignal } from "../event-signal.js";
 import type { OriginThread } from "./origin-thread.js";
 import type { NewRequest, WorkerScript } from "./service-worker-protocol.js";
-import type { ServiceWorkerThread, ThreadHandlers } from "./service-worker-thread.js";
+import { ThreadEnded, type ServiceWorkerThread, type ThreadHandlers } from "./service-worker-thread.js";
 
 /** Time limits of a Node-hosted service worker, in milliseconds. */
 export interface ServiceWorkerLimits {
@@ -46,6 +46,8 @@ export function workerLimits(given: ServiceWorkerLimits): Required<ServiceWorker
 export type Answered = { answered: true; value: unknown } | { answered: false };
 
 const NOT_ANSWERED: Answered = { answered: false };
+/** Threads a worker's script may see end under it (another worker of its origin was stuck) before it gives up. */
+const START_TRIES = 3;
 
 /** `answer`, unless `limitMs` passes or `signal` aborts first: then `onOverrun`. */
 export function answeredWithin(answer: Promise<unknown>, limitMs: number, signal: EventSignal | undefined, onOverrun: () => void): Promise<Answered> {
@@ -130,13 +132,20 @@ export class ServiceWorkerVersion {
   }
 
   async #start(): Promise<ServiceWorkerThread> {
-    const thread = await this.origin.running();
-    this.#thread = thread;
-    const start = thread.request({ cmd: "start", ...this.script, installed: this.#installed, imported: [...this.#imported] });
-    // The top level is synchronous: past its limit the thread is stuck, no ping needed.
-    const started = await answeredWithin(start, this.#limits.startMs, undefined, () => void thread.terminate());
-    if (!started.answered) throw new Error(`${this.script.scope}: the script's top level ran past its limit of ${this.#limits.startMs} ms`);
-    return thread;
+    for (let tries = 1; ; tries++) {
+      const thread = await this.origin.running();
+      this.#thread = thread;
+      const start = thread.request({ cmd: "start", ...this.script, installed: this.#installed, imported: [...this.#imported] });
+      try {
+        // The top level is synchronous: past its limit the thread is stuck, no ping needed.
+        const started = await answeredWithin(start, this.#limits.startMs, undefined, () => void thread.terminate());
+        if (!started.answered) throw new Error(`${this.script.scope}: the script's top level ran past its limit of ${this.#limits.startMs} ms`);
+        return thread;
+      } catch (error) {
+        // The thread ended before the script ran: another worker of the origin was stuck in it.
+        if (!(error instanceof ThreadEnded) || this.#stopped || tries === START_TRIES) throw error;
+      }
+    }
   }
 
   /**
