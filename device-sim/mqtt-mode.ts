@@ -181,7 +181,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
   const reconnectedAt = new Float64Array(world.devices).fill(NaN);
   const onlineAt = new Float64Array(world.devices).fill(NaN);
   const firstAttemptAt = new Float64Array(world.devices).fill(NaN);
-  let stoppedAt = NaN;
+  let stoppedAt: number;
   let startedAgainAt = NaN;
   let online = 0;
   const isOnline = new Uint8Array(world.devices);

@@ -19,14 +19,19 @@ export function newMessage(seq: number, createdAt: number): Message {
 
 export const COALESCING_TAG = "outbox";
 
+/** The messages waiting under one tag; `handedOut`: a handler holds this very array (see batch()). */
+interface TagList {
+  messages: Message[];
+  handedOut: boolean;
+}
+
 export class Outbox {
-  readonly #byTag = new Map<string, Message[]>();
   /**
-   * Lists handed out by batch(): a handler reads its batch while it waits for the backend,
-   * so an add to such a list copies it first. Copying at each batch instead cost O(backlog)
-   * per attempt: a device that retries every second into an outage copied its whole backlog.
+   * A handler reads its batch while it waits for the backend, so an add to a list handed out
+   * copies it first. Copying at each batch instead cost O(backlog) per attempt: a device that
+   * retries every second into an outage copied its whole backlog.
    */
-  readonly #handedOut = new WeakSet<Message[]>();
+  readonly #byTag = new Map<string, TagList>();
   #size = 0;
 
   constructor(readonly mode: "unique" | "coalesce") {}
@@ -35,9 +40,11 @@ export class Outbox {
   add(message: Message): string {
     const tag = this.mode === "unique" ? `msg-${message.seq}` : COALESCING_TAG;
     const list = this.#byTag.get(tag);
-    if (!list) this.#byTag.set(tag, [message]);
-    else if (this.#handedOut.has(list)) this.#byTag.set(tag, [...list, message]);
-    else list.push(message);
+    if (!list) this.#byTag.set(tag, { messages: [message], handedOut: false });
+    else if (list.handedOut) {
+      list.messages = [...list.messages, message];
+      list.handedOut = false;
+    } else list.messages.push(message);
     this.#size++;
     return tag;
   }
@@ -46,27 +53,33 @@ export class Outbox {
   batch(tag: string): readonly Message[] {
     const list = this.#byTag.get(tag);
     if (!list) return [];
-    this.#handedOut.add(list);
-    return list;
+    list.handedOut = true;
+    return list.messages;
   }
 
   /** Remove the given messages of `tag` (sent, or given up). */
   remove(tag: string, messages: readonly Message[]): void {
     const list = this.#byTag.get(tag);
     if (!list) return;
+    // The usual case, and the only one with unique tags: the batch is everything under the tag.
+    if (list.messages === messages) {
+      this.#size -= messages.length;
+      this.#byTag.delete(tag);
+      return;
+    }
     const gone = new Set(messages);
-    const kept = list.filter((m) => !gone.has(m));
-    this.#size -= list.length - kept.length;
+    const kept = list.messages.filter((m) => !gone.has(m));
+    this.#size -= list.messages.length - kept.length;
     if (kept.length === 0) this.#byTag.delete(tag);
-    else this.#byTag.set(tag, kept);
+    else this.#byTag.set(tag, { messages: kept, handedOut: false });
   }
 
   /** Remove and return everything under `tag`. */
   take(tag: string): Message[] {
-    const list = this.#byTag.get(tag) ?? [];
+    const messages = this.#byTag.get(tag)?.messages ?? [];
     this.#byTag.delete(tag);
-    this.#size -= list.length;
-    return list;
+    this.#size -= messages.length;
+    return messages;
   }
 
   get size(): number {
@@ -79,6 +92,6 @@ export class Outbox {
   }
 
   *all(): Iterable<Message> {
-    for (const list of this.#byTag.values()) yield* list;
+    for (const list of this.#byTag.values()) yield* list.messages;
   }
 }

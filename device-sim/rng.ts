@@ -25,11 +25,12 @@ export class Rng {
   #d: number;
 
   constructor(key: number) {
-    let s = key >>> 0;
-    this.#a = mix32((s = (s + 0x6d2b79f5) | 0));
-    this.#b = mix32((s = (s + 0x6d2b79f5) | 0));
-    this.#c = mix32((s = (s + 0x6d2b79f5) | 0));
-    this.#d = mix32((s = (s + 0x6d2b79f5) | 0));
+    const s = key >>> 0;
+    // splitmix32's sequence: the k-th state is s + k·γ.
+    this.#a = mix32((s + 0x6d2b79f5) | 0);
+    this.#b = mix32((s + 2 * 0x6d2b79f5) | 0);
+    this.#c = mix32((s + 3 * 0x6d2b79f5) | 0);
+    this.#d = mix32((s + 4 * 0x6d2b79f5) | 0);
     if ((this.#a | this.#b | this.#c | this.#d) === 0) this.#a = 1;
   }
 
@@ -101,8 +102,9 @@ function rotl(x: number, k: number): number {
 function gamma(x: number): number {
   if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gamma(1 - x));
   const g = 7;
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-    -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  // Lanczos' coefficients, written as the doubles they are (the usual 17-digit forms round to these).
+  const c = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531,
+    -176.61503916999186, 12.507343278686905, -0.13857109526572012, 9.984369578019572e-6, 1.5056327351493116e-7];
   x -= 1;
   let a = c[0]!;
   const t = x + g + 0.5;

@@ -284,7 +284,7 @@ function parseExtraPolicies(extra: Fields): Record<string, ExtraPolicy> {
 /** Names and types here; the core checks the ranges when the policy's fleet is built. */
 function parsePolicyOverrides(policy: Fields): Partial<Policy> {
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(policy.obj)) {
+  for (const field of Object.keys(policy.obj)) {
     if (!(POLICY_FIELDS as readonly string[]).includes(field)) throw new ScenarioError(`unknown policy field ${policy.at(field)} (known: ${POLICY_FIELDS.join(", ")})`);
     if (field === "jitter") out[field] = policy.oneOf(field, JITTER_MODES);
     else if (field === "reregisterBypassesBackoff" || field === "periodicSnap") out[field] = policy.bool(field);

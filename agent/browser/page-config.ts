@@ -116,18 +116,33 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
   }
   for (const field of Object.keys(raw)) if (!FIELDS.includes(field)) problem(`unknown config field "${field}"`);
   const bad = (field: string, expected: string) => problem(`${field} must be ${expected}, got ${JSON.stringify(raw[field])}`);
-  if (raw.mode !== undefined) raw.mode === "auto" || raw.mode === "force" ? (config.mode = raw.mode) : bad("mode", "\"auto\" or \"force\"");
-  if (raw.preset !== undefined) PRESETS.includes(raw.preset as Preset) ? (config.preset = raw.preset as Preset) : bad("preset", PRESETS.join(" or "));
+  if (raw.mode !== undefined) {
+    if (raw.mode === "auto" || raw.mode === "force") config.mode = raw.mode;
+    else bad("mode", "\"auto\" or \"force\"");
+  }
+  if (raw.preset !== undefined) {
+    if (PRESETS.includes(raw.preset as Preset)) config.preset = raw.preset as Preset;
+    else bad("preset", PRESETS.join(" or "));
+  }
   if (raw.policy !== undefined) config.policy = policyOf(raw.policy, problem);
-  if (raw.seed !== undefined) Number.isSafeInteger(raw.seed) ? (config.seed = raw.seed as number) : bad("seed", "an integer");
+  if (raw.seed !== undefined) {
+    if (Number.isSafeInteger(raw.seed)) config.seed = raw.seed as number;
+    else bad("seed", "an integer");
+  }
   try {
     if (raw.probe !== undefined) config.probe = probeOf(raw.probe, base, problem);
     if (raw.mqtt !== undefined) config.mqtt = mqttOf(raw.mqtt, base, problem);
   } catch (error) {
     problem(`a URL in syncwardConfig is not valid: ${(error as Error).message}`);
   }
-  if (raw.settleMs !== undefined) isMs(raw.settleMs) ? (config.settleMs = raw.settleMs) : bad("settleMs", "a non-negative number");
-  if (raw.log !== undefined) typeof raw.log === "boolean" ? (config.log = raw.log) : bad("log", "true or false");
+  if (raw.settleMs !== undefined) {
+    if (isMs(raw.settleMs)) config.settleMs = raw.settleMs;
+    else bad("settleMs", "a non-negative number");
+  }
+  if (raw.log !== undefined) {
+    if (typeof raw.log === "boolean") config.log = raw.log;
+    else bad("log", "true or false");
+  }
   if (raw.permissions !== undefined) {
     const given = raw.permissions;
     if (isRecord(given) && Object.keys(given).every((k) => (PERMISSIONS as readonly string[]).includes(k) && (given[k] === "granted" || given[k] === "denied"))) {

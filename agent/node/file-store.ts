@@ -280,7 +280,7 @@ export class FileStore implements RegistrationStore {
     this.#size = 0;
     const discarded: string[] = [];
     const read = await readRegularFile(this.#fs, this.#path);
-    let repair = false;
+    let repair: boolean;
     let migrate = false;
     let tail = 0;
     if ("bytes" in read) {

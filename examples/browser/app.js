@@ -1,3 +1,4 @@
+/* global readOutbox, addToOutbox */ // from outbox.js, loaded before this script
 // The demo page. The two page-side examples of the Background Synchronization API's
 // documentation (MDN) appear below exactly as written there; nothing in this app knows
 // whether the browser has Background Sync or syncward provides it.
@@ -25,10 +26,10 @@ function checkMessagesSync() {
   });
 }
 
-const status = document.getElementById("status");
+const statusLine = document.getElementById("status");
 const show = async () => {
   const waiting = (await readOutbox()).length;
-  status.textContent = `${waiting} message(s) in the outbox · Background Sync by ${globalThis.syncward?.mode === "polyfill" ? "syncward" : "the browser"}`;
+  statusLine.textContent = `${waiting} message(s) in the outbox · Background Sync by ${globalThis.syncward?.mode === "polyfill" ? "syncward" : "the browser"}`;
 };
 
 document.getElementById("compose").addEventListener("submit", async (event) => {

@@ -1,3 +1,4 @@
+/* global readOutbox, removeFromOutbox */ // from outbox.js (importScripts below)
 // The demo's service worker. The one line syncward needs comes first (with the page's config
 // file, whose `mode` the worker follows too); the sync listener is the third example of the
 // API's documentation (MDN), exactly as written.

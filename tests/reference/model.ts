@@ -21,10 +21,14 @@ import {
 } from "../../wasm-core/binding/codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions } from "../../wasm-core/binding/scheduler.js";
 import {
-  MAX_TIME, MODEL_JITTERS, MODEL_PRESETS, applyOverrides, decode, presetPolicy,
+  MAX_TIME, MODEL_PRESETS, applyOverrides, decode, presetPolicy,
   type ModelPolicy, type ModelPreset, type RawPolicy,
 } from "./policy-rules.js";
 import { Xoshiro128 } from "./random.js";
+import type { ModelDomain, ModelRegistration, ModelScope } from "./model-entities.js";
+import { backoff, budgetEnabled, periodicDue, refill, refund, retryAfterWait, retryCost } from "./model-timing.js";
+
+export type { ModelRegistration };
 
 /** Times above 2^52 ms are refused: there a millisecond is no longer representable. */
 const MAX_NOW = 2 ** 52;
@@ -34,70 +38,6 @@ export interface ModelOptions {
   preset?: ModelPreset;
   policy?: Partial<ModelPolicy>;
   seed?: number | readonly [number, number];
-}
-
-interface ModelDomain {
-  readonly id: DomainId;
-  online: boolean;
-  metered: boolean;
-  onBattery: boolean;
-  /** Retry budget (token bucket), refilled lazily before every read. */
-  tokens: number;
-  refilledAt: number;
-  /** Its scopes in creation order (dead ones included; they are skipped). */
-  readonly scopes: ModelScope[];
-}
-
-interface ModelScope {
-  readonly id: ScopeId;
-  readonly domain: ModelDomain;
-  alive: boolean;
-  /** The scope's own flag; effectively online = domain online and this. */
-  ownOnline: boolean;
-  /** When the scope last went from effectively online to offline; undefined if never. */
-  offlineSince: number | undefined;
-  /** Its origin's periodic timing (below) is read and written in this scope: itself, or the one it joined. */
-  origin: ModelScope;
-  /** How many scopes joined this one. */
-  joined: number;
-  minGap: number;
-  /** Time of the last successful periodic event; meaningful once `hasFiredPeriodic`. */
-  lastPeriodicFire: number;
-  hasFiredPeriodic: boolean;
-  /** Due but ineligible registrations, oldest parked first. */
-  readonly parked: ModelRegistration[];
-}
-
-export interface ModelRegistration {
-  readonly id: RegistrationId;
-  readonly slot: number;
-  readonly kind: "one-shot" | "periodic";
-  readonly scope: ModelScope;
-  state: RegistrationState;
-  resolved: boolean;
-  readonly unmeteredOnly: boolean;
-  readonly allowOnBattery: boolean;
-  attempts: number;
-  /** Aborted attempts left uncounted since the attempts were last reset. */
-  aborts: number;
-  readonly maxAttempts: number;
-  /** lastChance of the current (or last) firing. */
-  lastChance: boolean;
-  /** One-shot: expiry (0 = never). */
-  expiresAt: number;
-  /** Periodic: start of the current period. */
-  anchor: number;
-  minInterval: number;
-  lastDelay: number;
-  /** The last counted failure was a timeout: the next retry costs budgetTimeoutRetryCost. */
-  retryAfterTimeout: boolean;
-  /** Its time in the timer heap, or undefined when not in the heap. */
-  timerAt: number | undefined;
-  /**
-   * When it last joined the tail of its scope's membership (registered, restored, or left
-   * the parked list). Only the order in which removeScope frees registrations depends on it.
-   */
-  joined: number;
 }
 
 const FIRING_STATES: readonly RegistrationState[] = ["firing", "reregisteredWhileFiring"];
@@ -242,74 +182,6 @@ export class ReferenceScheduler {
     this.#freeSlots.push(r.slot);
   }
 
-  // ---- Budget ----
-
-  #budgetEnabled(): boolean {
-    return this.#policy.budgetCapacity > 0;
-  }
-
-  #refill(d: ModelDomain, now: number): number {
-    const p = this.#policy;
-    d.tokens = Math.min(p.budgetCapacity, d.tokens + (now - d.refilledAt) / 1000 * p.budgetRefillPerSecond);
-    d.refilledAt = now;
-    return d.tokens;
-  }
-
-  #refund(d: ModelDomain, amount: number, now: number): void {
-    d.tokens = Math.min(this.#policy.budgetCapacity, this.#refill(d, now) + amount);
-  }
-
-  /** Never more than a full bucket, or a retry could never be paid for. */
-  #retryCost(r: ModelRegistration): number {
-    const cost = r.retryAfterTimeout ? this.#policy.budgetTimeoutRetryCost : this.#policy.budgetRetryCost;
-    return Math.min(cost, this.#policy.budgetCapacity);
-  }
-
-  // ---- Timing ----
-
-  #periodicDue(r: ModelRegistration): number {
-    const p = this.#policy;
-    const minimum = p.periodicMinInterval;
-    let interval = Math.max(r.minInterval, minimum);
-    if (p.periodicSnap === 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
-    let due = r.anchor + interval;
-    const origin = r.scope.origin;
-    if (origin.hasFiredPeriodic) due = Math.max(due, origin.lastPeriodicFire + origin.minGap);
-    const g = p.wakeupGranularity;
-    if (g > 0) due = Math.ceil(due / g) * g;
-    return due;
-  }
-
-  /** Delay after the n-th failure (SEMANTICS.md "Back-off"). */
-  #backoff(n: number, lastDelay: number): number {
-    const p = this.#policy;
-    const initial = p.initialRetryDelay;
-    // Contract: the cap is min(maxRetryDelay, MAX_TIME): maxRetryDelay = Infinity (no cap)
-    // still clamps to 2^53.
-    const cap = Math.min(p.maxRetryDelay, MAX_TIME);
-    let base = initial;
-    for (let i = 1; i < n; i++) base *= p.retryDelayFactor;
-    base = Math.min(base, cap);
-    switch (MODEL_JITTERS[p.jitter]) {
-      case "full":
-        return base * this.#random.draw();
-      case "equal":
-        return base / 2 + base / 2 * this.#random.draw();
-      case "decorrelated":
-        return Math.min(cap, initial + (Math.max(lastDelay, initial) * 3 - initial) * this.#random.draw());
-      case "ratio":
-        return Math.min(cap, base + base * p.jitterRatio * (2 * this.#random.draw() - 1));
-      default:
-        return base;
-    }
-  }
-
-  /** A server's Retry-After, spread over [retryAfter, 2 × retryAfter) when the policy jitters. */
-  #retryAfterWait(retryAfter: number): number {
-    if (retryAfter <= 0 || MODEL_JITTERS[this.#policy.jitter] === "none") return retryAfter;
-    return Math.min(MAX_TIME, retryAfter + retryAfter * this.#random.draw());
-  }
-
   /** Overridable so a test can prove that a wrong rule is caught. */
   protected isLastChance(r: Readonly<ModelRegistration>, now: number): boolean {
     return r.kind === "one-shot"
@@ -325,7 +197,7 @@ export class ReferenceScheduler {
     // is computed afresh: if the scope's last periodic fire, its min gap or the policy moved
     // it later, it goes back to the heap.
     if (r.kind === "periodic" && r.attempts === 0) {
-      const due = this.#periodicDue(r);
+      const due = periodicDue(this.#policy, r);
       if (due > now) {
         r.timerAt = due;
         return;
@@ -335,9 +207,9 @@ export class ReferenceScheduler {
       r.scope.parked.push(r);
       return;
     }
-    if (r.attempts > 0 && this.#budgetEnabled()) {
-      const cost = this.#retryCost(r);
-      const tokens = this.#refill(r.scope.domain, now);
+    if (r.attempts > 0 && budgetEnabled(this.#policy)) {
+      const cost = retryCost(this.#policy, r);
+      const tokens = refill(this.#policy, r.scope.domain, now);
       if (tokens < cost) {
         const wait = Math.min(MAX_TIME, (cost - tokens) / this.#policy.budgetRefillPerSecond * 1000);
         // Contract: a wait too small to move the clock (now + wait == now, a rounding
@@ -355,9 +227,9 @@ export class ReferenceScheduler {
   // Contract: a decision names the domain of its registration as it is when the decision is
   // made (a dropped registration is freed right after).
   #fire(r: ModelRegistration, now: number): void {
-    if (r.attempts > 0 && this.#budgetEnabled()) {
+    if (r.attempts > 0 && budgetEnabled(this.#policy)) {
       const d = r.scope.domain;
-      d.tokens = this.#refill(d, now) - this.#retryCost(r);
+      d.tokens = refill(this.#policy, d, now) - retryCost(this.#policy, r);
     }
     r.state = "firing";
     r.lastChance = this.isLastChance(r, now);
@@ -580,7 +452,7 @@ export class ReferenceScheduler {
     }
     const wasRetry = r.attempts > 0;
     if (outcome === "success") {
-      if (this.#budgetEnabled()) this.#refund(d, wasRetry ? this.#retryCost(r) : this.#policy.budgetSuccessRefund, now);
+      if (budgetEnabled(this.#policy)) refund(this.#policy, d, wasRetry ? retryCost(this.#policy, r) : this.#policy.budgetSuccessRefund, now);
       if (!periodic) {
         this.#free(r);
         return "removed";
@@ -598,7 +470,7 @@ export class ReferenceScheduler {
     // Contract: an undelivered event counts nothing at all.
     if (outcome === "undelivered" || (outcome === "aborted" && !lastChance && r.aborts < this.#policy.maxAbortedAttempts)) {
       if (outcome === "aborted") r.aborts++;
-      if (wasRetry && this.#budgetEnabled()) this.#refund(d, this.#retryCost(r), now);
+      if (wasRetry && budgetEnabled(this.#policy)) refund(this.#policy, d, retryCost(this.#policy, r), now);
       r.state = "pending";
       this.#consider(r, now);
       return r.state;
@@ -619,10 +491,10 @@ export class ReferenceScheduler {
       this.#consider(r, now);
       return r.state;
     }
-    const delay = this.#backoff(r.attempts, r.lastDelay);
+    const delay = backoff(this.#policy, this.#random, r.attempts, r.lastDelay);
     r.lastDelay = delay;
     r.state = periodic ? "pending" : "waiting";
-    r.timerAt = now + Math.max(delay, this.#retryAfterWait(retryAfter));
+    r.timerAt = now + Math.max(delay, retryAfterWait(this.#policy, this.#random, retryAfter));
     return r.state;
   }
 

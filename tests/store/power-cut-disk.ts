@@ -126,28 +126,27 @@ export class PowerCutDisk implements StoreFileSystem {
   }
 
   #file(inode: Inode): StoreFile {
-    const disk = this;
     return {
-      async read(buffer, offset, length, position) {
+      read: async (buffer, offset, length, position) => {
         const bytes = inode.content().subarray(position, position + length);
         bytes.copy(buffer, offset);
         return { bytesRead: bytes.length };
       },
-      async write(buffer, offset, length, position) {
-        disk.beforeStep?.();
+      write: async (buffer, offset, length, position) => {
+        this.beforeStep?.();
         inode.unsynced.push({ position, bytes: Buffer.from(buffer.subarray(offset, offset + length)) });
         return { bytesWritten: length };
       },
-      async stat() {
+      stat: async () => {
         return { size: inode.content().length, isFile: () => true };
       },
-      async truncate(length) {
-        disk.beforeStep?.();
+      truncate: async (length) => {
+        this.beforeStep?.();
         inode.unsynced.push({ length });
       },
-      async sync() {
-        disk.beforeStep?.();
-        if (disk.#lies()) return;
+      sync: async () => {
+        this.beforeStep?.();
+        if (this.#lies()) return;
         inode.durable = inode.content();
         inode.unsynced = [];
       },

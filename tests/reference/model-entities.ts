@@ -1,0 +1,68 @@
+// What the reference model keeps: domains, scopes and registrations as plain objects, with
+// none of the core's structure (no heaps, no linked lists, no chunks).
+
+import type { DomainId, RegistrationId, RegistrationState, ScopeId } from "../../wasm-core/binding/codes.js";
+
+export interface ModelDomain {
+  readonly id: DomainId;
+  online: boolean;
+  metered: boolean;
+  onBattery: boolean;
+  /** Retry budget (token bucket), refilled lazily before every read. */
+  tokens: number;
+  refilledAt: number;
+  /** Its scopes in creation order (dead ones included; they are skipped). */
+  readonly scopes: ModelScope[];
+}
+
+export interface ModelScope {
+  readonly id: ScopeId;
+  readonly domain: ModelDomain;
+  alive: boolean;
+  /** The scope's own flag; effectively online = domain online and this. */
+  ownOnline: boolean;
+  /** When the scope last went from effectively online to offline; undefined if never. */
+  offlineSince: number | undefined;
+  /** Its origin's periodic timing (below) is read and written in this scope: itself, or the one it joined. */
+  origin: ModelScope;
+  /** How many scopes joined this one. */
+  joined: number;
+  minGap: number;
+  /** Time of the last successful periodic event; meaningful once `hasFiredPeriodic`. */
+  lastPeriodicFire: number;
+  hasFiredPeriodic: boolean;
+  /** Due but ineligible registrations, oldest parked first. */
+  readonly parked: ModelRegistration[];
+}
+
+export interface ModelRegistration {
+  readonly id: RegistrationId;
+  readonly slot: number;
+  readonly kind: "one-shot" | "periodic";
+  readonly scope: ModelScope;
+  state: RegistrationState;
+  resolved: boolean;
+  readonly unmeteredOnly: boolean;
+  readonly allowOnBattery: boolean;
+  attempts: number;
+  /** Aborted attempts left uncounted since the attempts were last reset. */
+  aborts: number;
+  readonly maxAttempts: number;
+  /** lastChance of the current (or last) firing. */
+  lastChance: boolean;
+  /** One-shot: expiry (0 = never). */
+  expiresAt: number;
+  /** Periodic: start of the current period. */
+  anchor: number;
+  minInterval: number;
+  lastDelay: number;
+  /** The last counted failure was a timeout: the next retry costs budgetTimeoutRetryCost. */
+  retryAfterTimeout: boolean;
+  /** Its time in the timer heap, or undefined when not in the heap. */
+  timerAt: number | undefined;
+  /**
+   * When it last joined the tail of its scope's membership (registered, restored, or left
+   * the parked list). Only the order in which removeScope frees registrations depends on it.
+   */
+  joined: number;
+}
