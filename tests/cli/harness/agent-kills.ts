@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Xoshiro128 } from "../../reference/random.js";
-import { start } from "../cli-process.js";
+import { start, type Running } from "../cli-process.js";
 
 /** The worker; `registering` false: it only delivers what is registered (the final drain). */
 const worker = (registering: boolean) => `
@@ -96,6 +96,15 @@ interface Have {
   pending: string[];
 }
 
+/** What the worker of a started agent found, or the agent's own words if it ended first. */
+async function reported(agent: Running, closed: Promise<unknown>): Promise<Have> {
+  const ended = closed.then(() => {
+    throw new Error(`the agent ended before its worker reported:\n${agent.lines.join("\n")}`);
+  });
+  ended.catch(() => {}); // observed through the race; not when the worker reports first
+  return JSON.parse((await Promise.race([agent.waitFor(/^HAVE /, 30_000), ended])).slice(5)) as Have;
+}
+
 /**
  * SIGKILL a real agent `kills` times: one in seven while it starts, the others a random
  * 0-250 ms after its worker reported; then start it once more and check. Seeded: `seed`.
@@ -130,8 +139,7 @@ export async function killAgentRepeatedly(kills: number, seed = 0x5eed): Promise
         if (duringStart) {
           await new Promise((r) => setTimeout(r, uniform() * 300));
         } else {
-          const have = JSON.parse((await agent.waitFor(/^HAVE /, 30_000)).slice(5)) as Have;
-          if (check(have)) figures.survived += unchecked;
+          if (check(await reported(agent, closed))) figures.survived += unchecked;
           unchecked = 0;
           await new Promise((r) => setTimeout(r, uniform() * 250));
         }
@@ -159,8 +167,9 @@ export async function killAgentRepeatedly(kills: number, seed = 0x5eed): Promise
   /** Run the agent until every resolved registration is delivered (a minute at most): how many are not. */
   async function drain(): Promise<number> {
     const agent = start(["--config", join(dir, "agent.json"), "--settle", "0"]);
+    const closed = new Promise((resolve) => agent.child.on("close", resolve));
     try {
-      const have = JSON.parse((await agent.waitFor(/^HAVE /, 30_000)).slice(5)) as Have;
+      const have = await reported(agent, closed);
       if (check(have)) figures.survived += unchecked;
       const done = new Set(have.delivered);
       const undelivered = () => {
@@ -174,7 +183,7 @@ export async function killAgentRepeatedly(kills: number, seed = 0x5eed): Promise
       return undelivered().length;
     } finally {
       agent.child.kill("SIGKILL");
-      await new Promise((resolve) => agent.child.on("close", resolve));
+      await closed;
     }
   }
 
