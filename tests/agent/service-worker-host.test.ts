@@ -1,4 +1,4 @@
-// Real service worker scripts, each in its own thread, driven by a real Agent on real timers:
+// Real service worker scripts, in one thread per origin, driven by a real Agent on real timers:
 // the seed example against a local HTTP server, failures and retries, lastChance,
 // re-registration while firing, the worker global (onsync, importScripts, IndexedDB,
 // clients), activation, ordering, and that a worker's errors never reach the process.
