@@ -4,7 +4,7 @@
 // running. Figures are printed, never asserted.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ import { createScheduler } from "../wasm-core/binding/core-wasm.js";
 import { singleTenant } from "../wasm-core/binding/scheduler-endpoint.js";
 import { FileStore } from "../agent/node/file-store.js";
 import { startMarkedWorker } from "./marked-worker.js";
+import { rawFsyncRate } from "./raw-fsync-rate.js";
 import type { Dispatcher } from "../agent/dispatcher.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -21,22 +22,6 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 const report = (name: string, value: string) => console.log(`${name.padEnd(62)} ${value}`);
 const idle: Dispatcher = { dispatch: () => new Promise(() => {}) };
 const MB = 1024 * 1024;
-
-/** The disk's own limit: appending 100 bytes and fsyncing, one at a time, in the store's directory. */
-async function rawFsyncRate(dir: string): Promise<number> {
-  const file = await open(join(dir, "raw-fsync"), "w");
-  const record = Buffer.alloc(100, 1);
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < 2000) {
-    await file.write(record);
-    await file.sync();
-    n++;
-  }
-  const rate = n / ((performance.now() - start) / 1000);
-  await file.close();
-  return rate;
-}
 
 /** An offline Agent over a fresh FileStore in `dir` (nothing fires, so only durability costs). */
 async function offlineAgent(dir: string) {

@@ -28,6 +28,11 @@ async function sendOutboxMessages() {
   if (!response.ok) throw new Error(`the backend answered ${response.status}`);
   const done = db.transaction("messages", "readwrite");
   for (const m of messages) done.objectStore("messages").delete(m.id);
+  // The event ends once the deletions are durable: a restart after it never sends them again.
+  await new Promise((resolve, reject) => {
+    done.oncomplete = resolve;
+    done.onabort = () => reject(done.error);
+  });
   console.log(`sent ${messages.length} message(s) to ${BACKEND}`);
 }
 

@@ -26,7 +26,7 @@ const steps = [
 ];
 if (process.argv.includes("--bench")) {
   steps.push(["build:bench", ["build/bench/bench/agent.bench.js", "build/bench/wasm-core/bench/core.bench.js"],
-    ["bench", "wasm-core/bench", "agent", "device-sim", "wasm-core/binding", "tests/reference", "tests/browser/harness"]]);
+    ["bench", "wasm-core/bench", "agent", "device-sim", "wasm-core/binding", "tests/reference", "tests/browser/harness", "tests/cli/harness", "tests/cli/cli-process.ts"]]);
 }
 for (const [script, outputs, inputs] of steps) {
   const built = Math.min(...outputs.map(age));

@@ -31,7 +31,8 @@ Options (flags override the config file):
   --sw FILE            a service worker script (with --scope)
   --scope URL          the scope of its registration, e.g. http://localhost:8080/
   --store PATH         base path of the store files (default: $STATE_DIRECTORY/registrations or
-                       $XDG_STATE_HOME/syncward/registrations)
+                       $XDG_STATE_HOME/syncward/registrations); the workers' IndexedDB goes in
+                       PATH.indexeddb/
   --preset NAME        chromium (default) or kiosk
   --probe URL          HTTP reachability probe; online only while it answers 204
   --mqtt URL           MQTT broker (mqtt://, mqtts://, ws://, wss://); without it an embedded

@@ -48,6 +48,9 @@ export class RunningAgent {
     let running: RunningAgent | undefined;
     const metrics = new AgentMetrics(() => (running ? running.#host.agent.status() : []));
     const store = metrics.timed(new FileStore({ path: config.store, log: output.problem }));
+    // The workers' IndexedDB, one journal per origin, next to the store.
+    const storageDirectory = `${config.store}.indexeddb`;
+    await mkdir(storageDirectory, { recursive: true, mode: 0o700 });
     const host = await NodeServiceWorkerHost.start({
       agent: (dispatcher) => Agent.start({
         scheduler: singleTenant(scheduler), store, dispatcher, onProblem: output.problem,
@@ -67,6 +70,7 @@ export class RunningAgent {
       log: output.problem,
       console: output.workerConsole,
       limits: config.workerLimits,
+      storageDirectory,
     });
     running = new RunningAgent(config, host, output, metrics);
     try {

@@ -1,7 +1,8 @@
 // The part of ServiceWorkerGlobalScope that service worker scripts use, built inside the
-// worker's thread as a `node:vm` context: `self`, events and `on…` handler attributes,
+// thread of the worker's origin as a `node:vm` context (one per worker; the origin's workers
+// share the thread and its IndexedDB): `self`, events and `on…` handler attributes,
 // `registration.sync` / `periodicSync`, ExtendableEvent and the sync events, fetch, timers,
-// importScripts, clients, IndexedDB, console. What only the agent knows (the registrations,
+// importScripts, clients, IndexedDB and navigator.storage, console. What only the agent knows (the registrations,
 // the window clients) it asks through `ScopeHost`.
 
 import vm from "node:vm";
@@ -68,6 +69,8 @@ export class ServiceWorkerGlobalScope {
   readonly location: URL;
   readonly #imported: Set<string>;
   readonly #listenerErrors = new WeakMap<Event, unknown[]>();
+  /** The worker's pending timers: the thread outlives a dropped worker, its timers must not. */
+  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
   installed: boolean;
 
   constructor(
@@ -127,11 +130,27 @@ export class ServiceWorkerGlobalScope {
     return (event) => this.#invoke(`a ${type} listener`, callback, this.global, [event], event);
   }
 
-  // The thread's own timers: they end with the thread, so the worker's need no bookkeeping.
   #timer(repeat: boolean, handler: unknown, ms: unknown, args: unknown[]): number {
     const delay = Math.max(0, Number(ms) || 0);
-    const fire = () => this.#invoke("a timer callback", handler, this.global, args);
-    return Number(repeat ? setInterval(fire, delay) : setTimeout(fire, delay));
+    const fire = () => {
+      if (!repeat) this.#timers.delete(id);
+      this.#invoke("a timer callback", handler, this.global, args);
+    };
+    const timer = repeat ? setInterval(fire, delay) : setTimeout(fire, delay);
+    const id = Number(timer);
+    this.#timers.set(id, timer);
+    return id;
+  }
+
+  #clearTimer(id: unknown): void {
+    clearTimeout(this.#timers.get(Number(id)));
+    this.#timers.delete(Number(id));
+  }
+
+  /** The worker is gone from its thread: its timers stop firing. */
+  close(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
   }
 
   #importScripts(urls: unknown[]): void {
@@ -213,8 +232,8 @@ export class ServiceWorkerGlobalScope {
       dispatchEvent: (event: Event) => this.target.dispatchEvent(event),
       setTimeout: (handler: unknown, ms?: unknown, ...args: unknown[]) => this.#timer(false, handler, ms, args),
       setInterval: (handler: unknown, ms?: unknown, ...args: unknown[]) => this.#timer(true, handler, ms, args),
-      clearTimeout: (id: unknown) => clearTimeout(Number(id)),
-      clearInterval: (id: unknown) => clearInterval(Number(id)),
+      clearTimeout: (id: unknown) => this.#clearTimer(id),
+      clearInterval: (id: unknown) => this.#clearTimer(id),
       queueMicrotask: (callback: unknown) => {
         if (typeof callback !== "function") throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
         queueMicrotask(() => this.#invoke("a microtask", callback, undefined, []));
@@ -237,6 +256,11 @@ export class ServiceWorkerGlobalScope {
         get onLine() {
           return host.online();
         },
+        storage: Object.freeze({
+          estimate: () => this.storage.estimate(),
+          persisted: async () => this.storage.persisted,
+          persist: async () => this.storage.persisted,
+        }),
       }),
       clients: Object.freeze({
         matchAll: async (options?: unknown) => (await this.#clients(options)).map(windowClient),

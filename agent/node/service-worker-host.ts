@@ -1,8 +1,9 @@
-// Real service worker scripts in Node, each in its own thread (`worker_threads`), as browsers
-// run them: the host is the Agent's dispatcher, fires `sync` and `periodicsync` into the
-// worker's thread and reports how each event ended. A listener stuck in a synchronous loop
-// blocks only its own thread; the agent, the connectivity signals, the control socket and the
-// other workers go on, and the stuck thread is terminated and started again on demand.
+// Real service worker scripts in Node, off the agent's thread (`worker_threads`), as browsers
+// run them: the workers of one origin share one thread, which holds their origin's IndexedDB
+// (origin-thread.ts). The host is the Agent's dispatcher, fires `sync` and `periodicsync` into
+// the worker's thread and reports how each event ended. A listener stuck in a synchronous loop
+// blocks only its origin's thread; the agent, the connectivity signals, the control socket and
+// other origins' workers go on, and the stuck thread is terminated and started again on demand.
 //
 // The cycle: the Agent needs its dispatcher at construction and the host needs the Agent to
 // serve scopes. `NodeServiceWorkerHost.start` resolves it in one step: it builds the host,
@@ -17,6 +18,7 @@ import type { EventSignal } from "../event-signal.js";
 import { createPeriodicSyncManager, type PeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager, type SyncManager } from "../web-api/sync-manager.js";
 import { describe, type WindowClientInfo } from "./service-worker-global-scope.js";
+import { OriginThread } from "./origin-thread.js";
 import type { AgentCall, EventOutcome, LifecycleOutcome, ThreadNote } from "./service-worker-protocol.js";
 import { ServiceWorkerVersion, workerLimits, type ServiceWorkerLimits } from "./service-worker-version.js";
 
@@ -45,7 +47,12 @@ export interface NodeServiceWorkerHostOptions {
    * RangeError). A sync event's limit is the policy's `eventTimeout`.
    */
   limits?: ServiceWorkerLimits;
-  /** A directory for the workers' storage, handed to each worker's IndexedDB (default: none, in memory). */
+  /**
+   * A directory (it must exist) for the workers' durable IndexedDB: one journal per origin,
+   * shared by the origin's workers, written only by their thread; a transaction whose
+   * `complete` fired survives a crash. Default: none, each origin's IndexedDB in memory, gone
+   * with its thread.
+   */
   storageDirectory?: string;
 }
 
@@ -99,7 +106,7 @@ function untilAborted<T>(promise: Promise<T>, signal: EventSignal): Promise<T | 
 }
 
 /**
- * Runs service worker scripts in Node, each in its own thread, and dispatches the Agent's
+ * Runs service worker scripts in Node, in one thread per origin, and dispatches the Agent's
  * `sync` and `periodicsync` events into them: the Agent's {@link Dispatcher}.
  *
  * ```ts
@@ -115,7 +122,8 @@ function untilAborted<T>(promise: Promise<T>, signal: EventSignal): Promise<T | 
  * A listener that throws and a rejected `waitUntil` fail the event (Chromium's reasons
  * "failed" and "waitUntil rejected"); an event without listeners succeeds; an event still
  * running when the Agent's time limit aborts it ends as "timeout", and if its thread does not
- * answer a ping then either, the thread is terminated and starts again at the next event.
+ * answer a ping then either, the thread is terminated (with the other workers of its origin)
+ * and starts again at the next event.
  * Errors in listeners and timer callbacks are reported to `log`, never thrown into the
  * process. A thread is no security boundary: run only your own workers.
  */
@@ -126,6 +134,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
   readonly #limits: Required<ServiceWorkerLimits>;
   readonly #storageDirectory: string | undefined;
   readonly #workers = new Map<string, Registered>();
+  readonly #origins = new Map<string, OriginThread>();
   /** navigator.onLine of every worker, read in their threads without a round trip. */
   readonly #online = new SharedArrayBuffer(4);
   #agent: Agent | undefined;
@@ -215,12 +224,21 @@ export class NodeServiceWorkerHost implements Dispatcher {
 
   #register(scope: string, scriptURL: URL, code: string): Registered {
     const worker: Registered = new Registered(new ServiceWorkerVersion(
-      { scope, scriptURL: scriptURL.href, code, origin: new URL(scope).origin, storageDirectory: this.#storageDirectory, online: this.#online },
-      this.#limits,
+      { scope, scriptURL: scriptURL.href, code },
+      this.#originThread(new URL(scope).origin),
       { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
       this.#log,
     ));
     return worker;
+  }
+
+  #originThread(origin: string): OriginThread {
+    let thread = this.#origins.get(origin);
+    if (!thread) {
+      thread = new OriginThread({ origin, storageDirectory: this.#storageDirectory, online: this.#online }, this.#limits, this.#log);
+      this.#origins.set(origin, thread);
+    }
+    return thread;
   }
 
   async #install(worker: Registered, scope: string): Promise<void> {
@@ -268,8 +286,8 @@ export class NodeServiceWorkerHost implements Dispatcher {
   }
 
   /**
-   * Unregister the service worker registration of `scope`: the worker's thread ends, and the
-   * Agent drops its sync registrations. Resolves false if no worker was loaded there.
+   * Unregister the service worker registration of `scope`: the worker leaves its origin's
+   * thread (which ends with the origin's last worker), and the Agent drops its sync registrations. Resolves false if no worker was loaded there.
    */
   async unregister(scope: string): Promise<boolean> {
     const key = new URL(scope).href;
@@ -310,7 +328,7 @@ export class NodeServiceWorkerHost implements Dispatcher {
     return { outcome: "failure", reason: "waitUntil rejected", ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }) };
   }
 
-  /** Close the Agent (its registrations stay stored) and end every worker's thread. */
+  /** Close the Agent (its registrations stay stored), wait for the workers' IndexedDB commits in flight, and end every thread. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,7 +1,8 @@
-// The entry of a service worker's thread: it builds the worker's global scope, runs the
-// script's top level, and then answers the agent's requests (lifecycle events, sync events,
+// The entry of the thread of one origin's service workers: it opens the origin's storage,
+// then builds a global scope for each worker the agent starts in it, runs the worker's
+// script's top level, and answers the agent's requests (lifecycle events, sync events,
 // evaluations, pings) for as long as the agent keeps the thread. A listener that never returns
-// blocks only this thread; the agent terminates it from outside.
+// blocks only this thread, the origin's; the agent terminates it from outside.
 
 import { Console } from "node:console";
 import { Writable } from "node:stream";
@@ -14,64 +15,66 @@ import { PeriodicSyncEvent, SyncEvent } from "../web-api/sync-events.js";
 import { createPeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager } from "../web-api/sync-manager.js";
 import { ServiceWorkerGlobalScope, describe, type WindowClientInfo } from "./service-worker-global-scope.js";
-import { STARTED, thrownAnswer, type EventOutcome, type FromThread, type LifecycleOutcome, type CallReply, type NewCall, type ThreadData, type ToThread } from "./service-worker-protocol.js";
-import { openWorkerIndexedDB } from "./worker-indexeddb.js";
-
+import {
+  STARTED, thrownAnswer, type CallReply, type EventOutcome, type FromThread, type LifecycleOutcome, type NewCall,
+  type ThreadData, type ToThread, type WorkerScript,
+} from "./service-worker-protocol.js";
+import { openWorkerIndexedDB, type WorkerIndexedDB } from "./worker-indexeddb.js";
 
 const port = parentPort!;
 const data = workerData as ThreadData;
 const post = (message: FromThread) => port.postMessage(message);
+const online = new Int32Array(data.online);
 
 const pendingCalls = new Map<number, (answer: CallReply) => void>();
 let nextCall = 1;
 
-/** Ask the agent; its answer or its exception, rebuilt here. */
-function ask<T>(request: NewCall): Promise<T> {
+/** Ask the agent for `scope`'s worker; its answer or its exception, rebuilt here. */
+function ask<T>(scope: string, request: NewCall): Promise<T> {
   const call = nextCall++;
   return new Promise<T>((resolve, reject) => {
     pendingCalls.set(call, (answer) => {
       if (answer.ok) resolve(answer.value as T);
       else reject(answerError(answer));
     });
-    post({ call, ...request });
+    post({ ...request, call, scope } as FromThread);
   });
 }
 
-/** register() resolved in this realm: tell the agent, a task later, that its event may follow. */
-function confirmed(kind: "one-shot" | "periodic", tag: string): void {
-  setTimeout(() => post({ note: "resolved", kind, tag }), 0);
-}
-
-function lines(stream: "stdout" | "stderr"): Writable {
+function lines(scope: string, stream: "stdout" | "stderr"): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      post({ note: "console", stream, text: chunk.toString("utf8").replace(/\n$/, "") });
+      post({ note: "console", scope, stream, text: chunk.toString("utf8").replace(/\n$/, "") });
       done();
     },
   });
 }
 
-const online = new Int32Array(data.online);
-const scriptURL = new URL(data.scriptURL);
-const worker = new ServiceWorkerGlobalScope(data.scope, scriptURL, {
-  log: (line) => post({ note: "log", line }),
-  console: new Console({ stdout: lines("stdout"), stderr: lines("stderr") }),
-  online: () => Atomics.load(online, 0) === 1,
-  clients: () => ask<WindowClientInfo[]>({ op: "clients" }),
-  unregister: () => ask<boolean>({ op: "unregister" }),
-  imported: (url) => post({ note: "imported", url }),
-  sync: createSyncManager({
-    register: (tag) => ask<void>({ op: "register", kind: "one-shot", tag, minInterval: 0 }).then(() => confirmed("one-shot", tag)),
-    getTags: () => ask<string[]>({ op: "getTags", kind: "one-shot" }),
-  }),
-  periodicSync: createPeriodicSyncManager({
-    register: (tag, minInterval) => ask<void>({ op: "register", kind: "periodic", tag, minInterval }).then(() => confirmed("periodic", tag)),
-    getTags: () => ask<string[]>({ op: "getTags", kind: "periodic" }),
-    unregister: (tag) => ask<void>({ op: "unregisterPeriodic", tag }),
-  }),
-}, openWorkerIndexedDB({ origin: data.origin, directory: data.storageDirectory }), data);
+/** A worker's global scope, with what it asks the agent routed under its scope. */
+function globalScope(script: WorkerScript, storage: WorkerIndexedDB): ServiceWorkerGlobalScope {
+  const { scope } = script;
+  /** register() resolved in this realm: tell the agent, a task later, that its event may follow. */
+  const confirmed = (kind: "one-shot" | "periodic", tag: string) => void setTimeout(() => post({ note: "resolved", scope, kind, tag }), 0);
+  return new ServiceWorkerGlobalScope(scope, new URL(script.scriptURL), {
+    log: (line) => post({ note: "log", scope, line }),
+    console: new Console({ stdout: lines(scope, "stdout"), stderr: lines(scope, "stderr") }),
+    online: () => Atomics.load(online, 0) === 1,
+    clients: () => ask<WindowClientInfo[]>(scope, { op: "clients" } as NewCall),
+    unregister: () => ask<boolean>(scope, { op: "unregister" } as NewCall),
+    imported: (url) => post({ note: "imported", scope, url }),
+    sync: createSyncManager({
+      register: (tag) => ask<void>(scope, { op: "register", kind: "one-shot", tag, minInterval: 0 } as NewCall).then(() => confirmed("one-shot", tag)),
+      getTags: () => ask<string[]>(scope, { op: "getTags", kind: "one-shot" } as NewCall),
+    }),
+    periodicSync: createPeriodicSyncManager({
+      register: (tag, minInterval) => ask<void>(scope, { op: "register", kind: "periodic", tag, minInterval } as NewCall).then(() => confirmed("periodic", tag)),
+      getTags: () => ask<string[]>(scope, { op: "getTags", kind: "periodic" } as NewCall),
+      unregister: (tag) => ask<void>(scope, { op: "unregisterPeriodic", tag } as NewCall),
+    }),
+  }, storage, script);
+}
 
-async function fire(type: "sync" | "periodicsync", tag: string, lastChance: boolean): Promise<EventOutcome> {
+async function fire(worker: ServiceWorkerGlobalScope, type: "sync" | "periodicsync", tag: string, lastChance: boolean): Promise<EventOutcome> {
   const event = type === "sync" ? new SyncEvent("sync", { tag, lastChance }) : new PeriodicSyncEvent("periodicsync", { tag });
   const result = await worker.dispatch(event);
   if (!result.failed) return { failed: false };
@@ -81,46 +84,72 @@ async function fire(type: "sync" | "periodicsync", tag: string, lastChance: bool
   return { failed: true, threw: false, reason: describe(result.reason), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
 
-async function lifecycle(type: "install" | "activate"): Promise<LifecycleOutcome> {
+async function lifecycle(worker: ServiceWorkerGlobalScope, type: "install" | "activate"): Promise<LifecycleOutcome> {
   const result = await worker.dispatch(new ExtendableEvent(type));
   return result.failed ? { failed: true, reason: describe(result.reason) } : { failed: false };
 }
 
-async function answer(message: ToThread): Promise<unknown> {
-  if ("call" in message) {
-    pendingCalls.get(message.call)?.(message);
-    pendingCalls.delete(message.call);
-    return undefined;
+const workers = new Map<string, ServiceWorkerGlobalScope>();
+
+function start(script: WorkerScript, storage: WorkerIndexedDB): void {
+  if (workers.has(script.scope)) throw new Error(`${script.scope} already runs in this thread`);
+  const worker = globalScope(script, storage);
+  try {
+    worker.run(script.code, fileURLToPath(worker.scriptURL));
+  } catch (error) {
+    worker.close();
+    throw error;
   }
+  workers.set(script.scope, worker);
+}
+
+function workerOf(scope: string): ServiceWorkerGlobalScope {
+  const worker = workers.get(scope);
+  if (!worker) throw new Error(`${scope} does not run in this thread`);
+  return worker;
+}
+
+async function answer(message: Exclude<ToThread, CallReply>, storage: WorkerIndexedDB): Promise<unknown> {
   switch (message.cmd) {
     case "ping": return undefined;
-    case "installed": worker.installed = true; return undefined;
-    case "lifecycle": return lifecycle(message.type);
-    case "fire": return fire(message.type, message.tag, message.lastChance);
+    case "start": return start(message, storage);
+    case "close": return storage.close();
+    case "drop":
+      workers.get(message.scope)?.close();
+      workers.delete(message.scope);
+      return undefined;
+    case "installed": workerOf(message.scope).installed = true; return undefined;
+    case "lifecycle": return lifecycle(workerOf(message.scope), message.type);
+    case "fire": return fire(workerOf(message.scope), message.type, message.tag, message.lastChance);
     // Indirect eval: the expression runs in the worker's global scope, as a console would.
-    case "evaluate": return await (worker.global.eval as (code: string) => unknown)(message.expression);
+    case "evaluate": return await (workerOf(message.scope).global.eval as (code: string) => unknown)(message.expression);
   }
 }
 
-port.on("message", (message: ToThread) => {
-  if ("call" in message) {
-    void answer(message);
-    return;
-  }
-  answer(message).then(
-    (value) => post({ id: message.id, ok: true, ...(value === undefined ? {} : { value }) }),
-    (error: unknown) => post(thrownAnswer(message.id, error)),
-  ).catch((error: unknown) => post(thrownAnswer(message.id, new DOMException(`the value cannot be sent to the agent: ${describe(error)}`, "DataCloneError"))));
-});
-
-// Errors that escape every handler of the worker's own (a stray rejection of a promise the
-// script dropped) are the worker's, reported; they must not end the thread.
-process.on("uncaughtException", (error) => worker.report("uncaught error", error));
-process.on("unhandledRejection", (error) => worker.report("unhandled rejection", error));
-
-try {
-  worker.run(data.code, fileURLToPath(scriptURL));
-  post({ id: STARTED, ok: true });
-} catch (error) {
-  post(thrownAnswer(STARTED, error));
+function serve(storage: WorkerIndexedDB): void {
+  port.on("message", (message: ToThread) => {
+    if ("call" in message) {
+      pendingCalls.get(message.call)?.(message);
+      pendingCalls.delete(message.call);
+      return;
+    }
+    answer(message, storage).then(
+      (value) => post({ id: message.id, ok: true, ...(value === undefined ? {} : { value }) }),
+      (error: unknown) => post(thrownAnswer(message.id, error)),
+    ).catch((error: unknown) => post(thrownAnswer(message.id, new DOMException(`the value cannot be sent to the agent: ${describe(error)}`, "DataCloneError"))));
+  });
 }
+
+// Errors that escape every handler of the workers' own (a stray rejection of a promise a
+// script dropped) are the origin's, reported; they must not end the thread.
+const report = (what: string, error: unknown) => post({ note: "log", line: `${data.origin}: ${what}: ${describe(error)}` });
+process.on("uncaughtException", (error) => report("uncaught error", error));
+process.on("unhandledRejection", (error) => report("unhandled rejection", error));
+
+openWorkerIndexedDB({ origin: data.origin, directory: data.storageDirectory, log: (line) => post({ note: "log", line }) }).then(
+  (storage) => {
+    serve(storage);
+    post({ id: STARTED, ok: true });
+  },
+  (error: unknown) => post(thrownAnswer(STARTED, error)),
+);

@@ -1,6 +1,6 @@
-// One run of a service worker's thread, seen from the agent: it starts the thread with the
-// script, sends it requests and matches their answers, hands the thread's own calls and notes
-// to the host, and ends it. `terminate()` ends even a thread stuck in `while (true) {}`: the
+// One run of the thread of an origin's service workers, seen from the agent: it starts the
+// thread (which opens the origin's storage), sends it requests and matches their answers,
+// hands each worker's calls and notes to that worker's handlers, and ends it. `terminate()` ends even a thread stuck in `while (true) {}`: the
 // agent's own thread never runs worker code, so it stays free to do so.
 
 import { Worker } from "node:worker_threads";
@@ -15,8 +15,11 @@ export interface ThreadHandlers {
   note(note: ThreadNote): void;
 }
 
+/** The handlers of the worker of a scope; undefined once it left the thread. */
+export type HandlersOf = (scope: string) => ThreadHandlers | undefined;
+
 /** Raised for the requests a thread had not answered when it ended. */
-class ThreadEnded extends Error {
+export class ThreadEnded extends Error {
   override name = "ThreadEnded";
 }
 
@@ -30,20 +33,26 @@ const ENTRY = new URL("./service-worker-main.js", import.meta.url);
 export class ServiceWorkerThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
-  readonly #handlers: ThreadHandlers;
+  readonly #handlers: HandlersOf;
+  readonly #log: (line: string) => void;
   #nextId = STARTED + 1;
   #ended = false;
-  /** Resolves once the script's top level ran; rejects with its exception. */
+  /** Resolves once the thread opened its origin's storage; rejects with the reason it could not. */
   readonly started: Promise<void>;
+  /** Resolves once the thread is gone: no code of it runs and no write of it is in flight any more. */
+  readonly exited: Promise<void>;
 
-  constructor(data: ThreadData, handlers: ThreadHandlers) {
+  constructor(data: ThreadData, handlers: HandlersOf, log: (line: string) => void) {
     this.#handlers = handlers;
+    this.#log = log;
     this.started = new Promise<void>((resolve, reject) => this.#pending.set(STARTED, { resolve: () => resolve(), reject }));
     // Observed by whoever awaits it; a thread that fails to start must not be an unhandled rejection meanwhile.
     this.started.catch(() => {});
     this.#worker = new Worker(ENTRY, { workerData: data });
     this.#worker.on("message", (message: FromThread) => this.#received(message));
     this.#worker.on("error", (error) => this.#end(error));
+    // Node emits `exit` after the thread's pending requests (an fs write, an fsync) completed.
+    this.exited = new Promise((resolve) => this.#worker.once("exit", () => resolve()));
     this.#worker.on("exit", (code) => this.#end(new ThreadEnded(`the worker's thread ended (exit code ${code})`)));
   }
 
@@ -61,10 +70,11 @@ export class ServiceWorkerThread {
     });
   }
 
-  /** End the thread, whatever it is doing; its unanswered requests reject with ThreadEnded. */
+  /** End the thread, whatever it is doing; its unanswered requests reject with ThreadEnded. Resolves once it exited. */
   async terminate(): Promise<void> {
     this.#end(new ThreadEnded("the worker's thread was terminated"));
     await this.#worker.terminate();
+    await this.exited;
   }
 
   #end(error: Error): void {
@@ -76,10 +86,14 @@ export class ServiceWorkerThread {
 
   #received(message: FromThread): void {
     if ("note" in message) {
-      this.#handlers.note(message);
+      const handlers = message.scope === undefined ? undefined : this.#handlers(message.scope);
+      if (handlers) handlers.note(message);
+      else if (message.note === "log") this.#log(message.line);
     } else if ("call" in message) {
-      const { call } = message;
-      this.#handlers.call(message).then(
+      const { call, scope } = message;
+      const handlers = this.#handlers(scope);
+      const answered = handlers ? handlers.call(message) : Promise.reject(new DOMException(`${scope} is no longer registered.`, "InvalidStateError"));
+      answered.then(
         (value) => ({ ok: true as const, ...(value === undefined ? {} : { value }) }),
         (error: unknown) => errorAnswer(error) as { ok: false; name: string; message: string },
       ).then((answer) => {

@@ -1,32 +1,53 @@
-// A service worker's IndexedDB, built in its thread: the one place where the worker's
-// `indexedDB` and the IDB interface objects come from. Today each worker gets a private,
-// in-memory fake-indexeddb (gone when the thread ends); a durable engine plugs in here,
-// given the origin whose storage it is and the directory it may keep it in.
+// An origin's IndexedDB and `navigator.storage`, built in the thread of the origin's service
+// workers: the one place where the workers' `indexedDB` and the IDB interface objects come
+// from. With a directory it is the origin's durable OriginStorage (its journal, opened here, in
+// the only thread that writes it); without one a private in-memory fake-indexeddb, gone when
+// the thread ends.
 
 import {
   IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
   IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
 } from "fake-indexeddb";
+import type { WorkerOriginStorage } from "./origin-storage.js";
+import { openWorkerStorage } from "./worker-storage.js";
 
-export interface WorkerStorage {
+export interface WorkerIndexedDBOptions {
   /** The origin the storage belongs to, as browsers partition it. */
   origin: string;
-  /** Where it may live on disk; undefined: nowhere (in memory). */
+  /** Where it lives on disk (the directory must exist); undefined: nowhere (in memory). */
   directory: string | undefined;
+  /** Damage found at load, failed commits. */
+  log: (line: string) => void;
 }
 
-export interface WorkerIndexedDB {
-  indexedDB: IDBFactory;
+export interface WorkerIndexedDB extends WorkerOriginStorage {
   /** The interface objects a worker's global exposes (IDBKeyRange, IDBDatabase, …). */
   interfaces: Record<string, unknown>;
+  /** Wait for the commits in flight and release the storage. */
+  close(): Promise<void>;
 }
 
-export function openWorkerIndexedDB(_storage: WorkerStorage): WorkerIndexedDB {
+const INTERFACES = {
+  IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
+  IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
+};
+
+export async function openWorkerIndexedDB({ origin, directory, log }: WorkerIndexedDBOptions): Promise<WorkerIndexedDB> {
+  if (directory === undefined) {
+    return {
+      indexedDB: new IDBFactory(),
+      estimate: async () => ({ usage: 0, quota: 0, usageDetails: { indexedDB: 0 } }),
+      persisted: false,
+      interfaces: INTERFACES,
+      close: async () => {},
+    };
+  }
+  const storage = await openWorkerStorage({ directory, origin, log });
   return {
-    indexedDB: new IDBFactory(),
-    interfaces: {
-      IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
-      IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
-    },
+    indexedDB: storage.indexedDB,
+    estimate: () => storage.estimate(),
+    persisted: storage.persisted,
+    interfaces: INTERFACES,
+    close: () => storage.close(),
   };
 }

@@ -1,4 +1,4 @@
-// Real service worker scripts, each in its own thread, driven by a real Agent on real timers:
+// Real service worker scripts, in one thread per origin, driven by a real Agent on real timers:
 // the seed example against a local HTTP server, failures and retries, lastChance,
 // re-registration while firing, the worker global (onsync, importScripts, IndexedDB,
 // clients), activation, ordering, and that a worker's errors never reach the process.
@@ -243,14 +243,19 @@ t.test("the worker global: onsync, importScripts, IndexedDB, instanceof, locatio
   await until(() => w.named("sync event completed", "unhandled").length === 1, "the unhandled event");
   t.equal(await sw.evaluate("self.count"), 1, "the handler was not called");
 
-  // A second worker has its own IndexedDB.
-  const other = await w.load(`self.done = new Promise((resolve) => {
+  // IndexedDB is per origin, as in browsers: a second worker of the origin sees the database,
+  // a worker of another origin does not.
+  const openOutbox = `self.done = new Promise((resolve) => {
     const r = indexedDB.open("outbox", 1);
     r.onupgradeneeded = () => { self.upgraded = true; r.result.createObjectStore("items"); };
     r.onsuccess = () => { r.result.close(); resolve(); };
-  });`, "http://localhost:8080/other/");
-  await other.evaluate("self.done");
-  t.equal(await other.evaluate("self.upgraded"), true, "the database is new to the second worker");
+  });`;
+  const sameOrigin = await w.load(openOutbox, "http://localhost:8080/other/");
+  await sameOrigin.evaluate("self.done");
+  t.equal(await sameOrigin.evaluate("self.upgraded"), undefined, "a second worker of the origin shares its IndexedDB");
+  const otherOrigin = await w.load(openOutbox, "http://localhost:8081/");
+  await otherOrigin.evaluate("self.done");
+  t.equal(await otherOrigin.evaluate("self.upgraded"), true, "the database is new to a worker of another origin");
 
   w.agent.setConditions({ online: false });
   t.equal(await sw.evaluate("navigator.onLine"), false, "navigator.onLine follows the agent");

@@ -25,7 +25,7 @@ export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-export async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: string; clients?: WindowClientInfo[]; store?: MemoryStore; limits?: ServiceWorkerLimits } = {}) {
+export async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: string; clients?: WindowClientInfo[]; store?: MemoryStore; limits?: ServiceWorkerLimits; durableStorage?: boolean } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "syncward-sw-"));
   const events: BackgroundServiceEvent[] = [];
   const lines: string[] = [];
@@ -37,6 +37,7 @@ export async function world(t: Teardown, options: { policy?: Partial<Policy>; sc
     windowClients: () => clients,
     log: (line) => lines.push(line),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.durableStorage ? { storageDirectory: dir } : {}),
   });
   host.agent.setConditions({ online: true });
   t.teardown(async () => {

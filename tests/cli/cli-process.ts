@@ -2,7 +2,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const cli = fileURLToPath(new URL("../../build/dist/cli/syncward.js", import.meta.url));
+// From tests/cli/, or from the benchmarks' build of it in build/bench/tests/cli/.
+const root = import.meta.url.includes("/build/bench/") ? "../../../../" : "../../";
+export const cli = fileURLToPath(new URL(`${root}build/dist/cli/syncward.js`, import.meta.url));
 
 export interface Running {
   child: ChildProcess;

@@ -1,7 +1,8 @@
-// A service worker stuck in `while (true) {}` freezes only its own thread: a real
-// `syncward agent` keeps answering `syncward net status`, keeps firing another worker's
-// events, counts the stuck event as a failed attempt at its time limit, terminates the stuck
-// thread and starts it again for the next event. A stuck install listener is bounded too.
+// A service worker stuck in `while (true) {}` freezes only its origin's thread: a real
+// `syncward agent` keeps answering `syncward net status`, keeps firing another origin's
+// worker's events, counts the stuck event as a failed attempt at its time limit, terminates the
+// stuck thread (and with it the other worker of the same origin) and starts it again for the
+// next event. A stuck install listener is bounded too.
 import t from "tap";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -13,7 +14,10 @@ import { sendControl } from "../../agent/node/control-socket.js";
 import { cli, start, type Running } from "./cli-process.js";
 
 const SCOPE = "http://127.0.0.1:9/stuck/";
-const STEADY = "http://127.0.0.1:9/steady/";
+/** Another origin: its own thread. */
+const STEADY = "http://127.0.0.1:19/steady/";
+/** The stuck worker's origin: they share a thread. */
+const SIBLING = "http://127.0.0.1:9/sibling/";
 const EVENT_LIMIT_MS = 3000;
 
 /** The agent's own answer time on its control socket, without a new process's start-up. */
@@ -53,11 +57,12 @@ async function agentWith(t: { teardown(fn: () => unknown): void }, workers: Reco
 
 const completed = (agent: Running, scope: string) => agent.lines.filter((l) => l.includes("sync event completed") && l.includes(`scope=${scope}`)).length;
 
-t.test("a sync listener in while (true) {}: the agent answers, other workers go on, the stuck worker is restarted", async (t) => {
+t.test("a sync listener in while (true) {}: the agent answers, other origins' workers go on, the stuck origin's thread is restarted", async (t) => {
   const { agent, control } = await agentWith(t, {
     [SCOPE]: `
       console.log("stuck worker started");
-      self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("spin"), 100); });
+      // Late enough that the workers after it are loaded when it spins.
+      self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("spin"), 2000); });
       self.addEventListener("sync", (event) => {
         console.log("stuck worker got " + event.tag);
         if (event.tag === "spin") while (true) {}
@@ -66,6 +71,9 @@ t.test("a sync listener in while (true) {}: the agent answers, other workers go 
       let n = 0;
       self.addEventListener("activate", () => { setInterval(() => self.registration.sync.register("tick-" + ++n), 200); });
       self.addEventListener("sync", (event) => console.log("steady worker got " + event.tag));`,
+    [SIBLING]: `
+      console.log("sibling worker started");
+      self.addEventListener("sync", (event) => console.log("sibling worker got " + event.tag));`,
   }, {
     policy: { eventTimeout: EVENT_LIMIT_MS, lastChanceEventTimeout: EVENT_LIMIT_MS, maxAttempts: 1 },
     workerLimits: { unresponsiveMs: 500 },
@@ -91,18 +99,21 @@ t.test("a sync listener in while (true) {}: the agent answers, other workers go 
   t.ok(failedAfter >= EVENT_LIMIT_MS - 500, `failed at its time limit (${failedAfter} ms after it started), not before`);
   await agent.waitFor(/sync completed {2}tag=spin .*Status: attempts exhausted/i);
   const steadyDuring = completed(agent, STEADY) - steadyBefore;
-  t.ok(steadyDuring >= 3, `the other worker completed ${steadyDuring} events while this one spun`);
+  t.ok(steadyDuring >= 3, `the other origin's worker completed ${steadyDuring} events while this one spun`);
 
-  await agent.waitFor(new RegExp(`${SCOPE}: the sync event "spin" ran past its limit and the worker's thread did not answer for 500 ms: terminated`));
+  await agent.waitFor(new RegExp(`${SCOPE}: the sync event "spin" ran past its limit and the worker's thread did not answer for 500 ms: terminated, with the other workers of http://127.0.0.1:9`));
   const fired = await run("sync", "fire", "after", "--scope", SCOPE, "--control", control);
   t.equal(fired.status, 0, fired.stderr);
   t.equal(fired.stdout, `sync event completed  tag=after  scope=${SCOPE}\n`, "the next event on the restarted worker succeeds");
   t.equal(agent.lines.filter((l) => l === "stuck worker started").length, 2, "its script ran again in a new thread");
   t.ok(agent.lines.includes("stuck worker got after"));
+  const sibling = await run("sync", "fire", "after", "--scope", SIBLING, "--control", control);
+  t.equal(sibling.stdout, `sync event completed  tag=after  scope=${SIBLING}\n`, "the same origin's other worker, ended with the thread, serves its next event");
+  t.equal(agent.lines.filter((l) => l === "sibling worker started").length, 2, "in the origin's new thread");
 
   const steadyNow = completed(agent, STEADY);
   await agent.waitFor(new RegExp(`sync event completed {2}tag=tick-${steadyNow + 3} `));
-  t.pass("the other worker still gets its events");
+  t.pass("the other origin's worker still gets its events");
 });
 
 t.test("an install listener in while (true) {}: the agent answers meanwhile, and gives up at the install limit", async (t) => {
