@@ -397,10 +397,11 @@ export class Agent {
     if (state === "removed") this.#writer.delete(binding.key);
     else next = this.#nextAttempt(this.#put(id));
     if (outcome === "success") this.#record(kind, "completed", scope.url, tag, next);
-    else this.#record(kind, "failed", scope.url, tag, {
-      "Failure Reason": outcome === "aborted" ? "aborted" : (result.reason ?? "waitUntil rejected"),
-      ...next,
-    });
+    else
+      this.#record(kind, "failed", scope.url, tag, {
+        "Failure Reason": outcome === "aborted" ? "aborted" : (result.reason ?? "waitUntil rejected"),
+        ...next,
+      });
     if (reregistered) this.#record(kind, "Reregistered", scope.url, tag, {});
     if (state === "removed" && outcome === "success") this.#unbind(id);
     this.#afterChange();

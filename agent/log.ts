@@ -22,12 +22,21 @@ export type EventWhat = "Registered" | "Unregistered" | "Dispatched" | "complete
 /** Chromium's event names ("Registered sync", "Dispatched periodicsync event", …), built once. */
 export const EVENT_NAMES: Record<"one-shot" | "periodic", Record<EventWhat, string>> = {
   "one-shot": {
-    Registered: "Registered sync", Unregistered: "Unregistered sync", Dispatched: "Dispatched sync event",
-    completed: "sync event completed", failed: "sync event failed", Reregistered: "Sync event reregistered", Completed: "Sync completed",
+    Registered: "Registered sync",
+    Unregistered: "Unregistered sync",
+    Dispatched: "Dispatched sync event",
+    completed: "sync event completed",
+    failed: "sync event failed",
+    Reregistered: "Sync event reregistered",
+    Completed: "Sync completed",
   },
   periodic: {
-    Registered: "Registered periodicsync", Unregistered: "Unregistered periodicsync", Dispatched: "Dispatched periodicsync event",
-    completed: "periodicsync event completed", failed: "periodicsync event failed", Reregistered: "Periodicsync event reregistered",
+    Registered: "Registered periodicsync",
+    Unregistered: "Unregistered periodicsync",
+    Dispatched: "Dispatched periodicsync event",
+    completed: "periodicsync event completed",
+    failed: "periodicsync event failed",
+    Reregistered: "Periodicsync event reregistered",
     Completed: "Periodicsync completed",
   },
 };
@@ -79,6 +88,8 @@ export function jsonLine(event: BackgroundServiceEvent): string {
 /** One readable line, e.g. `12:00:01.250 sync event failed  tag=x  Failure Reason: timeout`. */
 export function textLine(event: BackgroundServiceEvent): string {
   const time = new Date(event.timestamp).toISOString().slice(11, 23);
-  const meta = Object.entries(event.eventMetadata).map(([k, v]) => `  ${k}: ${v}`).join("");
+  const meta = Object.entries(event.eventMetadata)
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join("");
   return `${time} ${event.eventName}  tag=${event.instanceId}  scope=${event.scope}${meta}`;
 }

@@ -41,8 +41,13 @@ export class ReachabilityProbe {
 
   constructor(options: ProbeOptions, clock: Clock, report: (reachable: boolean) => void) {
     this.#options = {
-      expectedStatus: options.expectedBody === undefined ? 204 : 200, timeoutMs: 5000, intervalMs: 30_000, maxIntervalMs: 300_000, minTriggerGapMs: 1000,
-      ...options, expectedBody: options.expectedBody?.trim(),
+      expectedStatus: options.expectedBody === undefined ? 204 : 200,
+      timeoutMs: 5000,
+      intervalMs: 30_000,
+      maxIntervalMs: 300_000,
+      minTriggerGapMs: 1000,
+      ...options,
+      expectedBody: options.expectedBody?.trim(),
     };
     this.#clock = clock;
     this.#report = report;

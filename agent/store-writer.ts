@@ -39,7 +39,11 @@ export class StoreWriter {
     this.#next ??= Promise.resolve().then(() => {
       this.#next = undefined;
       // Nothing new: durable once the last commit settles (a failed one's changes wait here again).
-      if (this.#changes.size === 0) return this.#last.then(() => {}, () => {});
+      if (this.#changes.size === 0)
+        return this.#last.then(
+          () => {},
+          () => {},
+        );
       const batch = this.#changes;
       this.#changes = new Map();
       return (this.#last = this.#store.commit(batch).catch((error: unknown) => {

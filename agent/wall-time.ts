@@ -28,9 +28,16 @@ export class WallTime {
   stored(p: PersistedRegistration, scope: string, tag: string): StoredRegistration {
     // Field by field, not a spread: this runs at every change of every registration.
     return {
-      scope, tag, kind: p.kind, attempts: p.attempts, maxAttempts: p.maxAttempts,
-      delayUntil: this.toWall(p.delayUntil), anchorOrExpiry: this.toWall(p.anchorOrExpiry),
-      minInterval: p.minInterval, unmeteredOnly: p.unmeteredOnly, allowOnBattery: p.allowOnBattery,
+      scope,
+      tag,
+      kind: p.kind,
+      attempts: p.attempts,
+      maxAttempts: p.maxAttempts,
+      delayUntil: this.toWall(p.delayUntil),
+      anchorOrExpiry: this.toWall(p.anchorOrExpiry),
+      minInterval: p.minInterval,
+      unmeteredOnly: p.unmeteredOnly,
+      allowOnBattery: p.allowOnBattery,
     };
   }
 

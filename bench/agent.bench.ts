@@ -26,7 +26,12 @@ const MB = 1024 * 1024;
 /** An offline Agent over a fresh FileStore in `dir` (nothing fires, so only durability costs). */
 async function offlineAgent(dir: string) {
   const store = new FileStore({ path: join(dir, "store") });
-  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ policy: { maxRegistrations: 2_000_000 } })), store, dispatcher: idle, onProblem: () => {} });
+  const agent = await Agent.start({
+    scheduler: singleTenant(await createScheduler({ policy: { maxRegistrations: 2_000_000 } })),
+    store,
+    dispatcher: idle,
+    onProblem: () => {},
+  });
   const sw = agent.addServiceWorker("http://localhost/", { hasWindowClient: () => true });
   agent.setConditions({ online: false });
   return { store, agent, sw };
@@ -116,7 +121,10 @@ async function onlineToListener(dir: string) {
     if (worker.marked > 0) samples.push(worker.marked - t0);
   }
   await worker.close();
-  report("online → sync listener running, in process (goal ≤ 5 ms median)", `${fmt(median(samples), 3)} ms median, ${fmt(Math.max(...samples), 3)} ms max (${samples.length} samples)`);
+  report(
+    "online → sync listener running, in process (goal ≤ 5 ms median)",
+    `${fmt(median(samples), 3)} ms median, ${fmt(Math.max(...samples), 3)} ms max (${samples.length} samples)`,
+  );
 }
 
 // Measured twice: connected to an external broker's place (--no-mqtt, the footprint on a
@@ -125,8 +133,28 @@ async function idleRss(dir: string, label: string, mqtt: string[]) {
   const script = join(dir, "idle-sw.js");
   await writeFile(script, `self.addEventListener("sync", (event) => event.waitUntil(Promise.resolve()));`);
   const cli = fileURLToPath(new URL("../../dist/cli/syncward.js", import.meta.url));
-  const child = spawn(process.execPath, [cli, "agent", "--sw", script, "--scope", "http://localhost/", "--store", join(dir, `idle-store-${label}`), "--control", join(dir, `idle-${label}.sock`), ...mqtt], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("ready")) resolve(); }));
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      "agent",
+      "--sw",
+      script,
+      "--scope",
+      "http://localhost/",
+      "--store",
+      join(dir, `idle-store-${label}`),
+      "--control",
+      join(dir, `idle-${label}.sock`),
+      ...mqtt,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout!.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) resolve();
+    }),
+  );
   await new Promise((r) => setTimeout(r, 3000));
   const status = await readFile(`/proc/${child.pid}/status`, "utf8");
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;

@@ -55,8 +55,11 @@ async function ready(server: SyncTestServer, page: BrowserPage, polyfill: boolea
 }
 
 function agentOnline(server: SyncTestServer, page: BrowserPage, online: boolean): Promise<true> {
-  return server.until(`the agent to be ${online ? "online" : "offline"}`, async () =>
-    (await page.eval(() => (globalThis as unknown as { syncward: { status(): Promise<{ online: boolean }> } }).syncward.status())).online === online);
+  return server.until(
+    `the agent to be ${online ? "online" : "offline"}`,
+    async () =>
+      (await page.eval(() => (globalThis as unknown as { syncward: { status(): Promise<{ online: boolean }> } }).syncward.status())).online === online,
+  );
 }
 
 /** register(tag) in the page; resolves with the page's clock just before the call. */
@@ -115,11 +118,17 @@ async function wpe(mqtt: boolean): Promise<Samples> {
   const app = await server((url) => config("auto", url), mqtt);
   const page = await WebKitSession.start("wpe", (close) => cleanups.push(close));
   await ready(app, page, true);
-  return measure(app, page, mqtt ? "wpe-mqtt" : "wpe-probe", async (down) => {
-    if (mqtt) await app.publishRetained(BACKEND, JSON.stringify({ online: !down, timestamp: Date.now() }));
-    else app.state.health = down ? 503 : 204;
-    if (down) await agentOnline(app, page, false);
-  }, true);
+  return measure(
+    app,
+    page,
+    mqtt ? "wpe-mqtt" : "wpe-probe",
+    async (down) => {
+      if (mqtt) await app.publishRetained(BACKEND, JSON.stringify({ online: !down, timestamp: Date.now() }));
+      else app.state.health = down ? 503 : 204;
+      if (down) await agentOnline(app, page, false);
+    },
+    true,
+  );
 }
 
 async function chromiumNative(): Promise<Samples> {
@@ -150,7 +159,9 @@ async function main(): Promise<void> {
   row("register() → sync listener starts (online)", summary(mqtt.register), summary(native.register));
   console.log();
   const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
-  console.log(`WPE + syncward ÷ Chromium native (goal ≤ 2): online→listener ${ratio(mqtt.online, native.online)} with MQTT, ${ratio(probe.online, native.online)} with the probe; register→listener ${ratio(mqtt.register, native.register)}`);
+  console.log(
+    `WPE + syncward ÷ Chromium native (goal ≤ 2): online→listener ${ratio(mqtt.online, native.online)} with MQTT, ${ratio(probe.online, native.online)} with the probe; register→listener ${ratio(mqtt.register, native.register)}`,
+  );
 
   console.log();
   const sizes = JSON.parse(readFileSync(new URL("../../../dist/sizes.json", import.meta.url), "utf8")) as Record<string, { raw: number; gzip: number }>;

@@ -49,7 +49,9 @@ async function statusToListener(dir: string, broker: { name: string; url: string
   const { agent } = worker;
   const topic = `bench/${broker.name}/net`;
   const connectivity = new DeviceConnectivity({
-    agent, clock: systemClock, settleMs: 0,
+    agent,
+    clock: systemClock,
+    settleMs: 0,
     mqtt: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `bench-latency-${broker.name}`, deviceStatus: { topic }, ...broker.login },
   });
   const firmware = await mqtt.connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clientId: `bench-firmware-${broker.name}`, ...broker.login });
@@ -67,8 +69,10 @@ async function statusToListener(dir: string, broker: { name: string; url: string
   await firmware.endAsync();
   await connectivity.close();
   await worker.close();
-  report(`status "online" published → sync listener running, ${broker.name} (goal ≤ 20 ms median)`,
-    `${fmt(quantile(samples, 0.5), 2)} ms median, ${fmt(quantile(samples, 0.95), 2)} ms p95, ${fmt(Math.max(...samples), 2)} ms max (${samples.length} samples)`);
+  report(
+    `status "online" published → sync listener running, ${broker.name} (goal ≤ 20 ms median)`,
+    `${fmt(quantile(samples, 0.5), 2)} ms median, ${fmt(quantile(samples, 0.95), 2)} ms p95, ${fmt(Math.max(...samples), 2)} ms max (${samples.length} samples)`,
+  );
 }
 
 /** Reconnects per second after the restart, as a one-line histogram, and its summary. */
@@ -77,7 +81,10 @@ function histogram(name: string, times: number[]): void {
   for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
   const last = Math.max(...perSecond.keys());
   const bars = Array.from({ length: last + 1 }, (_, s) => perSecond.get(s) ?? 0);
-  report(name, `${times.length} back; max ${Math.max(...bars)} in one second; p5–p95 ${fmt(quantile(times, 0.05) / 1000, 1)}–${fmt(quantile(times, 0.95) / 1000, 1)} s; all by ${fmt(Math.max(...times) / 1000, 1)} s`);
+  report(
+    name,
+    `${times.length} back; max ${Math.max(...bars)} in one second; p5–p95 ${fmt(quantile(times, 0.05) / 1000, 1)}–${fmt(quantile(times, 0.95) / 1000, 1)} s; all by ${fmt(Math.max(...times) / 1000, 1)} s`,
+  );
   console.log(`${"".padEnd(4)}per second after the restart: ${bars.join(" ")}`);
 }
 
@@ -95,10 +102,16 @@ async function herd(kind: "syncward back-off" | "mqtt.js fixed 1 s"): Promise<vo
   const clients: MqttClient[] = [];
   for (let i = 0; i < AGENTS; i++) {
     if (kind === "syncward back-off") {
-      links.push(new MqttLink({
-        url: broker.url, clock: systemClock, clientId: `herd-${i}`, random: seededRandom(i + 1), signals: { report: () => {} },
-        onConnect: () => onConnect(i),
-      }));
+      links.push(
+        new MqttLink({
+          url: broker.url,
+          clock: systemClock,
+          clientId: `herd-${i}`,
+          random: seededRandom(i + 1),
+          signals: { report: () => {} },
+          onConnect: () => onConnect(i),
+        }),
+      );
     } else {
       const client = mqtt.connect(broker.url, { clientId: `herd-${i}`, protocolVersion: 5, reconnectPeriod: 1000, connectTimeout: 20_000 });
       client.on("connect", () => onConnect(i));
@@ -135,10 +148,20 @@ function fusionCost(): void {
   // A clock whose timers are only counted: the cost of the fusion itself, not of a timer queue.
   let now = 0;
   let pending = 0;
-  const clock: Clock = { monotonic: () => now, wall: () => now, after: () => ++pending, cancel: () => { pending--; } };
+  const clock: Clock = {
+    monotonic: () => now,
+    wall: () => now,
+    after: () => ++pending,
+    cancel: () => {
+      pending--;
+    },
+  };
   const n = 100_000;
   const heapBefore = process.memoryUsage().heapUsed;
-  const fusions = Array.from({ length: n }, () => new ConnectivityFusion({ clock, require: ["broker", "deviceStatus", "backendStatus"], settleMs: 5000, onChange: () => {} }));
+  const fusions = Array.from(
+    { length: n },
+    () => new ConnectivityFusion({ clock, require: ["broker", "deviceStatus", "backendStatus"], settleMs: 5000, onChange: () => {} }),
+  );
   const heapPerFusion = (process.memoryUsage().heapUsed - heapBefore) / n;
   const signals: SignalName[] = ["broker", "deviceStatus", "backendStatus"];
   const evidence: Evidence[] = ["good", "good", "bad", "unknown"];

@@ -27,9 +27,15 @@ export async function startMarkedWorker(dir: string): Promise<MarkedWorker> {
   await writeFile(script, `self.addEventListener("sync", () => { console.log(String(performance.timeOrigin + performance.now())); });`);
   let agent!: Agent;
   let marked = 0;
-  const stamps = { log: (at: string) => { marked = Number(at) - performance.timeOrigin; }, error: () => {} } as unknown as Console;
+  const stamps = {
+    log: (at: string) => {
+      marked = Number(at) - performance.timeOrigin;
+    },
+    error: () => {},
+  } as unknown as Console;
   const host = await NodeServiceWorkerHost.start({
-    agent: async (dispatcher) => (agent = await Agent.start({ scheduler: singleTenant(await createScheduler()), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
+    agent: async (dispatcher) =>
+      (agent = await Agent.start({ scheduler: singleTenant(await createScheduler()), store: new MemoryStore(), dispatcher, onProblem: () => {} })),
     windowClients: () => [{ id: "w", url: "http://localhost/" }],
     log: () => {},
     console: () => stamps,
@@ -38,8 +44,12 @@ export async function startMarkedWorker(dir: string): Promise<MarkedWorker> {
   return {
     agent,
     sync: sw.registration.sync,
-    get marked() { return marked; },
-    clear() { marked = 0; },
+    get marked() {
+      return marked;
+    },
+    clear() {
+      marked = 0;
+    },
     close: () => host.close(),
   };
 }

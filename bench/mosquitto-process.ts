@@ -31,8 +31,19 @@ export async function mosquittoProcess(): Promise<MosquittoProcess> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "syncward-mosquitto-"));
   const config = join(dir, "mosquitto.conf");
-  await writeFile(config, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "max_queued_messages 10000",
-    "log_dest stderr", "log_type error", "log_type warning", ""].join("\n"));
+  await writeFile(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence false",
+      "max_queued_messages 10000",
+      "log_dest stderr",
+      "log_type error",
+      "log_type warning",
+      "",
+    ].join("\n"),
+  );
   let child: ChildProcess | undefined;
   return {
     url: `mqtt://127.0.0.1:${port}`,
@@ -71,7 +82,10 @@ export async function mosquittoProcess(): Promise<MosquittoProcess> {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection(port, "127.0.0.1");
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
   });
 }

@@ -12,12 +12,19 @@ import { buildReport } from "../device-sim/report.js";
 import { parseScenario } from "../device-sim/scenario.js";
 import { defaultShards, runShards } from "../device-sim/shard-runner.js";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { scenario: { type: "string" }, duration: { type: "string", default: "24h" }, quantum: { type: "string", default: "0" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { scenario: { type: "string" }, duration: { type: "string", default: "24h" }, quantum: { type: "string", default: "0" } },
+});
 const sizes = positionals.length > 0 ? positionals.map(Number) : [1_000, 10_000, 100_000];
 const cores = availableParallelism();
 
-process.stdout.write(`syncward sim benchmark · ${values.scenario ?? "default scenario"} · ${values.duration} · node ${process.version} · ${cores} cores (${cpus()[0]?.model.trim() ?? "?"})\n\n`);
-process.stdout.write(`${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"per core".padStart(9)} ${"peak RSS MB".padStart(11)}\n`);
+process.stdout.write(
+  `syncward sim benchmark · ${values.scenario ?? "default scenario"} · ${values.duration} · node ${process.version} · ${cores} cores (${cpus()[0]?.model.trim() ?? "?"})\n\n`,
+);
+process.stdout.write(
+  `${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"per core".padStart(9)} ${"peak RSS MB".padStart(11)}\n`,
+);
 
 for (const devices of sizes) {
   const scenario = parseScenario({ ...(values.scenario ? { extends: values.scenario } : {}), devices, duration: values.duration }, namedOverrides);
@@ -33,6 +40,16 @@ for (const devices of sizes) {
   peakRss = Math.max(peakRss, process.memoryUsage.rss(), ...results.map((r) => r.run.peakRssBytes));
   const report = buildReport(results, wallMs);
   const deviceHours = (devices * scenario.durationMs) / 3_600_000;
-  process.stdout.write(`${devices.toLocaleString("en-US").padStart(9)} ${String(shards).padStart(6)} ${String(workers).padStart(7)} ${deviceHours.toLocaleString("en-US").padStart(10)} ${(wallMs / 1000).toFixed(1).padStart(8)} ` +
-    `${Math.round(report.run.deviceHoursPerSecond).toLocaleString("en-US").padStart(10)} ${report.run.events.toLocaleString("en-US").padStart(12)} ${Math.round(report.run.events / (wallMs / 1000)).toLocaleString("en-US").padStart(10)} ${Math.round(report.run.events / (wallMs / 1000) / Math.max(1, workers)).toLocaleString("en-US").padStart(9)} ${Math.round(peakRss / 1e6).toLocaleString("en-US").padStart(11)}\n`);
+  process.stdout.write(
+    `${devices.toLocaleString("en-US").padStart(9)} ${String(shards).padStart(6)} ${String(workers).padStart(7)} ${deviceHours.toLocaleString("en-US").padStart(10)} ${(wallMs / 1000).toFixed(1).padStart(8)} ` +
+      `${Math.round(report.run.deviceHoursPerSecond).toLocaleString("en-US").padStart(10)} ${report.run.events.toLocaleString("en-US").padStart(12)} ${Math.round(
+        report.run.events / (wallMs / 1000),
+      )
+        .toLocaleString("en-US")
+        .padStart(10)} ${Math.round(report.run.events / (wallMs / 1000) / Math.max(1, workers))
+        .toLocaleString("en-US")
+        .padStart(9)} ${Math.round(peakRss / 1e6)
+        .toLocaleString("en-US")
+        .padStart(11)}\n`,
+  );
 }

@@ -17,14 +17,16 @@ const BODY = "x".repeat(200);
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const report = (name: string, value: string) => console.log(`${name.padEnd(56)} ${value}`);
 
-const request = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
-  r.onsuccess = () => resolve(r.result);
-  r.onerror = () => reject(r.error);
-});
-const complete = (tx: IDBTransaction) => new Promise<void>((resolve, reject) => {
-  tx.oncomplete = () => resolve();
-  tx.onabort = () => reject(tx.error);
-});
+const request = <T>(r: IDBRequest<T>) =>
+  new Promise<T>((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+const complete = (tx: IDBTransaction) =>
+  new Promise<void>((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error);
+  });
 
 async function openDb(idb: IDBFactory): Promise<IDBDatabase> {
   const open = idb.open("app", 1);
@@ -45,11 +47,13 @@ async function rate(db: IDBDatabase, parallel: number): Promise<string> {
   const cpu = process.cpuUsage();
   const start = performance.now();
   while (performance.now() - start < 2000) {
-    await Promise.all(STORES.slice(0, parallel).map((name) => {
-      const tx = db.transaction(name, "readwrite");
-      tx.objectStore(name).add({ body: BODY, at: n });
-      return complete(tx);
-    }));
+    await Promise.all(
+      STORES.slice(0, parallel).map((name) => {
+        const tx = db.transaction(name, "readwrite");
+        tx.objectStore(name).add({ body: BODY, at: n });
+        return complete(tx);
+      }),
+    );
     n += parallel;
   }
   const committed = n / ((performance.now() - start) / 1000);

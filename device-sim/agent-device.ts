@@ -108,8 +108,12 @@ export class AgentDevice implements SimDevice, Dispatcher {
     this.#clock = clock;
     this.#port = port;
     void Agent.start({
-      scheduler: port, store: this.#store, dispatcher: this, clock,
-      log: (e) => this.#logged(clock, e), onProblem: (m) => this.#problem(clock, m),
+      scheduler: port,
+      store: this.#store,
+      dispatcher: this,
+      clock,
+      log: (e) => this.#logged(clock, e),
+      onProblem: (m) => this.#problem(clock, m),
     }).then((agent) => {
       if (!clock.alive) return;
       this.#agent = agent;
@@ -117,7 +121,12 @@ export class AgentDevice implements SimDevice, Dispatcher {
       this.#sw = sw;
       if (this.#fleet.policy.online === "fused") {
         const kiosk = this.#world.world.scenario.kiosk;
-        this.#fusion = new ConnectivityFusion({ clock, require: kiosk.require, ...(kiosk.settleMs === undefined ? {} : { settleMs: kiosk.settleMs }), onChange: (s) => agent.setConditions(s) });
+        this.#fusion = new ConnectivityFusion({
+          clock,
+          require: kiosk.require,
+          ...(kiosk.settleMs === undefined ? {} : { settleMs: kiosk.settleMs }),
+          onChange: (s) => agent.setConditions(s),
+        });
       }
       this.linkChanged();
       this.#fleet.onBoot?.(this.#world.index, agent, clock);
@@ -247,7 +256,11 @@ export class AgentDevice implements SimDevice, Dispatcher {
             for (const m of batch) fleet.metrics.settled(m, "acknowledged");
             return resolve({ outcome: "success" });
           case "overloaded":
-            return resolve({ outcome: "failure", reason: "waitUntil rejected", ...(fleet.policy.honoursRetryAfter ? { retryAfterMs: fleet.backend.retryAfterMs } : {}) });
+            return resolve({
+              outcome: "failure",
+              reason: "waitUntil rejected",
+              ...(fleet.policy.honoursRetryAfter ? { retryAfterMs: fleet.backend.retryAfterMs } : {}),
+            });
           default:
             return resolve({ outcome: "failure", reason: "waitUntil rejected" });
         }

@@ -37,7 +37,14 @@ export class Backend {
    * @param share the devices whose requests reach this instance
    * @param outages [start, end) intervals in ms during which connections are refused
    */
-  constructor(fleetCapacity: number, share: FleetShare, durationMs: number, outages: readonly (readonly [number, number])[], readonly retryAfterMs: number, readonly errorRate: number) {
+  constructor(
+    fleetCapacity: number,
+    share: FleetShare,
+    durationMs: number,
+    outages: readonly (readonly [number, number])[],
+    readonly retryAfterMs: number,
+    readonly errorRate: number,
+  ) {
     const seconds = Math.ceil(durationMs / 1000) + 1;
     this.arrivals = new Uint32Array(seconds);
     this.#served = new Uint32Array(seconds);

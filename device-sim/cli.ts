@@ -102,9 +102,11 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
     text = await readFile(name, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === "ENOENT"
-      ? `no built-in scenario or file named "${name}" (built-in: ${NAMED_SCENARIOS.join(", ")})`
-      : `cannot read scenario ${name}: ${code ?? (error as Error).message}`);
+    throw new UsageError(
+      code === "ENOENT"
+        ? `no built-in scenario or file named "${name}" (built-in: ${NAMED_SCENARIOS.join(", ")})`
+        : `cannot read scenario ${name}: ${code ?? (error as Error).message}`,
+    );
   }
   let raw: unknown;
   try {
@@ -117,12 +119,29 @@ async function loadScenario(name: string | undefined): Promise<Record<string, un
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseFlags(withMqttDefault(argv), { options: {
-    mqtt: { type: "string" }, devices: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, policies: { type: "string" },
-    json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, shards: { type: "string" }, workers: { type: "string" },
-    shard: { type: "string" }, out: { type: "string" }, quantum: { type: "string" },
-    "print-scenario": { type: "boolean" }, "no-progress": { type: "boolean" }, list: { type: "boolean" }, help: { type: "boolean", short: "h" },
-  } }));
+  const { values, positionals } = parse(() =>
+    parseFlags(withMqttDefault(argv), {
+      options: {
+        mqtt: { type: "string" },
+        devices: { type: "string" },
+        duration: { type: "string" },
+        seed: { type: "string" },
+        policies: { type: "string" },
+        json: { type: "boolean" },
+        csv: { type: "boolean" },
+        html: { type: "string" },
+        shards: { type: "string" },
+        workers: { type: "string" },
+        shard: { type: "string" },
+        out: { type: "string" },
+        quantum: { type: "string" },
+        "print-scenario": { type: "boolean" },
+        "no-progress": { type: "boolean" },
+        list: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }),
+  );
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -141,7 +160,11 @@ async function run(argv: string[]): Promise<number> {
   if (values.duration !== undefined) flags.duration = values.duration;
   const seed = positiveInteger("seed", values.seed, 0);
   if (seed !== undefined) flags.seed = seed;
-  if (values.policies !== undefined) flags.policies = values.policies.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  if (values.policies !== undefined)
+    flags.policies = values.policies
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "");
   let scenario: Scenario;
   try {
     scenario = parseScenario({ ...raw, ...flags }, namedOverrides);
@@ -157,12 +180,17 @@ async function run(argv: string[]): Promise<number> {
   const quantumMs = positiveInteger("quantum", values.quantum, 0) ?? 0;
 
   if (values.mqtt !== undefined) {
-    if (values.shard !== undefined || values.shards !== undefined || values.workers !== undefined) throw new UsageError("--mqtt runs in this process: no --shard, --shards or --workers");
+    if (values.shard !== undefined || values.shards !== undefined || values.workers !== undefined)
+      throw new UsageError("--mqtt runs in this process: no --shard, --shards or --workers");
     // Loaded only here: the MQTT client and the broker are not needed by simulated runs.
     const { MQTT_MAX_DEVICES, runMqtt } = await import("./mqtt-mode.js");
-    if (scenario.devices > MQTT_MAX_DEVICES) throw new UsageError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices.toLocaleString("en-US")}`);
+    if (scenario.devices > MQTT_MAX_DEVICES)
+      throw new UsageError(
+        `--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices.toLocaleString("en-US")}`,
+      );
     const url = values.mqtt === "embedded" ? undefined : values.mqtt;
-    if (url !== undefined && !/^(mqtt|tcp):\/\//.test(url)) throw new UsageError(`--mqtt needs an mqtt:// URL (the outage is a TCP relay in front of it), got "${url}"`);
+    if (url !== undefined && !/^(mqtt|tcp):\/\//.test(url))
+      throw new UsageError(`--mqtt needs an mqtt:// URL (the outage is a TCP relay in front of it), got "${url}"`);
     const bar = new ProgressBar(process.stderr, 0, !values["no-progress"] && process.stderr.isTTY === true);
     try {
       const report = await runMqtt(scenario, url, { onProgress: (share) => bar.update(share) });
@@ -186,7 +214,7 @@ async function run(argv: string[]): Promise<number> {
   // Every core gets a worker (a shard's policies are split among them when shards are fewer).
   const workers = positiveInteger("workers", values.workers, 0) ?? (availableParallelism() > 1 ? availableParallelism() : 0);
 
-  const deviceHours = (scenario.devices * scenario.durationMs) / 3_600_000 * (indices.length / shards);
+  const deviceHours = ((scenario.devices * scenario.durationMs) / 3_600_000) * (indices.length / shards);
   const bar = new ProgressBar(process.stderr, deviceHours, !values["no-progress"] && process.stderr.isTTY === true);
   const started = performance.now();
   let results: ShardResult[];
@@ -200,7 +228,9 @@ async function run(argv: string[]): Promise<number> {
     if (values.out !== undefined) await writeFile(values.out, text);
     else process.stdout.write(text);
     const r = results[0]!;
-    process.stderr.write(`syncward sim: shard ${r.shard.index + 1}/${r.shard.count} (${r.devices} devices) done in ${humanDuration(r.run.wallMs)}${values.out ? `, written to ${values.out}` : ""}\n`);
+    process.stderr.write(
+      `syncward sim: shard ${r.shard.index + 1}/${r.shard.count} (${r.devices} devices) done in ${humanDuration(r.run.wallMs)}${values.out ? `, written to ${values.out}` : ""}\n`,
+    );
     return 0;
   }
   return output(buildReport(results, performance.now() - started), format, values.html);
@@ -210,7 +240,9 @@ async function run(argv: string[]): Promise<number> {
 const SHARD_FORMAT = "syncward-sim-shard/1";
 
 async function merge(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseFlags(argv, { options: { json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  const { values, positionals } = parse(() =>
+    parseFlags(argv, { options: { json: { type: "boolean" }, csv: { type: "boolean" }, html: { type: "string" }, help: { type: "boolean", short: "h" } } }),
+  );
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

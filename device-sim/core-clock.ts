@@ -12,7 +12,10 @@ export class CoreClock implements EndpointClock, Timed {
   #fn: (() => void) | undefined;
 
   /** @param live the real clock, in real-time runs (--mqtt): reading it catches the queue up. */
-  constructor(readonly queue: EventQueue, readonly live?: () => number) {}
+  constructor(
+    readonly queue: EventQueue,
+    readonly live?: () => number,
+  ) {}
 
   monotonic(): number {
     if (this.live) this.queue.advanceTo(this.live());

@@ -14,7 +14,10 @@ class BootTimer implements Timed {
   at = 0;
   seq = 0;
   queued = false;
-  constructor(readonly clock: DeviceClock, readonly fn: () => void) {}
+  constructor(
+    readonly clock: DeviceClock,
+    readonly fn: () => void,
+  ) {}
   fire(): void {
     if (this.clock.alive) this.fn();
   }
@@ -31,7 +34,12 @@ export class DeviceClock implements Clock {
    * @param live the real clock, in real-time runs (--mqtt): reading the time catches the
    *   queue up with it, since I/O callbacks read it between the queue's entries.
    */
-  constructor(readonly queue: EventQueue, readonly skewMs = 0, readonly syncAt = 0, readonly live?: () => number) {}
+  constructor(
+    readonly queue: EventQueue,
+    readonly skewMs = 0,
+    readonly syncAt = 0,
+    readonly live?: () => number,
+  ) {}
 
   get alive(): boolean {
     return this.#alive;

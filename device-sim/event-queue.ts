@@ -159,8 +159,11 @@ export class EventQueue {
   }
 
   #push(entry: Timed): void {
-    const at = this.#at, seqs = this.#seqs, entries = this.#entries;
-    const t = entry.at, s = entry.seq;
+    const at = this.#at,
+      seqs = this.#seqs,
+      entries = this.#entries;
+    const t = entry.at,
+      s = entry.seq;
     let i = at.length;
     at.push(t);
     seqs.push(s);
@@ -180,8 +183,12 @@ export class EventQueue {
   }
 
   #pop(): void {
-    const at = this.#at, seqs = this.#seqs, entries = this.#entries;
-    const t = at.pop()!, s = seqs.pop()!, e = entries.pop()!;
+    const at = this.#at,
+      seqs = this.#seqs,
+      entries = this.#entries;
+    const t = at.pop()!,
+      s = seqs.pop()!,
+      e = entries.pop()!;
     const n = at.length;
     if (n === 0) return;
     let i = 0;

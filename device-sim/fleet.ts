@@ -132,18 +132,35 @@ export class FleetSim {
       const base = simPolicy(name, scenario);
       const policy = hooks.externalConnectivity && base.kind === "agent" ? { ...base, online: "external" as const } : base;
       const metrics = new PolicyMetrics();
-      const backend = new Backend(fleetCapacity, { first, count, devices: scenario.devices }, scenario.durationMs, backendOutages, scenario.backend.retryAfterMs, scenario.backend.errorRate);
+      const backend = new Backend(
+        fleetCapacity,
+        { first, count, devices: scenario.devices },
+        scenario.durationMs,
+        backendOutages,
+        scenario.backend.retryAfterMs,
+        scenario.backend.errorRate,
+      );
       const problems = { count: 0, first: undefined as string | undefined };
       fleets.set(name, { metrics, backend, problems });
       const list: (AgentDevice | WorkboxDevice)[] = [];
       const policyIndex = all.indexOf(name);
       const rngFor = (device: number) => new Rng(streamKey(scenario.seed, device, 1000 + policyIndex));
       if (policy.kind === "agent") {
-        const scheduler = await Scheduler.instantiate(module, { preset: policy.preset, policy: policy.overrides, seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count) });
+        const scheduler = await Scheduler.instantiate(module, {
+          preset: policy.preset,
+          policy: policy.overrides,
+          seed: streamKey(scenario.seed, 2000 + policyIndex, shard.index, shard.count),
+        });
         const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
         const { onEvent, onBoot, live } = hooks;
         const fleet: AgentFleet = {
-          policy, core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)), backend, metrics, eventTimeout, lastChanceEventTimeout, problems,
+          policy,
+          core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)),
+          backend,
+          metrics,
+          eventTimeout,
+          lastChanceEventTimeout,
+          problems,
           ...(onEvent ? { onEvent: (device: number, e: BackgroundServiceEvent) => onEvent(name, device, e) } : {}),
           ...(onBoot ? { onBoot: (device: number, agent: Agent, clock: DeviceClock) => onBoot(name, device, agent, clock) } : {}),
           ...(live ? { live } : {}),
@@ -172,13 +189,17 @@ export class FleetSim {
     const scenario = this.scenario;
     this.#sampleMemory();
     let lastReport = performance.now();
-    await this.queue.run(scenario.durationMs, (now) => {
-      const wall = performance.now();
-      if (wall - lastReport < 250) return;
-      lastReport = wall;
-      this.#sampleMemory();
-      options.onProgress?.(now / scenario.durationMs);
-    }, options.quantumMs ?? 0);
+    await this.queue.run(
+      scenario.durationMs,
+      (now) => {
+        const wall = performance.now();
+        if (wall - lastReport < 250) return;
+        lastReport = wall;
+        this.#sampleMemory();
+        options.onProgress?.(now / scenario.durationMs);
+      },
+      options.quantumMs ?? 0,
+    );
     options.onProgress?.(1);
     return this.finish();
   }

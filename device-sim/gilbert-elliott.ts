@@ -30,7 +30,7 @@ export class StallProcess {
   constructor(model: StallModel, streamOf: (epoch: number) => Rng) {
     this.#model = model;
     this.#streamOf = streamOf;
-    this.#epochMs = Math.ceil((10 / Math.max(model.p + model.r, 1e-9))) * model.stepMs;
+    this.#epochMs = Math.ceil(10 / Math.max(model.p + model.r, 1e-9)) * model.stepMs;
   }
 
   /** Stationary share of time in Bad: p / (p + r). */
@@ -84,9 +84,7 @@ export class StallProcess {
     const m = this.#model;
     const rng = this.#rng!;
     if (this.#bad) {
-      const length = rng.chance(m.longProbability)
-        ? Math.min(m.longMaxMs, rng.pareto(m.longMinMs, m.longAlpha))
-        : rng.geometric(m.r) * m.stepMs;
+      const length = rng.chance(m.longProbability) ? Math.min(m.longMaxMs, rng.pareto(m.longMinMs, m.longAlpha)) : rng.geometric(m.r) * m.stepMs;
       const end = Math.min(this.#cursor + length, this.#epochEnd);
       this.#starts.push(this.#cursor);
       this.#ends.push(end);

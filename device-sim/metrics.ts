@@ -117,10 +117,19 @@ export class PolicyMetrics {
 
   toJSON(arrivals: Uint32Array): PolicyMetricsJson {
     return {
-      registered: this.registered, delivered: this.delivered, duplicated: this.duplicated, pending: this.pending,
-      dropped: { ...this.dropped }, attempts: this.attempts, wakeups: this.wakeups, inFlightAtCrash: this.inFlightAtCrash,
-      latency: this.latency.toJSON(), reconnect: this.reconnect.toJSON(), reconnectMissed: this.reconnectMissed,
-      backlogs: this.backlogs.map((b) => ({ messages: b.messages, arrivals: b.arrivals.toJSON() })), arrivals: Array.from(arrivals),
+      registered: this.registered,
+      delivered: this.delivered,
+      duplicated: this.duplicated,
+      pending: this.pending,
+      dropped: { ...this.dropped },
+      attempts: this.attempts,
+      wakeups: this.wakeups,
+      inFlightAtCrash: this.inFlightAtCrash,
+      latency: this.latency.toJSON(),
+      reconnect: this.reconnect.toJSON(),
+      reconnectMissed: this.reconnectMissed,
+      backlogs: this.backlogs.map((b) => ({ messages: b.messages, arrivals: b.arrivals.toJSON() })),
+      arrivals: Array.from(arrivals),
     };
   }
 }

@@ -99,31 +99,33 @@ async function embedded(): Promise<Outage> {
 /** A TCP relay on loopback in front of an external broker: closing it is the outage. */
 async function relay(url: string): Promise<Outage> {
   const target = new URL(url);
-  if (target.protocol !== "mqtt:" && target.protocol !== "tcp:") throw new Error(`--mqtt with an external broker needs an mqtt:// URL (the outage is a TCP relay), got ${target.protocol}//`);
+  if (target.protocol !== "mqtt:" && target.protocol !== "tcp:")
+    throw new Error(`--mqtt with an external broker needs an mqtt:// URL (the outage is a TCP relay), got ${target.protocol}//`);
   const host = target.hostname;
   const port = Number(target.port || 1883);
   const sockets = new Set<Socket>();
   let server: Server | undefined;
-  const listen = (at: number) => new Promise<number>((resolve, reject) => {
-    const s = createServer((inbound) => {
-      const outbound = tcpConnect(port, host);
-      sockets.add(inbound).add(outbound);
-      inbound.pipe(outbound).pipe(inbound);
-      const drop = () => {
-        inbound.destroy();
-        outbound.destroy();
-        sockets.delete(inbound);
-        sockets.delete(outbound);
-      };
-      inbound.on("error", drop).on("close", drop);
-      outbound.on("error", drop).on("close", drop);
+  const listen = (at: number) =>
+    new Promise<number>((resolve, reject) => {
+      const s = createServer((inbound) => {
+        const outbound = tcpConnect(port, host);
+        sockets.add(inbound).add(outbound);
+        inbound.pipe(outbound).pipe(inbound);
+        const drop = () => {
+          inbound.destroy();
+          outbound.destroy();
+          sockets.delete(inbound);
+          sockets.delete(outbound);
+        };
+        inbound.on("error", drop).on("close", drop);
+        outbound.on("error", drop).on("close", drop);
+      });
+      s.once("error", reject);
+      s.listen(at, "127.0.0.1", () => {
+        server = s;
+        resolve((s.address() as { port: number }).port);
+      });
     });
-    s.once("error", reject);
-    s.listen(at, "127.0.0.1", () => {
-      server = s;
-      resolve((s.address() as { port: number }).port);
-    });
-  });
   const relayPort = await listen(0);
   const shut = async () => {
     const s = server;
@@ -150,7 +152,11 @@ async function relay(url: string): Promise<Outage> {
 /** The simulated backend's Sparkplug STATE: retained online, its Will retained offline. */
 function backendState(url: string, login: Partial<BrokerCredential>, birth: number): mqtt.MqttClient {
   const client = mqtt.connect(url, {
-    clientId: `syncward-sim-backend-${birth}`, protocolVersion: 4, reconnectPeriod: 500, clean: true, ...login,
+    clientId: `syncward-sim-backend-${birth}`,
+    protocolVersion: 4,
+    reconnectPeriod: 500,
+    clean: true,
+    ...login,
     will: { topic: BACKEND_TOPIC, payload: JSON.stringify({ online: false, timestamp: birth }), qos: 1, retain: true },
   });
   // An embedded broker forgets retained messages when it stops: publish again on each connect.
@@ -161,7 +167,8 @@ function backendState(url: string, login: Partial<BrokerCredential>, birth: numb
 
 /** Run the kiosk fleet of `scenario` (≤ 1,000 devices) through a real broker. */
 export async function runMqtt(scenario: Scenario, externalUrl: string | undefined, options: MqttOptions = {}): Promise<Report> {
-  if (scenario.devices > MQTT_MAX_DEVICES) throw new RangeError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices}`);
+  if (scenario.devices > MQTT_MAX_DEVICES)
+    throw new RangeError(`--mqtt runs at most ${MQTT_MAX_DEVICES.toLocaleString("en-US")} devices (real connections), got ${scenario.devices}`);
   const firstBrokerOutage = scenario.fleet.find((f) => f.kind === "broker");
   const outageMs = options.outageMs ?? (firstBrokerOutage ? Math.min(60_000, firstBrokerOutage.forMs) : 20_000);
   const settleMs = options.settleMs ?? 150_000;
@@ -186,44 +193,52 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
   let online = 0;
   const isOnline = new Uint8Array(world.devices);
 
-  const sim = await FleetSim.create(world, { index: 0, count: 1 }, {
-    externalConnectivity: true,
-    live,
-    onEvent: (_policy, device, e) => {
-      if (e.eventName === "Dispatched sync event" && !Number.isNaN(startedAgainAt) && Number.isNaN(firstAttemptAt[device]!)) firstAttemptAt[device] = live();
-    },
-    onBoot: (_policy, device, agent: Agent, clock: DeviceClock) => {
-      const rng = new Rng(streamKey(world.seed, device, 3000));
-      connections[device] = new DeviceConnectivity({
-        agent: {
-          setConditions: (c) => {
-            if (c.online !== (isOnline[device] === 1)) {
-              isOnline[device] = c.online ? 1 : 0;
-              online += c.online ? 1 : -1;
-              if (c.online && !Number.isNaN(startedAgainAt) && Number.isNaN(onlineAt[device]!)) onlineAt[device] = live();
-            }
-            agent.setConditions(c);
+  const sim = await FleetSim.create(
+    world,
+    { index: 0, count: 1 },
+    {
+      externalConnectivity: true,
+      live,
+      onEvent: (_policy, device, e) => {
+        if (e.eventName === "Dispatched sync event" && !Number.isNaN(startedAgainAt) && Number.isNaN(firstAttemptAt[device]!)) firstAttemptAt[device] = live();
+      },
+      onBoot: (_policy, device, agent: Agent, clock: DeviceClock) => {
+        const rng = new Rng(streamKey(world.seed, device, 3000));
+        connections[device] = new DeviceConnectivity({
+          agent: {
+            setConditions: (c) => {
+              if (c.online !== (isOnline[device] === 1)) {
+                isOnline[device] = c.online ? 1 : 0;
+                online += c.online ? 1 : -1;
+                if (c.online && !Number.isNaN(startedAgainAt) && Number.isNaN(onlineAt[device]!)) onlineAt[device] = live();
+              }
+              agent.setConditions(c);
+            },
+            setScopeOnline: () => {},
+            status: () => agent.status(),
+            nextWakeup: () => agent.nextWakeup(),
           },
-          setScopeOnline: () => {},
-          status: () => agent.status(),
-          nextWakeup: () => agent.nextWakeup(),
-        },
-        clock,
-        mqtt: {
-          url: outage.url, clientId: `syncward-sim-${birth.toString(36)}-${device}`, protocolVersion: externalUrl === undefined ? 4 : 5, ...outage.login,
-          backendStatus: { topic: BACKEND_TOPIC }, random: () => rng.next(),
-        },
-        require: ["broker", "backendStatus"],
-        ...(world.kiosk.settleMs === undefined ? {} : { settleMs: world.kiosk.settleMs }),
-        log: (line) => {
-          if (!line.startsWith("mqtt: connected to")) return;
-          const t = live();
-          if (Number.isNaN(connectedAt[device]!)) connectedAt[device] = t;
-          else if (!Number.isNaN(startedAgainAt) && Number.isNaN(reconnectedAt[device]!)) reconnectedAt[device] = t;
-        },
-      });
+          clock,
+          mqtt: {
+            url: outage.url,
+            clientId: `syncward-sim-${birth.toString(36)}-${device}`,
+            protocolVersion: externalUrl === undefined ? 4 : 5,
+            ...outage.login,
+            backendStatus: { topic: BACKEND_TOPIC },
+            random: () => rng.next(),
+          },
+          require: ["broker", "backendStatus"],
+          ...(world.kiosk.settleMs === undefined ? {} : { settleMs: world.kiosk.settleMs }),
+          log: (line) => {
+            if (!line.startsWith("mqtt: connected to")) return;
+            const t = live();
+            if (Number.isNaN(connectedAt[device]!)) connectedAt[device] = t;
+            else if (!Number.isNaN(startedAgainAt) && Number.isNaN(reconnectedAt[device]!)) reconnectedAt[device] = t;
+          },
+        });
+      },
     },
-  });
+  );
 
   const devices = sim.devices.get("kiosk")! as AgentDevice[];
   const rng = new Rng(streamKey(world.seed, 4000));
@@ -266,7 +281,8 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
       return h;
     };
     const perSecond = new Map<number, number>();
-    for (const t of reconnectedAt) if (!Number.isNaN(t)) perSecond.set(Math.floor((t - startedAgainAt) / 1000), (perSecond.get(Math.floor((t - startedAgainAt) / 1000)) ?? 0) + 1);
+    for (const t of reconnectedAt)
+      if (!Number.isNaN(t)) perSecond.set(Math.floor((t - startedAgainAt) / 1000), (perSecond.get(Math.floor((t - startedAgainAt) / 1000)) ?? 0) + 1);
     report.mqtt = {
       broker: outage.label,
       devices: world.devices,

@@ -52,10 +52,18 @@ export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
       return { kind: "agent", name, preset: "chromium", overrides: {}, online: "link", honoursRetryAfter: false };
     case "naive":
       return {
-        kind: "agent", name, preset: "chromium", online: "link", honoursRetryAfter: false,
+        kind: "agent",
+        name,
+        preset: "chromium",
+        online: "link",
+        honoursRetryAfter: false,
         overrides: {
-          maxAttempts: scenario.naive.maxAttempts, initialRetryDelay: scenario.naive.delayMs, retryDelayFactor: 1,
-          maxRetryDelay: Infinity, jitter: "none", reregisterBypassesBackoff: true,
+          maxAttempts: scenario.naive.maxAttempts,
+          initialRetryDelay: scenario.naive.delayMs,
+          retryDelayFactor: 1,
+          maxRetryDelay: Infinity,
+          jitter: "none",
+          reregisterBypassesBackoff: true,
         },
       };
     case "workbox":

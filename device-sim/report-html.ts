@@ -65,7 +65,9 @@ function xTick(x: number, y: number, label: string): string {
 function figuresTable(report: Report): string {
   const { header, rows } = figureRows(report);
   const head = header.map((cell, i) => (i === 0 ? "<th></th>" : `<th scope="col">${esc(cell)}</th>`)).join("");
-  const body = rows.map((row) => `<tr>${row.map((cell, i) => (i === 0 ? `<th scope="row">${esc(cell.trim())}</th>` : `<td>${esc(cell)}</td>`)).join("")}</tr>`).join("\n");
+  const body = rows
+    .map((row) => `<tr>${row.map((cell, i) => (i === 0 ? `<th scope="row">${esc(cell.trim())}</th>` : `<td>${esc(cell)}</td>`)).join("")}</tr>`)
+    .join("\n");
   const mqtt = mqttLines(report);
   return `<table id="figures"><caption>${esc(reportTitle(report))}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>
 ${mqtt.length > 0 ? `<pre id="mqtt">${esc(mqtt.join("\n").trim())}</pre>\n` : ""}<p class="run">${esc(runLine(report))}</p>`;
@@ -81,7 +83,8 @@ function latencyChart(report: Report): string {
   const all = series.flatMap(([, pts]) => pts.map(([ms]) => ms)).filter((ms) => ms > 0);
   const lo = Math.max(1, all.length ? Math.min(...all) : 1);
   const hi = Math.max(lo * 10, all.length ? Math.max(...all) : 10);
-  const l0 = Math.log10(lo), l1 = Math.log10(hi);
+  const l0 = Math.log10(lo),
+    l1 = Math.log10(hi);
   const x = (ms: number) => M.left + ((Math.log10(Math.max(ms, lo)) - l0) / (l1 - l0)) * (W - M.left - M.right);
   const y = (share: number) => H - M.bottom - share * (H - M.top - M.bottom);
   let body = "";
@@ -89,7 +92,8 @@ function latencyChart(report: Report): string {
     if (ms < lo || ms > hi) continue;
     body += `<line x1="${fmt(x(ms))}" x2="${fmt(x(ms))}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/>${xTick(x(ms), H - M.bottom + 14, humanDuration(ms))}`;
   }
-  for (const q of [0, 0.5, 0.95, 1]) body += `<line x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(q))}" y2="${fmt(y(q))}" class="grid"/><text x="${M.left - 6}" y="${fmt(y(q) + 4)}" text-anchor="end" class="tick">${q * 100}%</text>`;
+  for (const q of [0, 0.5, 0.95, 1])
+    body += `<line x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(q))}" y2="${fmt(y(q))}" class="grid"/><text x="${M.left - 6}" y="${fmt(y(q) + 4)}" text-anchor="end" class="tick">${q * 100}%</text>`;
   series.forEach(([policy, pts], k) => {
     // A CDF is a staircase: each point holds until the next bucket.
     const steps: [number, number][] = [[x(lo), y(0)]];
@@ -102,9 +106,22 @@ function latencyChart(report: Report): string {
     body += `<path d="${path(steps)}" class="series" data-policy="${esc(policy)}" stroke="${color(policy)}"/>`;
     // Its name on the line, each policy at another height so that the names do not collide.
     const at = pts.find(([, share]) => share >= 0.35 + 0.12 * (k % 5));
-    if (at) body += `<text x="${fmt(x(at[0]) - 4)}" y="${fmt(y(at[1]) - 4)}" text-anchor="end" class="line-label" fill="${color(policy)}">${esc(policy)}</text>`;
+    if (at)
+      body += `<text x="${fmt(x(at[0]) - 4)}" y="${fmt(y(at[1]) - 4)}" text-anchor="end" class="line-label" fill="${color(policy)}">${esc(policy)}</text>`;
   });
-  return frame("latency-cdf", "Register → delivery: share of delivered messages within a time (log scale)", body, "time from register() to the backend", "delivered") + legend(series.map(([p]) => p), color);
+  return (
+    frame(
+      "latency-cdf",
+      "Register → delivery: share of delivered messages within a time (log scale)",
+      body,
+      "time from register() to the backend",
+      "delivered",
+    ) +
+    legend(
+      series.map(([p]) => p),
+      color,
+    )
+  );
 }
 
 /** Backend load, one panel per policy on one scale: drawn over each other, the last hid the rest. */

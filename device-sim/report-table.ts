@@ -86,14 +86,20 @@ export function reportTitle(report: Report): string {
 /** The run's own speed and memory, one line. */
 export function runLine(report: Report): string {
   const run = report.run;
-  return `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
-    `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`;
+  return (
+    `run: ${count((report.devices * report.durationMs) / 3_600_000)} device-hours in ${run.wallSeconds.toFixed(1)} s ` +
+    `(${count(run.deviceHoursPerSecond)} device-hours/s), ${count(run.events)} events, peak RSS ${count(run.peakRssMB)} MB, ${run.shards} shard${run.shards > 1 ? "s" : ""}`
+  );
 }
 
 export function reportTable(report: Report): string {
   const { header, rows } = figureRows(report);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join("   ")
+      .trimEnd();
   return [reportTitle(report), "", line(header), ...rows.map(line), ...mqttLines(report), "", runLine(report)].join("\n") + "\n";
 }
 
@@ -101,7 +107,8 @@ export function reportTable(report: Report): string {
 export function mqttLines(report: Report): string[] {
   const m = report.mqtt;
   if (!m) return [];
-  const q = (x: { p50: number; p95: number; max: number; samples: number }) => `p50 ${humanDuration(x.p50)}, p95 ${humanDuration(x.p95)}, max ${humanDuration(x.max)} (${x.samples})`;
+  const q = (x: { p50: number; p95: number; max: number; samples: number }) =>
+    `p50 ${humanDuration(x.p50)}, p95 ${humanDuration(x.p95)}, max ${humanDuration(x.max)} (${x.samples})`;
   return [
     "",
     `real MQTT broker (${m.broker}), ${count(m.devices)} devices: ${count(m.connected)} online before the outage, connected in ${q(m.connectMs)}`,

@@ -192,7 +192,10 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
       peakRps: arrivals.reduce((m, n) => Math.max(m, n), 0),
       recoveries: recoveries.map((r, k) => ({
         ...recoveryFigures(arrivals, capacity, r, recoveries[k + 1]?.at ?? Infinity),
-        ...drainFigures(parts.map((p) => p.backlogs[k]), capacity),
+        ...drainFigures(
+          parts.map((p) => p.backlogs[k]),
+          capacity,
+        ),
       })),
       problems,
       ...(firstProblem ? { firstProblem } : {}),

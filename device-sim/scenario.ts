@@ -120,7 +120,11 @@ function merge(base: unknown, over: unknown): unknown {
 
 /** Reads one level of the merged file, naming the path of anything wrong. */
 class Fields {
-  constructor(readonly obj: Json, readonly path: string, allowed: Json | undefined) {
+  constructor(
+    readonly obj: Json,
+    readonly path: string,
+    allowed: Json | undefined,
+  ) {
     if (allowed) {
       for (const key of Object.keys(obj)) {
         if (!(key in allowed)) throw new ScenarioError(`unknown field ${this.at(key)} (known: ${Object.keys(allowed).join(", ")})`);
@@ -285,7 +289,8 @@ function parseExtraPolicies(extra: Fields): Record<string, ExtraPolicy> {
 function parsePolicyOverrides(policy: Fields): Partial<Policy> {
   const out: Record<string, unknown> = {};
   for (const field of Object.keys(policy.obj)) {
-    if (!(POLICY_FIELDS as readonly string[]).includes(field)) throw new ScenarioError(`unknown policy field ${policy.at(field)} (known: ${POLICY_FIELDS.join(", ")})`);
+    if (!(POLICY_FIELDS as readonly string[]).includes(field))
+      throw new ScenarioError(`unknown policy field ${policy.at(field)} (known: ${POLICY_FIELDS.join(", ")})`);
     if (field === "jitter") out[field] = policy.oneOf(field, JITTER_MODES);
     else if (field === "reregisterBypassesBackoff" || field === "periodicSnap") out[field] = policy.bool(field);
     else out[field] = policy.num(field, 0, Number.MAX_SAFE_INTEGER);
@@ -311,26 +316,47 @@ function parseStalls(stalls: Fields): StallModel {
 function parseFleet(top: Fields, durationMs: number): FleetOutage[] {
   const list = top.obj.fleet;
   if (!Array.isArray(list)) throw new ScenarioError(`fleet must be a list of outages, got ${quotedValue(list)}`);
-  return list.map((item, i) => {
-    if (!isObject(item)) throw new ScenarioError(`fleet[${i}] must be an object like {"outage": "backend", "at": "6h", "for": "30m"}`);
-    const f = new Fields(item, `fleet[${i}]`, { outage: 0, at: 0, for: 0, fraction: 0 });
-    if (item.outage === undefined || item.at === undefined || item.for === undefined) throw new ScenarioError(`fleet[${i}] needs outage, at and for`);
-    const kind = f.oneOf("outage", ["backend", "broker", "link"] as const);
-    const fraction = item.fraction === undefined ? 1 : f.num("fraction", 0, 1);
-    if (kind !== "link" && fraction !== 1) throw new ScenarioError(`fleet[${i}].fraction applies to link outages only`);
-    return { kind, atMs: f.dur("at"), forMs: f.dur("for", 1000), fraction };
-  }).filter((o) => o.atMs < durationMs); // past the end of a shortened run they do not happen
+  return list
+    .map((item, i) => {
+      if (!isObject(item)) throw new ScenarioError(`fleet[${i}] must be an object like {"outage": "backend", "at": "6h", "for": "30m"}`);
+      const f = new Fields(item, `fleet[${i}]`, { outage: 0, at: 0, for: 0, fraction: 0 });
+      if (item.outage === undefined || item.at === undefined || item.for === undefined) throw new ScenarioError(`fleet[${i}] needs outage, at and for`);
+      const kind = f.oneOf("outage", ["backend", "broker", "link"] as const);
+      const fraction = item.fraction === undefined ? 1 : f.num("fraction", 0, 1);
+      if (kind !== "link" && fraction !== 1) throw new ScenarioError(`fleet[${i}].fraction applies to link outages only`);
+      return { kind, atMs: f.dur("at"), forMs: f.dur("for", 1000), fraction };
+    })
+    .filter((o) => o.atMs < durationMs); // past the end of a shortened run they do not happen
 }
 
 /** The scenario in its file form (what --print-scenario writes; parseScenario reads it back). */
 export function scenarioToJson(s: Scenario): Json {
   const d = formatDuration;
   return {
-    name: s.name, description: s.description, devices: s.devices, duration: d(s.durationMs), seed: s.seed, policies: s.policies,
-    link: { up: { mean: d(s.link.upMeanMs), shape: s.link.upShape }, down: { median: d(s.link.downMedianMs), p99: d(s.link.downP99Ms) }, captive: s.link.captive },
-    stalls: s.stalls && { p: s.stalls.p, r: s.stalls.r, step: d(s.stalls.stepMs), long: { probability: s.stalls.longProbability, min: d(s.stalls.longMinMs), alpha: s.stalls.longAlpha, max: d(s.stalls.longMaxMs) } },
+    name: s.name,
+    description: s.description,
+    devices: s.devices,
+    duration: d(s.durationMs),
+    seed: s.seed,
+    policies: s.policies,
+    link: {
+      up: { mean: d(s.link.upMeanMs), shape: s.link.upShape },
+      down: { median: d(s.link.downMedianMs), p99: d(s.link.downP99Ms) },
+      captive: s.link.captive,
+    },
+    stalls: s.stalls && {
+      p: s.stalls.p,
+      r: s.stalls.r,
+      step: d(s.stalls.stepMs),
+      long: { probability: s.stalls.longProbability, min: d(s.stalls.longMinMs), alpha: s.stalls.longAlpha, max: d(s.stalls.longMaxMs) },
+    },
     latency: { median: d(s.latency.medianMs), p99: d(s.latency.p99Ms) },
-    reboots: { perDay: s.reboots.perDay, downtime: { median: d(s.reboots.downMedianMs), p99: d(s.reboots.downP99Ms) }, rtc: s.reboots.rtc, ntpSync: d(s.reboots.ntpSyncMs) },
+    reboots: {
+      perDay: s.reboots.perDay,
+      downtime: { median: d(s.reboots.downMedianMs), p99: d(s.reboots.downP99Ms) },
+      rtc: s.reboots.rtc,
+      ntpSync: d(s.reboots.ntpSyncMs),
+    },
     workload: { ...s.workload },
     backend: { capacityPer1000: s.backend.capacityPer1000, errorRate: s.backend.errorRate, retryAfter: d(s.backend.retryAfterMs) },
     fleet: s.fleet.map((f) => ({ outage: f.kind, at: d(f.atMs), for: d(f.forMs), ...(f.kind === "link" ? { fraction: f.fraction } : {}) })),

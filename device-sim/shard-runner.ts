@@ -42,9 +42,7 @@ export function policyGroups(policies: readonly PolicyName[], groups: number): P
 }
 
 export type WorkerMessage =
-  | { type: "progress"; shard: number; share: number }
-  | { type: "result"; result: ShardResult }
-  | { type: "error"; shard: number; message: string };
+  { type: "progress"; shard: number; share: number } | { type: "result"; result: ShardResult } | { type: "error"; shard: number; message: string };
 
 export interface ShardRunOptions {
   /** Worker threads; 0 runs the shards one after another in this thread. */
@@ -94,31 +92,40 @@ export async function runShards(scenario: Scenario, count: number, indices: numb
   } else {
     const todo = [...tasks.keys()];
     const fileForm = scenarioToJson(scenario);
-    await Promise.all(Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(workerUrl(), { workerData: { scenario: fileForm, quantumMs: options.quantumMs }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
-      let current = -1;
-      const next = () => {
-        const task = todo.shift();
-        if (task === undefined) {
-          void worker.terminate().then(() => resolve());
-          return;
-        }
-        current = task;
-        worker.postMessage(tasks[task]);
-      };
-      worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "progress") progress(current, m.share);
-        else if (m.type === "result") {
-          collect(m.result);
-          next();
-        } else {
-          void worker.terminate();
-          reject(new Error(`shard ${m.shard + 1}/${count} failed: ${m.message}`));
-        }
-      });
-      worker.on("error", reject);
-      next();
-    })));
+    await Promise.all(
+      Array.from(
+        { length: workers },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const worker = new Worker(workerUrl(), {
+              workerData: { scenario: fileForm, quantumMs: options.quantumMs },
+              resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+            });
+            let current = -1;
+            const next = () => {
+              const task = todo.shift();
+              if (task === undefined) {
+                void worker.terminate().then(() => resolve());
+                return;
+              }
+              current = task;
+              worker.postMessage(tasks[task]);
+            };
+            worker.on("message", (m: WorkerMessage) => {
+              if (m.type === "progress") progress(current, m.share);
+              else if (m.type === "result") {
+                collect(m.result);
+                next();
+              } else {
+                void worker.terminate();
+                reject(new Error(`shard ${m.shard + 1}/${count} failed: ${m.message}`));
+              }
+            });
+            worker.on("error", reject);
+            next();
+          }),
+      ),
+    );
   }
   return indices.map((i) => results.get(i)!);
 }

@@ -78,7 +78,8 @@ export class WorkboxDevice implements SimDevice {
     this.#inFlight.add(m);
     this.#send(m, (fate) => {
       this.#inFlight.delete(m);
-      if (fate.result === "network") this.#queue.push(m); // fetchDidFail → pushRequest
+      if (fate.result === "network")
+        this.#queue.push(m); // fetchDidFail → pushRequest
       else this.#fleet.metrics.settled(m, fate.result === "ok" ? "acknowledged" : "httpErrorAsSuccess");
     });
   }

@@ -39,13 +39,21 @@ export interface SimDevice {
 /** A sampled device's connectivity: [time, state] at each change. */
 export type LinkState = "up" | "down" | "captive" | "off";
 
-const enum Process { Link, Power, Message, Reload }
+const enum Process {
+  Link,
+  Power,
+  Message,
+  Reload,
+}
 
 class WorldEntry implements Timed {
   at = 0;
   seq = 0;
   queued = false;
-  constructor(readonly device: DeviceWorld, readonly process: Process) {}
+  constructor(
+    readonly device: DeviceWorld,
+    readonly process: Process,
+  ) {}
   fire(now: number): void {
     this.device.handle(this.process, now);
   }
@@ -75,7 +83,11 @@ export class DeviceWorld {
   readonly #reload = new WorldEntry(this, Process.Reload);
   readonly trace: [number, LinkState][] | undefined;
 
-  constructor(readonly world: World, readonly index: number, sampled: boolean) {
+  constructor(
+    readonly world: World,
+    readonly index: number,
+    sampled: boolean,
+  ) {
     const s = world.scenario;
     this.rng = new Rng(streamKey(s.seed, index, 1));
     this.stalls = s.stalls ? new StallProcess(s.stalls, (epoch) => new Rng(streamKey(s.seed, index, 2, epoch))) : null;
@@ -200,7 +212,9 @@ export class DeviceWorld {
     const reachable = this.reachable;
     if (reachable === this.#reachable) return;
     this.#reachable = reachable;
-    for (const d of this.devices) if (reachable) d.reconnected(); else d.unreachable();
+    for (const d of this.devices)
+      if (reachable) d.reconnected();
+      else d.unreachable();
   }
 
   #record(now: number): void {
@@ -217,7 +231,11 @@ class FleetEntry implements Timed {
   at = 0;
   seq = 0;
   queued = false;
-  constructor(readonly world: World, readonly outage: number, readonly starting: boolean) {}
+  constructor(
+    readonly world: World,
+    readonly outage: number,
+    readonly starting: boolean,
+  ) {}
   fire(): void {
     this.world.fleetChange(this.outage, this.starting);
   }
@@ -238,7 +256,14 @@ export class World {
    * @param count devices in this shard
    * @param reloads whether page reloads matter to any policy (they cost an event each)
    */
-  constructor(readonly scenario: Scenario, readonly queue: EventQueue, readonly first: number, count: number, readonly sampleDevices: number, readonly reloads: boolean) {
+  constructor(
+    readonly scenario: Scenario,
+    readonly queue: EventQueue,
+    readonly first: number,
+    count: number,
+    readonly sampleDevices: number,
+    readonly reloads: boolean,
+  ) {
     this.#outages = scenario.fleet;
     this.#chosen = this.#outages.map((o, k) => {
       const chosen = new Uint8Array(count);

@@ -37,7 +37,14 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 await Promise.all([
   build({ ...common, stdin: pageEntry("import.meta.url"), format: "esm", outfile: join(dist, "page.js"), loader: wasm, sourcemap: "linked" }),
-  build({ ...common, stdin: pageEntry("document.currentScript.src"), format: "iife", outfile: join(dist, "page.classic.js"), loader: wasm, sourcemap: "linked" }),
+  build({
+    ...common,
+    stdin: pageEntry("document.currentScript.src"),
+    format: "iife",
+    outfile: join(dist, "page.classic.js"),
+    loader: wasm,
+    sourcemap: "linked",
+  }),
   build({ ...common, entryPoints: [join(root, "agent/connectivity/mqtt-link.ts")], format: "esm", outfile: join(dist, "mqtt-link.js") }),
   build({ ...common, entryPoints: [join(root, "agent/browser/sw.ts")], format: "iife", outfile: join(dist, "sw.js"), sourcemap: "linked" }),
   build({ ...common, entryPoints: [join(root, "agent/browser/worker.ts")], format: "iife", outfile: join(dist, "worker.js"), sourcemap: "linked" }),
@@ -53,7 +60,11 @@ const workbox = await build({
 
 const measure = (bytes) => ({ raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
 const sizes = {};
-for (const name of readdirSync(dist).filter((n) => n.endsWith(".js")).sort()) sizes[name] = measure(readFileSync(join(dist, name)));
+for (const name of readdirSync(dist)
+  .filter((n) => n.endsWith(".js"))
+  .sort())
+  sizes[name] = measure(readFileSync(join(dist, name)));
 sizes["workbox-background-sync@7.4.1 (Queue + BackgroundSyncPlugin, minified)"] = measure(workbox.outputFiles[0].contents);
 writeFileSync(join(dist, "sizes.json"), JSON.stringify(sizes, null, 2) + "\n");
-for (const [name, { raw, gzip }] of Object.entries(sizes)) console.error(`syncward: ${name}  ${(raw / 1024).toFixed(1)} KiB, ${(gzip / 1024).toFixed(1)} KiB gzipped`);
+for (const [name, { raw, gzip }] of Object.entries(sizes))
+  console.error(`syncward: ${name}  ${(raw / 1024).toFixed(1)} KiB, ${(gzip / 1024).toFixed(1)} KiB gzipped`);

@@ -81,7 +81,11 @@ try {
   const embedded = await componentEmbed({ binary: await parse(wat), witSource, world: WORLD, stringEncoding: "utf8" });
   component = await componentNew(embedded, []);
 } catch (error) {
-  fail(`componentNew failed: ${String(error?.message ?? error).split("\n").join(" | ")}`);
+  fail(
+    `componentNew failed: ${String(error?.message ?? error)
+      .split("\n")
+      .join(" | ")}`,
+  );
 }
 await writeFile(componentPath, component);
 
@@ -89,7 +93,11 @@ let files;
 try {
   ({ files } = await transpile(component, { name: "scheduler", emitTypescriptDeclarations: true, quiet: true }));
 } catch (error) {
-  fail(`jco transpile failed: ${String(error?.message ?? error).split("\n").join(" | ")}`);
+  fail(
+    `jco transpile failed: ${String(error?.message ?? error)
+      .split("\n")
+      .join(" | ")}`,
+  );
 }
 await rm(jsOutDir, { recursive: true, force: true });
 for (const [name, bytes] of Object.entries(files)) {

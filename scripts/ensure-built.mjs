@@ -14,19 +14,39 @@ const newest = (dir) => {
   return latest;
 };
 const age = (file) => {
-  try { return statSync(file).mtimeMs; } catch { return -1; }
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
 };
 
 const steps = [
   ["build:core", ["build/scheduler.wasm", "build/scheduler.debug.wasm"], ["wasm-core/src", "asconfig.json"]],
   ["build:component", ["build/scheduler.component.wasm"], ["wasm-core/src", "wasm-core/scheduler.wit", "scripts/componentize.mjs"]],
-  ["build:js", ["build/dist/wasm-core/binding/scheduler.js", "build/dist/cli/syncward.js", "build/agent-config.schema.json"],
-    ["agent", "cli", "device-sim", "wasm-core/binding", "wasm-core/demo", "scripts/write-config-schema.mjs"]],
+  [
+    "build:js",
+    ["build/dist/wasm-core/binding/scheduler.js", "build/dist/cli/syncward.js", "build/agent-config.schema.json"],
+    ["agent", "cli", "device-sim", "wasm-core/binding", "wasm-core/demo", "scripts/write-config-schema.mjs"],
+  ],
   ["build:browser", ["dist/page.js", "dist/sw.js"], ["agent", "wasm-core/binding", "scripts/build-browser.mjs", "build/scheduler.wasm"]],
 ];
 if (process.argv.includes("--bench")) {
-  steps.push(["build:bench", ["build/bench/bench/agent.bench.js", "build/bench/wasm-core/bench/core.bench.js"],
-    ["bench", "wasm-core/bench", "agent", "device-sim", "wasm-core/binding", "tests/reference", "tests/browser/harness", "tests/cli/harness", "tests/cli/cli-process.ts"]]);
+  steps.push([
+    "build:bench",
+    ["build/bench/bench/agent.bench.js", "build/bench/wasm-core/bench/core.bench.js"],
+    [
+      "bench",
+      "wasm-core/bench",
+      "agent",
+      "device-sim",
+      "wasm-core/binding",
+      "tests/reference",
+      "tests/browser/harness",
+      "tests/cli/harness",
+      "tests/cli/cli-process.ts",
+    ],
+  ]);
 }
 for (const [script, outputs, inputs] of steps) {
   const built = Math.min(...outputs.map(age));

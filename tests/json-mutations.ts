@@ -16,9 +16,32 @@ function paths(doc: Json, at: (string | number)[] = []): (string | number)[][] {
 
 /** Values that break naive parsers: wrong types, edges of numbers, odd strings, deep nesting. */
 const hostile = fc.constantFrom<Json>(
-  null, true, false, 0, -0, -1, 1e308, -1e308, 2 ** 53, 0.5, "", " ", "0", "-5s", "1e9d", "NaN", "Infinity",
-  "../../../etc/passwd", "\u0000", "x".repeat(10_000), [], {}, [[[[[[]]]]]], { __proto__: { polluted: true } } as Json,
-  JSON.parse('{"__proto__": {"polluted": true}}') as Json, { constructor: { prototype: { polluted: true } } },
+  null,
+  true,
+  false,
+  0,
+  -0,
+  -1,
+  1e308,
+  -1e308,
+  2 ** 53,
+  0.5,
+  "",
+  " ",
+  "0",
+  "-5s",
+  "1e9d",
+  "NaN",
+  "Infinity",
+  "../../../etc/passwd",
+  "\u0000",
+  "x".repeat(10_000),
+  [],
+  {},
+  [[[[[[]]]]]],
+  { __proto__: { polluted: true } } as Json,
+  JSON.parse('{"__proto__": {"polluted": true}}') as Json,
+  { constructor: { prototype: { polluted: true } } },
 );
 
 const value = fc.oneof({ weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> }, { weight: 2, arbitrary: hostile });
@@ -26,7 +49,8 @@ const value = fc.oneof({ weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) as 
 /** An arbitrary of mutated copies of `doc`. */
 export function mutatedJson(doc: Json): fc.Arbitrary<Json> {
   const all = paths(doc);
-  return fc.tuple(fc.nat({ max: all.length - 1 }), fc.constantFrom("replace", "remove", "add"), value, fc.string({ maxLength: 12 }))
+  return fc
+    .tuple(fc.nat({ max: all.length - 1 }), fc.constantFrom("replace", "remove", "add"), value, fc.string({ maxLength: 12 }))
     .map(([index, op, replacement, key]) => {
       const copy = structuredClone(doc);
       const path = all[index]!;

@@ -21,9 +21,10 @@ function describe(reason: unknown): string {
 /** Run the listeners for one request; never rejects. */
 async function fire(global: EventTarget, request: FireRequest, report: (line: string) => void): Promise<FireOutcome> {
   const started = performance.now();
-  const event = request.type === "sync"
-    ? new SyncEvent("sync", { tag: request.tag, lastChance: request.lastChance })
-    : new PeriodicSyncEvent("periodicsync", { tag: request.tag });
+  const event =
+    request.type === "sync"
+      ? new SyncEvent("sync", { tag: request.tag, lastChance: request.lastChance })
+      : new PeriodicSyncEvent("periodicsync", { tag: request.tag });
   // A listener that throws fails the event, as in Chromium. Browsers report such an
   // exception synchronously as an `error` event on the global, during dispatchEvent.
   const thrown: unknown[] = [];

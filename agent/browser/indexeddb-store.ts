@@ -115,7 +115,11 @@ export async function storedTags(scope: string, kind: StoredRegistration["kind"]
  * Remove one stored registration, for a worker's `periodicSync.unregister()` when no window
  * (and so no Agent) is there to ask: the next Agent to start does not find it.
  */
-export async function removeStored(registration: Pick<StoredRegistration, "kind" | "scope" | "tag">, factory: IDBFactory = indexedDB, name = DATABASE): Promise<void> {
+export async function removeStored(
+  registration: Pick<StoredRegistration, "kind" | "scope" | "tag">,
+  factory: IDBFactory = indexedDB,
+  name = DATABASE,
+): Promise<void> {
   const store = new IndexedDBStore(factory, name);
   try {
     await store.commit(new Map([[storeKey(registration), null]]));

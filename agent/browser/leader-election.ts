@@ -15,15 +15,22 @@ export class LeaderElection {
       queueMicrotask(onElected);
       return;
     }
-    locks.request(name, { mode: "exclusive", signal: this.#abort.signal }, () => new Promise<void>((release) => {
-      this.#release = release;
-      onElected();
-    })).catch(() => {
-      // Aborted by close() while still waiting: nothing was held. Refused (Chromium denies
-      // a frame of another site its storage, Web Locks included): this tab leads itself, and
-      // whether its Agent can start there decides what its calls answer.
-      if (!this.#abort.signal.aborted) onElected();
-    });
+    locks
+      .request(
+        name,
+        { mode: "exclusive", signal: this.#abort.signal },
+        () =>
+          new Promise<void>((release) => {
+            this.#release = release;
+            onElected();
+          }),
+      )
+      .catch(() => {
+        // Aborted by close() while still waiting: nothing was held. Refused (Chromium denies
+        // a frame of another site its storage, Web Locks included): this tab leads itself, and
+        // whether its Agent can start there decides what its calls answer.
+        if (!this.#abort.signal.aborted) onElected();
+      });
   }
 
   /** Stop leading, or stop waiting to lead. */

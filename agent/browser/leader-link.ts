@@ -43,18 +43,20 @@ export class LeaderLink {
   constructor(name: string, lead: (() => Promise<AgentHandler>) | undefined, problem: (line: string) => void) {
     this.#channel = new BroadcastChannel(name);
     this.#channel.onmessage = (event: MessageEvent<Wire>) => this.#receive(event.data);
-    this.#election = lead && new LeaderElection(name, () => {
-      this.#handler = lead().catch((error: Error) => {
-        problem(`the agent could not start: ${error.message}`);
-        return () => Promise.reject(new DOMException(DISABLED, "UnknownError"));
+    this.#election =
+      lead &&
+      new LeaderElection(name, () => {
+        this.#handler = lead().catch((error: Error) => {
+          problem(`the agent could not start: ${error.message}`);
+          return () => Promise.reject(new DOMException(DISABLED, "UnknownError"));
+        });
+        // Calls this tab posted while nobody led are now this tab's own.
+        for (const [id, pending] of this.#pending) {
+          this.#pending.delete(id);
+          this.#handler.then((handle) => handle(pending.call)).then(pending.resolve, pending.reject);
+        }
+        this.#channel.postMessage({ t: "leader" } satisfies Wire);
       });
-      // Calls this tab posted while nobody led are now this tab's own.
-      for (const [id, pending] of this.#pending) {
-        this.#pending.delete(id);
-        this.#handler.then((handle) => handle(pending.call)).then(pending.resolve, pending.reject);
-      }
-      this.#channel.postMessage({ t: "leader" } satisfies Wire);
-    });
   }
 
   /** Whether this tab runs the Agent. */
@@ -76,10 +78,12 @@ export class LeaderLink {
       const handler = this.#handler;
       if (!handler) return;
       const answer = (reply: Wire) => this.#channel.postMessage(reply);
-      handler.then((handle) => handle(wire.call)).then(
-        (value) => answer({ t: "answer", id: wire.id, to: wire.from, ok: true, value }),
-        (error: unknown) => answer({ t: "answer", id: wire.id, to: wire.from, ...(errorAnswer(error) as { ok: false; name: string; message: string }) }),
-      );
+      handler
+        .then((handle) => handle(wire.call))
+        .then(
+          (value) => answer({ t: "answer", id: wire.id, to: wire.from, ok: true, value }),
+          (error: unknown) => answer({ t: "answer", id: wire.id, to: wire.from, ...(errorAnswer(error) as { ok: false; name: string; message: string }) }),
+        );
     } else if (wire.t === "answer") {
       if (wire.to !== this.#tab) return;
       const pending = this.#pending.get(wire.id);

@@ -39,7 +39,10 @@ export function isDisabled(error: unknown): boolean {
  * Whether the native one-shot API of `registration` is switched off: its getTags() rejects
  * as disabled. Any other rejection is the API refusing that call, not the API being off.
  */
-export async function nativeDisabled(sync: NonNullable<NativeGetters["sync"]>, registration: ServiceWorkerRegistration | PromiseLike<ServiceWorkerRegistration>): Promise<boolean> {
+export async function nativeDisabled(
+  sync: NonNullable<NativeGetters["sync"]>,
+  registration: ServiceWorkerRegistration | PromiseLike<ServiceWorkerRegistration>,
+): Promise<boolean> {
   try {
     await sync.call(await registration).getTags();
     return false;

@@ -65,7 +65,7 @@ export class PageAgent {
       scheduler: singleTenant(scheduler, systemClock),
       store: new IndexedDBStore(),
       dispatcher: new WorkerDispatcher({
-        registration: (scope) => page ? page.#stillServed(scope) : Promise.resolve(undefined),
+        registration: (scope) => (page ? page.#stillServed(scope) : Promise.resolve(undefined)),
         inactive: (scope, registration) => void (page && page.#whenActive(scope, registration)),
       }),
       clock: systemClock,
@@ -74,10 +74,16 @@ export class PageAgent {
       syncPermitted: () => config.permissions.backgroundSync,
       periodicSyncPermitted: () => config.permissions.periodicBackgroundSync,
     });
-    const connectivity = new PageConnectivity(config, systemClock, (state) => {
-      if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);
-      agent.setConditions(state);
-    }, problem, loadMqtt);
+    const connectivity = new PageConnectivity(
+      config,
+      systemClock,
+      (state) => {
+        if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);
+        agent.setConditions(state);
+      },
+      problem,
+      loadMqtt,
+    );
     page = new PageAgent(agent, connectivity, container);
     const registrations = await container.getRegistrations();
     for (const registration of registrations) page.#serve(registration);

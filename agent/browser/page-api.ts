@@ -93,9 +93,18 @@ export function installPageApi(options: PageApiOptions): PageApi {
     if (serving) return;
     serving = true;
     for (const name of ["sync", "periodicSync"] as const) {
-      Object.defineProperty(prototype, name, { configurable: true, enumerable: true, get: attributeGetter(name, function () { return managersOf(this)[name]; }) });
+      Object.defineProperty(prototype, name, {
+        configurable: true,
+        enumerable: true,
+        get: attributeGetter(name, function () {
+          return managersOf(this)[name];
+        }),
+      });
     }
-    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+    for (const [name, value] of [
+      ["SyncManager", SyncManager],
+      ["PeriodicSyncManager", PeriodicSyncManager],
+    ] as const) {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     }
     forgetOnUnregister(prototype, (scope) => options.call({ op: "forget", scope }));

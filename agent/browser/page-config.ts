@@ -68,7 +68,9 @@ function policyOf(raw: unknown, problem: (line: string) => void): Partial<Policy
   for (const [field, value] of Object.entries(raw)) {
     const key = field as keyof Policy;
     if (!POLICY_FIELDS.includes(key)) problem(`unknown policy field "${field}"`);
-    else if (key === "jitter" ? !JITTER_MODES.includes(value as never) : BOOLEAN_POLICY.includes(key) ? typeof value !== "boolean" : typeof value !== "number") {
+    else if (
+      key === "jitter" ? !JITTER_MODES.includes(value as never) : BOOLEAN_POLICY.includes(key) ? typeof value !== "boolean" : typeof value !== "number"
+    ) {
       problem(`policy field ${field} has a bad value ${JSON.stringify(value)}`);
     } else policy[field] = value;
   }
@@ -92,7 +94,7 @@ function probeOf(raw: unknown, base: string, problem: (line: string) => void): P
 
 function mqttOf(raw: unknown, base: string, problem: (line: string) => void): PageMqttOptions | undefined {
   if (!isRecord(raw) || typeof raw.url !== "string") {
-    problem("mqtt must be { url: \"wss://…\", deviceStatus?, backendStatus?, … }");
+    problem('mqtt must be { url: "wss://…", deviceStatus?, backendStatus?, … }');
     return undefined;
   }
   const url = new URL(raw.url, base);
@@ -106,7 +108,15 @@ function mqttOf(raw: unknown, base: string, problem: (line: string) => void): Pa
 /** Read `raw` (globalThis.syncwardConfig); relative URLs resolve against `base`. */
 export function readPageConfig(raw: unknown, base: string, problem: (line: string) => void): PageConfig {
   const config: PageConfig = {
-    mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false,
+    mode: "auto",
+    preset: "chromium",
+    policy: {},
+    seed: undefined,
+    probe: undefined,
+    mqtt: undefined,
+    require: [],
+    settleMs: undefined,
+    log: false,
     permissions: { backgroundSync: true, periodicBackgroundSync: true },
   };
   if (raw === undefined || raw === null) return config;
@@ -118,7 +128,7 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
   const bad = (field: string, expected: string) => problem(`${field} must be ${expected}, got ${JSON.stringify(raw[field])}`);
   if (raw.mode !== undefined) {
     if (raw.mode === "auto" || raw.mode === "force") config.mode = raw.mode;
-    else bad("mode", "\"auto\" or \"force\"");
+    else bad("mode", '"auto" or "force"');
   }
   if (raw.preset !== undefined) {
     if (PRESETS.includes(raw.preset as Preset)) config.preset = raw.preset as Preset;
@@ -145,7 +155,10 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
   }
   if (raw.permissions !== undefined) {
     const given = raw.permissions;
-    if (isRecord(given) && Object.keys(given).every((k) => (PERMISSIONS as readonly string[]).includes(k) && (given[k] === "granted" || given[k] === "denied"))) {
+    if (
+      isRecord(given) &&
+      Object.keys(given).every((k) => (PERMISSIONS as readonly string[]).includes(k) && (given[k] === "granted" || given[k] === "denied"))
+    ) {
       for (const name of PERMISSIONS) if (given[name] !== undefined) config.permissions[name] = given[name] === "granted";
     } else bad("permissions", `{ ${PERMISSIONS.map((p) => `${p}?: "granted" | "denied"`).join(", ")} }`);
   }

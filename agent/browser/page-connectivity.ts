@@ -25,7 +25,8 @@ export class PageConnectivity {
     addEventListener("offline", this.#onOffline);
     const mqtt = config.mqtt;
     if (mqtt) {
-      loadMqtt().then(({ MqttLink }) => this.#sources.attachLink(new MqttLink({ ...mqtt, clock, signals: this.#sources.signals, log })))
+      loadMqtt()
+        .then(({ MqttLink }) => this.#sources.attachLink(new MqttLink({ ...mqtt, clock, signals: this.#sources.signals, log })))
         .catch((error: Error) => log(`MQTT is configured but could not start: ${error.message}`));
     }
   }

@@ -28,7 +28,11 @@ export interface SyncwardPage {
 export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage {
   const problem = (line: string) => console.warn(`syncward: ${line}`);
   if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || typeof ServiceWorkerRegistration === "undefined") {
-    const unavailable: SyncwardPage = { mode: "unavailable", leading: false, status: () => Promise.reject(new DOMException("No service workers here.", "NotSupportedError")) };
+    const unavailable: SyncwardPage = {
+      mode: "unavailable",
+      leading: false,
+      status: () => Promise.reject(new DOMException("No service workers here.", "NotSupportedError")),
+    };
     return publish(unavailable);
   }
   const config = readPageConfig((globalThis as { syncwardConfig?: unknown }).syncwardConfig, location.href, problem);
@@ -36,12 +40,16 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
   let leader: PageAgent | undefined;
   const agent = () => {
     if (link) return link;
-    const mine = new LeaderLink(AGENT_CHANNEL, async () => {
-      const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
-      if (link === mine) leader = page;
-      else void page.close();
-      return (call: AgentCall) => page.handle(call);
-    }, problem);
+    const mine = new LeaderLink(
+      AGENT_CHANNEL,
+      async () => {
+        const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
+        if (link === mine) leader = page;
+        else void page.close();
+        return (call: AgentCall) => page.handle(call);
+      },
+      problem,
+    );
     return (link = mine);
   };
   // A page leaving, for good or into the back/forward cache (where WebKit keeps its Web Lock
@@ -64,9 +72,10 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
     get leading() {
       return link?.leading ?? false;
     },
-    status: () => api.serving
-      ? agent().call({ op: "status" }) as Promise<AgentStatus>
-      : Promise.reject(new DOMException("syncward is not serving: the browser's own Background Sync is.", "InvalidStateError")),
+    status: () =>
+      api.serving
+        ? (agent().call({ op: "status" }) as Promise<AgentStatus>)
+        : Promise.reject(new DOMException("syncward is not serving: the browser's own Background Sync is.", "InvalidStateError")),
   });
 }
 

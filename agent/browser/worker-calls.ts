@@ -12,8 +12,12 @@ async function answer(api: PageApi, container: ServiceWorkerContainer, request: 
   const registration = (await container.getRegistrations()).find((r) => r.scope === request.scope);
   if (!registration) return { ok: false, name: "InvalidStateError", message: `No service worker registration for ${request.scope}.` };
   const tag = request.tag ?? "";
-  const call: WorkerCall = request.op === "register" ? { op: "register", kind: request.kind, tag, minInterval: request.minInterval ?? 0 }
-    : request.op === "getTags" ? { op: "getTags", kind: request.kind } : { op: request.op, kind: request.kind, tag };
+  const call: WorkerCall =
+    request.op === "register"
+      ? { op: "register", kind: request.kind, tag, minInterval: request.minInterval ?? 0 }
+      : request.op === "getTags"
+        ? { op: "getTags", kind: request.kind }
+        : { op: request.op, kind: request.kind, tag };
   try {
     const value = await api.perform(registration, call);
     return value === undefined ? { ok: true } : { ok: true, value };

@@ -72,18 +72,34 @@ export function isProtocolMessage(data: unknown, cmd: "fire" | "call" | "windows
 }
 
 export function isFireRequest(data: unknown): data is FireRequest {
-  return isRecord(data) && data.syncward === PROTOCOL && data.cmd === "fire" && (data.type === "sync" || data.type === "periodicsync")
-    && typeof data.tag === "string" && typeof data.lastChance === "boolean";
+  return (
+    isRecord(data) &&
+    data.syncward === PROTOCOL &&
+    data.cmd === "fire" &&
+    (data.type === "sync" || data.type === "periodicsync") &&
+    typeof data.tag === "string" &&
+    typeof data.lastChance === "boolean"
+  );
 }
 
 export function isCallRequest(data: unknown): data is CallRequest {
-  return isRecord(data) && data.syncward === PROTOCOL && data.cmd === "call" && typeof data.scope === "string"
-    && (data.op === "register" || data.op === "getTags" || data.op === "unregister" || data.op === "resolved") && (data.kind === "one-shot" || data.kind === "periodic");
+  return (
+    isRecord(data) &&
+    data.syncward === PROTOCOL &&
+    data.cmd === "call" &&
+    typeof data.scope === "string" &&
+    (data.op === "register" || data.op === "getTags" || data.op === "unregister" || data.op === "resolved") &&
+    (data.kind === "one-shot" || data.kind === "periodic")
+  );
 }
 
 export function isFireOutcome(data: unknown): data is FireOutcome {
-  return isRecord(data) && (data.outcome === "success" || data.outcome === "failure") && typeof data.durationMs === "number"
-    && (data.retryAfterMs === undefined || (typeof data.retryAfterMs === "number" && data.retryAfterMs > 0 && data.retryAfterMs <= MAX_RETRY_AFTER_MS));
+  return (
+    isRecord(data) &&
+    (data.outcome === "success" || data.outcome === "failure") &&
+    typeof data.durationMs === "number" &&
+    (data.retryAfterMs === undefined || (typeof data.retryAfterMs === "number" && data.retryAfterMs > 0 && data.retryAfterMs <= MAX_RETRY_AFTER_MS))
+  );
 }
 
 export function isWindowsAnswer(data: unknown): data is WindowsAnswer {
@@ -108,7 +124,12 @@ export function answerError(answer: { name: string; message: string }): Error {
 }
 
 /** Send `message` with a fresh port and wait for its one answer (or the timeout: undefined). */
-export function request(target: { postMessage(message: unknown, transfer: Transferable[]): void }, message: unknown, timeoutMs: number, signal?: EventSignal): Promise<unknown> {
+export function request(
+  target: { postMessage(message: unknown, transfer: Transferable[]): void },
+  message: unknown,
+  timeoutMs: number,
+  signal?: EventSignal,
+): Promise<unknown> {
   const channel = new MessageChannel();
   return new Promise<unknown>((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -17,7 +17,13 @@ import { removeStored, storedTags } from "./indexeddb-store.js";
 import { answerError, isCallAnswer, PROTOCOL, request, type CallAnswer, type CallRequest, type Kind } from "./worker-protocol.js";
 import { NO_PAGE_SCRIPT } from "./leader-link.js";
 import { hasTopLevelWindow } from "./top-level-window.js";
-import { isDisabled, nativeDisabled, nativeGetters, type PeriodicSyncManager as NativePeriodicSyncManager, type SyncManager as NativeSyncManager } from "./native-sync.js";
+import {
+  isDisabled,
+  nativeDisabled,
+  nativeGetters,
+  type PeriodicSyncManager as NativePeriodicSyncManager,
+  type SyncManager as NativeSyncManager,
+} from "./native-sync.js";
 
 /** How long one window client may take to answer before the next is asked. */
 const ANSWER_TIMEOUT_MS = 5000;
@@ -99,9 +105,9 @@ async function forward<T>(
 
 /** register() with no window client to perform it. */
 function refuse(why: Alone): Promise<never> {
-  return Promise.reject(why === "no window"
-    ? new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError")
-    : new DOMException(NO_PAGE_SCRIPT, "UnknownError"));
+  return Promise.reject(
+    why === "no window" ? new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError") : new DOMException(NO_PAGE_SCRIPT, "UnknownError"),
+  );
 }
 
 /**
@@ -110,10 +116,12 @@ function refuse(why: Alone): Promise<never> {
  */
 async function tagsAlone(global: WorkerGlobal, kind: Kind, native: (() => Promise<string[]>) | undefined): Promise<string[]> {
   const stored = await storedTags(global.registration.scope, kind);
-  const nativeTags = native ? await native().catch((error: unknown) => {
-    if (isDisabled(error)) return [];
-    throw error;
-  }) : [];
+  const nativeTags = native
+    ? await native().catch((error: unknown) => {
+        if (isDisabled(error)) return [];
+        throw error;
+      })
+    : [];
   return [...new Set([...nativeTags, ...stored])];
 }
 
@@ -143,7 +151,8 @@ function syncBackend(global: WorkerGlobal, windows: WindowForwarder, native: Nat
   const kind: Kind = "one-shot";
   const nativeTags = native && (() => native.getTags());
   return {
-    register: (tag) => checked(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
+    register: (tag) =>
+      checked(global, kind, () => forward(windows, { op: "register", kind, tag }, native && (() => native.register(tag)), refuse)).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
   };
 }
@@ -153,11 +162,13 @@ function periodicBackend(global: WorkerGlobal, windows: WindowForwarder, native:
   const nativeTags = native && (() => native.getTags());
   const nativeUnregister = (tag: string) => native && (() => native.unregister(tag));
   return {
-    register: (tag, minInterval) => checked(global, kind, () => forward(windows, { op: "register", kind, tag, minInterval },
-      native && (() => native.register(tag, { minInterval })), refuse)).then(() => undefined),
+    register: (tag, minInterval) =>
+      checked(global, kind, () =>
+        forward(windows, { op: "register", kind, tag, minInterval }, native && (() => native.register(tag, { minInterval })), refuse),
+      ).then(() => undefined),
     getTags: () => forward(windows, { op: "getTags", kind }, nativeTags, () => tagsAlone(global, kind, nativeTags)).then((tags) => tags ?? []),
-    unregister: (tag) => forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag)))
-      .then(() => undefined),
+    unregister: (tag) =>
+      forward(windows, { op: "unregister", kind, tag }, nativeUnregister(tag), () => unregisterAlone(global, tag, nativeUnregister(tag))).then(() => undefined),
   };
 }
 
@@ -180,7 +191,8 @@ export function installWorkerSyncManagers(global: WorkerGlobal, mode: "auto" | "
     const managers = { sync, periodicSync };
     for (const name of ["sync", "periodicSync"] as const) {
       Object.defineProperty(prototype, name, {
-        configurable: true, enumerable: true,
+        configurable: true,
+        enumerable: true,
         get: attributeGetter(name, function (this: unknown) {
           if (this === registration) return managers[name];
           const getter = native[name];
@@ -189,7 +201,10 @@ export function installWorkerSyncManagers(global: WorkerGlobal, mode: "auto" | "
         }),
       });
     }
-    for (const [name, value] of [["SyncManager", SyncManager], ["PeriodicSyncManager", PeriodicSyncManager]] as const) {
+    for (const [name, value] of [
+      ["SyncManager", SyncManager],
+      ["PeriodicSyncManager", PeriodicSyncManager],
+    ] as const) {
       Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
     }
   };

@@ -32,7 +32,7 @@ function startWorker(): void {
   // interfaces stay, unless syncward is to serve whatever the engine has.
   if (!("serviceWorker" in navigator) && mode === "auto") return;
   let link: LeaderLink | undefined;
-  installPageApi({ mode, call: (call) => viaLeader(link ??= new LeaderLink(AGENT_CHANNEL, undefined, report), call), onTakeOver: () => {} });
+  installPageApi({ mode, call: (call) => viaLeader((link ??= new LeaderLink(AGENT_CHANNEL, undefined, report)), call), onTakeOver: () => {} });
 }
 
 startWorker();

@@ -81,7 +81,10 @@ export class DeviceConnectivity {
     this.#onScopeChange = options.onScopeChange ?? (() => {});
     this.#required = options.require ?? configuredSignals(options);
     this.#sources = new SignalSources({
-      clock, require: this.#required, settleMs: options.settleMs, probe,
+      clock,
+      require: this.#required,
+      settleMs: options.settleMs,
+      probe,
       onChange: (state) => {
         this.#onChange(state);
         agent.setConditions(state);
@@ -97,11 +100,14 @@ export class DeviceConnectivity {
       const link = new MqttLink({ ...linkOptions, clock, signals: this.#sources.signals, log, onConnect: () => this.#summary?.connected() });
       this.link = link;
       this.#sources.attachLink(link);
-      this.#summary = summaryTopic === undefined ? undefined : new SummaryPublisher({
-        clock,
-        read: () => summarize(agent.status(), agent.nextWakeup(), this.fusion.state),
-        publish: (payload) => link.publish(summaryTopic, payload, { retain: true }),
-      });
+      this.#summary =
+        summaryTopic === undefined
+          ? undefined
+          : new SummaryPublisher({
+              clock,
+              read: () => summarize(agent.status(), agent.nextWakeup(), this.fusion.state),
+              publish: (payload) => link.publish(summaryTopic, payload, { retain: true }),
+            });
     }
   }
 

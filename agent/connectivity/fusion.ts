@@ -112,7 +112,8 @@ export class ConnectivityFusion {
 
   /** "online" / "offline" override the signals at once; "auto" gives control back to them. */
   setManual(setting: ManualSetting): void {
-    if (setting !== "online" && setting !== "offline" && setting !== "auto") throw new TypeError(`manual setting must be online, offline or auto, got ${JSON.stringify(setting)}`);
+    if (setting !== "online" && setting !== "offline" && setting !== "auto")
+      throw new TypeError(`manual setting must be online, offline or auto, got ${JSON.stringify(setting)}`);
     if (this.#closed) return;
     this.#manual = setting;
     this.#evaluate();

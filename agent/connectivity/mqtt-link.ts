@@ -104,7 +104,11 @@ export class MqttLink {
     this.#log = options.log ?? (() => {});
     const random = options.random ?? Math.random;
     this.#backoff = new ReconnectBackoff(options.backoff, random);
-    this.clientId = options.clientId ?? `syncward-${Math.floor(random() * 2 ** 32).toString(16).padStart(8, "0")}`;
+    this.clientId =
+      options.clientId ??
+      `syncward-${Math.floor(random() * 2 ** 32)
+        .toString(16)
+        .padStart(8, "0")}`;
     this.#protocolVersion = options.protocolVersion ?? 5;
     this.#shownUrl = withoutCredentials(options.url);
     const first = this.#backoff.next();
@@ -122,9 +126,14 @@ export class MqttLink {
 
   status(): LinkStatus {
     return {
-      url: this.#shownUrl, clientId: this.clientId, state: this.#state, protocolVersion: this.#protocolVersion,
-      failedAttempts: this.#failedAttempts, lastError: this.#lastError,
-      nextAttemptInMs: this.#nextAttemptAt === undefined ? undefined : Math.max(0, this.#nextAttemptAt - this.#clock.monotonic()), backendTimestamp: this.#backendTimestamp,
+      url: this.#shownUrl,
+      clientId: this.clientId,
+      state: this.#state,
+      protocolVersion: this.#protocolVersion,
+      failedAttempts: this.#failedAttempts,
+      lastError: this.#lastError,
+      nextAttemptInMs: this.#nextAttemptAt === undefined ? undefined : Math.max(0, this.#nextAttemptAt - this.#clock.monotonic()),
+      backendTimestamp: this.#backendTimestamp,
     };
   }
 
@@ -189,7 +198,10 @@ export class MqttLink {
     if (o.presence) {
       const delay = o.presence.willDelaySeconds ?? 0;
       options.will = {
-        topic: o.presence.topic, payload: o.presence.offline ?? "offline", qos: 1, retain: true,
+        topic: o.presence.topic,
+        payload: o.presence.offline ?? "offline",
+        qos: 1,
+        retain: true,
         ...(v5 && delay > 0 ? { properties: { willDelayInterval: delay } } : {}),
       };
     }

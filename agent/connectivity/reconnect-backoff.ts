@@ -18,7 +18,11 @@ export interface ReconnectBackoffOptions {
 }
 
 export const GRPC_BACKOFF: Required<ReconnectBackoffOptions> = {
-  initialMs: 1000, multiplier: 1.6, jitter: 0.2, maxMs: 120_000, minConnectTimeoutMs: 20_000,
+  initialMs: 1000,
+  multiplier: 1.6,
+  jitter: 0.2,
+  maxMs: 120_000,
+  minConnectTimeoutMs: 20_000,
 };
 
 export class ReconnectBackoff {

@@ -18,7 +18,13 @@ export interface RegistrationSummary {
 }
 
 export function summarize(registrations: RegistrationStatus[], nextWakeup: number, state: FusedState): RegistrationSummary {
-  const summary: RegistrationSummary = { online: state.online, reason: state.reason, sync: {}, periodicsync: {}, nextWakeup: Number.isFinite(nextWakeup) ? new Date(nextWakeup).toISOString() : null };
+  const summary: RegistrationSummary = {
+    online: state.online,
+    reason: state.reason,
+    sync: {},
+    periodicsync: {},
+    nextWakeup: Number.isFinite(nextWakeup) ? new Date(nextWakeup).toISOString() : null,
+  };
   for (const r of registrations) {
     const counts = r.kind === "one-shot" ? summary.sync : summary.periodicsync;
     counts[r.state] = (counts[r.state] ?? 0) + 1;

@@ -42,7 +42,8 @@ export function requiredSignals(config: ConfiguredSources, require: unknown): Si
   if (!Array.isArray(require)) throw new RequireError(`must be a list of signal names (${REQUIRABLE_SIGNALS.join(", ")})`);
   for (const name of require) {
     if (name === "navigatorOnLine") throw new RequireError("cannot name navigatorOnLine: it is evidence of offline only");
-    if (!REQUIRABLE_SIGNALS.includes(name as SignalName)) throw new RequireError(`names an unknown signal ${quotedValue(name)} (known: ${REQUIRABLE_SIGNALS.join(", ")})`);
+    if (!REQUIRABLE_SIGNALS.includes(name as SignalName))
+      throw new RequireError(`names an unknown signal ${quotedValue(name)} (known: ${REQUIRABLE_SIGNALS.join(", ")})`);
     if (!configured.includes(name as SignalName)) throw new RequireError(`names ${name as string}, which is not configured`);
   }
   return [...new Set(require as SignalName[])];

@@ -24,8 +24,7 @@ export interface DeviceStatusFormat {
 
 export type DeviceStatus =
   /** `online: undefined`: the retained status was cleared (an empty payload). */
-  | { ok: true; online: boolean | undefined; metered?: boolean; onBattery?: boolean; timestamp?: number }
-  | { ok: false; problem: string };
+  { ok: true; online: boolean | undefined; metered?: boolean; onBattery?: boolean; timestamp?: number } | { ok: false; problem: string };
 
 /** `online: undefined`: the retained status was cleared (an empty payload). */
 export type BackendStatus = { ok: true; online: boolean; timestamp: number } | { ok: true; online: undefined } | { ok: false; problem: string };
@@ -46,7 +45,10 @@ function text(payload: Uint8Array | string): string | { problem: string } {
 
 /** A short, printable excerpt of a bad payload for the log line. */
 export function excerpt(payload: Uint8Array | string): string {
-  const s = typeof payload === "string" ? payload.slice(0, 60) : Array.from(payload.subarray(0, 60), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+  const s =
+    typeof payload === "string"
+      ? payload.slice(0, 60)
+      : Array.from(payload.subarray(0, 60), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
   const length = typeof payload === "string" ? payload.length : payload.byteLength;
   return JSON.stringify(s) + (length > 60 ? "…" : "");
 }
@@ -59,7 +61,8 @@ function object(body: string): Record<string, unknown> | string {
   } catch {
     return "neither a status word nor valid JSON";
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return `JSON ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value} where an object was expected`;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return `JSON ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value} where an object was expected`;
   return value as Record<string, unknown>;
 }
 

@@ -157,7 +157,8 @@ function parseDeviceStatus(raw: unknown): MqttConfig["deviceStatus"] {
   const deviceStatus: NonNullable<MqttConfig["deviceStatus"]> = { topic: topic(d.topic as string, "mqtt.deviceStatus.topic") };
   if (d.onlineWord !== undefined) deviceStatus.onlineWord = (d.onlineWord as string).trim();
   if (d.offlineWord !== undefined) deviceStatus.offlineWord = (d.offlineWord as string).trim();
-  if ((deviceStatus.onlineWord ?? "online").toLowerCase() === (deviceStatus.offlineWord ?? "offline").toLowerCase()) fail("mqtt.deviceStatus: onlineWord and offlineWord must differ");
+  if ((deviceStatus.onlineWord ?? "online").toLowerCase() === (deviceStatus.offlineWord ?? "offline").toLowerCase())
+    fail("mqtt.deviceStatus: onlineWord and offlineWord must differ");
   if (d.ttlMs !== undefined) deviceStatus.ttlMs = d.ttlMs as number;
   if (d.fields !== undefined) deviceStatus.fields = { ...(d.fields as NonNullable<DeviceStatusFormat["fields"]>) };
   return deviceStatus;
@@ -178,10 +179,12 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
   if (clientId.length > 65535) fail("mqtt.clientId is too long");
   if (m.password !== undefined && m.passwordFile !== undefined) fail("mqtt.password and mqtt.passwordFile exclude each other");
   const login = ["username", "password", "passwordFile"].filter((key) => m[key] !== undefined);
-  if (url === undefined && login.length > 0) fail(`mqtt.${login[0]} is for a broker given by mqtt.url; the embedded broker's credential is generated into mqtt.credentialFile`);
+  if (url === undefined && login.length > 0)
+    fail(`mqtt.${login[0]} is for a broker given by mqtt.url; the embedded broker's credential is generated into mqtt.credentialFile`);
   if (m.credentialFile !== undefined && login.length > 0) fail(`mqtt.credentialFile and mqtt.${login[0]} exclude each other`);
   const backendStatus = m.backendStatus === undefined ? undefined : withTopic(m.backendStatus);
-  const optionalTopic = (value: unknown, field: string, fallback: string) => (value === false ? undefined : topic((value as string | undefined) ?? fallback, field));
+  const optionalTopic = (value: unknown, field: string, fallback: string) =>
+    value === false ? undefined : topic((value as string | undefined) ?? fallback, field);
   const file = (key: string) => (m[key] === undefined ? undefined : path(m[key], `mqtt.${key}`));
   return {
     url,
@@ -199,7 +202,10 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
     keepaliveSeconds: (m.keepaliveSeconds as number | undefined) ?? 30,
     sessionExpirySeconds: (m.sessionExpirySeconds as number | undefined) ?? 0,
     deviceStatus: parseDeviceStatus(m.deviceStatus),
-    backendStatus: backendStatus && { topic: topic(backendStatus.topic as string, "mqtt.backendStatus.topic"), ...(backendStatus.ttlMs !== undefined ? { ttlMs: backendStatus.ttlMs as number } : {}) },
+    backendStatus: backendStatus && {
+      topic: topic(backendStatus.topic as string, "mqtt.backendStatus.topic"),
+      ...(backendStatus.ttlMs !== undefined ? { ttlMs: backendStatus.ttlMs as number } : {}),
+    },
     presenceTopic: optionalTopic(m.presenceTopic, "mqtt.presenceTopic", `syncward/${clientId}/presence`),
     willDelaySeconds: (m.willDelaySeconds as number | undefined) ?? 0,
     summaryTopic: optionalTopic(m.summaryTopic, "mqtt.summaryTopic", `syncward/${clientId}/summary`),
@@ -210,7 +216,8 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
 function parseProbe(raw: unknown, field: string): ProbeOptions {
   const p = (typeof raw === "string" ? { url: raw } : raw) as Raw;
   const probe = { ...p, url: url(p.url as string, `${field}.url`) } as ProbeOptions;
-  if (probe.expectedBody !== undefined && [204, 304].includes(probe.expectedStatus ?? 200)) fail(`${field}.expectedBody cannot go with expectedStatus ${probe.expectedStatus}: that answer has no body`);
+  if (probe.expectedBody !== undefined && [204, 304].includes(probe.expectedStatus ?? 200))
+    fail(`${field}.expectedBody cannot go with expectedStatus ${probe.expectedStatus}: that answer has no body`);
   return probe;
 }
 

@@ -11,13 +11,33 @@ import { parseFlags } from "./command-flags.js";
 import { readRawConfig } from "./config-file.js";
 
 const OPTIONS = {
-  config: { type: "string" }, sw: { type: "string" }, scope: { type: "string" }, store: { type: "string" },
-  preset: { type: "string" }, probe: { type: "string" }, "no-window-client": { type: "boolean" },
-  log: { type: "string" }, control: { type: "string" }, http: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
-  mqtt: { type: "string" }, "no-mqtt": { type: "boolean" }, "broker-port": { type: "string" }, "mqtt-client-id": { type: "string" },
-  "mqtt-username": { type: "string" }, "mqtt-password-file": { type: "string" }, "mqtt-credential-file": { type: "string" }, "mqtt-ca": { type: "string" },
-  "mqtt-cert": { type: "string" }, "mqtt-key": { type: "string" }, "mqtt-insecure": { type: "boolean" },
-  "device-status": { type: "string" }, "backend-status": { type: "string" }, require: { type: "string" }, settle: { type: "string" },
+  config: { type: "string" },
+  sw: { type: "string" },
+  scope: { type: "string" },
+  store: { type: "string" },
+  preset: { type: "string" },
+  probe: { type: "string" },
+  "no-window-client": { type: "boolean" },
+  log: { type: "string" },
+  control: { type: "string" },
+  http: { type: "string" },
+  seed: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  mqtt: { type: "string" },
+  "no-mqtt": { type: "boolean" },
+  "broker-port": { type: "string" },
+  "mqtt-client-id": { type: "string" },
+  "mqtt-username": { type: "string" },
+  "mqtt-password-file": { type: "string" },
+  "mqtt-credential-file": { type: "string" },
+  "mqtt-ca": { type: "string" },
+  "mqtt-cert": { type: "string" },
+  "mqtt-key": { type: "string" },
+  "mqtt-insecure": { type: "boolean" },
+  "device-status": { type: "string" },
+  "backend-status": { type: "string" },
+  require: { type: "string" },
+  settle: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags<{ options: typeof OPTIONS }>>["values"];
@@ -57,7 +77,8 @@ function integerFlag(value: string, flag: string): number {
 const here = (path: string) => resolve(process.cwd(), path);
 
 function applyAgentFlags(raw: Record<string, unknown>, values: Flags): void {
-  if (values.sw !== undefined) raw.serviceWorkers = [...(Array.isArray(raw.serviceWorkers) ? raw.serviceWorkers : []), { script: here(values.sw), scope: values.scope }];
+  if (values.sw !== undefined)
+    raw.serviceWorkers = [...(Array.isArray(raw.serviceWorkers) ? raw.serviceWorkers : []), { script: here(values.sw), scope: values.scope }];
   if (values.store !== undefined) raw.store = here(values.store);
   if (values.preset !== undefined) raw.preset = values.preset;
   if (values.probe !== undefined) raw.probe = values.probe;
@@ -92,7 +113,14 @@ function applyConnectivityFlags(raw: Record<string, unknown>, values: Flags): vo
   const base = typeof raw.connectivity === "object" && raw.connectivity !== null ? raw.connectivity : {};
   raw.connectivity = {
     ...base,
-    ...(values.require !== undefined ? { require: values.require.split(",").map((s) => s.trim()).filter((s) => s !== "") } : {}),
+    ...(values.require !== undefined
+      ? {
+          require: values.require
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== ""),
+        }
+      : {}),
     ...(values.settle !== undefined ? { settleMs: integerFlag(values.settle, "--settle") } : {}),
   };
 }

@@ -21,18 +21,43 @@ export class AgentMetrics {
   constructor(registrations: () => readonly RegistrationStatus[]) {
     const registers = [this.registry];
     new Gauge({
-      name: "syncward_registrations", help: "Sync and periodic sync registrations by kind and state.", labelNames: ["kind", "state"], registers,
+      name: "syncward_registrations",
+      help: "Sync and periodic sync registrations by kind and state.",
+      labelNames: ["kind", "state"],
+      registers,
       collect() {
         this.reset();
         for (const r of registrations()) this.inc({ kind: r.kind, state: r.state });
       },
     });
-    this.#fired = new Counter({ name: "syncward_events_fired_total", help: "Sync and periodicsync events dispatched to a worker.", labelNames: ["service"], registers });
-    this.#failed = new Counter({ name: "syncward_events_failed_total", help: "Events that failed, other than by the time limit, by reason.", labelNames: ["service", "reason"], registers });
-    this.#timedOut = new Counter({ name: "syncward_events_timed_out_total", help: "Events that passed the event time limit.", labelNames: ["service"], registers });
-    this.#transitions = new Counter({ name: "syncward_online_transitions_total", help: "Changes of the device's fused online state.", labelNames: ["to"], registers });
+    this.#fired = new Counter({
+      name: "syncward_events_fired_total",
+      help: "Sync and periodicsync events dispatched to a worker.",
+      labelNames: ["service"],
+      registers,
+    });
+    this.#failed = new Counter({
+      name: "syncward_events_failed_total",
+      help: "Events that failed, other than by the time limit, by reason.",
+      labelNames: ["service", "reason"],
+      registers,
+    });
+    this.#timedOut = new Counter({
+      name: "syncward_events_timed_out_total",
+      help: "Events that passed the event time limit.",
+      labelNames: ["service"],
+      registers,
+    });
+    this.#transitions = new Counter({
+      name: "syncward_online_transitions_total",
+      help: "Changes of the device's fused online state.",
+      labelNames: ["to"],
+      registers,
+    });
     this.#commits = new Histogram({
-      name: "syncward_store_commit_seconds", help: "Time from a store commit to its changes being durable.", registers,
+      name: "syncward_store_commit_seconds",
+      help: "Time from a store commit to its changes being durable.",
+      registers,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     });
   }

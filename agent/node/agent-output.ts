@@ -21,9 +21,13 @@ export class AgentOutput {
 
   /** One of the agent's own events with its fields, e.g. `network online=true reason=…`. */
   readonly note = (what: string, fields: Record<string, unknown>): void => {
-    this.#write(this.#json
-      ? jsonRecord(what, fields)
-      : `${clockTime()} ${what} ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`);
+    this.#write(
+      this.#json
+        ? jsonRecord(what, fields)
+        : `${clockTime()} ${what} ${Object.entries(fields)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(" ")}`,
+    );
   };
 
   /** A connectivity message. */
@@ -39,12 +43,13 @@ export class AgentOutput {
   /** The console of the worker at `scope`: the process's own in text, JSON lines in json. */
   readonly workerConsole = (scope: string): Console => {
     if (!this.#json) return console;
-    const lines = (stream: NodeJS.WriteStream, level: string) => new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        stream.write(`${jsonRecord("console", { level, scope, message: chunk.toString("utf8").replace(/\n$/, "") })}\n`);
-        done();
-      },
-    });
+    const lines = (stream: NodeJS.WriteStream, level: string) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          stream.write(`${jsonRecord("console", { level, scope, message: chunk.toString("utf8").replace(/\n$/, "") })}\n`);
+          done();
+        },
+      });
     return new Console({ stdout: lines(process.stdout, "log"), stderr: lines(process.stderr, "error") });
   };
 
@@ -55,7 +60,8 @@ export class AgentOutput {
    * uncaught error whose report failed in turn, and the agent spun on that.
    */
   guardProcess(): () => void {
-    const stray = (error: unknown) => this.problem(`uncaught error in a service worker: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    const stray = (error: unknown) =>
+      this.problem(`uncaught error in a service worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     const ignore = () => {};
     process.on("uncaughtException", stray);
     process.on("unhandledRejection", stray);

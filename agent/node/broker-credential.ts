@@ -93,6 +93,9 @@ async function ownCredential(file: string): Promise<BrokerCredential | undefined
   if (!info.isFile()) throw new ConfigError(`the broker credential ${file} is not a regular file; remove it and a new one is generated`);
   if (info.uid !== userInfo().uid) throw new ConfigError(`the broker credential ${file} belongs to another user; remove it and a new one is generated`);
   const mode = info.mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new ConfigError(`the broker credential ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it, or remove it and a new one is generated`);
+  if ((mode & 0o077) !== 0)
+    throw new ConfigError(
+      `the broker credential ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it, or remove it and a new one is generated`,
+    );
   return parseBrokerCredential(await readFile(file, "utf8"), file);
 }

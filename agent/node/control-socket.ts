@@ -88,7 +88,8 @@ function parseRequest(line: string): ControlRequest {
   } catch {
     throw new Error(`control request is not JSON: ${quotedValue(line)}`);
   }
-  if (typeof request !== "object" || request === null || Array.isArray(request)) throw new Error(`control request must be a JSON object, got ${quotedValue(request)}`);
+  if (typeof request !== "object" || request === null || Array.isArray(request))
+    throw new Error(`control request must be a JSON object, got ${quotedValue(request)}`);
   const r = request as Partial<{ cmd: unknown; set: unknown; tag: unknown; scope: unknown }>;
   const fields = typeof r.cmd === "string" && Object.hasOwn(FIELDS, r.cmd) ? FIELDS[r.cmd]! : undefined;
   if (fields && Object.keys(r).every((key) => fields.includes(key))) {

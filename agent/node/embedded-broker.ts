@@ -51,7 +51,10 @@ export async function startEmbeddedBroker(options: { credential: BrokerCredentia
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
-      throw new Error(`cannot start the embedded MQTT broker: ${host}:${wanted} is in use (another broker?); use it with --mqtt mqtt://${host}:${wanted}, or pick another port with --broker-port`, { cause: error });
+      throw new Error(
+        `cannot start the embedded MQTT broker: ${host}:${wanted} is in use (another broker?); use it with --mqtt mqtt://${host}:${wanted}, or pick another port with --broker-port`,
+        { cause: error },
+      );
     }
     throw new Error(`cannot start the embedded MQTT broker on ${host}:${wanted}: ${code ?? (error as Error).message}`, { cause: error });
   }

@@ -73,4 +73,5 @@ export const ObjectStore = await load<{
   new (db: RawDatabase, name: string, keyPath: string | string[] | null, autoIncrement: boolean): RawObjectStore;
   prototype: RawObjectStore;
 }>("ObjectStore");
-export const Index = await load<new (store: RawObjectStore, name: string, keyPath: string | string[], multiEntry: boolean, unique: boolean) => RawIndex>("Index");
+export const Index =
+  await load<new (store: RawObjectStore, name: string, keyPath: string | string[], multiEntry: boolean, unique: boolean) => RawIndex>("Index");

@@ -56,8 +56,7 @@ function newBatch(): Batch {
   return { changes: new Map(), promise, resolve, reject };
 }
 
-const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval",
-  "unmeteredOnly", "allowOnBattery"] as const;
+const FIELDS = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval", "unmeteredOnly", "allowOnBattery"] as const;
 const sameRegistration = (a: StoredRegistration, b: StoredRegistration) => FIELDS.every((field) => a[field] === b[field]);
 
 /**

@@ -50,16 +50,19 @@ export async function serveHttp(address: HttpAddress, metrics: () => Promise<{ b
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => reject(new Error(`cannot serve HTTP on ${address.host}:${address.port}: ${error.code ?? error.message}`)));
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot serve HTTP on ${address.host}:${address.port}: ${error.code ?? error.message}`)),
+    );
     server.listen(address.port, address.host, resolve);
   });
   const { port } = server.address() as { port: number };
   const host = address.host.includes(":") ? `[${address.host}]` : address.host;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

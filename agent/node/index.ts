@@ -16,7 +16,15 @@ export { Agent, type AgentOptions, type AgentServiceWorker, type RegistrationSta
 export { systemClock, type Clock } from "../clock.js";
 export { MAX_TAG_LENGTH } from "../tag-limit.js";
 export type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
-export { devToolsEvent, jsonLine, textLine, type BackgroundService, type BackgroundServiceEvent, type DevToolsBackgroundServiceEvent, type LogSink } from "../log.js";
+export {
+  devToolsEvent,
+  jsonLine,
+  textLine,
+  type BackgroundService,
+  type BackgroundServiceEvent,
+  type DevToolsBackgroundServiceEvent,
+  type LogSink,
+} from "../log.js";
 export { MemoryStore } from "../memory-store.js";
 export type { LoadReport, RegistrationStore, StoreChanges, StoredRegistration } from "../store.js";
 export type { ProbeOptions } from "../reachability-probe.js";
@@ -27,4 +35,11 @@ export { SchedulerError, type Decision, type DropReason, type Outcome, type Regi
 export { PRESETS, type JitterMode, type Policy, type Preset } from "../../wasm-core/binding/policy.js";
 export { createScheduler, coreModule } from "../../wasm-core/binding/core-wasm.js";
 export { FileStore, type FileStoreOptions } from "./file-store.js";
-export { NodeServiceWorkerHost, type HostedServiceWorker, type LoadOptions, type NodeServiceWorkerHostOptions, type ServiceWorkerLimits, type WindowClientInfo } from "./service-worker-host.js";
+export {
+  NodeServiceWorkerHost,
+  type HostedServiceWorker,
+  type LoadOptions,
+  type NodeServiceWorkerHostOptions,
+  type ServiceWorkerLimits,
+  type WindowClientInfo,
+} from "./service-worker-host.js";

@@ -255,7 +255,9 @@ export class IndexedDBJournal {
     const tail = read.bytes.length - end;
     if (tail > 0) this.#log(`syncward indexeddb: ${this.#path}: dropped a torn tail of ${tail} bytes at offset ${end}`);
     if (damage.length > 0) {
-      await this.#startLog(this.image).catch((error: unknown) => this.#log(`syncward indexeddb: could not rewrite ${this.#path} (${errorCode(error)}); the next commit tries again`));
+      await this.#startLog(this.image).catch((error: unknown) =>
+        this.#log(`syncward indexeddb: could not rewrite ${this.#path} (${errorCode(error)}); the next commit tries again`),
+      );
       return;
     }
     try {

@@ -41,7 +41,10 @@ class ValueSerializer extends Serializer {
 }
 
 class ValueDeserializer extends Deserializer {
-  constructor(bytes: Uint8Array, readonly blobs: Blob[]) {
+  constructor(
+    bytes: Uint8Array,
+    readonly blobs: Blob[],
+  ) {
     super(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 

@@ -48,7 +48,13 @@ function typeOf(value: unknown): JsonType {
 }
 
 const A_TYPE: Record<JsonType, string> = {
-  string: "a string", number: "a number", integer: "a whole number", boolean: "true or false", object: "an object", array: "an array", null: "null",
+  string: "a string",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  object: "an object",
+  array: "an array",
+  null: "null",
 };
 
 const fits = (type: JsonType, value: unknown) => typeOf(value) === type || (type === "number" && typeOf(value) === "integer");

@@ -31,9 +31,16 @@ export type DecodedRecord = { key: string; value: StoredRegistration | null } | 
 /** A fresh object holding exactly the stored fields of `r` (extra properties are dropped). */
 export function copyRegistration(r: StoredRegistration): StoredRegistration {
   return {
-    scope: r.scope, tag: r.tag, kind: r.kind, attempts: r.attempts, maxAttempts: r.maxAttempts,
-    delayUntil: r.delayUntil, anchorOrExpiry: r.anchorOrExpiry, minInterval: r.minInterval,
-    unmeteredOnly: r.unmeteredOnly, allowOnBattery: r.allowOnBattery,
+    scope: r.scope,
+    tag: r.tag,
+    kind: r.kind,
+    attempts: r.attempts,
+    maxAttempts: r.maxAttempts,
+    delayUntil: r.delayUntil,
+    anchorOrExpiry: r.anchorOrExpiry,
+    minInterval: r.minInterval,
+    unmeteredOnly: r.unmeteredOnly,
+    allowOnBattery: r.allowOnBattery,
   };
 }
 

@@ -17,8 +17,12 @@ export interface LogScan {
  * the size of the intact frame at an offset, or 0 if none starts there; `use` returns a phrase
  * per problem with the frame's content. Never throws if `use` does not.
  */
-export function scanLog(bytes: Buffer, header: Buffer, frameAt: (bytes: Buffer, offset: number) => number,
-  use: (offset: number, size: number) => string[]): LogScan {
+export function scanLog(
+  bytes: Buffer,
+  header: Buffer,
+  frameAt: (bytes: Buffer, offset: number) => number,
+  use: (offset: number, size: number) => string[],
+): LogScan {
   const damage: string[] = [];
   if (bytes.length < header.length || !bytes.subarray(0, header.length).equals(header)) {
     damage.push(`a bad file header (${bytes.subarray(0, header.length).toString("hex")})`);

@@ -42,7 +42,12 @@ export async function readMqttSecrets(config: MqttConfig): Promise<MqttSecrets> 
 
 /** The link's options for broker `url`; `embedded`: the agent's own aedes broker. */
 export function mqttOptions(config: MqttConfig, url: string, embedded: boolean, secrets: MqttSecrets): MqttOptions {
-  const tls = { ...(secrets.ca ? { ca: secrets.ca } : {}), ...(secrets.cert ? { cert: secrets.cert } : {}), ...(secrets.key ? { key: secrets.key } : {}), ...(config.insecure ? { rejectUnauthorized: false } : {}) };
+  const tls = {
+    ...(secrets.ca ? { ca: secrets.ca } : {}),
+    ...(secrets.cert ? { cert: secrets.cert } : {}),
+    ...(secrets.key ? { key: secrets.key } : {}),
+    ...(config.insecure ? { rejectUnauthorized: false } : {}),
+  };
   return {
     url,
     clientId: config.clientId,

@@ -15,8 +15,14 @@
 
 import { IDBFactory, IDBKeyRange, IDBTransaction } from "fake-indexeddb";
 import {
-  Database, Index, ObjectStore,
-  type RawDatabase, type RawFactory, type RawIndex, type RawObjectStore, type RawTransaction,
+  Database,
+  Index,
+  ObjectStore,
+  type RawDatabase,
+  type RawFactory,
+  type RawIndex,
+  type RawObjectStore,
+  type RawTransaction,
 } from "./fake-indexeddb-internals.js";
 import { keyString, type StoreChange, type StoreSchema, type TransactionRecord } from "./indexeddb-image.js";
 import { IndexedDBJournal } from "./indexeddb-journal.js";
@@ -194,7 +200,9 @@ export class OriginStorage implements WorkerOriginStorage {
   }
 
   #fail(tx: RawTransaction, name: string, error: unknown): void {
-    this.#log(`syncward indexeddb: a transaction on ${JSON.stringify(tx.db._rawDatabase.name)} aborted (${name}): ${(error as Error).message ?? String(error)}`);
+    this.#log(
+      `syncward indexeddb: a transaction on ${JSON.stringify(tx.db._rawDatabase.name)} aborted (${name}): ${(error as Error).message ?? String(error)}`,
+    );
     tx._state = "active";
     tx._abort(name);
   }
@@ -264,7 +272,9 @@ export class OriginStorage implements WorkerOriginStorage {
           } catch (error) {
             // A unique index refuses it (a damaged transaction was skipped at load): leave it out, whole.
             for (const index of indexed) index.deleteRecord(record!);
-            this.#log(`syncward indexeddb: left out record ${JSON.stringify(key)} of ${JSON.stringify(name)}/${JSON.stringify(s.name)}: ${(error as Error).name}`);
+            this.#log(
+              `syncward indexeddb: left out record ${JSON.stringify(key)} of ${JSON.stringify(name)}/${JSON.stringify(s.name)}: ${(error as Error).name}`,
+            );
           }
         }
         for (const index of indexes) {

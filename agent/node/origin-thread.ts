@@ -41,11 +41,10 @@ export class OriginThread {
     await this.#thread?.exited;
     const thread = new ServiceWorkerThread(this.data, (scope) => this.#members.get(scope), this.log);
     this.#thread = thread;
-    const started = await answeredWithin(thread.started, this.limits.startMs, undefined, () => void thread.terminate())
-      .catch(async (error: unknown) => {
-        await thread.terminate();
-        throw error;
-      });
+    const started = await answeredWithin(thread.started, this.limits.startMs, undefined, () => void thread.terminate()).catch(async (error: unknown) => {
+      await thread.terminate();
+      throw error;
+    });
     if (!started.answered) throw new Error(`${this.data.origin}: the workers' thread did not open its storage within ${this.limits.startMs} ms`);
     return thread;
   }

@@ -52,17 +52,21 @@ export class RunningAgent {
     const storageDirectory = `${config.store}.indexeddb`;
     await mkdir(storageDirectory, { recursive: true, mode: 0o700 });
     const host = await NodeServiceWorkerHost.start({
-      agent: (dispatcher) => Agent.start({
-        scheduler: singleTenant(scheduler), store, dispatcher, onProblem: output.problem,
-        log: (event) => {
-          output.event(event);
-          metrics.event(event);
-          if (running) {
-            running.#failures.observe(event);
-            running.#connectivity?.registrationsChanged();
-          }
-        },
-      }),
+      agent: (dispatcher) =>
+        Agent.start({
+          scheduler: singleTenant(scheduler),
+          store,
+          dispatcher,
+          onProblem: output.problem,
+          log: (event) => {
+            output.event(event);
+            metrics.event(event);
+            if (running) {
+              running.#failures.observe(event);
+              running.#connectivity?.registrationsChanged();
+            }
+          },
+        }),
       windowClients: () => {
         const current = running ? running.#config : config;
         return current.windowClient ? current.serviceWorkers.map((w, i) => ({ id: `window-${i}`, url: w.scope })) : [];
@@ -102,8 +106,13 @@ export class RunningAgent {
     let mqtt: MqttOptions | undefined;
     if (config.mqtt) mqtt = mqttOptions(config.mqtt, config.mqtt.url ?? this.#broker!.url, this.#broker !== undefined, secrets!);
     this.#connectivity = new DeviceConnectivity({
-      agent: this.#host.agent, clock: systemClock, mqtt, probe: config.probe,
-      require: config.connectivity.require, settleMs: config.connectivity.settleMs, log: output.say,
+      agent: this.#host.agent,
+      clock: systemClock,
+      mqtt,
+      probe: config.probe,
+      require: config.connectivity.require,
+      settleMs: config.connectivity.settleMs,
+      log: output.say,
       onChange: (s) => {
         this.#metrics.online(s.online);
         output.note("network", { online: s.online, metered: s.metered, onBattery: s.onBattery, reason: s.reason });
@@ -124,7 +133,12 @@ export class RunningAgent {
     this.#control = await serveControl(this.#config.control, async (request) => {
       const connectivity = this.#connectivity!;
       if (request.cmd === "fire") {
-        const fired = await fireSync(this.#host, this.#config.serviceWorkers.map((w) => w.scope), request.tag, request.scope);
+        const fired = await fireSync(
+          this.#host,
+          this.#config.serviceWorkers.map((w) => w.scope),
+          request.tag,
+          request.scope,
+        );
         this.#output.note("sync event fired by hand", { ...fired });
         return fired;
       }
@@ -176,8 +190,13 @@ export class RunningAgent {
     const ready = this.#connectivity!.status();
     const config = this.#config;
     return {
-      store: config.store, control: config.control, preset: config.preset, mqtt: ready.mqtt?.url ?? "off",
-      require: ready.required.join(",") || "nothing", online: ready.online, reason: ready.reason,
+      store: config.store,
+      control: config.control,
+      preset: config.preset,
+      mqtt: ready.mqtt?.url ?? "off",
+      require: ready.required.join(",") || "nothing",
+      online: ready.online,
+      reason: ready.reason,
     };
   }
 

@@ -40,10 +40,31 @@ const CHROMIUM_IMPORT_ERROR = "Failed to execute 'importScripts' on 'WorkerGloba
 const HANDLER_ATTRIBUTES = ["install", "activate", "fetch", "message", "messageerror", "sync", "periodicsync"] as const;
 /** Node's web globals a worker gets as they are. */
 const SHARED_GLOBALS = [
-  "Event", "EventTarget", "CustomEvent", "DOMException", "Response", "Headers", "FormData", "Blob", "File",
-  "URL", "URLSearchParams", "AbortController", "AbortSignal", "TextEncoder", "TextDecoder", "ReadableStream",
-  "WritableStream", "TransformStream", "MessageChannel", "MessagePort", "BroadcastChannel", "performance",
-  "structuredClone", "atob", "btoa",
+  "Event",
+  "EventTarget",
+  "CustomEvent",
+  "DOMException",
+  "Response",
+  "Headers",
+  "FormData",
+  "Blob",
+  "File",
+  "URL",
+  "URLSearchParams",
+  "AbortController",
+  "AbortSignal",
+  "TextEncoder",
+  "TextDecoder",
+  "ReadableStream",
+  "WritableStream",
+  "TransformStream",
+  "MessageChannel",
+  "MessagePort",
+  "BroadcastChannel",
+  "performance",
+  "structuredClone",
+  "atob",
+  "btoa",
 ] as const;
 
 type Listener = (event: Event) => void;
@@ -248,8 +269,16 @@ export class ServiceWorkerGlobalScope {
         }
       },
       location: Object.freeze({
-        href: base.href, origin: base.origin, protocol: base.protocol, host: base.host, hostname: base.hostname,
-        port: base.port, pathname: base.pathname, search: base.search, hash: base.hash, toString: () => base.href,
+        href: base.href,
+        origin: base.origin,
+        protocol: base.protocol,
+        host: base.host,
+        hostname: base.hostname,
+        port: base.port,
+        pathname: base.pathname,
+        search: base.search,
+        hash: base.hash,
+        toString: () => base.href,
       }),
       navigator: Object.freeze({
         userAgent: `syncward (Node.js ${process.versions.node})`,

@@ -199,7 +199,11 @@ export class NodeServiceWorkerHost implements Dispatcher {
     // those events wait for the activation.
     this.#workers.set(scope, worker);
     try {
-      worker.registration = agent.addServiceWorker(scope, { active: false, confirmsResolution: true, hasWindowClient: () => this.#clientsOf(scope).length > 0 });
+      worker.registration = agent.addServiceWorker(scope, {
+        active: false,
+        confirmsResolution: true,
+        hasWindowClient: () => this.#clientsOf(scope).length > 0,
+      });
     } catch (error) {
       this.#workers.delete(scope);
       await worker.version.stop();
@@ -223,12 +227,14 @@ export class NodeServiceWorkerHost implements Dispatcher {
   }
 
   #register(scope: string, scriptURL: URL, code: string): Registered {
-    const worker: Registered = new Registered(new ServiceWorkerVersion(
-      { scope, scriptURL: scriptURL.href, code },
-      this.#originThread(new URL(scope).origin),
-      { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
-      this.#log,
-    ));
+    const worker: Registered = new Registered(
+      new ServiceWorkerVersion(
+        { scope, scriptURL: scriptURL.href, code },
+        this.#originThread(new URL(scope).origin),
+        { call: (call) => this.#answer(worker, scope, call), note: (note) => this.#noted(worker, scope, note) },
+        this.#log,
+      ),
+    );
     return worker;
   }
 
@@ -268,20 +274,30 @@ export class NodeServiceWorkerHost implements Dispatcher {
     const registration = worker.registration;
     switch (call.op) {
       case "register":
-        return call.kind === "one-shot" ? registration.sync.register(call.tag) : registration.periodicSync.register(call.tag, { minInterval: call.minInterval });
-      case "getTags": return call.kind === "one-shot" ? registration.sync.getTags() : registration.periodicSync.getTags();
-      case "unregisterPeriodic": return registration.periodicSync.unregister(call.tag);
-      case "unregister": return this.unregister(scope);
-      case "clients": return this.#clientsOf(scope);
+        return call.kind === "one-shot"
+          ? registration.sync.register(call.tag)
+          : registration.periodicSync.register(call.tag, { minInterval: call.minInterval });
+      case "getTags":
+        return call.kind === "one-shot" ? registration.sync.getTags() : registration.periodicSync.getTags();
+      case "unregisterPeriodic":
+        return registration.periodicSync.unregister(call.tag);
+      case "unregister":
+        return this.unregister(scope);
+      case "clients":
+        return this.#clientsOf(scope);
     }
   }
 
   #noted(worker: Registered, scope: string, note: ThreadNote): void {
     switch (note.note) {
-      case "log": return this.#log(note.line);
-      case "console": return note.stream === "stdout" ? this.#console(scope).log(note.text) : this.#console(scope).error(note.text);
-      case "imported": return worker.version.imported(note.url);
-      case "resolved": return worker.registration.resolved(note.kind, note.tag);
+      case "log":
+        return this.#log(note.line);
+      case "console":
+        return note.stream === "stdout" ? this.#console(scope).log(note.text) : this.#console(scope).error(note.text);
+      case "imported":
+        return worker.version.imported(note.url);
+      case "resolved":
+        return worker.registration.resolved(note.kind, note.tag);
     }
   }
 

@@ -16,8 +16,16 @@ import { createPeriodicSyncManager } from "../web-api/periodic-sync-manager.js";
 import { createSyncManager } from "../web-api/sync-manager.js";
 import { ServiceWorkerGlobalScope, describe, type WindowClientInfo } from "./service-worker-global-scope.js";
 import {
-  STARTED, thrownAnswer, type CallReply, type EventOutcome, type FromThread, type LifecycleOutcome, type NewCall,
-  type ThreadData, type ToThread, type WorkerScript,
+  STARTED,
+  thrownAnswer,
+  type CallReply,
+  type EventOutcome,
+  type FromThread,
+  type LifecycleOutcome,
+  type NewCall,
+  type ThreadData,
+  type ToThread,
+  type WorkerScript,
 } from "./service-worker-protocol.js";
 import { openWorkerIndexedDB, type WorkerIndexedDB } from "./worker-indexeddb.js";
 
@@ -55,23 +63,30 @@ function globalScope(script: WorkerScript, storage: WorkerIndexedDB): ServiceWor
   const { scope } = script;
   /** register() resolved in this realm: tell the agent, a task later, that its event may follow. */
   const confirmed = (kind: "one-shot" | "periodic", tag: string) => void setTimeout(() => post({ note: "resolved", scope, kind, tag }), 0);
-  return new ServiceWorkerGlobalScope(scope, new URL(script.scriptURL), {
-    log: (line) => post({ note: "log", scope, line }),
-    console: new Console({ stdout: lines(scope, "stdout"), stderr: lines(scope, "stderr") }),
-    online: () => Atomics.load(online, 0) === 1,
-    clients: () => ask<WindowClientInfo[]>(scope, { op: "clients" } as NewCall),
-    unregister: () => ask<boolean>(scope, { op: "unregister" } as NewCall),
-    imported: (url) => post({ note: "imported", scope, url }),
-    sync: createSyncManager({
-      register: (tag) => ask<void>(scope, { op: "register", kind: "one-shot", tag, minInterval: 0 } as NewCall).then(() => confirmed("one-shot", tag)),
-      getTags: () => ask<string[]>(scope, { op: "getTags", kind: "one-shot" } as NewCall),
-    }),
-    periodicSync: createPeriodicSyncManager({
-      register: (tag, minInterval) => ask<void>(scope, { op: "register", kind: "periodic", tag, minInterval } as NewCall).then(() => confirmed("periodic", tag)),
-      getTags: () => ask<string[]>(scope, { op: "getTags", kind: "periodic" } as NewCall),
-      unregister: (tag) => ask<void>(scope, { op: "unregisterPeriodic", tag } as NewCall),
-    }),
-  }, storage, script);
+  return new ServiceWorkerGlobalScope(
+    scope,
+    new URL(script.scriptURL),
+    {
+      log: (line) => post({ note: "log", scope, line }),
+      console: new Console({ stdout: lines(scope, "stdout"), stderr: lines(scope, "stderr") }),
+      online: () => Atomics.load(online, 0) === 1,
+      clients: () => ask<WindowClientInfo[]>(scope, { op: "clients" } as NewCall),
+      unregister: () => ask<boolean>(scope, { op: "unregister" } as NewCall),
+      imported: (url) => post({ note: "imported", scope, url }),
+      sync: createSyncManager({
+        register: (tag) => ask<void>(scope, { op: "register", kind: "one-shot", tag, minInterval: 0 } as NewCall).then(() => confirmed("one-shot", tag)),
+        getTags: () => ask<string[]>(scope, { op: "getTags", kind: "one-shot" } as NewCall),
+      }),
+      periodicSync: createPeriodicSyncManager({
+        register: (tag, minInterval) =>
+          ask<void>(scope, { op: "register", kind: "periodic", tag, minInterval } as NewCall).then(() => confirmed("periodic", tag)),
+        getTags: () => ask<string[]>(scope, { op: "getTags", kind: "periodic" } as NewCall),
+        unregister: (tag) => ask<void>(scope, { op: "unregisterPeriodic", tag } as NewCall),
+      }),
+    },
+    storage,
+    script,
+  );
 }
 
 async function fire(worker: ServiceWorkerGlobalScope, type: "sync" | "periodicsync", tag: string, lastChance: boolean): Promise<EventOutcome> {
@@ -111,18 +126,26 @@ function workerOf(scope: string): ServiceWorkerGlobalScope {
 
 async function answer(message: Exclude<ToThread, CallReply>, storage: WorkerIndexedDB): Promise<unknown> {
   switch (message.cmd) {
-    case "ping": return undefined;
-    case "start": return start(message, storage);
-    case "close": return storage.close();
+    case "ping":
+      return undefined;
+    case "start":
+      return start(message, storage);
+    case "close":
+      return storage.close();
     case "drop":
       workers.get(message.scope)?.close();
       workers.delete(message.scope);
       return undefined;
-    case "installed": workerOf(message.scope).installed = true; return undefined;
-    case "lifecycle": return lifecycle(workerOf(message.scope), message.type);
-    case "fire": return fire(workerOf(message.scope), message.type, message.tag, message.lastChance);
+    case "installed":
+      workerOf(message.scope).installed = true;
+      return undefined;
+    case "lifecycle":
+      return lifecycle(workerOf(message.scope), message.type);
+    case "fire":
+      return fire(workerOf(message.scope), message.type, message.tag, message.lastChance);
     // Indirect eval: the expression runs in the worker's global scope, as a console would.
-    case "evaluate": return await (workerOf(message.scope).global.eval as (code: string) => unknown)(message.expression);
+    case "evaluate":
+      return await (workerOf(message.scope).global.eval as (code: string) => unknown)(message.expression);
   }
 }
 
@@ -133,10 +156,14 @@ function serve(storage: WorkerIndexedDB): void {
       pendingCalls.delete(message.call);
       return;
     }
-    answer(message, storage).then(
-      (value) => post({ id: message.id, ok: true, ...(value === undefined ? {} : { value }) }),
-      (error: unknown) => post(thrownAnswer(message.id, error)),
-    ).catch((error: unknown) => post(thrownAnswer(message.id, new DOMException(`the value cannot be sent to the agent: ${describe(error)}`, "DataCloneError"))));
+    answer(message, storage)
+      .then(
+        (value) => post({ id: message.id, ok: true, ...(value === undefined ? {} : { value }) }),
+        (error: unknown) => post(thrownAnswer(message.id, error)),
+      )
+      .catch((error: unknown) =>
+        post(thrownAnswer(message.id, new DOMException(`the value cannot be sent to the agent: ${describe(error)}`, "DataCloneError"))),
+      );
   });
 }
 

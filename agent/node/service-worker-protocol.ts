@@ -56,16 +56,15 @@ export type EventOutcome =
 /** How install or activate ended in the worker. */
 export type LifecycleOutcome = { failed: false } | { failed: true; reason: string };
 
-export type ThreadAnswer =
-  | { id: number; ok: true; value?: unknown }
-  | { id: number; ok: false; name: string; message: string; stack?: string };
+export type ThreadAnswer = { id: number; ok: true; value?: unknown } | { id: number; ok: false; name: string; message: string; stack?: string };
 
 export type AgentCall = { call: number; scope: string } & (
   | { op: "register"; kind: Kind; tag: string; minInterval: number }
   | { op: "getTags"; kind: Kind }
   | { op: "unregisterPeriodic"; tag: string }
   | { op: "unregister" }
-  | { op: "clients" });
+  | { op: "clients" }
+);
 
 /** The agent's answer to a call: its value, or its exception by name (rebuilt as a DOMException or TypeError). */
 export type CallReply = { call: number } & ({ ok: true; value?: unknown } | { ok: false; name: string; message: string });

@@ -5,9 +5,7 @@
 
 import { Worker } from "node:worker_threads";
 import { errorAnswer } from "../browser/worker-protocol.js";
-import {
-  answerError, STARTED, type AgentCall, type FromThread, type ThreadData, type NewRequest, type ThreadNote,
-} from "./service-worker-protocol.js";
+import { answerError, STARTED, type AgentCall, type FromThread, type ThreadData, type NewRequest, type ThreadNote } from "./service-worker-protocol.js";
 
 export interface ThreadHandlers {
   /** Answer one of the worker's calls (register(), getTags(), clients, …); a rejection is its exception. */
@@ -93,12 +91,14 @@ export class ServiceWorkerThread {
       const { call, scope } = message;
       const handlers = this.#handlers(scope);
       const answered = handlers ? handlers.call(message) : Promise.reject(new DOMException(`${scope} is no longer registered.`, "InvalidStateError"));
-      answered.then(
-        (value) => ({ ok: true as const, ...(value === undefined ? {} : { value }) }),
-        (error: unknown) => errorAnswer(error) as { ok: false; name: string; message: string },
-      ).then((answer) => {
-        if (!this.#ended) this.#worker.postMessage({ call, ...answer });
-      });
+      answered
+        .then(
+          (value) => ({ ok: true as const, ...(value === undefined ? {} : { value }) }),
+          (error: unknown) => errorAnswer(error) as { ok: false; name: string; message: string },
+        )
+        .then((answer) => {
+          if (!this.#ended) this.#worker.postMessage({ call, ...answer });
+        });
     } else {
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);

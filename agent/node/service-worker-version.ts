@@ -85,9 +85,12 @@ export type WorkerRequest = DistributiveOmit<Extract<NewRequest, { cmd: "lifecyc
 /** A request as the log names it. */
 function what(message: WorkerRequest): string {
   switch (message.cmd) {
-    case "fire": return `the ${message.type} event "${message.tag}"`;
-    case "lifecycle": return `the ${message.type} event`;
-    default: return `an ${message.cmd} request`;
+    case "fire":
+      return `the ${message.type} event "${message.tag}"`;
+    case "lifecycle":
+      return `the ${message.type} event`;
+    default:
+      return `an ${message.cmd} request`;
   }
 }
 
@@ -161,11 +164,19 @@ export class ServiceWorkerVersion {
     if (thread.ended) return;
     const pong = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.#limits.unresponsiveMs);
-      thread.request({ cmd: "ping" }).then(() => resolve(true), () => resolve(false)).finally(() => clearTimeout(timer));
+      thread
+        .request({ cmd: "ping" })
+        .then(
+          () => resolve(true),
+          () => resolve(false),
+        )
+        .finally(() => clearTimeout(timer));
     });
     if (await pong) return;
     if (thread.ended) return;
-    this.log(`${this.script.scope}: ${what} ran past its limit and the worker's thread did not answer for ${this.#limits.unresponsiveMs} ms: terminated, with the other workers of ${this.origin.data.origin}; they start again for their next event`);
+    this.log(
+      `${this.script.scope}: ${what} ran past its limit and the worker's thread did not answer for ${this.#limits.unresponsiveMs} ms: terminated, with the other workers of ${this.origin.data.origin}; they start again for their next event`,
+    );
     await thread.terminate();
   }
 

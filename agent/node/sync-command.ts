@@ -15,7 +15,10 @@ type Listed = RegistrationStatus & { lastFailure: LastFailure | null };
 export async function runSync(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     options: {
-      control: { type: "string" }, config: { type: "string" }, scope: { type: "string" }, json: { type: "boolean" },
+      control: { type: "string" },
+      config: { type: "string" },
+      scope: { type: "string" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

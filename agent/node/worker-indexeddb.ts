@@ -5,8 +5,17 @@
 // the thread ends.
 
 import {
-  IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
-  IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
+  IDBCursor,
+  IDBCursorWithValue,
+  IDBDatabase,
+  IDBFactory,
+  IDBIndex,
+  IDBKeyRange,
+  IDBObjectStore,
+  IDBOpenDBRequest,
+  IDBRequest,
+  IDBTransaction,
+  IDBVersionChangeEvent,
 } from "fake-indexeddb";
 import type { WorkerOriginStorage } from "./origin-storage.js";
 import { openWorkerStorage } from "./worker-storage.js";
@@ -28,8 +37,17 @@ export interface WorkerIndexedDB extends WorkerOriginStorage {
 }
 
 const INTERFACES = {
-  IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore,
-  IDBOpenDBRequest, IDBRequest, IDBTransaction, IDBVersionChangeEvent,
+  IDBCursor,
+  IDBCursorWithValue,
+  IDBDatabase,
+  IDBFactory,
+  IDBIndex,
+  IDBKeyRange,
+  IDBObjectStore,
+  IDBOpenDBRequest,
+  IDBRequest,
+  IDBTransaction,
+  IDBVersionChangeEvent,
 };
 
 export async function openWorkerIndexedDB({ origin, directory, log }: WorkerIndexedDBOptions): Promise<WorkerIndexedDB> {

@@ -25,6 +25,11 @@ export const originFileName = (origin: string): string => `${encodeURIComponent(
 /** Load the storage of `options.origin` from its journal (a new one if it has none). */
 export async function openWorkerStorage(options: WorkerStorageOptions): Promise<OriginStorage> {
   const { directory, fileSystem, log } = options;
-  const quota = options.quota ?? await statfs(directory).then(({ blocks, bsize }) => Math.floor(blocks * bsize * 0.6), () => Number.MAX_SAFE_INTEGER);
+  const quota =
+    options.quota ??
+    (await statfs(directory).then(
+      ({ blocks, bsize }) => Math.floor(blocks * bsize * 0.6),
+      () => Number.MAX_SAFE_INTEGER,
+    ));
   return OriginStorage.open({ path: join(directory, originFileName(new URL(options.origin).origin)), quota, fileSystem, log });
 }

@@ -31,10 +31,14 @@ function addToOutbox(text) {
 }
 
 function readOutbox() {
-  return outboxTransaction("readonly", (store) => new Promise((resolve) => {
-    const request = store.getAll();
-    request.onsuccess = () => resolve(request.result);
-  }));
+  return outboxTransaction(
+    "readonly",
+    (store) =>
+      new Promise((resolve) => {
+        const request = store.getAll();
+        request.onsuccess = () => resolve(request.result);
+      }),
+  );
 }
 
 function removeFromOutbox(ids) {

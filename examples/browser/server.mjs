@@ -93,10 +93,15 @@ export async function startDemoServer(options = {}) {
     state,
     /** The underlying servers, e.g. to accept WebSocket upgrades. */
     servers: [server, server6].filter((s) => s.listening),
-    close: () => Promise.all([server, server6].filter((s) => s.listening).map((s) => {
-      s.closeAllConnections();
-      return new Promise((resolve) => s.close(() => resolve()));
-    })).then(() => undefined),
+    close: () =>
+      Promise.all(
+        [server, server6]
+          .filter((s) => s.listening)
+          .map((s) => {
+            s.closeAllConnections();
+            return new Promise((resolve) => s.close(() => resolve()));
+          }),
+      ).then(() => undefined),
   };
 }
 

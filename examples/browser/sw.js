@@ -11,17 +11,26 @@ const SHELL = "outbox-shell-v1";
 const SHELL_FILES = ["/", "/app.js", "/outbox.js", "/syncward-config.js", "/syncward/page.js"];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(SHELL)
+      .then((cache) => cache.addAll(SHELL_FILES))
+      .then(() => self.skipWaiting()),
+  );
 });
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== location.origin || !SHELL_FILES.includes(url.pathname)) return;
-  event.respondWith(fetch(event.request).then((response) => {
-    const copy = response.clone();
-    if (response.ok) void caches.open(SHELL).then((cache) => cache.put(event.request, copy));
-    return response;
-  }).catch(() => caches.match(event.request).then((cached) => cached ?? Response.error())));
+  event.respondWith(
+    fetch(event.request)
+      .then((response) => {
+        const copy = response.clone();
+        if (response.ok) void caches.open(SHELL).then((cache) => cache.put(event.request, copy));
+        return response;
+      })
+      .catch(() => caches.match(event.request).then((cached) => cached ?? Response.error())),
+  );
 });
 
 // "Listening for a background sync event within a service worker"

@@ -25,7 +25,11 @@ for (const step of [DAY, -DAY]) {
     t.equal(h.dispatcher.deliveries.length, 1, "not early");
     await h.clock.advance(1);
     t.equal(h.dispatcher.deliveries.length, 2, "the retry at 5 min, as if nothing happened");
-    t.same(h.agent.status().map((s) => s.tag), ["a"], "still there");
+    t.same(
+      h.agent.status().map((s) => s.tag),
+      ["a"],
+      "still there",
+    );
   });
 
   t.test(`wall clock ${sign} across a restart: the retry moves by at most the step, nothing is lost`, async (t) => {

@@ -21,7 +21,11 @@ export async function core(kind: CoreKind, options: { policy?: Partial<Policy> }
     : createReferenceScheduler({ preset: "chromium", ...(options.policy ? { policy: options.policy } : {}) });
 }
 
-export async function harness(options: { policy?: Partial<Policy>; store?: MemoryStore; clock?: ManualClock; core?: CoreKind } & Partial<Pick<AgentOptions, "syncPermitted" | "periodicSyncPermitted">> = {}) {
+export async function harness(
+  options: { policy?: Partial<Policy>; store?: MemoryStore; clock?: ManualClock; core?: CoreKind } & Partial<
+    Pick<AgentOptions, "syncPermitted" | "periodicSyncPermitted">
+  > = {},
+) {
   const clock = options.clock ?? new ManualClock();
   const store = options.store ?? new MemoryStore();
   const dispatcher = new ScriptedDispatcher();
@@ -29,7 +33,9 @@ export async function harness(options: { policy?: Partial<Policy>; store?: Memor
   const problems: string[] = [];
   const agent = await Agent.start({
     scheduler: singleTenant(await core(options.core ?? "wasm", options), clock),
-    store, dispatcher, clock,
+    store,
+    dispatcher,
+    clock,
     log: (e) => events.push(e),
     onProblem: (m) => problems.push(m),
     syncPermitted: options.syncPermitted,
@@ -39,8 +45,16 @@ export async function harness(options: { policy?: Partial<Policy>; store?: Memor
   const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => windows > 0 });
   agent.setConditions({ online: true });
   return {
-    agent, sw, clock, store, dispatcher, events, problems,
-    setWindows(n: number) { windows = n; },
+    agent,
+    sw,
+    clock,
+    store,
+    dispatcher,
+    events,
+    problems,
+    setWindows(n: number) {
+      windows = n;
+    },
     names: () => events.map((e) => e.eventName),
   };
 }

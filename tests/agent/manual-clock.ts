@@ -8,19 +8,29 @@ export class ManualClock implements Clock {
   /** The wall clock at monotonic 0; jumpWall() moves it, as an NTP step or a manual set does. */
   wallOrigin = Date.UTC(2026, 10, 21);
 
-  monotonic(): number { return this.#now; }
-  wall(): number { return this.wallOrigin + this.#now; }
+  monotonic(): number {
+    return this.#now;
+  }
+  wall(): number {
+    return this.wallOrigin + this.#now;
+  }
   /** The wall clock steps by `ms` (either way); monotonic time goes on undisturbed. */
-  jumpWall(ms: number): void { this.wallOrigin += ms; }
+  jumpWall(ms: number): void {
+    this.wallOrigin += ms;
+  }
   after(ms: number, fn: () => void): unknown {
     const handle = this.#next++;
     this.#timers.set(handle, { at: this.#now + Math.max(0, ms), fn });
     return handle;
   }
-  cancel(handle: unknown): void { this.#timers.delete(handle as number); }
+  cancel(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
 
   /** How many timers are pending. */
-  get pending(): number { return this.#timers.size; }
+  get pending(): number {
+    return this.#timers.size;
+  }
 
   /** Milliseconds until the earliest pending timer, or undefined when none is pending. */
   nextTimerIn(): number | undefined {

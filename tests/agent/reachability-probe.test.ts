@@ -35,7 +35,10 @@ t.test("expected status only; back-off 1 s, 2 s, 4 s … capped while failing; t
 t.test("a backend that never answers is unreachable after the time limit", async (t) => {
   const server = createServer(() => {});
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const probe = new ReachabilityProbe({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, timeoutMs: 200 }, systemClock, () => {});
   const start = Date.now();
   t.equal(await probe.probeNow(), false);
@@ -48,7 +51,11 @@ t.test("captive-portal check: the expected body, not just a 200; a huge body is 
   const server = createServer((_req, res) => res.writeHead(200).end(body));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.teardown(() => server.close());
-  const probe = new ReachabilityProbe({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hotspot.txt`, expectedBody: "OK" }, new ManualClock(), () => {});
+  const probe = new ReachabilityProbe(
+    { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hotspot.txt`, expectedBody: "OK" },
+    new ManualClock(),
+    () => {},
+  );
   t.equal(await probe.probeNow(), false, "a portal's login page");
   body = "OK\n";
   t.equal(await probe.probeNow(), true, "the expected body, surrounding white space aside");
@@ -65,9 +72,16 @@ t.test("trigger(): at once, but at most once per minTriggerGapMs, and never two 
     release = () => res.writeHead(204).end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const clock = new ManualClock();
-  const probe = new ReachabilityProbe({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, intervalMs: 60_000, minTriggerGapMs: 1000 }, clock, () => {});
+  const probe = new ReachabilityProbe(
+    { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, intervalMs: 60_000, minTriggerGapMs: 1000 },
+    clock,
+    () => {},
+  );
   const first = probe.probeNow();
   for (let i = 0; i < 50; i++) probe.trigger();
   await until(() => requests === 1, "the first probe");

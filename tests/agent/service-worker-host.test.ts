@@ -44,7 +44,10 @@ t.test("the seed example runs unmodified and POSTs to a real server", async (t) 
   t.same(received, [{ method: "POST", url: "/outbox", body: '{"messages":["hello"]}' }], "the server got the outbox");
   t.same(w.agent.status(), [], "the registration is gone");
   t.same(await sw.registration.sync.getTags(), []);
-  t.same(w.events.map((e) => e.eventName), ["Registered sync", "Dispatched sync event", "sync event completed"]);
+  t.same(
+    w.events.map((e) => e.eventName),
+    ["Registered sync", "Dispatched sync event", "sync event completed"],
+  );
   t.same(w.lines, [], "nothing to report");
 });
 
@@ -93,17 +96,24 @@ t.test("a throwing listener, a rejected waitUntil and a never-settling one fail 
   `);
   for (const tag of ["throws", "rejects", "hangs"]) await sw.registration.sync.register(tag);
   await until(() => w.named("Sync completed").length === 3, "three registrations to run out of attempts");
-  t.same(await sw.evaluate("self.attempts"), {
-    throws: [false, false, true],
-    rejects: [false, false, true],
-    hangs: [false, false, true],
-    ok: [],
-  }, "three attempts each, lastChance exactly on the third");
+  t.same(
+    await sw.evaluate("self.attempts"),
+    {
+      throws: [false, false, true],
+      rejects: [false, false, true],
+      hangs: [false, false, true],
+      ok: [],
+    },
+    "three attempts each, lastChance exactly on the third",
+  );
   const reasons = (tag: string) => w.named("sync event failed", tag).map((e) => e.eventMetadata["Failure Reason"]);
   t.same(reasons("throws"), ["failed", "failed", "failed"]);
   t.same(reasons("rejects"), ["waitUntil rejected", "waitUntil rejected", "waitUntil rejected"]);
   t.same(reasons("hangs"), ["timeout", "timeout", "timeout"], "the time limit ends a never-settling waitUntil");
-  t.same(w.named("Dispatched sync event", "hangs").map((e) => e.eventMetadata["Last Chance"]), ["No", "No", "Yes"]);
+  t.same(
+    w.named("Dispatched sync event", "hangs").map((e) => e.eventMetadata["Last Chance"]),
+    ["No", "No", "Yes"],
+  );
   for (const e of w.named("Sync completed")) t.equal(e.eventMetadata.Status, "attempts exhausted");
   t.same(w.agent.status(), []);
   t.equal(w.lines.filter((l) => l.includes("uncaught error in a sync listener") && l.includes("boom")).length, 3, "the listener error is logged");
@@ -134,7 +144,10 @@ t.test("no error of a worker reaches the process", async (t) => {
   `);
   await sw.registration.sync.register("reject-then-throw");
   await until(() => w.named("Sync completed").length === 1, "reject-then-throw to run out");
-  t.same(w.named("sync event failed").map((e) => e.eventMetadata["Failure Reason"]), ["failed", "failed", "failed"]);
+  t.same(
+    w.named("sync event failed").map((e) => e.eventMetadata["Failure Reason"]),
+    ["failed", "failed", "failed"],
+  );
   for (const tag of ["timer", "microtask", "own-event"]) {
     await sw.registration.sync.register(tag);
     await until(() => w.named("sync event completed", tag).length === 1, tag);
@@ -143,9 +156,15 @@ t.test("no error of a worker reaches the process", async (t) => {
   // rejection and failed this test.
   await sleep(20);
   for (const what of ["in a timer", "in a microtask", "in a custom listener", "async listener"]) {
-    t.ok(w.lines.some((l) => l.includes(what)), `logged: ${what}`);
+    t.ok(
+      w.lines.some((l) => l.includes(what)),
+      `logged: ${what}`,
+    );
   }
-  t.ok(w.lines.some((l) => l.includes("unhandled rejection in a sync listener")), "an async listener's rejection is reported, not counted");
+  t.ok(
+    w.lines.some((l) => l.includes("unhandled rejection in a sync listener")),
+    "an async listener's rejection is reported, not counted",
+  );
   t.equal(await sw.evaluate("self.count"), 6);
 });
 
@@ -350,8 +369,17 @@ t.test("register() before activation rejects with InvalidStateError; a failed in
   await t.rejects(w.load(`throw new SyntaxError("top level");`, scope), { name: "SyntaxError" });
   const fixed = await w.load(`self.addEventListener("activate", () => { throw new Error("activate throws"); });`, scope);
   await fixed.registration.sync.register("fine");
-  t.ok(w.lines.some((l) => l.includes("activate throws")), "a failed activate is only logged");
-  t.equal(await w.host.load({ script: join(w.dir, "nope.js"), scope: "http://localhost:8080/nope/" }).then(() => "loaded", (e: NodeJS.ErrnoException) => e.code), "ENOENT");
+  t.ok(
+    w.lines.some((l) => l.includes("activate throws")),
+    "a failed activate is only logged",
+  );
+  t.equal(
+    await w.host.load({ script: join(w.dir, "nope.js"), scope: "http://localhost:8080/nope/" }).then(
+      () => "loaded",
+      (e: NodeJS.ErrnoException) => e.code,
+    ),
+    "ENOENT",
+  );
 });
 
 t.test("unregister stops the worker and drops its registrations", async (t) => {
@@ -363,7 +391,10 @@ t.test("unregister stops the worker and drops its registrations", async (t) => {
   `);
   await sw.registration.sync.register("waits");
   await until(() => w.named("sync event failed").length === 1, "the first failure");
-  t.same(w.agent.status().map((s) => s.state), ["waiting"]);
+  t.same(
+    w.agent.status().map((s) => s.state),
+    ["waiting"],
+  );
   t.equal(await w.host.unregister("http://localhost:8080"), true, "the scope is normalized");
   t.same(w.agent.status(), []);
   await t.rejects(sw.evaluate("self.ticks"), /stopped for good/, "its thread and its timers are gone");
@@ -372,7 +403,10 @@ t.test("unregister stops the worker and drops its registrations", async (t) => {
 });
 
 t.test("periodicsync reaches the worker as a PeriodicSyncEvent", async (t) => {
-  const w = await world(t, { clients: [{ id: "tab", url: "http://localhost:8080/" }], policy: { periodicMinInterval: 50, periodicSnap: false, scopeMinGap: 0 } });
+  const w = await world(t, {
+    clients: [{ id: "tab", url: "http://localhost:8080/" }],
+    policy: { periodicMinInterval: 50, periodicSnap: false, scopeMinGap: 0 },
+  });
   const sw = await w.load(`
     self.seen = [];
     self.onperiodicsync = (event) => {
@@ -389,11 +423,23 @@ t.test("periodicsync reaches the worker as a PeriodicSyncEvent", async (t) => {
 t.test("a stored registration comes back with its scope and fires once the worker is active", async (t) => {
   const scope = "http://localhost:8080/";
   const saved: StoredRegistration = {
-    scope, tag: "left-over", kind: "one-shot", attempts: 1, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 0,
-    minInterval: 0, unmeteredOnly: false, allowOnBattery: true,
+    scope,
+    tag: "left-over",
+    kind: "one-shot",
+    attempts: 1,
+    maxAttempts: 3,
+    delayUntil: 0,
+    anchorOrExpiry: 0,
+    minInterval: 0,
+    unmeteredOnly: false,
+    allowOnBattery: true,
   };
   // Starting the worker's thread may take longer than the usual 300 ms limit under the test's TypeScript loader.
-  const w = await world(t, { scope, store: new MemoryStore(new Map([[storeKey(saved), saved]])), policy: { eventTimeout: 10_000, lastChanceEventTimeout: 10_000 } });
+  const w = await world(t, {
+    scope,
+    store: new MemoryStore(new Map([[storeKey(saved), saved]])),
+    policy: { eventTimeout: 10_000, lastChanceEventTimeout: 10_000 },
+  });
   const sw = await w.load(`
     self.log = [];
     self.addEventListener("install", (event) => event.waitUntil(new Promise((r) => setTimeout(r, 50)).then(() => { self.installedAt = Date.now(); self.log.push("installed"); })));

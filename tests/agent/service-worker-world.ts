@@ -25,7 +25,17 @@ export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-export async function world(t: Teardown, options: { policy?: Partial<Policy>; scope?: string; clients?: WindowClientInfo[]; store?: MemoryStore; limits?: ServiceWorkerLimits; durableStorage?: boolean } = {}) {
+export async function world(
+  t: Teardown,
+  options: {
+    policy?: Partial<Policy>;
+    scope?: string;
+    clients?: WindowClientInfo[];
+    store?: MemoryStore;
+    limits?: ServiceWorkerLimits;
+    durableStorage?: boolean;
+  } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), "syncward-sw-"));
   const events: BackgroundServiceEvent[] = [];
   const lines: string[] = [];
@@ -33,7 +43,8 @@ export async function world(t: Teardown, options: { policy?: Partial<Policy>; sc
   const scope = options.scope ?? "http://localhost:8080/";
   const scheduler = await createScheduler({ preset: "chromium", policy: { ...POLICY, ...options.policy } });
   const host = await NodeServiceWorkerHost.start({
-    agent: (dispatcher) => Agent.start({ scheduler: singleTenant(scheduler), store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
+    agent: (dispatcher) =>
+      Agent.start({ scheduler: singleTenant(scheduler), store: options.store ?? new MemoryStore(), dispatcher, log: (e) => events.push(e) }),
     windowClients: () => clients,
     log: (line) => lines.push(line),
     ...(options.limits ? { limits: options.limits } : {}),
@@ -50,7 +61,14 @@ export async function world(t: Teardown, options: { policy?: Partial<Policy>; sc
     return path;
   };
   return {
-    host, agent: host.agent, events, lines, clients, scope, dir, file,
+    host,
+    agent: host.agent,
+    events,
+    lines,
+    clients,
+    scope,
+    dir,
+    file,
     load: async (code: string, at = scope) => host.load({ script: await file(`sw-${Math.random().toString(36).slice(2)}.js`, code), scope: at }),
     named: (name: string, tag?: string) => events.filter((e) => e.eventName === name && (tag === undefined || e.instanceId === tag)),
   };

@@ -28,7 +28,16 @@ async function fleet(kind: CoreKind, size: number) {
   const endpoint = new SchedulerEndpoint(await core(kind, { policy }), clock);
   const boot = async (store = new MemoryStore(), domain?: DomainId): Promise<Device> => {
     const dispatcher = new ScriptedDispatcher();
-    const agent = await Agent.start({ scheduler: endpoint.port(domain), store, dispatcher, clock, log: () => {}, onProblem: (m) => { throw new Error(m); } });
+    const agent = await Agent.start({
+      scheduler: endpoint.port(domain),
+      store,
+      dispatcher,
+      clock,
+      log: () => {},
+      onProblem: (m) => {
+        throw new Error(m);
+      },
+    });
     // Every device serves the same origin and uses the same tags: only the domain tells them apart.
     const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
     agent.setConditions({ online: true });
@@ -54,19 +63,42 @@ for (const kind of ["wasm", "model"] as const) {
       t.equal(d.agent.nextWakeup(), clock.wallOrigin + (i + 5) * MINUTE, `device ${i} wakes at its own retry`);
       await clock.advance(MINUTE);
     }
-    t.same(devices.map((d) => d.dispatcher.deliveries.length), [1, 1, 1], "nobody took another's decision");
+    t.same(
+      devices.map((d) => d.dispatcher.deliveries.length),
+      [1, 1, 1],
+      "nobody took another's decision",
+    );
     t.equal(clock.pending, 1, "three deadlines, one timer");
 
     await clock.advance(5 * MINUTE - 3 * MINUTE); // now minute 5
-    t.same(devices.map((d) => d.dispatcher.deliveries.length), [2, 1, 1], "only device 0's retry came due");
+    t.same(
+      devices.map((d) => d.dispatcher.deliveries.length),
+      [2, 1, 1],
+      "only device 0's retry came due",
+    );
     await clock.advance(MINUTE);
-    t.same(devices.map((d) => d.dispatcher.deliveries.length), [2, 2, 1], "then device 1's");
+    t.same(
+      devices.map((d) => d.dispatcher.deliveries.length),
+      [2, 2, 1],
+      "then device 1's",
+    );
     await clock.advance(MINUTE);
-    t.same(devices.map((d) => tags(d)), [["t@try", "t@try"], ["t@try", "t@try"], ["t@try", "t@try"]], "then device 2's");
+    t.same(
+      devices.map((d) => tags(d)),
+      [
+        ["t@try", "t@try"],
+        ["t@try", "t@try"],
+        ["t@try", "t@try"],
+      ],
+      "then device 2's",
+    );
     for (const d of devices) d.dispatcher.last().settle({ outcome: "success" });
     await clock.advance(0);
     t.same(await Promise.all(devices.map((d) => d.sw.sync.getTags())), [[], [], []]);
-    t.same(devices.map((d) => d.agent.nextWakeup()), [Infinity, Infinity, Infinity]);
+    t.same(
+      devices.map((d) => d.agent.nextWakeup()),
+      [Infinity, Infinity, Infinity],
+    );
   });
 
   t.test(`${kind}: an Agent started later keeps its stored times right`, async (t) => {

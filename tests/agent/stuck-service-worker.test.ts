@@ -23,7 +23,11 @@ t.test("a top level that never returns: load() fails at the start limit, nothing
 
 t.test("an activate listener that never returns: logged, the worker is active, and its next event runs in a new thread", async (t) => {
   // The event's limit counts from its dispatch, so it covers the thread's new start (a second under the tests' loader).
-  const w = await world(t, { clients: [CLIENT], limits: { activateMs: 500, unresponsiveMs: 200 }, policy: { eventTimeout: 10_000, lastChanceEventTimeout: 10_000 } });
+  const w = await world(t, {
+    clients: [CLIENT],
+    limits: { activateMs: 500, unresponsiveMs: 200 },
+    policy: { eventTimeout: 10_000, lastChanceEventTimeout: 10_000 },
+  });
   const sw = await w.load(`
     self.thread = Math.random();
     self.addEventListener("activate", () => { while (true) {} });
@@ -61,7 +65,9 @@ const IDB = `
 t.test("a stuck listener ends its origin's thread: the restarted thread has the committed IndexedDB data, shared by the origin's workers", async (t) => {
   const other = { id: "tab-2", url: "http://localhost:8081/" };
   const w = await world(t, {
-    clients: [CLIENT, other], durableStorage: true, limits: { unresponsiveMs: 200 },
+    clients: [CLIENT, other],
+    durableStorage: true,
+    limits: { unresponsiveMs: 200 },
     policy: { maxAttempts: 1, eventTimeout: 1500, lastChanceEventTimeout: 1500 },
   });
   const writer = await w.load(IDB, "http://localhost:8080/writer/");
@@ -79,7 +85,11 @@ t.test("a stuck listener ends its origin's thread: the restarted thread has the 
   t.equal(w.named("sync event failed", "spin").length, 0, "completed while the stuck origin's thread still spun");
   await until(() => w.lines.some((l) => l.includes("terminated, with the other workers of http://localhost:8080")), "the stuck thread's end", 10_000);
 
-  t.equal(await reader.evaluate(`self.get("last words")`), "committed before the spin", "the restarted thread loaded the transaction that completed just before the spin");
+  t.equal(
+    await reader.evaluate(`self.get("last words")`),
+    "committed before the spin",
+    "the restarted thread loaded the transaction that completed just before the spin",
+  );
   t.same(await writer.evaluate(`self.get("greeting")`), { text: "hello" }, "and the earlier one");
   t.equal(await writer.evaluate("typeof self.origins"), "undefined", "in a new thread: the worker's globals started afresh");
 });

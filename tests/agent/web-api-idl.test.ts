@@ -23,7 +23,11 @@ t.test("interface objects: their names, lengths, enumerable members and Symbol.t
     t.equal(constructor.name, name, `${name}.name`);
     t.equal(constructor.length, constructorLength[name], `${name}.length`);
     const prototype = constructor.prototype as object;
-    t.match(Object.getOwnPropertyDescriptor(prototype, Symbol.toStringTag), { value: name, writable: false, enumerable: false, configurable: true }, `${name}.prototype[Symbol.toStringTag]`);
+    t.match(
+      Object.getOwnPropertyDescriptor(prototype, Symbol.toStringTag),
+      { value: name, writable: false, enumerable: false, configurable: true },
+      `${name}.prototype[Symbol.toStringTag]`,
+    );
     for (const [member, kind] of Object.entries(members[name])) {
       const d = Object.getOwnPropertyDescriptor(prototype, member)!;
       if (kind === "attribute") {
@@ -47,12 +51,15 @@ t.test("operations check their this", async (t) => {
 
 t.test("SyncEvent's arguments: the type first, then each dictionary member read once in WebIDL's order", async (t) => {
   const reads: string[] = [];
-  const init = new Proxy({ tag: "t", lastChance: 1 }, {
-    get(target, key) {
-      reads.push(String(key));
-      return Reflect.get(target, key);
+  const init = new Proxy(
+    { tag: "t", lastChance: 1 },
+    {
+      get(target, key) {
+        reads.push(String(key));
+        return Reflect.get(target, key);
+      },
     },
-  });
+  );
   const type = { toString: () => (reads.push("type"), "sync") };
   const event = new SyncEvent(type as never, init as never);
   t.same(reads, ["type", "bubbles", "cancelable", "composed", "lastChance", "tag"]);
@@ -66,13 +73,22 @@ t.test("SyncEvent's arguments: the type first, then each dictionary member read 
 
 t.test("minInterval: [EnforceRange] unsigned long long", async (t) => {
   const seen: number[] = [];
-  const manager = createPeriodicSyncManager({ register: async (_tag, minInterval) => void seen.push(minInterval), getTags: async () => [], unregister: async () => {} });
+  const manager = createPeriodicSyncManager({
+    register: async (_tag, minInterval) => void seen.push(minInterval),
+    getTags: async () => [],
+    unregister: async () => {},
+  });
   await t.rejects(manager.register("a", { minInterval: 1n as never }), TypeError, "a BigInt is a TypeError, as ToNumber makes it");
   await t.rejects(manager.register("a", { minInterval: -1 }), TypeError);
   await manager.register("a", { minInterval: -0 });
   await manager.register("a", { minInterval: -0.5 });
   t.ok(seen.length === 2 && seen.every((v) => Object.is(v, 0)), "-0 and -0.5 become +0");
   let reads = 0;
-  await manager.register("b", { get minInterval() { reads++; return 1000; } });
+  await manager.register("b", {
+    get minInterval() {
+      reads++;
+      return 1000;
+    },
+  });
   t.equal(reads, 1, "the member is read once");
 });

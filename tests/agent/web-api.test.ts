@@ -22,9 +22,21 @@ t.test("register() errors in Chromium's order, with its messages", async (t) => 
   const h = await harness();
   h.sw.setActive(false);
   h.setWindows(0);
-  t.equal(await rejects(h.sw.sync.register("a"), "InvalidStateError", "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker"), "ok", "no active worker comes first, in Chromium's words");
+  t.equal(
+    await rejects(
+      h.sw.sync.register("a"),
+      "InvalidStateError",
+      "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker",
+    ),
+    "ok",
+    "no active worker comes first, in Chromium's words",
+  );
   h.sw.setActive(true);
-  t.equal(await rejects(h.sw.sync.register("a"), "InvalidAccessError", "Attempted to register a sync event without a window or registration tag too long."), "ok", "then no window client");
+  t.equal(
+    await rejects(h.sw.sync.register("a"), "InvalidAccessError", "Attempted to register a sync event without a window or registration tag too long."),
+    "ok",
+    "then no window client",
+  );
   h.setWindows(1);
   t.equal(await rejects(h.sw.sync.register("x".repeat(10241)), "InvalidAccessError"), "ok", "a tag over 10,240 characters");
   await h.sw.sync.register("x".repeat(10240));
@@ -37,7 +49,11 @@ t.test("register() errors in Chromium's order, with its messages", async (t) => 
 
   const denied = await harness({ syncPermitted: () => false });
   denied.setWindows(0);
-  t.equal(await rejects(denied.sw.sync.register("a"), "InvalidAccessError"), "ok", "the window check before permission, as Chromium (the spec asks for permission first)");
+  t.equal(
+    await rejects(denied.sw.sync.register("a"), "InvalidAccessError"),
+    "ok",
+    "the window check before permission, as Chromium (the spec asks for permission first)",
+  );
   denied.setWindows(1);
   t.equal(await rejects(denied.sw.sync.register("x".repeat(10241)), "InvalidAccessError"), "ok", "and the tag cap before permission");
   t.equal(await rejects(denied.sw.sync.register("a"), "NotAllowedError", "Permission denied."), "ok", "then permission");
@@ -123,7 +139,11 @@ t.test("duplicate tags coalesce; one-shot and periodic are separate namespaces",
   t.same(await h.sw.periodicSync.getTags(), ["outbox"]);
   h.agent.setConditions({ online: true });
   await h.clock.advance(0);
-  t.same(h.dispatcher.deliveries.map((d) => d.type), ["sync"], "five registrations, one event; the periodic one is not due");
+  t.same(
+    h.dispatcher.deliveries.map((d) => d.type),
+    ["sync"],
+    "five registrations, one event; the periodic one is not due",
+  );
 });
 
 t.test("getTags lists a registration while pending, firing and waiting", async (t) => {
@@ -134,11 +154,17 @@ t.test("getTags lists a registration while pending, firing and waiting", async (
   t.same(await h.sw.sync.getTags(), ["t"], "pending");
   h.agent.setConditions({ online: true });
   await h.clock.advance(0);
-  t.same(h.agent.status().map((s) => s.state), ["firing"]);
+  t.same(
+    h.agent.status().map((s) => s.state),
+    ["firing"],
+  );
   t.same(await h.sw.sync.getTags(), ["t"], "firing");
   h.dispatcher.last().settle({ outcome: "failure" });
   await h.clock.advance(0);
-  t.same(h.agent.status().map((s) => s.state), ["waiting"]);
+  t.same(
+    h.agent.status().map((s) => s.state),
+    ["waiting"],
+  );
   t.same(await h.sw.sync.getTags(), ["t"], "waiting");
   await h.clock.advance(5 * 60_000);
   h.dispatcher.last().settle({ outcome: "success" });
@@ -196,13 +222,25 @@ t.test("Chromium's retry timeline through the Agent, logged in BackgroundService
   await h.clock.advance(0);
   t.same(await h.sw.sync.getTags(), []);
   t.same(h.names(), [
-    "Registered sync", "Dispatched sync event", "sync event failed", "Dispatched sync event", "sync event failed",
-    "Dispatched sync event", "sync event failed", "Sync completed",
+    "Registered sync",
+    "Dispatched sync event",
+    "sync event failed",
+    "Dispatched sync event",
+    "sync event failed",
+    "Dispatched sync event",
+    "sync event failed",
+    "Sync completed",
   ]);
   const failed = h.events.filter((e) => e.eventName === "sync event failed");
-  t.same(failed.map((e) => e.eventMetadata["Next Attempt Delay (ms)"]), ["300000", "900000", undefined]);
+  t.same(
+    failed.map((e) => e.eventMetadata["Next Attempt Delay (ms)"]),
+    ["300000", "900000", undefined],
+  );
   t.equal(failed[1]!.eventMetadata["Failure Reason"], "waitUntil rejected");
-  t.same(h.events.filter((e) => e.eventName === "Dispatched sync event").map((e) => e.eventMetadata["Last Chance"]), ["No", "No", "Yes"]);
+  t.same(
+    h.events.filter((e) => e.eventName === "Dispatched sync event").map((e) => e.eventMetadata["Last Chance"]),
+    ["No", "No", "Yes"],
+  );
   t.equal(h.events.at(-1)!.eventMetadata.Status, "attempts exhausted");
 });
 
@@ -276,7 +314,10 @@ t.test("periodic: the minimum gap and the last event are the origin's, shared by
   const elsewhere = h.agent.addServiceWorker("http://other.example/", { hasWindowClient: () => true });
   await elsewhere.periodicSync.register("c", { minInterval: 1000 });
   await h.clock.advance(1000);
-  t.ok(h.dispatcher.deliveries.some((d) => d.tag === "c"), "another origin is not held by it");
+  t.ok(
+    h.dispatcher.deliveries.some((d) => d.tag === "c"),
+    "another origin is not held by it",
+  );
 });
 
 t.test("the event time limit fails the attempt and the late outcome is ignored", async (t) => {
@@ -289,7 +330,11 @@ t.test("the event time limit fails the attempt and the late outcome is ignored",
   t.match(h.events.at(-1), { eventName: "sync event failed", eventMetadata: { "Failure Reason": "timeout", "Next Attempt Delay (ms)": "5000" } });
   first.settle({ outcome: "success" });
   await h.clock.advance(0);
-  t.same(h.agent.status().map((s) => [s.state, s.attempts]), [["waiting", 1]], "the late success changed nothing");
+  t.same(
+    h.agent.status().map((s) => [s.state, s.attempts]),
+    [["waiting", 1]],
+    "the late success changed nothing",
+  );
 });
 
 t.test("durability: register() resolves only after the commit; registrations survive a restart", async (t) => {
@@ -297,7 +342,10 @@ t.test("durability: register() resolves only after the commit; registrations sur
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const commit = h.store.commit.bind(h.store);
-  h.store.commit = async (s) => { await gate; return commit(s); };
+  h.store.commit = async (s) => {
+    await gate;
+    return commit(s);
+  };
   let resolved = false;
   const p = h.sw.sync.register("durable").then(() => (resolved = true));
   await settle();
@@ -310,7 +358,11 @@ t.test("durability: register() resolves only after the commit; registrations sur
 
   const again = await harness({ store: h.store, clock: h.clock });
   await again.clock.advance(0);
-  t.same(again.agent.status().map((s) => s.tag), ["durable"], "restored when its scope is served again");
+  t.same(
+    again.agent.status().map((s) => s.tag),
+    ["durable"],
+    "restored when its scope is served again",
+  );
   t.equal(again.dispatcher.deliveries.length, 1, "and it fires (online)");
 });
 
@@ -332,7 +384,11 @@ t.test("detaching a scope keeps its registrations stored until it is served agai
   h.sw.detach();
   await h.clock.advance(0);
   t.same(h.agent.status(), []);
-  t.same([...h.store.snapshot.values()].map((r) => r.tag), ["queued"], "still stored");
+  t.same(
+    [...h.store.snapshot.values()].map((r) => r.tag),
+    ["queued"],
+    "still stored",
+  );
   t.same(h.agent.unservedScopes(), [SCOPE], "its scope waits to be served (a host can tell whether it still exists)");
   const again = h.agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   t.same(await again.sync.getTags(), ["queued"], "back when the scope is served again");

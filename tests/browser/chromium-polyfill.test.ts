@@ -23,7 +23,7 @@ t.test("Background Sync disabled (Electron): the first rejected call hands the A
   const mode = () => app.eval(() => (globalThis as unknown as { syncward: { mode: string } }).syncward.mode);
   // The app's getTags() example runs at load: the native API's rejection hands it over.
   await server.until("syncward to take over", async () => (await mode()) === "polyfill");
-  t.pass("the native API's \"Background Sync is disabled.\" made syncward take over");
+  t.pass('the native API\'s "Background Sync is disabled." made syncward take over');
 
   const logged = await app.eval(async () => {
     const lines: string[] = [];

@@ -31,7 +31,13 @@ export type Settled<T = unknown> = { ok: true; value: T } | { ok: false; name: s
  * The polyfill's test policy: the chromium preset's 3 attempts and its lastChance rule, with a
  * back-off long enough that "waiting" lasts while a test looks at it.
  */
-export const TEST_POLICY: Partial<Policy> = { maxAttempts: 3, initialRetryDelay: 60_000, retryDelayFactor: 3, eventTimeout: 20_000, lastChanceEventTimeout: 20_000 };
+export const TEST_POLICY: Partial<Policy> = {
+  maxAttempts: 3,
+  initialRetryDelay: 60_000,
+  retryDelayFactor: 3,
+  eventTimeout: 20_000,
+  lastChanceEventTimeout: 20_000,
+};
 
 export interface Environment {
   mode: Mode;
@@ -73,10 +79,14 @@ export function pageConfig(mode: Mode, policy: Partial<Policy> = {}): Record<str
 
 /** The app's register(), getTags() and syncward.status(), as a page calls them. */
 export const inPage = {
-  register: (app: App, tag: string) => app.eval(async (tag) => {
-    const registration = (await navigator.serviceWorker.ready) as unknown as { sync: { register(tag: string): Promise<void> } };
-    return registration.sync.register(tag).then(() => ({ ok: true, value: undefined }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message }));
-  }, tag) as Promise<Settled<undefined>>,
+  register: (app: App, tag: string) =>
+    app.eval(async (tag) => {
+      const registration = (await navigator.serviceWorker.ready) as unknown as { sync: { register(tag: string): Promise<void> } };
+      return registration.sync.register(tag).then(
+        () => ({ ok: true, value: undefined }),
+        (e: DOMException) => ({ ok: false, name: e.name, message: e.message }),
+      );
+    }, tag) as Promise<Settled<undefined>>,
   getTags: (app: App) => app.eval(async () => ((await navigator.serviceWorker.ready) as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()),
   status: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { status(): Promise<AgentStatus> } }).syncward.status()),
   leading: (app: App) => app.eval(() => (globalThis as unknown as { syncward: { leading: boolean } }).syncward.leading),
@@ -86,10 +96,14 @@ export const inPage = {
    */
   startInWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<() => Promise<Settled<T>>> => {
     const tag = `eval-${Math.random()}`;
-    await app.eval(async (message) => {
-      (await navigator.serviceWorker.ready).active!.postMessage(message);
-    }, { test: "eval", tag, source: fn.toString(), arg });
-    return async () => (await server.until("the worker's answer", () => server.records.find((r) => r.kind === "eval" && r.tag === tag), 60_000)).result as Settled<T>;
+    await app.eval(
+      async (message) => {
+        (await navigator.serviceWorker.ready).active!.postMessage(message);
+      },
+      { test: "eval", tag, source: fn.toString(), arg },
+    );
+    return async () =>
+      (await server.until("the worker's answer", () => server.records.find((r) => r.kind === "eval" && r.tag === tag), 60_000)).result as Settled<T>;
   },
   /** Run `fn(arg)` in the app's active worker and settle as it settled there. */
   inWorker: async <T, A = undefined>(server: SyncTestServer, app: App, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> =>
@@ -98,19 +112,24 @@ export const inPage = {
    * Run `fn(arg)` in a new dedicated or shared worker of the app (tests/browser/fixtures/
    * worker-eval.js, which loads syncward's worker.js) and settle as it settled there.
    */
-  inClientWorker: <T, A = undefined>(app: App, kind: ClientWorker, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> => app.eval(({ kind, source, arg }) => {
-    const worker = kind === "dedicated worker" ? new Worker("/worker-eval.js") : new SharedWorker("/worker-eval.js");
-    const port = worker instanceof Worker ? worker : worker.port;
-    return new Promise<Settled<T>>((resolve) => {
-      worker.onerror = (event) => resolve({ ok: false, name: "WorkerError", message: (event as ErrorEvent).message ?? "the worker failed to start" });
-      port.onmessage = (event: MessageEvent<Settled<T>>) => resolve(event.data);
-      port.postMessage({ source, arg });
-    });
-  }, { kind, source: fn.toString(), arg }),
+  inClientWorker: <T, A = undefined>(app: App, kind: ClientWorker, fn: (arg: A) => T | Promise<T>, arg?: A): Promise<Settled<T>> =>
+    app.eval(
+      ({ kind, source, arg }) => {
+        const worker = kind === "dedicated worker" ? new Worker("/worker-eval.js") : new SharedWorker("/worker-eval.js");
+        const port = worker instanceof Worker ? worker : worker.port;
+        return new Promise<Settled<T>>((resolve) => {
+          worker.onerror = (event) => resolve({ ok: false, name: "WorkerError", message: (event as ErrorEvent).message ?? "the worker failed to start" });
+          port.onmessage = (event: MessageEvent<Settled<T>>) => resolve(event.data);
+          port.postMessage({ source, arg });
+        });
+      },
+      { kind, source: fn.toString(), arg },
+    ),
   /** Post a command to the worker's test hooks. */
-  tellWorker: (app: App, message: { test: string; tag: string }) => app.eval(async (message) => {
-    (await navigator.serviceWorker.ready).active!.postMessage(message);
-  }, message),
+  tellWorker: (app: App, message: { test: string; tag: string }) =>
+    app.eval(async (message) => {
+      (await navigator.serviceWorker.ready).active!.postMessage(message);
+    }, message),
 };
 
 /** Wait until the app's page script and worker are up (and, with the polyfill, its Agent online). */
@@ -198,7 +217,10 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
     await ready(app, true);
     await untilOnline(server, app, true);
     return {
-      mode, polyfill, server, app,
+      mode,
+      polyfill,
+      server,
+      app,
       offline: async (via = app) => {
         server.state.health = 503;
         await untilOnline(server, via, false);
@@ -215,15 +237,24 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
       twoInstances: async () => {
         await app.goto(new URL("/two-frames.html", server.url).href);
         const frame = (index: 0 | 1): App => ({
-          eval: <T, A>(fn: (arg: A) => T | Promise<T>, arg?: A) => app.eval(({ source, arg, index }) => {
-            const frame = document.querySelector(`iframe[name="${"ab"[index]}"]`) as HTMLIFrameElement | null;
-            if (!frame?.contentWindow) throw new Error(`frame ${index} is gone`);
-            return (frame.contentWindow as unknown as { eval(code: string): (arg: unknown) => unknown }).eval(`(${source})`)(arg);
-          }, { source: fn.toString(), arg, index }) as Promise<T>,
+          eval: <T, A>(fn: (arg: A) => T | Promise<T>, arg?: A) =>
+            app.eval(
+              ({ source, arg, index }) => {
+                const frame = document.querySelector(`iframe[name="${"ab"[index]}"]`) as HTMLIFrameElement | null;
+                if (!frame?.contentWindow) throw new Error(`frame ${index} is gone`);
+                return (frame.contentWindow as unknown as { eval(code: string): (arg: unknown) => unknown }).eval(`(${source})`)(arg);
+              },
+              { source: fn.toString(), arg, index },
+            ) as Promise<T>,
         });
         const apps: [App, App] = [frame(0), frame(1)];
         for (const instance of apps) {
-          await server.until("the frame's app to load", () => app.eval((name) => document.querySelector<HTMLIFrameElement>(`iframe[name="${name}"]`)?.contentDocument?.readyState === "complete", "ab"[apps.indexOf(instance)]));
+          await server.until("the frame's app to load", () =>
+            app.eval(
+              (name) => document.querySelector<HTMLIFrameElement>(`iframe[name="${name}"]`)?.contentDocument?.readyState === "complete",
+              "ab"[apps.indexOf(instance)],
+            ),
+          );
           await ready(instance, true);
         }
         return {
@@ -236,13 +267,17 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
     };
   }
 
-  const chromium = options.chromiumSession ?? await ChromiumSession.launch(options.chromium);
+  const chromium = options.chromiumSession ?? (await ChromiumSession.launch(options.chromium));
   if (!options.chromiumSession) t.teardown(() => chromium.close());
   const app = await chromium.newPage(server.url);
   await ready(app, polyfill);
   if (polyfill) await untilOnline(server, app, true);
   return {
-    mode, polyfill, server, app, chromium,
+    mode,
+    polyfill,
+    server,
+    app,
+    chromium,
     ...chromiumOutage(chromium, server, app, polyfill),
     reload: async () => {
       await app.reload();

@@ -27,6 +27,8 @@ for (const mode of modes) {
     ];
     for (const r of results) t.ok(r.ok, `${r.context}: ${r.name}`, r.skip ? { skip: r.skip } : r.ok ? {} : { found: r.detail });
     const skipped = results.filter((r) => r.skip).length;
-    t.comment(`${mode}: ${results.filter((r) => r.ok && !r.skip).length} of ${results.length - skipped} checks pass (${skipped} skipped: no registration reachable)`);
+    t.comment(
+      `${mode}: ${results.filter((r) => r.ok && !r.skip).length} of ${results.length - skipped} checks pass (${skipped} skipped: no registration reachable)`,
+    );
   });
 }

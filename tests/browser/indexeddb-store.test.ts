@@ -7,8 +7,17 @@ import { IndexedDBStore, storedTags } from "../../agent/browser/indexeddb-store.
 import { storeKey, type StoredRegistration } from "../../agent/store.js";
 
 const record = (tag: string, over: Partial<StoredRegistration> = {}): StoredRegistration => ({
-  scope: "http://localhost/", tag, kind: "one-shot", attempts: 0, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 0,
-  minInterval: 0, unmeteredOnly: false, allowOnBattery: true, ...over,
+  scope: "http://localhost/",
+  tag,
+  kind: "one-shot",
+  attempts: 0,
+  maxAttempts: 3,
+  delayUntil: 0,
+  anchorOrExpiry: 0,
+  minInterval: 0,
+  unmeteredOnly: false,
+  allowOnBattery: true,
+  ...over,
 });
 const puts = (...records: StoredRegistration[]) => new Map<string, StoredRegistration | null>(records.map((r) => [storeKey(r), r]));
 
@@ -23,7 +32,11 @@ t.test("what a commit makes durable, a new store loads", async (t) => {
   await store.close();
   const again = new IndexedDBStore(factory);
   const { registrations, discarded } = await again.load();
-  t.same([...registrations.keys()].sort(), ["one-shot http://localhost/ b", "periodic http://localhost/ p"], "the second commit deleted a and left p as it was");
+  t.same(
+    [...registrations.keys()].sort(),
+    ["one-shot http://localhost/ b", "periodic http://localhost/ p"],
+    "the second commit deleted a and left p as it was",
+  );
   t.same(registrations.get("one-shot http://localhost/ b"), record("b", { attempts: 1, delayUntil: 1_800_000_000_000 }));
   t.same(discarded, []);
   await again.close();
@@ -78,7 +91,9 @@ t.test("bad records are reported and skipped, never thrown", async (t) => {
 t.test("a worker alone reads the tags of its scope and kind", async (t) => {
   const factory = new IDBFactory();
   const store = new IndexedDBStore(factory);
-  await store.commit(puts(record("a"), record("b"), record("p", { kind: "periodic", minInterval: 5 }), record("elsewhere", { scope: "http://localhost/other/" })));
+  await store.commit(
+    puts(record("a"), record("b"), record("p", { kind: "periodic", minInterval: 5 }), record("elsewhere", { scope: "http://localhost/other/" })),
+  );
   t.same((await storedTags("http://localhost/", "one-shot", factory)).sort(), ["a", "b"]);
   t.same(await storedTags("http://localhost/", "periodic", factory), ["p"]);
   t.same(await storedTags("http://localhost/nothing/", "one-shot", factory), []);

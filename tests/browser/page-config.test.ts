@@ -12,15 +12,32 @@ const read = (raw: unknown) => {
 
 t.test("nothing set: install where missing or disabled, chromium preset, online unless navigator.onLine says not", async (t) => {
   const { config, problems } = read(undefined);
-  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false, permissions: { backgroundSync: true, periodicBackgroundSync: true } });
+  t.same(config, {
+    mode: "auto",
+    preset: "chromium",
+    policy: {},
+    seed: undefined,
+    probe: undefined,
+    mqtt: undefined,
+    require: [],
+    settleMs: undefined,
+    log: false,
+    permissions: { backgroundSync: true, periodicBackgroundSync: true },
+  });
   t.same(problems, []);
 });
 
 t.test("every field", async (t) => {
   const { config, problems } = read({
-    mode: "force", preset: "kiosk", policy: { maxAttempts: 5, jitter: "full", reregisterBypassesBackoff: false }, seed: 7,
-    probe: { url: "/health", expectedStatus: 200, intervalMs: 1000 }, mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/b" } },
-    settleMs: 2000, log: true, permissions: { periodicBackgroundSync: "denied" },
+    mode: "force",
+    preset: "kiosk",
+    policy: { maxAttempts: 5, jitter: "full", reregisterBypassesBackoff: false },
+    seed: 7,
+    probe: { url: "/health", expectedStatus: 200, intervalMs: 1000 },
+    mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/b" } },
+    settleMs: 2000,
+    log: true,
+    permissions: { periodicBackgroundSync: "denied" },
   });
   t.same(problems, []);
   t.equal(config.mode, "force");
@@ -39,11 +56,30 @@ t.test("every field", async (t) => {
 
 t.test("bad fields: one line each, defaults kept", async (t) => {
   const { config, problems } = read({
-    mdoe: "force", mode: "always", preset: "turbo", policy: { maxAttempt: 3, eventTimeout: "soon", jitter: "lots" }, seed: 1.5,
-    probe: { href: "/health" }, mqtt: { url: "mqtt://broker:1883" }, require: ["navigatorOnLine"], settleMs: -1, log: "yes",
+    mdoe: "force",
+    mode: "always",
+    preset: "turbo",
+    policy: { maxAttempt: 3, eventTimeout: "soon", jitter: "lots" },
+    seed: 1.5,
+    probe: { href: "/health" },
+    mqtt: { url: "mqtt://broker:1883" },
+    require: ["navigatorOnLine"],
+    settleMs: -1,
+    log: "yes",
     permissions: { periodicBackgroundSync: "prompt" },
   });
-  t.same(config, { mode: "auto", preset: "chromium", policy: {}, seed: undefined, probe: undefined, mqtt: undefined, require: [], settleMs: undefined, log: false, permissions: { backgroundSync: true, periodicBackgroundSync: true } });
+  t.same(config, {
+    mode: "auto",
+    preset: "chromium",
+    policy: {},
+    seed: undefined,
+    probe: undefined,
+    mqtt: undefined,
+    require: [],
+    settleMs: undefined,
+    log: false,
+    permissions: { backgroundSync: true, periodicBackgroundSync: true },
+  });
   t.same(problems, [
     'unknown config field "mdoe"',
     'mode must be "auto" or "force", got "always"',
@@ -60,7 +96,11 @@ t.test("bad fields: one line each, defaults kept", async (t) => {
     "require cannot name navigatorOnLine: it is evidence of offline only; requiring every configured signal",
   ]);
   const unconfigured = read({ probe: "/health", require: ["broker"] });
-  t.same(unconfigured.problems, ["require names broker, which is not configured; requiring every configured signal"], "a page cannot require a signal it never configured (the device's rule)");
+  t.same(
+    unconfigured.problems,
+    ["require names broker, which is not configured; requiring every configured signal"],
+    "a page cannot require a signal it never configured (the device's rule)",
+  );
   t.same(unconfigured.config.require, ["probe"]);
   t.same(read("force").problems, ["syncwardConfig must be an object; using the defaults"]);
   t.match(read({ probe: "http://[bad" }).problems, [/a URL in syncwardConfig is not valid/]);

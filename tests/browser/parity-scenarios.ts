@@ -18,7 +18,12 @@ const nativeUntouched: Scenario = {
       const native = (f: unknown) => typeof f === "function" && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(f));
       const getter = (name: string) => Object.getOwnPropertyDescriptor(ServiceWorkerRegistration.prototype, name)?.get;
       const global = globalThis as Record<string, unknown>;
-      return { sync: native(getter("sync")), periodicSync: native(getter("periodicSync")), SyncManager: native(global.SyncManager), PeriodicSyncManager: native(global.PeriodicSyncManager) };
+      return {
+        sync: native(getter("sync")),
+        periodicSync: native(getter("periodicSync")),
+        SyncManager: native(global.SyncManager),
+        PeriodicSyncManager: native(global.PeriodicSyncManager),
+      };
     };
     const allNative = { sync: true, periodicSync: true, SyncManager: true, PeriodicSyncManager: true };
     t.same(await app.eval(surface), allNative, "the page sees the engine's own getters and interfaces");
@@ -45,13 +50,19 @@ const periodicUnregisterAlone: Scenario = {
     type Periodic = { periodicSync: { register(tag: string, options?: { minInterval?: number }): Promise<void>; getTags(): Promise<string[]> } };
     const registered = await app.eval(async () => {
       const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
-      return periodicSync.register("test-periodic-alone", { minInterval: 3_600_000 }).then(() => "ok", (e: DOMException) => e.name);
+      return periodicSync.register("test-periodic-alone", { minInterval: 3_600_000 }).then(
+        () => "ok",
+        (e: DOMException) => e.name,
+      );
     });
     // Chromium grants periodic sync to installed web apps only: its reference shows the
     // unregister() part alone.
     t.equal(registered, env.polyfill ? "ok" : "NotAllowedError", "the page registers (the native API refuses an uninstalled app)");
     const alone = await inPage.startInWorker(server, app, async () => {
-      const global = self as unknown as { clients: { matchAll(options: object): Promise<unknown[]> }; registration: Periodic & { periodicSync: { unregister(tag: string): Promise<void> } } };
+      const global = self as unknown as {
+        clients: { matchAll(options: object): Promise<unknown[]> };
+        registration: Periodic & { periodicSync: { unregister(tag: string): Promise<void> } };
+      };
       while ((await global.clients.matchAll({ type: "window", includeUncontrolled: true })).length > 0) await new Promise((r) => setTimeout(r, 50));
       await global.registration.periodicSync.unregister("test-periodic-alone");
       return global.registration.periodicSync.getTags();
@@ -117,9 +128,11 @@ const resolutionFirst: Scenario = {
     const seen = await inPage.inWorker(server, apps[follower]!, async () => {
       const global = self as unknown as EventTarget & { registration: { sync: { register(tag: string): Promise<void> } } };
       let resolved = false;
-      const event = new Promise<boolean>((resolve) => global.addEventListener("sync", (e) => {
-        if ((e as Event & { tag: string }).tag === "test-order-worker") resolve(resolved);
-      }));
+      const event = new Promise<boolean>((resolve) =>
+        global.addEventListener("sync", (e) => {
+          if ((e as Event & { tag: string }).tag === "test-order-worker") resolve(resolved);
+        }),
+      );
       await global.registration.sync.register("test-order-worker").then(() => void (resolved = true));
       return event;
     });
@@ -146,8 +159,11 @@ const flappingLink: Scenario = {
       await server.until(`event ${attempt} to end`, () => server.answered.filter((a) => a.tag === tag).length === attempt);
       await env.online();
     }
-    t.same(server.syncs(tag).map((e) => e.lastChance), [false, false, false, true],
-      "one free aborted attempt, then three counted ones, the last of them the last chance");
+    t.same(
+      server.syncs(tag).map((e) => e.lastChance),
+      [false, false, false, true],
+      "one free aborted attempt, then three counted ones, the last of them the last chance",
+    );
     await untilTags(env, "the registration to be dropped", (tags) => tags.length === 0);
     await quiet();
     t.equal(server.syncs(tag).length, 4, "aborted on its last chance, it does not run again");
@@ -165,8 +181,11 @@ const installingAlone: Scenario = {
     t.ok(installing, "the probe worker is installing");
     await app.goto("about:blank");
     const probe = await server.until("the installing worker's register()", () => server.records.find((r) => r.kind === "install-register"), 60_000);
-    t.same(probe.result, { ok: false, name: "InvalidStateError", message: "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker" },
-      "InvalidStateError, not InvalidAccessError, in Chromium's words");
+    t.same(
+      probe.result,
+      { ok: false, name: "InvalidStateError", message: "Failed to execute 'register' on 'SyncManager': Registration failed - no active Service Worker" },
+      "InvalidStateError, not InvalidAccessError, in Chromium's words",
+    );
   },
 };
 
@@ -179,12 +198,27 @@ const periodicNotPermitted: Scenario = {
     type Periodic = { periodicSync: { register(tag: string): Promise<void>; getTags(): Promise<string[]>; unregister(tag: string): Promise<void> } };
     const result = await env.app.eval(async () => {
       const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
-      const registered = await periodicSync.register("test-denied").then(() => ({ ok: true }), (e: DOMException) => ({ ok: false, name: e.name, message: e.message }));
+      const registered = await periodicSync.register("test-denied").then(
+        () => ({ ok: true }),
+        (e: DOMException) => ({ ok: false, name: e.name, message: e.message }),
+      );
       return { registered, tags: await periodicSync.getTags(), unregistered: await periodicSync.unregister("test-denied").then(() => "resolved") };
     });
-    t.same(result, { registered: { ok: false, name: "NotAllowedError", message: "Permission denied." }, tags: [], unregistered: "resolved" }, "refused in Chromium's words");
+    t.same(
+      result,
+      { registered: { ok: false, name: "NotAllowedError", message: "Permission denied." }, tags: [], unregistered: "resolved" },
+      "refused in Chromium's words",
+    );
     t.same(await inPage.register(env.app, "test-one-shot"), { ok: true, value: undefined }, "one-shot sync keeps its own permission");
   },
 };
 
-export const parityScenarios: Scenario[] = [periodicNotPermitted, nativeUntouched, installingAlone, swUnregistered, resolutionFirst, flappingLink, periodicUnregisterAlone];
+export const parityScenarios: Scenario[] = [
+  periodicNotPermitted,
+  nativeUntouched,
+  installingAlone,
+  swUnregistered,
+  resolutionFirst,
+  flappingLink,
+  periodicUnregisterAlone,
+];

@@ -33,7 +33,7 @@ const docsExamples: Scenario = {
     t.same(await logs(), [], "register() resolved: the example logged no 'could not be registered'");
     await app.eval(() => checkMessagesSync());
     await server.until("the getTags() example to log", async () => (await logs()).includes("Messages sync already requested"));
-    t.pass("the getTags() example found \"sync-messages\"");
+    t.pass('the getTags() example found "sync-messages"');
     await quiet();
     t.same(server.syncs("sync-messages"), [], "no sync event while offline");
     t.same(server.state.outbox, [], "nothing sent while offline");
@@ -43,8 +43,15 @@ const docsExamples: Scenario = {
     t.equal(event?.lastChance, false, "lastChance is false on the first attempt");
     t.equal(event?.extendable, true, "the event is an ExtendableEvent");
     await server.until("the outbox to reach the backend", () => server.state.outbox.length > 0);
-    t.same(server.state.outbox.flat().map((m) => m.text), ["hello from the outbox"], "the worker's example listener sent the outbox");
-    t.ok(server.records.some((r) => r.kind === "onsync" && r.tag === "sync-messages"), "self.onsync ran too");
+    t.same(
+      server.state.outbox.flat().map((m) => m.text),
+      ["hello from the outbox"],
+      "the worker's example listener sent the outbox",
+    );
+    t.ok(
+      server.records.some((r) => r.kind === "onsync" && r.tag === "sync-messages"),
+      "self.onsync ran too",
+    );
     await untilTags(env, "getTags() to drop the tag after success", (tags) => !tags.includes("sync-messages"));
     await app.eval(() => checkMessagesSync());
     await quiet();
@@ -62,7 +69,11 @@ const offlineOnline: Scenario = {
     t.same(await inPage.register(app, "test-a"), { ok: true, value: undefined }, "register() resolves offline");
     t.same(await inPage.register(app, "test-b"), { ok: true, value: undefined });
     await quiet();
-    t.same(server.records.filter((r) => r.kind === "sync"), [], "nothing fires while offline");
+    t.same(
+      server.records.filter((r) => r.kind === "sync"),
+      [],
+      "nothing fires while offline",
+    );
     await env.online();
     await server.until("both events", () => server.syncs("test-a").length > 0 && server.syncs("test-b").length > 0);
     await untilTags(env, "both to complete", (tags) => tags.length === 0);
@@ -105,7 +116,11 @@ const retries: Scenario = {
       return;
     }
     const attempts = await server.until("three attempts", () => server.syncs("test-retry").length >= 3 && server.syncs("test-retry"));
-    t.same(attempts.map((a) => a.lastChance), [false, false, true], "lastChance only on the third and last attempt");
+    t.same(
+      attempts.map((a) => a.lastChance),
+      [false, false, true],
+      "lastChance only on the third and last attempt",
+    );
     t.ok(attempts[1]!.at - attempts[0]!.at >= 400, `the second attempt waited out the first back-off (${attempts[1]!.at - attempts[0]!.at} ms ≥ 400)`);
     t.ok(attempts[2]!.at - attempts[1]!.at >= 800, `the third waited out the doubled back-off (${attempts[2]!.at - attempts[1]!.at} ms ≥ 800)`);
     await untilTags(env, "the registration to be dropped after the last attempt", (tags) => tags.length === 0);
@@ -139,7 +154,10 @@ const coalescing: Scenario = {
     const { app, server } = env;
     await env.offline();
     const results = await Promise.all([inPage.register(app, "test-same"), inPage.register(app, "test-same"), inPage.register(app, "test-same")]);
-    t.ok(results.every((r) => r.ok), "every register() resolves");
+    t.ok(
+      results.every((r) => r.ok),
+      "every register() resolves",
+    );
     t.same(await inPage.getTags(app), ["test-same"], "one registration");
     await env.online();
     await server.until("the event", () => server.syncs("test-same").length > 0);
@@ -176,7 +194,8 @@ const tagStates: Scenario = {
     await server.until("the failure to be answered", () => server.answered.some((a) => a.tag === "test-states"));
     if (env.polyfill) {
       const status = await server.until("the agent to see the failure", async () =>
-        (await inPage.status(app)).registrations.find((r) => r.tag === "test-states" && r.state === "waiting"));
+        (await inPage.status(app)).registrations.find((r) => r.tag === "test-states" && r.state === "waiting"),
+      );
       t.equal(status.attempts, 1, "one attempt used");
     }
     t.same(await inPage.getTags(app), ["test-states"], "waiting (back-off after a failure)");
@@ -334,13 +353,23 @@ const periodic: Scenario = {
   async run(t, mode) {
     const env = await environment(t, mode, { policy: { periodicMinInterval: 400, scopeMinGap: 0, periodicSnap: false, wakeupGranularity: 0 } });
     const { app, server } = env;
-    type Periodic = { periodicSync: { register(tag: string, options?: { minInterval?: number }): Promise<void>; getTags(): Promise<string[]>; unregister(tag: string): Promise<void> } };
-    const periodicSync = <T>(call: string, tag?: string) => app.eval(async ({ call, tag }) => {
-      const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
-      if (call === "register") return periodicSync.register(tag!, { minInterval: 400 });
-      if (call === "unregister") return periodicSync.unregister(tag!);
-      return periodicSync.getTags();
-    }, { call, tag }) as Promise<T>;
+    type Periodic = {
+      periodicSync: {
+        register(tag: string, options?: { minInterval?: number }): Promise<void>;
+        getTags(): Promise<string[]>;
+        unregister(tag: string): Promise<void>;
+      };
+    };
+    const periodicSync = <T>(call: string, tag?: string) =>
+      app.eval(
+        async ({ call, tag }) => {
+          const { periodicSync } = (await navigator.serviceWorker.ready) as unknown as Periodic;
+          if (call === "register") return periodicSync.register(tag!, { minInterval: 400 });
+          if (call === "unregister") return periodicSync.unregister(tag!);
+          return periodicSync.getTags();
+        },
+        { call, tag },
+      ) as Promise<T>;
     const registeredAt = Date.now();
     await periodicSync("register", "test-periodic");
     t.same(await periodicSync("getTags"), ["test-periodic"]);
@@ -349,7 +378,10 @@ const periodic: Scenario = {
     t.ok(first!.at - registeredAt >= 400, `the first came after the interval (${Math.round(first!.at - registeredAt)} ms ≥ 400)`);
     t.ok(second!.at - first!.at >= 400, `the second an interval later (${Math.round(second!.at - first!.at)} ms ≥ 400)`);
     t.equal(first!.extendable, true, "a PeriodicSyncEvent is an ExtendableEvent");
-    t.ok(server.records.some((r) => r.kind === "onperiodicsync"), "self.onperiodicsync ran too");
+    t.ok(
+      server.records.some((r) => r.kind === "onperiodicsync"),
+      "self.onperiodicsync ran too",
+    );
     t.same(await periodicSync("getTags"), ["test-periodic"], "a periodic registration stays after its events");
     await periodicSync("unregister", "test-periodic");
     t.same(await periodicSync("getTags"), [], "unregister() removes it");
@@ -359,4 +391,19 @@ const periodic: Scenario = {
   },
 };
 
-export const scenarios: Scenario[] = [...parityScenarios, ...clientScenarios, docsExamples, offlineOnline, retries, retryAfter, coalescing, tagStates, fromWorker, reload, restart, twoTabs, mqttStatus, periodic];
+export const scenarios: Scenario[] = [
+  ...parityScenarios,
+  ...clientScenarios,
+  docsExamples,
+  offlineOnline,
+  retries,
+  retryAfter,
+  coalescing,
+  tagStates,
+  fromWorker,
+  reload,
+  restart,
+  twoTabs,
+  mqttStatus,
+  periodic,
+];

@@ -37,29 +37,69 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
     ["unknown config field", ["agent", "--config", await config('{"presett":"kiosk"}')], /unknown config field "presett"/],
     ["bad preset", ["agent", "--config", await config('{"preset":"turbo"}')], /preset must be one of "chromium", "kiosk", got "turbo"/],
     ["unknown policy field", ["agent", "--config", await config('{"policy":{"maxAttempt":3}}')], /unknown policy field "maxAttempt"/],
-    ["bad policy value", ["agent", "--config", await config('{"policy":{"maxAttempts":0},"serviceWorkers":[{"script":"x.js","scope":"http://a/"}]}')], /policy refused: .*BAD_POLICY/],
+    [
+      "bad policy value",
+      ["agent", "--config", await config('{"policy":{"maxAttempts":0},"serviceWorkers":[{"script":"x.js","scope":"http://a/"}]}')],
+      /policy refused: .*BAD_POLICY/,
+    ],
     ["bad probe", ["agent", "--config", await config('{"probe":{"url":"ftp://x/"}}')], /probe.url must be an http\(s\) URL/],
     ["bad log format", ["agent", "--log", "xml", "--sw", "x.js", "--scope", "http://a/"], /log must be one of "text", "json", got "xml"/],
     ["net without action", ["net"], /net needs one of/],
-    ["bad broker URL", ["agent", "--mqtt", "http://broker/", "--sw", "x.js", "--scope", "http://a/"], /mqtt.url must be an mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ URL/],
+    [
+      "bad broker URL",
+      ["agent", "--mqtt", "http://broker/", "--sw", "x.js", "--scope", "http://a/"],
+      /mqtt.url must be an mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ URL/,
+    ],
     ["--mqtt with --no-mqtt", ["agent", "--mqtt", "mqtt://b/", "--no-mqtt"], /exclude each other/],
     ["bad broker port", ["agent", "--broker-port", "eighteen"], /--broker-port must be a non-negative integer/],
     ["broker port out of range", ["agent", "--broker-port", "70000", "--sw", "x.js", "--scope", "http://a/"], /mqtt.brokerPort must be a whole number/],
     ["broker port with a broker URL", ["agent", "--broker-port", "1884", "--mqtt", "mqtt://b/"], /brokerPort is the embedded broker's port/],
     ["wildcard status topic", ["agent", "--device-status", "devices/+/net"], /without the wildcards/],
     ["unknown mqtt field", ["agent", "--config", await config('{"mqtt":{"host":"b"}}')], /unknown mqtt field "host"/],
-    ["require navigatorOnLine", ["agent", "--require", "broker,navigatorOnLine"], /connectivity.require\[1\] must be probe, broker, deviceStatus or backendStatus \(navigatorOnLine is evidence of offline only, and only in a page\), got "navigatorOnLine"/],
-    ["require an unknown signal", ["agent", "--require", "wifi"], /connectivity.require\[0\] must be probe, broker, deviceStatus or backendStatus .*, got "wifi"/],
+    [
+      "require navigatorOnLine",
+      ["agent", "--require", "broker,navigatorOnLine"],
+      /connectivity.require\[1\] must be probe, broker, deviceStatus or backendStatus \(navigatorOnLine is evidence of offline only, and only in a page\), got "navigatorOnLine"/,
+    ],
+    [
+      "require an unknown signal",
+      ["agent", "--require", "wifi"],
+      /connectivity.require\[0\] must be probe, broker, deviceStatus or backendStatus .*, got "wifi"/,
+    ],
     ["require an unconfigured signal", ["agent", "--require", "deviceStatus"], /names deviceStatus, which is not configured/],
     ["bad settle time", ["agent", "--settle", "1.5"], /--settle must be a non-negative integer/],
-    ["same words", ["agent", "--config", await config('{"mqtt":{"deviceStatus":{"topic":"d","onlineWord":"ON","offlineWord":"on"}}}')], /onlineWord and offlineWord must differ/],
+    [
+      "same words",
+      ["agent", "--config", await config('{"mqtt":{"deviceStatus":{"topic":"d","onlineWord":"ON","offlineWord":"on"}}}')],
+      /onlineWord and offlineWord must differ/,
+    ],
     ["bad backoff", ["agent", "--config", await config('{"mqtt":{"backoff":{"jitter":2}}}')], /mqtt.backoff.jitter must be/],
-    ["bad worker limit", ["agent", "--config", await config('{"workerLimits":{"installMs":0}}')], /workerLimits.installMs must be a positive number of milliseconds, at most 2147483647 \(24.8 days\), got 0/],
-    ["worker limit past a timer's range", ["agent", "--config", await config('{"workerLimits":{"startMs":3e9}}')], /workerLimits.startMs must be a positive number of milliseconds, at most 2147483647 \(24.8 days\), got 3000000000/],
-    ["unknown worker limit", ["agent", "--config", await config('{"workerLimits":{"eventMs":1}}')], /unknown workerLimits field "eventMs" \(known: startMs, installMs, activateMs, unresponsiveMs\)/],
-    ["bad scope probe", ["agent", "--config", await config('{"serviceWorkers":[{"script":"x.js","scope":"http://a/","probe":{"uri":"http://a/"}}]}')], /unknown serviceWorkers\[0\].probe field "uri"/],
+    [
+      "bad worker limit",
+      ["agent", "--config", await config('{"workerLimits":{"installMs":0}}')],
+      /workerLimits.installMs must be a positive number of milliseconds, at most 2147483647 \(24.8 days\), got 0/,
+    ],
+    [
+      "worker limit past a timer's range",
+      ["agent", "--config", await config('{"workerLimits":{"startMs":3e9}}')],
+      /workerLimits.startMs must be a positive number of milliseconds, at most 2147483647 \(24.8 days\), got 3000000000/,
+    ],
+    [
+      "unknown worker limit",
+      ["agent", "--config", await config('{"workerLimits":{"eventMs":1}}')],
+      /unknown workerLimits field "eventMs" \(known: startMs, installMs, activateMs, unresponsiveMs\)/,
+    ],
+    [
+      "bad scope probe",
+      ["agent", "--config", await config('{"serviceWorkers":[{"script":"x.js","scope":"http://a/","probe":{"uri":"http://a/"}}]}')],
+      /unknown serviceWorkers\[0\].probe field "uri"/,
+    ],
     ["probe body with 204", ["agent", "--config", await config('{"probe":{"url":"http://a/","expectedStatus":204,"expectedBody":"OK"}}')], /has no body/],
-    ["missing CA file", ["agent", "--mqtt", "mqtts://b/", "--mqtt-ca", join(dir, "absent-ca.pem"), "--sw", "x.js", "--scope", "http://a/"], /cannot read mqtt.ca .*ENOENT/],
+    [
+      "missing CA file",
+      ["agent", "--mqtt", "mqtts://b/", "--mqtt-ca", join(dir, "absent-ca.pem"), "--sw", "x.js", "--scope", "http://a/"],
+      /cannot read mqtt.ca .*ENOENT/,
+    ],
   ];
   for (const [name, args, reason] of cases) {
     const r = run(...args);
@@ -79,24 +119,45 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
   const server: Server = createServer((req, res) => {
     if (req.url === "/health") return res.writeHead(healthy ? 204 : 200).end("portal");
     req.resume();
-    req.on("end", () => { received++; res.writeHead(200).end(); });
+    req.on("end", () => {
+      received++;
+      res.writeHead(200).end();
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
   const sw = join(dir, "sw.js");
-  await writeFile(sw, `
+  await writeFile(
+    sw,
+    `
     self.addEventListener("sync", (event) => {
       if (event.tag === "sync-messages") event.waitUntil(fetch("http://127.0.0.1:${port}/outbox", { method: "POST", body: "m" }).then((r) => { if (!r.ok) throw new Error(r.status); }));
     });
     self.addEventListener("message", () => {});
     self.queue = (tag) => self.registration.sync.register(tag);
     self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("sync-messages"), 50); });
-  `);
+  `,
+  );
   const control = join(dir, "control.sock");
   const store = join(dir, "store");
-  const agent = start(["--sw", sw, "--scope", `http://127.0.0.1:${port}/`, "--store", store, "--control", control,
-    "--probe", `http://127.0.0.1:${port}/health`, "--log", "json", "--no-mqtt", "--settle", "0"]);
+  const agent = start([
+    "--sw",
+    sw,
+    "--scope",
+    `http://127.0.0.1:${port}/`,
+    "--store",
+    store,
+    "--control",
+    control,
+    "--probe",
+    `http://127.0.0.1:${port}/health`,
+    "--log",
+    "json",
+    "--no-mqtt",
+    "--settle",
+    "0",
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/"eventName":"sync event completed"/);
   t.equal(received, 1, "the worker's sync reached the backend");
@@ -121,7 +182,10 @@ t.test("a running agent: sync through the probe, net offline/online/status, SIGT
   agent.child.kill("SIGTERM");
   const code = await new Promise<number | null>((resolve) => agent.child.on("exit", (c) => resolve(c)));
   t.equal(code, 0, "SIGTERM exits 0");
-  t.ok(agent.lines.some((l) => l.includes('"event":"stopping"')), "it said it was stopping");
+  t.ok(
+    agent.lines.some((l) => l.includes('"event":"stopping"')),
+    "it said it was stopping",
+  );
 });
 
 t.test("registrations made before SIGTERM are there after a restart", async (t) => {
@@ -129,8 +193,19 @@ t.test("registrations made before SIGTERM are there after a restart", async (t) 
   const sw = join(dir, "sw.js");
   await writeFile(sw, `self.addEventListener("activate", () => { self.registration.sync.register("kept-" + Date.now()); });`);
   // The probe's port refuses connections: the device stays offline and registrations wait.
-  const args = ["--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "state", "store"), "--control", join(dir, "c.sock"),
-    "--probe", "http://127.0.0.1:9/health", "--no-mqtt"];
+  const args = [
+    "--sw",
+    sw,
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "state", "store"),
+    "--control",
+    join(dir, "c.sock"),
+    "--probe",
+    "http://127.0.0.1:9/health",
+    "--no-mqtt",
+  ];
   for (let round = 1; round <= 2; round++) {
     const agent = start(args);
     await agent.waitFor(/Registered sync/);

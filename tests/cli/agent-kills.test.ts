@@ -13,7 +13,9 @@ t.setTimeout(Math.max(120_000, KILLS * 5_000));
 t.test(`${KILLS} SIGKILLs of syncward agent: every resolved register() and every completed delivery survives`, async (t) => {
   const began = performance.now();
   const f = await killAgentRepeatedly(KILLS);
-  t.comment(`${f.kills} kills in ${Math.round((performance.now() - began) / 1000)} s: ${f.registrations} registrations (${f.registrationChecks} checks), ${f.records} deliveries (${f.recordChecks} checks), ${f.duplicates} delivered twice`);
+  t.comment(
+    `${f.kills} kills in ${Math.round((performance.now() - began) / 1000)} s: ${f.registrations} registrations (${f.registrationChecks} checks), ${f.records} deliveries (${f.recordChecks} checks), ${f.duplicates} delivered twice`,
+  );
   t.equal(f.kills, KILLS);
   t.equal(f.survived, KILLS, "every kill survived: the next report found nothing lost");
   t.equal(f.lostRegistrations, 0, `no resolved registration lost; ${f.examples.join("; ")}`);

@@ -19,10 +19,31 @@ t.test("closed log pipes: the agent neither dies nor spins", async (t) => {
   const sw = join(dir, "sw.js");
   await writeFile(sw, `setInterval(() => console.log("tick"), 20);`);
   const control = join(dir, "control.sock");
-  const child = spawn(process.execPath, [cli, "agent", "--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"),
-    "--control", control, "--probe", "http://127.0.0.1:9/health", "--no-mqtt"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      "agent",
+      "--sw",
+      sw,
+      "--scope",
+      "http://127.0.0.1:9/",
+      "--store",
+      join(dir, "store"),
+      "--control",
+      control,
+      "--probe",
+      "http://127.0.0.1:9/health",
+      "--no-mqtt",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   t.teardown(() => child.kill("SIGKILL"));
-  await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("ready")) resolve(); }));
+  await new Promise<void>((resolve) =>
+    child.stdout!.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) resolve();
+    }),
+  );
   child.stdout!.destroy();
   child.stderr!.destroy();
   await new Promise((r) => setTimeout(r, 500));

@@ -15,19 +15,41 @@ const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], {
 
 async function worker(dir: string): Promise<string> {
   const sw = join(dir, "sw.js");
-  await writeFile(sw, `
+  await writeFile(
+    sw,
+    `
     self.addEventListener("sync", (event) => { console.log("sync listener ran: " + event.tag); });
     self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("outbox"), 50); });
-  `);
+  `,
+  );
   return sw;
 }
 
 t.test("no --mqtt: the embedded broker; flipping the device status with an MQTT client drives the agent", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-embedded-"));
   const control = join(dir, "c.sock");
-  const agent = start(["--sw", await worker(dir), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"), "--control", control,
-    "--broker-port", "0", "--device-status", "kiosk/net", "--backend-status", "spBv1.0/STATE/backend", "--mqtt-client-id", "kiosk-1",
-    "--settle", "300", "--log", "json"]);
+  const agent = start([
+    "--sw",
+    await worker(dir),
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "store"),
+    "--control",
+    control,
+    "--broker-port",
+    "0",
+    "--device-status",
+    "kiosk/net",
+    "--backend-status",
+    "spBv1.0/STATE/backend",
+    "--mqtt-client-id",
+    "kiosk-1",
+    "--settle",
+    "300",
+    "--log",
+    "json",
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   const { url, credential } = JSON.parse(await agent.waitFor(/"event":"embedded MQTT broker"/)) as { url: string; credential: string };
   t.match(url, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
@@ -45,15 +67,23 @@ t.test("no --mqtt: the embedded broker; flipping the device status with an MQTT 
   await client.publishAsync("spBv1.0/STATE/backend", JSON.stringify({ online: true, timestamp: Date.now() }), { qos: 1, retain: true });
   await client.publishAsync("kiosk/net", "online", { qos: 1, retain: true });
   await agent.waitFor(/sync listener ran: outbox/);
-  t.ok(agent.lines.some((l) => /"event":"network","online":true.*"reason":"settled: broker, deviceStatus, backendStatus good"/.test(l)), "the online edge says why");
+  t.ok(
+    agent.lines.some((l) => /"event":"network","online":true.*"reason":"settled: broker, deviceStatus, backendStatus good"/.test(l)),
+    "the online edge says why",
+  );
   await until(() => seen.get("syncward/kiosk-1/presence") === "online", "retained presence");
 
   await client.publishAsync("kiosk/net", JSON.stringify({ online: false, metered: true }), { qos: 1, retain: true });
   await agent.waitFor(/"event":"network","online":false,"metered":true,"onBattery":false,"reason":"deviceStatus bad"/);
-  await client.publishAsync("kiosk/net", "{\"online\": maybe}", { qos: 1, retain: true });
+  await client.publishAsync("kiosk/net", '{"online": maybe}', { qos: 1, retain: true });
   await agent.waitFor(/ignored device status on kiosk\/net/);
   const status = JSON.parse(run("net", "status", "--control", control).stdout) as Record<string, unknown>;
-  t.match(status, { online: false, reason: "deviceStatus bad", signals: { broker: "good", deviceStatus: "bad", backendStatus: "good" }, mqtt: { clientId: "kiosk-1", state: "connected", protocolVersion: 4 } });
+  t.match(status, {
+    online: false,
+    reason: "deviceStatus bad",
+    signals: { broker: "good", deviceStatus: "bad", backendStatus: "good" },
+    mqtt: { clientId: "kiosk-1", state: "connected", protocolVersion: 4 },
+  });
   await until(() => /"online":false/.test(seen.get("syncward/kiosk-1/summary") ?? ""), "the summary says offline");
 
   agent.child.kill("SIGTERM");
@@ -66,7 +96,19 @@ t.test("the embedded broker's port is taken: one line naming the way out, exit 1
   await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", r));
   t.teardown(() => squatter.close());
   const port = (squatter.address() as { port: number }).port;
-  const r = run("agent", "--sw", await worker(dir), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "s"), "--control", join(dir, "c.sock"), "--broker-port", String(port));
+  const r = run(
+    "agent",
+    "--sw",
+    await worker(dir),
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "s"),
+    "--control",
+    join(dir, "c.sock"),
+    "--broker-port",
+    String(port),
+  );
   t.equal(r.status, 1);
   t.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is in use .*--mqtt mqtt://127\\.0\\.0\\.1:${port}.*--broker-port`));
   t.equal(r.stderr.trim().split("\n").length, 1, "one line");
@@ -83,8 +125,26 @@ t.test("--mqtt URL: an external broker; the agent's Last Will says offline when 
   const presence: string[] = [];
   observer.on("message", (_topic, payload) => presence.push(payload.toString()));
   await observer.subscribeAsync("syncward/kiosk-2/presence", { qos: 1 });
-  const agent = start(["--sw", await worker(dir), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"), "--control", join(dir, "c.sock"),
-    "--mqtt", broker.url, "--mqtt-username", broker.login.username!, "--mqtt-password-file", passwordFile, "--mqtt-client-id", "kiosk-2", "--settle", "0"]);
+  const agent = start([
+    "--sw",
+    await worker(dir),
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "store"),
+    "--control",
+    join(dir, "c.sock"),
+    "--mqtt",
+    broker.url,
+    "--mqtt-username",
+    broker.login.username!,
+    "--mqtt-password-file",
+    passwordFile,
+    "--mqtt-client-id",
+    "kiosk-2",
+    "--settle",
+    "0",
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/refused MQTT 5; using MQTT 3\.1\.1/);
   await agent.waitFor(/sync listener ran: outbox/);

@@ -48,8 +48,19 @@ t.test(`${KILLS} SIGKILLs while a worker commits IndexedDB transactions: every c
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const sw = join(dir, "sw.js");
   await writeFile(sw, worker);
-  const args = ["--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "state", "store"),
-    "--control", join(dir, "control.sock"), "--no-mqtt", "--settle", "0"];
+  const args = [
+    "--sw",
+    sw,
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "state", "store"),
+    "--control",
+    join(dir, "control.sock"),
+    "--no-mqtt",
+    "--settle",
+    "0",
+  ];
   const committed = new Set<string>();
   let lost = 0;
   let duplicated = 0;

@@ -24,7 +24,10 @@ t.test("a second agent on the same control socket refuses to start", async (t) =
 
   const second = run("agent", ...args);
   t.equal(second.status, 1, "exit 1");
-  t.equal(second.stderr, `syncward: an agent is already running with the control socket ${control}; stop it first, or give this one its own --control and --store\n`);
+  t.equal(
+    second.stderr,
+    `syncward: an agent is already running with the control socket ${control}; stop it first, or give this one its own --control and --store\n`,
+  );
   t.equal(second.stdout, "", "it started nothing");
   const status = run("net", "status", "--control", control);
   t.equal(status.status, 0, `the first still answers: ${status.stderr}`);

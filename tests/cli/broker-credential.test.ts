@@ -20,8 +20,23 @@ async function worker(dir: string): Promise<string> {
 
 /** An agent with its embedded broker on a free port; resolves with its URL and credential file. */
 async function agentIn(t: Test, dir: string, extra: string[] = []): Promise<{ agent: Running; url: string; credential: string }> {
-  const agent = start(["--sw", join(dir, "sw.js"), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"), "--control", join(dir, "c.sock"),
-    "--broker-port", "0", "--settle", "0", "--log", "json", ...extra]);
+  const agent = start([
+    "--sw",
+    join(dir, "sw.js"),
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "store"),
+    "--control",
+    join(dir, "c.sock"),
+    "--broker-port",
+    "0",
+    "--settle",
+    "0",
+    "--log",
+    "json",
+    ...extra,
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   const line = JSON.parse(await agent.waitFor(/"event":"embedded MQTT broker"/)) as { url: string; credential: string };
   await agent.waitFor(/"event":"syncward agent ready"/);
@@ -55,7 +70,9 @@ t.test("only the generated credential gets in; the file is 0600 and the same aft
   t.equal(await tryConnect(first.url, { username, password: `${password}x` }), 5, "a wrong password: not authorized");
   t.equal(await tryConnect(first.url, { username: "admin", password }), 5, "a wrong user name: not authorized");
   t.equal(await tryConnect(first.url, { username, password }), "connected", "the credential gets in");
-  const status = JSON.parse(spawnSync(process.execPath, [cli, "net", "status", "--control", join(dir, "c.sock")], { encoding: "utf8" }).stdout) as { signals: Record<string, string> };
+  const status = JSON.parse(spawnSync(process.execPath, [cli, "net", "status", "--control", join(dir, "c.sock")], { encoding: "utf8" }).stdout) as {
+    signals: Record<string, string>;
+  };
   t.equal(status.signals.broker, "good", "the agent's own client got in");
 
   first.agent.child.kill("SIGTERM");
@@ -67,8 +84,22 @@ t.test("only the generated credential gets in; the file is 0600 and the same aft
   // Another agent (or any client) given the file's path instead of the password.
   const other = await mkdtemp(join(tmpdir(), "syncward-credential-client-"));
   await worker(other);
-  const client = start(["--sw", join(other, "sw.js"), "--scope", "http://127.0.0.1:9/", "--store", join(other, "store"), "--control", join(other, "c.sock"),
-    "--mqtt", second.url, "--mqtt-credential-file", second.credential, "--settle", "0"]);
+  const client = start([
+    "--sw",
+    join(other, "sw.js"),
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(other, "store"),
+    "--control",
+    join(other, "c.sock"),
+    "--mqtt",
+    second.url,
+    "--mqtt-credential-file",
+    second.credential,
+    "--settle",
+    "0",
+  ]);
   t.teardown(() => client.child.kill("SIGKILL"));
   await client.waitFor(/network online=true .*settled: broker good/);
 });
@@ -77,8 +108,12 @@ t.test("a credential file others can read, or not the agent's own, is refused wi
   const dir = await mkdtemp(join(tmpdir(), "syncward-credential-bad-"));
   const sw = await worker(dir);
   const file = join(dir, "broker-credential");
-  const run = () => spawnSync(process.execPath, [cli, "agent", "--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"),
-    "--control", join(dir, "c.sock"), "--broker-port", "0"], { encoding: "utf8", timeout: 20_000 });
+  const run = () =>
+    spawnSync(
+      process.execPath,
+      [cli, "agent", "--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"), "--control", join(dir, "c.sock"), "--broker-port", "0"],
+      { encoding: "utf8", timeout: 20_000 },
+    );
   await writeFile(file, "syncward:guessable\n", { mode: 0o644 });
   await chmod(file, 0o644);
   let r = run();

@@ -15,15 +15,18 @@ t.test(`${RUNS} fuzzed config files: a config or one line`, async (t) => {
   t.ok(parseConfig(valid, "/srv/kiosk"), "the example itself is valid");
   let accepted = 0;
   let refused = 0;
-  fc.assert(fc.property(mutatedJson(valid), (doc) => {
-    try {
-      parseConfig(doc, "/srv/kiosk");
-      accepted++;
-    } catch (error) {
-      assertOneLineError(error, ConfigError);
-      refused++;
-    }
-    if (({} as { polluted?: unknown }).polluted !== undefined) throw new Error("Object.prototype was polluted");
-  }), { numRuns: RUNS, seed: 1 });
+  fc.assert(
+    fc.property(mutatedJson(valid), (doc) => {
+      try {
+        parseConfig(doc, "/srv/kiosk");
+        accepted++;
+      } catch (error) {
+        assertOneLineError(error, ConfigError);
+        refused++;
+      }
+      if (({} as { polluted?: unknown }).polluted !== undefined) throw new Error("Object.prototype was polluted");
+    }),
+    { numRuns: RUNS, seed: 1 },
+  );
   t.ok(accepted > 0 && refused > 0, `${accepted} accepted, ${refused} refused with one line`);
 });

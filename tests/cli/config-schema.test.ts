@@ -39,20 +39,27 @@ t.test(`${RUNS} fuzzed configs: the schema and the agent agree`, async (t) => {
   let semantic = 0;
   // Through JSON text, as a config file comes: a mutation may have set an object's prototype
   // (a "__proto__" key set in code), which no file can, and which Ajv's for…in would see.
-  fc.assert(fc.property(mutatedJson(example as never).map((d) => JSON.parse(JSON.stringify(d)) as unknown), (doc) => {
-    const valid = validate(doc);
-    let accepted = true;
-    try {
-      parseConfig(doc, "/srv/kiosk");
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      accepted = false;
-    }
-    if (accepted && !valid) throw new Error(`the agent accepted what the schema refuses (${ajv.errorsText(validate.errors)}): ${JSON.stringify(doc).slice(0, 300)}`);
-    if (valid && !accepted) semantic++;
-    else if (valid) acceptedByBoth++;
-    else refusedByBoth++;
-  }), { numRuns: RUNS, seed: 7 });
+  fc.assert(
+    fc.property(
+      mutatedJson(example as never).map((d) => JSON.parse(JSON.stringify(d)) as unknown),
+      (doc) => {
+        const valid = validate(doc);
+        let accepted = true;
+        try {
+          parseConfig(doc, "/srv/kiosk");
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          accepted = false;
+        }
+        if (accepted && !valid)
+          throw new Error(`the agent accepted what the schema refuses (${ajv.errorsText(validate.errors)}): ${JSON.stringify(doc).slice(0, 300)}`);
+        if (valid && !accepted) semantic++;
+        else if (valid) acceptedByBoth++;
+        else refusedByBoth++;
+      },
+    ),
+    { numRuns: RUNS, seed: 7 },
+  );
   t.ok(refusedByBoth > RUNS / 10 && acceptedByBoth > RUNS / 10, `${refusedByBoth} refused by both, ${acceptedByBoth} accepted by both`);
   t.comment(`${semantic} valid by the schema but refused for what a schema cannot say (a URL that does not parse, fields that exclude each other, …)`);
 });
@@ -60,11 +67,25 @@ t.test(`${RUNS} fuzzed configs: the schema and the agent agree`, async (t) => {
 t.test("a config file with $schema runs; a bad field is named with the value found", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-schema-"));
   const file = join(dir, "agent.json");
-  await writeFile(file, JSON.stringify({ $schema: "https://example.org/agent-config.schema.json", serviceWorkers: [{ script: "sw.js", scope: "http://127.0.0.1:9/" }], mqtt: false, windowClient: "yes" }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      $schema: "https://example.org/agent-config.schema.json",
+      serviceWorkers: [{ script: "sw.js", scope: "http://127.0.0.1:9/" }],
+      mqtt: false,
+      windowClient: "yes",
+    }),
+  );
   const r = spawnSync(process.execPath, [cli, "agent", "--config", file], { encoding: "utf8", timeout: 20_000 });
   t.equal(r.status, 2);
-  t.equal(r.stderr, "syncward: windowClient must be true or false, got \"yes\"\n", "$schema is not an unknown field; windowClient is named");
-  t.throws(() => parseConfig({ mqtt: { brokerPort: 70000 } }, dir), /^mqtt.brokerPort must be a whole number of a TCP port \(0: any free port\) from 0 to 65535, got 70000$/);
-  t.throws(() => parseConfig({ mqtt: { deviceStatus: { topic: "a/+/b" } } }, dir), /mqtt.deviceStatus.topic must be one MQTT topic, without the wildcards \+ and #, got "a\/\+\/b"/);
+  t.equal(r.stderr, 'syncward: windowClient must be true or false, got "yes"\n', "$schema is not an unknown field; windowClient is named");
+  t.throws(
+    () => parseConfig({ mqtt: { brokerPort: 70000 } }, dir),
+    /^mqtt.brokerPort must be a whole number of a TCP port \(0: any free port\) from 0 to 65535, got 70000$/,
+  );
+  t.throws(
+    () => parseConfig({ mqtt: { deviceStatus: { topic: "a/+/b" } } }, dir),
+    /mqtt.deviceStatus.topic must be one MQTT topic, without the wildcards \+ and #, got "a\/\+\/b"/,
+  );
   t.throws(() => parseConfig({ serviceWorkers: [{ scope: "http://a/" }] }, dir), /serviceWorkers\[0\] needs the field script/);
 });

@@ -27,7 +27,9 @@ const valid: ControlRequest[] = [{ cmd: "status" }, { cmd: "net", set: "online" 
 const isValid = (line: string): boolean => {
   try {
     const v = JSON.parse(line) as unknown;
-    return valid.some((request) => JSON.stringify(request) === JSON.stringify(v)) || (typeof v === "object" && v !== null && (v as { cmd?: unknown }).cmd === "fire");
+    return (
+      valid.some((request) => JSON.stringify(request) === JSON.stringify(v)) || (typeof v === "object" && v !== null && (v as { cmd?: unknown }).cmd === "fire")
+    );
   } catch {
     return false;
   }
@@ -36,7 +38,10 @@ const isValid = (line: string): boolean => {
 const message = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.concat([Buffer.from(b), Buffer.from("\n")])),
   fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(`${JSON.stringify(v)}\n`)),
-  fc.constantFrom(...valid).chain((request) => mutatedJson(request as never)).map((v) => Buffer.from(`${JSON.stringify(v)}\n`)),
+  fc
+    .constantFrom(...valid)
+    .chain((request) => mutatedJson(request as never))
+    .map((v) => Buffer.from(`${JSON.stringify(v)}\n`)),
   fc.string({ maxLength: 200 }).map((s) => Buffer.from(`${s}\n`)),
 );
 
@@ -59,7 +64,8 @@ t.test(`${MESSAGES} fuzzed control messages: one line each, nothing reaches the 
       continue;
     }
     invalid++;
-    if (parsed.ok !== false || typeof parsed.error !== "string" || parsed.error.includes("\n")) throw new Error(`${JSON.stringify(line)}: answered ${lines[0]}`);
+    if (parsed.ok !== false || typeof parsed.error !== "string" || parsed.error.includes("\n"))
+      throw new Error(`${JSON.stringify(line)}: answered ${lines[0]}`);
     if (handled.length !== before) throw new Error(`${JSON.stringify(line)} reached the agent as ${JSON.stringify(handled.at(-1))}`);
   }
   handled.length = 0;

@@ -12,9 +12,12 @@ const isRoot = process.getuid?.() === 0;
 
 /** Try to connect to `path` as user `uid`; resolves with "connected" or the error code. */
 function connectAs(uid: number, path: string): Promise<string> {
-  return runAs(uid, `require("node:net").createConnection(${JSON.stringify(path)})
+  return runAs(
+    uid,
+    `require("node:net").createConnection(${JSON.stringify(path)})
     .on("connect", () => { console.log("connected"); process.exit(0); })
-    .on("error", (e) => { console.log(e.code); process.exit(0); });`);
+    .on("error", (e) => { console.log(e.code); process.exit(0); });`,
+  );
 }
 
 t.test("another user's process cannot reach the control socket", { skip: isRoot ? false : "needs root to run a process as another user" }, async (t) => {

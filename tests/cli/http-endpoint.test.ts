@@ -21,17 +21,35 @@ t.test("/healthz and /metrics of a running agent", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-http-"));
   const sw = join(dir, "sw.js");
   // "fail" rejects, "hang" never settles (past the 1 s event time limit), "ok" completes.
-  await writeFile(sw, `
+  await writeFile(
+    sw,
+    `
     self.addEventListener("sync", (event) => {
       if (event.tag === "fail") event.waitUntil(Promise.reject(new Error("backend down")));
       if (event.tag === "hang") event.waitUntil(new Promise(() => {}));
     });
     self.addEventListener("activate", () => { for (const tag of ["ok", "fail", "hang"]) self.registration.sync.register(tag); });
-  `);
+  `,
+  );
   await writeFile(join(dir, "agent.json"), JSON.stringify({ policy: { eventTimeout: 1000, lastChanceEventTimeout: 1000 } }));
   const control = join(dir, "c.sock");
-  const agent = start(["--config", join(dir, "agent.json"), "--sw", sw, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "store"),
-    "--control", control, "--no-mqtt", "--http", "127.0.0.1:0", "--log", "json"]);
+  const agent = start([
+    "--config",
+    join(dir, "agent.json"),
+    "--sw",
+    sw,
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "store"),
+    "--control",
+    control,
+    "--no-mqtt",
+    "--http",
+    "127.0.0.1:0",
+    "--log",
+    "json",
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   const { url } = JSON.parse(await agent.waitFor(/"event":"HTTP endpoint"/)) as { url: string };
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -75,7 +93,20 @@ t.test("an address off loopback, or not an address: one line, exit 2, nothing st
     ["127.0.0.1:99999", /http must be a loopback address and port/],
   ];
   for (const [address, reason] of cases) {
-    const r = run("agent", "--sw", join(dir, "sw.js"), "--scope", "http://127.0.0.1:9/", "--store", join(dir, "s"), "--control", join(dir, "c.sock"), "--no-mqtt", "--http", address);
+    const r = run(
+      "agent",
+      "--sw",
+      join(dir, "sw.js"),
+      "--scope",
+      "http://127.0.0.1:9/",
+      "--store",
+      join(dir, "s"),
+      "--control",
+      join(dir, "c.sock"),
+      "--no-mqtt",
+      "--http",
+      address,
+    );
     t.equal(r.status, 2, `${address}: exit 2`);
     t.match(r.stderr, reason, address);
     t.equal(r.stderr.trim().split("\n").length, 1, `${address}: one line`);

@@ -28,20 +28,31 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   // The worker keeps a count in its own global: a worker started again would count from 0.
-  await writeFile(join(dir, "a.js"), `
+  await writeFile(
+    join(dir, "a.js"),
+    `
     self.count = 0;
     self.addEventListener("sync", (event) => { self.count++; console.log("sync " + event.tag + " count=" + self.count); event.waitUntil(Promise.reject(new Error("backend down"))); });
     self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("outbox"), 50); });
-  `);
+  `,
+  );
   // Worker b registers at once: had the Agent kept the old connectivity's "online", it would fire.
-  await writeFile(join(dir, "b.js"), `
+  await writeFile(
+    join(dir, "b.js"),
+    `
     self.addEventListener("sync", (event) => console.log("sync " + event.tag));
     self.addEventListener("activate", () => { console.log("worker b active"); self.registration.sync.register("held"); });
-  `);
+  `,
+  );
   const configFile = join(dir, "agent.json");
   const config = {
-    serviceWorkers: [{ script: "a.js", scope: `${base}/a/` }], store: "state/registrations", control: "c.sock",
-    mqtt: false, probe: { url: `${base}/good` }, connectivity: { settleMs: 0 }, log: "json",
+    serviceWorkers: [{ script: "a.js", scope: `${base}/a/` }],
+    store: "state/registrations",
+    control: "c.sock",
+    mqtt: false,
+    probe: { url: `${base}/good` },
+    connectivity: { settleMs: 0 },
+    log: "json",
   };
   const write = (body: unknown) => writeFile(configFile, typeof body === "string" ? body : JSON.stringify(body));
   await write(config);
@@ -60,9 +71,18 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
   await agent.waitFor(/"event":"config reloaded"/);
   await agent.waitFor(/"eventName":"Registered sync","instanceId":"held"/);
   let now = status();
-  t.match(now.registrations, [{ tag: "outbox", state: "waiting", attempts: 1 }, { tag: "held", state: "pending", attempts: 0 }],
-    "the registration and its attempts stay; the new worker's waits, offline until the new signals settle");
-  t.notOk(agent.lines.some((l) => /sync held/.test(l)), "it did not fire on the old connectivity's word");
+  t.match(
+    now.registrations,
+    [
+      { tag: "outbox", state: "waiting", attempts: 1 },
+      { tag: "held", state: "pending", attempts: 0 },
+    ],
+    "the registration and its attempts stay; the new worker's waits, offline until the new signals settle",
+  );
+  t.notOk(
+    agent.lines.some((l) => /sync held/.test(l)),
+    "it did not fire on the old connectivity's word",
+  );
   for (let i = 0; i < 200 && status().reason !== "probe bad"; i++) await new Promise((r) => setTimeout(r, 50));
   t.match(status(), { online: false, reason: "probe bad" }, "the new probe decides: the portal is offline");
 
@@ -83,7 +103,11 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
     ["a bad field", { ...reloaded, probe: { url: "ftp://x/" } }, /reload refused, the running config stays: probe\.url must be an http\(s\) URL/],
     ["a change that needs a restart", { ...reloaded, store: "elsewhere" }, /reload refused, the running config stays: store changed, which needs a restart/],
     ["a worker removed", config, /reload refused, the running config stays: the service worker of .*\/b\/ was removed, which needs a restart/],
-    ["a missing script", { ...reloaded, serviceWorkers: [...reloaded.serviceWorkers, { script: "absent.js", scope: `${base}/c/` }] }, /reload refused, the running config stays: cannot read service worker .*absent\.js: ENOENT/],
+    [
+      "a missing script",
+      { ...reloaded, serviceWorkers: [...reloaded.serviceWorkers, { script: "absent.js", scope: `${base}/c/` }] },
+      /reload refused, the running config stays: cannot read service worker .*absent\.js: ENOENT/,
+    ],
   ];
   for (const [name, body, reason] of refusals) {
     const before = agent.lines.length;
@@ -93,7 +117,11 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
     t.equal(agent.lines.slice(before).filter((l) => /reload refused/.test(l)).length, 1, `${name}: one line`);
   }
   now = status();
-  t.match(now, { required: ["probe"], reason: "probe bad", registrations: [{ tag: "outbox", attempts: 1 }, { tag: "held" }] }, "still running on the last good config (a fire by hand counts no attempt)");
+  t.match(
+    now,
+    { required: ["probe"], reason: "probe bad", registrations: [{ tag: "outbox", attempts: 1 }, { tag: "held" }] },
+    "still running on the last good config (a fire by hand counts no attempt)",
+  );
   t.equal(now.registrations.length, 2);
   agent.child.kill("SIGTERM");
   t.equal(await new Promise((r) => agent.child.on("exit", r)), 0, "and SIGTERM still exits 0");

@@ -39,7 +39,11 @@ async function run(...args: string[]): Promise<{ status: number | null; stdout: 
   return { status, stdout, stderr, ms: performance.now() - began };
 }
 
-async function agentWith(t: { teardown(fn: () => unknown): void }, workers: Record<string, string>, config: Record<string, unknown>): Promise<{ agent: Running; control: string }> {
+async function agentWith(
+  t: { teardown(fn: () => unknown): void },
+  workers: Record<string, string>,
+  config: Record<string, unknown>,
+): Promise<{ agent: Running; control: string }> {
   const dir = await mkdtemp(join(tmpdir(), "syncward-stuck-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const serviceWorkers = [];
@@ -58,8 +62,10 @@ async function agentWith(t: { teardown(fn: () => unknown): void }, workers: Reco
 const completed = (agent: Running, scope: string) => agent.lines.filter((l) => l.includes("sync event completed") && l.includes(`scope=${scope}`)).length;
 
 t.test("a sync listener in while (true) {}: the agent answers, other origins' workers go on, the stuck origin's thread is restarted", async (t) => {
-  const { agent, control } = await agentWith(t, {
-    [SCOPE]: `
+  const { agent, control } = await agentWith(
+    t,
+    {
+      [SCOPE]: `
       console.log("stuck worker started");
       // Late enough that the workers after it are loaded when it spins.
       self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("spin"), 2000); });
@@ -67,17 +73,19 @@ t.test("a sync listener in while (true) {}: the agent answers, other origins' wo
         console.log("stuck worker got " + event.tag);
         if (event.tag === "spin") while (true) {}
       });`,
-    [STEADY]: `
+      [STEADY]: `
       let n = 0;
       self.addEventListener("activate", () => { setInterval(() => self.registration.sync.register("tick-" + ++n), 200); });
       self.addEventListener("sync", (event) => console.log("steady worker got " + event.tag));`,
-    [SIBLING]: `
+      [SIBLING]: `
       console.log("sibling worker started");
       self.addEventListener("sync", (event) => console.log("sibling worker got " + event.tag));`,
-  }, {
-    policy: { eventTimeout: EVENT_LIMIT_MS, lastChanceEventTimeout: EVENT_LIMIT_MS, maxAttempts: 1 },
-    workerLimits: { unresponsiveMs: 500 },
-  });
+    },
+    {
+      policy: { eventTimeout: EVENT_LIMIT_MS, lastChanceEventTimeout: EVENT_LIMIT_MS, maxAttempts: 1 },
+      workerLimits: { unresponsiveMs: 500 },
+    },
+  );
 
   await agent.waitFor(/stuck worker got spin/);
   const stuckAt = Date.now();
@@ -91,7 +99,11 @@ t.test("a sync listener in while (true) {}: the agent answers, other origins' wo
   t.equal(status.status, 0, status.stderr);
   t.comment(`syncward net status, process and all, answered in ${Math.round(status.ms)} ms while the worker spins`);
   const answer = JSON.parse(status.stdout) as { online: boolean; registrations: { scope: string; tag: string; state: string }[] };
-  t.match(answer.registrations.find((r) => r.tag === "spin"), { scope: SCOPE, state: "firing" }, "the spinning event is in flight");
+  t.match(
+    answer.registrations.find((r) => r.tag === "spin"),
+    { scope: SCOPE, state: "firing" },
+    "the spinning event is in flight",
+  );
 
   const failed = await agent.waitFor(/sync event failed {2}tag=spin/, EVENT_LIMIT_MS + 10_000);
   const failedAfter = Date.now() - stuckAt;
@@ -101,14 +113,22 @@ t.test("a sync listener in while (true) {}: the agent answers, other origins' wo
   const steadyDuring = completed(agent, STEADY) - steadyBefore;
   t.ok(steadyDuring >= 3, `the other origin's worker completed ${steadyDuring} events while this one spun`);
 
-  await agent.waitFor(new RegExp(`${SCOPE}: the sync event "spin" ran past its limit and the worker's thread did not answer for 500 ms: terminated, with the other workers of http://127.0.0.1:9`));
+  await agent.waitFor(
+    new RegExp(
+      `${SCOPE}: the sync event "spin" ran past its limit and the worker's thread did not answer for 500 ms: terminated, with the other workers of http://127.0.0.1:9`,
+    ),
+  );
   const fired = await run("sync", "fire", "after", "--scope", SCOPE, "--control", control);
   t.equal(fired.status, 0, fired.stderr);
   t.equal(fired.stdout, `sync event completed  tag=after  scope=${SCOPE}\n`, "the next event on the restarted worker succeeds");
   t.equal(agent.lines.filter((l) => l === "stuck worker started").length, 2, "its script ran again in a new thread");
   t.ok(agent.lines.includes("stuck worker got after"));
   const sibling = await run("sync", "fire", "after", "--scope", SIBLING, "--control", control);
-  t.equal(sibling.stdout, `sync event completed  tag=after  scope=${SIBLING}\n`, "the same origin's other worker, ended with the thread, serves its next event");
+  t.equal(
+    sibling.stdout,
+    `sync event completed  tag=after  scope=${SIBLING}\n`,
+    "the same origin's other worker, ended with the thread, serves its next event",
+  );
   t.equal(agent.lines.filter((l) => l === "sibling worker started").length, 2, "in the origin's new thread");
 
   const steadyNow = completed(agent, STEADY);
@@ -118,9 +138,13 @@ t.test("a sync listener in while (true) {}: the agent answers, other origins' wo
 
 t.test("an install listener in while (true) {}: the agent answers meanwhile, and gives up at the install limit", async (t) => {
   const installLimit = 3000;
-  const { agent, control } = await agentWith(t, {
-    [SCOPE]: `self.addEventListener("install", () => { console.log("installing"); while (true) {} });`,
-  }, { workerLimits: { installMs: installLimit, unresponsiveMs: 500 } });
+  const { agent, control } = await agentWith(
+    t,
+    {
+      [SCOPE]: `self.addEventListener("install", () => { console.log("installing"); while (true) {} });`,
+    },
+    { workerLimits: { installMs: installLimit, unresponsiveMs: 500 } },
+  );
 
   await agent.waitFor(/installing/);
   const installingAt = Date.now();

@@ -19,26 +19,51 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
   const port = (server.address() as { port: number }).port;
   const scope = `http://127.0.0.1:${port}/`;
   const sw = join(dir, "sw.js");
-  await writeFile(sw, `
+  await writeFile(
+    sw,
+    `
     self.addEventListener("sync", (event) => {
       console.log("got " + event.tag + " lastChance=" + event.lastChance);
       if (event.tag === "flaky") event.waitUntil(Promise.reject(new Error("backend down")));
     });
     self.addEventListener("activate", () => { setTimeout(() => self.registration.sync.register("flaky"), 50); });
-  `);
+  `,
+  );
   const control = join(dir, "c.sock");
-  const agent = start(["--sw", sw, "--scope", scope, "--store", join(dir, "store"), "--control", control,
-    "--probe", `http://127.0.0.1:${port}/health`, "--no-mqtt", "--settle", "0"]);
+  const agent = start([
+    "--sw",
+    sw,
+    "--scope",
+    scope,
+    "--store",
+    join(dir, "store"),
+    "--control",
+    control,
+    "--probe",
+    `http://127.0.0.1:${port}/health`,
+    "--no-mqtt",
+    "--settle",
+    "0",
+  ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/sync event failed {2}tag=flaky/);
   const sync = (...args: string[]) => run("sync", ...args, "--control", control);
 
   const listed = sync("list", "--json");
   t.equal(listed.status, 0, listed.stderr);
-  const [flaky] = JSON.parse(listed.stdout) as { tag: string; state: string; attempts: number; delayUntil: number; lastFailure: { at: number; reason: string } }[];
+  const [flaky] = JSON.parse(listed.stdout) as {
+    tag: string;
+    state: string;
+    attempts: number;
+    delayUntil: number;
+    lastFailure: { at: number; reason: string };
+  }[];
   t.match(flaky, { scope, tag: "flaky", kind: "one-shot", state: "waiting", attempts: 1, lastFailure: { reason: "waitUntil rejected" } });
   // Chromium's first back-off: 5 minutes from the failure.
-  t.ok(Math.abs(flaky!.delayUntil - flaky!.lastFailure.at - 5 * 60_000) < 2_000, `next attempt 5 min after the failure: ${flaky!.delayUntil - flaky!.lastFailure.at} ms`);
+  t.ok(
+    Math.abs(flaky!.delayUntil - flaky!.lastFailure.at - 5 * 60_000) < 2_000,
+    `next attempt 5 min after the failure: ${flaky!.delayUntil - flaky!.lastFailure.at} ms`,
+  );
   const text = sync("list");
   t.equal(text.status, 0, text.stderr);
   const [header, row, ...more] = text.stdout.trimEnd().split("\n");
@@ -56,7 +81,11 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
   t.equal(failed.status, 1, "a failed event: exit 1");
   t.equal(failed.stdout, `sync event failed  tag=flaky  scope=${scope}  Failure Reason: waitUntil rejected\n`);
   const after = JSON.parse(sync("list", "--json").stdout) as { tag: string; attempts: number }[];
-  t.same(after.map((r) => [r.tag, r.attempts]), [["flaky", 1]], "the registration is as it was: firing by hand costs no attempt and registers nothing");
+  t.same(
+    after.map((r) => [r.tag, r.attempts]),
+    [["flaky", 1]],
+    "the registration is as it was: firing by hand costs no attempt and registers nothing",
+  );
 
   const elsewhere = sync("fire", "x", "--scope", "http://elsewhere.example/");
   t.equal(elsewhere.status, 1);
@@ -64,8 +93,13 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
 });
 
 t.test("sync: bad use is one line and exit 2; --help is its own", async (t) => {
-  for (const [args, reason] of [[["sync"], /sync needs: list, or fire TAG/], [["sync", "fire"], /sync needs/], [["sync", "list", "extra"], /sync needs/],
-    [["sync", "fire", "a", "--json"], /--json goes with sync list/], [["sync", "list", "--scope", "http://a/"], /--scope goes with sync fire/]] as const) {
+  for (const [args, reason] of [
+    [["sync"], /sync needs: list, or fire TAG/],
+    [["sync", "fire"], /sync needs/],
+    [["sync", "list", "extra"], /sync needs/],
+    [["sync", "fire", "a", "--json"], /--json goes with sync list/],
+    [["sync", "list", "--scope", "http://a/"], /--scope goes with sync fire/],
+  ] as const) {
     const r = run(...args);
     t.equal(r.status, 2, `${args.join(" ")}: exit 2`);
     t.match(r.stderr, reason);

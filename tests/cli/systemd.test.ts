@@ -21,11 +21,23 @@ while True:
 
 t.test("the unit file asks for what the agent does", async (t) => {
   const unit = await readFile(new URL("../../examples/systemd/syncward.service", import.meta.url), "utf8");
-  const service = Object.fromEntries(unit.split("[Service]")[1]!.split("[Install]")[0]!.split("\n")
-    .filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const service = Object.fromEntries(
+    unit
+      .split("[Service]")[1]!
+      .split("[Install]")[0]!
+      .split("\n")
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
   t.match(service, {
-    Type: "notify", NotifyAccess: "all", WatchdogSec: /^\d+$/, ExecStart: /syncward agent$/, ExecReload: "/bin/kill -HUP $MAINPID",
-    StateDirectory: "syncward", RuntimeDirectory: "syncward", ConfigurationDirectory: "syncward",
+    Type: "notify",
+    NotifyAccess: "all",
+    WatchdogSec: /^\d+$/,
+    ExecStart: /syncward agent$/,
+    ExecReload: "/bin/kill -HUP $MAINPID",
+    StateDirectory: "syncward",
+    RuntimeDirectory: "syncward",
+    ConfigurationDirectory: "syncward",
   });
 });
 
@@ -36,11 +48,15 @@ t.test("systemd's directories and notifications", async (t) => {
   for (const d of [state, runtime, configuration]) await mkdir(d!, { mode: 0o700 });
   await writeFile(join(dir, "sw.js"), `self.addEventListener("activate", () => { self.registration.sync.register("kept"); });`);
   // The default config, found with neither --config nor --sw; its paths are from its directory.
-  await writeFile(join(configuration!, "agent.json"), JSON.stringify({
-    serviceWorkers: [{ script: "../sw.js", scope: "http://127.0.0.1:9/" }], mqtt: false,
-    // Port 9 refuses: the device stays offline and the registration waits to be listed.
-    probe: "http://127.0.0.1:9/health",
-  }));
+  await writeFile(
+    join(configuration!, "agent.json"),
+    JSON.stringify({
+      serviceWorkers: [{ script: "../sw.js", scope: "http://127.0.0.1:9/" }],
+      mqtt: false,
+      // Port 9 refuses: the device stays offline and the registration waits to be listed.
+      probe: "http://127.0.0.1:9/health",
+    }),
+  );
 
   const socket = join(dir, "notify.sock");
   const receiver = spawn("python3", ["-c", RECEIVER, socket], { stdio: ["ignore", "pipe", "inherit"] });
@@ -54,7 +70,14 @@ t.test("systemd's directories and notifications", async (t) => {
   };
   await until("the receiver", () => messages.includes("listening"));
 
-  const env = { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: "600000", STATE_DIRECTORY: state, RUNTIME_DIRECTORY: runtime, CONFIGURATION_DIRECTORY: configuration };
+  const env = {
+    ...process.env,
+    NOTIFY_SOCKET: socket,
+    WATCHDOG_USEC: "600000",
+    STATE_DIRECTORY: state,
+    RUNTIME_DIRECTORY: runtime,
+    CONFIGURATION_DIRECTORY: configuration,
+  };
   const agent = spawn(process.execPath, [cli, "agent"], { env, stdio: ["ignore", "pipe", "pipe"] });
   t.teardown(() => agent.kill("SIGKILL"));
   let output = "";
@@ -77,9 +100,14 @@ t.test("systemd's directories and notifications", async (t) => {
   t.ok((await stat(join(state!, "registrations.log"))).isFile(), "the store is in $STATE_DIRECTORY");
 
   // systemctl reload: SIGHUP, and the default config read again from $CONFIGURATION_DIRECTORY.
-  await writeFile(join(configuration!, "agent.json"), JSON.stringify({
-    serviceWorkers: [{ script: "../sw.js", scope: "http://127.0.0.1:9/" }], mqtt: false, probe: "http://127.0.0.1:9/other-health",
-  }));
+  await writeFile(
+    join(configuration!, "agent.json"),
+    JSON.stringify({
+      serviceWorkers: [{ script: "../sw.js", scope: "http://127.0.0.1:9/" }],
+      mqtt: false,
+      probe: "http://127.0.0.1:9/other-health",
+    }),
+  );
   agent.kill("SIGHUP");
   await until("the reload", () => /config reloaded/.test(output));
   const after = spawnSync(process.execPath, [cli, "sync", "list", "--json"], { env, encoding: "utf8", timeout: 20_000 });

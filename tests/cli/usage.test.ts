@@ -57,8 +57,19 @@ t.test("--sw naming a missing file fails before anything starts", async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const missing = join(dir, "no-such-sw.js");
   // The embedded broker is on: had anything started, stdout would say so.
-  const r = run("agent", "--sw", missing, "--scope", "http://127.0.0.1:9/", "--store", join(dir, "state", "store"),
-    "--control", join(dir, "c.sock"), "--broker-port", "0");
+  const r = run(
+    "agent",
+    "--sw",
+    missing,
+    "--scope",
+    "http://127.0.0.1:9/",
+    "--store",
+    join(dir, "state", "store"),
+    "--control",
+    join(dir, "c.sock"),
+    "--broker-port",
+    "0",
+  );
   t.equal(r.status, 2, "exit 2, as any bad config");
   t.equal(r.stderr, `syncward: cannot read service worker ${missing}: ENOENT\n`, "one line naming the file");
   t.equal(r.stdout, "", "no broker, no store, no socket");

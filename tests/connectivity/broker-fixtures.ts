@@ -39,8 +39,15 @@ export async function startAedes(): Promise<BrokerFixture> {
     running = undefined;
   };
   return {
-    name: "aedes", url: running.url, protocolVersion: 4, login: credential, kill, stop: kill,
-    restart: async () => { running = await startEmbeddedBroker({ port, credential }); },
+    name: "aedes",
+    url: running.url,
+    protocolVersion: 4,
+    login: credential,
+    kill,
+    stop: kill,
+    restart: async () => {
+      running = await startEmbeddedBroker({ port, credential });
+    },
   };
 }
 
@@ -48,7 +55,10 @@ export async function startMosquitto(): Promise<BrokerFixture> {
   const mosquitto = await mosquittoProcess();
   await mosquitto.start();
   return {
-    name: "mosquitto", url: mosquitto.url, protocolVersion: 5, login: {},
+    name: "mosquitto",
+    url: mosquitto.url,
+    protocolVersion: 5,
+    login: {},
     kill: () => mosquitto.stop("SIGKILL"),
     restart: () => mosquitto.start(),
     stop: () => mosquitto.stop("SIGTERM"),

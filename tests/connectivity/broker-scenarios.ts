@@ -24,21 +24,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let serial = 0;
 
 /** A device: agent, connectivity, and what happened to it. */
-async function device(t: Test, broker: BrokerFixture, options: { settleMs?: number; mqtt?: Partial<MqttOptions>; probe?: ProbeOptions; url?: string; handSettled?: boolean; policy?: Partial<Policy> } = {}) {
+async function device(
+  t: Test,
+  broker: BrokerFixture,
+  options: { settleMs?: number; mqtt?: Partial<MqttOptions>; probe?: ProbeOptions; url?: string; handSettled?: boolean; policy?: Partial<Policy> } = {},
+) {
   const prefix = `t${process.pid}-${++serial}`;
-  const topics = { device: options.mqtt?.deviceStatus?.topic ?? `${prefix}/device/net`, backend: `${prefix}/spBv1.0/STATE/backend`, presence: `${prefix}/presence`, summary: `${prefix}/summary` };
+  const topics = {
+    device: options.mqtt?.deviceStatus?.topic ?? `${prefix}/device/net`,
+    backend: `${prefix}/spBv1.0/STATE/backend`,
+    presence: `${prefix}/presence`,
+    summary: `${prefix}/summary`,
+  };
   const dispatcher = new ScriptedDispatcher();
   if (!options.handSettled) dispatcher.auto = { outcome: "success" };
-  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: options.policy })), store: new MemoryStore(), dispatcher, log: () => {} });
+  const agent = await Agent.start({
+    scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: options.policy })),
+    store: new MemoryStore(),
+    dispatcher,
+    log: () => {},
+  });
   const sw = agent.addServiceWorker(SCOPE, { hasWindowClient: () => true });
   const changes: (FusedState & { at: number })[] = [];
   const log: string[] = [];
   const connectivity = new DeviceConnectivity({
-    agent, clock: systemClock, settleMs: options.settleMs ?? 200, probe: options.probe,
+    agent,
+    clock: systemClock,
+    settleMs: options.settleMs ?? 200,
+    probe: options.probe,
     mqtt: {
-      url: options.url ?? broker.url, protocolVersion: broker.protocolVersion, clientId: `${prefix}-agent`, backoff: FAST_BACKOFF, ...broker.login,
-      deviceStatus: { topic: topics.device }, backendStatus: { topic: topics.backend },
-      presence: { topic: topics.presence }, summaryTopic: topics.summary,
+      url: options.url ?? broker.url,
+      protocolVersion: broker.protocolVersion,
+      clientId: `${prefix}-agent`,
+      backoff: FAST_BACKOFF,
+      ...broker.login,
+      deviceStatus: { topic: topics.device },
+      backendStatus: { topic: topics.backend },
+      presence: { topic: topics.presence },
+      summaryTopic: topics.summary,
       ...options.mqtt,
     },
     log: (m) => log.push(m),
@@ -46,7 +69,14 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
   });
   const clients: MqttClient[] = [];
   const client = (id: string, extra: mqtt.IClientOptions = {}) => {
-    const c = mqtt.connect(broker.url, { clientId: `${prefix}-${id}`, protocolVersion: broker.protocolVersion, reconnectPeriod: 100, connectTimeout: 3000, ...broker.login, ...extra });
+    const c = mqtt.connect(broker.url, {
+      clientId: `${prefix}-${id}`,
+      protocolVersion: broker.protocolVersion,
+      reconnectPeriod: 100,
+      connectTimeout: 3000,
+      ...broker.login,
+      ...extra,
+    });
     c.on("error", () => {});
     clients.push(c);
     return c;
@@ -54,11 +84,15 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
   // The firmware republishes its retained status whenever it (re)connects.
   let firmwareStatus: string | undefined = "online";
   const firmware = client("firmware");
-  firmware.on("connect", () => { if (firmwareStatus !== undefined) firmware.publish(topics.device, firmwareStatus, { qos: 1, retain: true }); });
+  firmware.on("connect", () => {
+    if (firmwareStatus !== undefined) firmware.publish(topics.device, firmwareStatus, { qos: 1, retain: true });
+  });
   // The backend: Sparkplug host STATE, birth on every connect, Last Will with the same timestamp.
   let backendOnline = true;
   let birth = Date.now();
-  const backend = client("backend", { will: { topic: topics.backend, payload: Buffer.from(JSON.stringify({ online: false, timestamp: birth })), qos: 1, retain: true } });
+  const backend = client("backend", {
+    will: { topic: topics.backend, payload: Buffer.from(JSON.stringify({ online: false, timestamp: birth })), qos: 1, retain: true },
+  });
   backend.on("connect", () => backend.publish(topics.backend, JSON.stringify({ online: backendOnline, timestamp: birth }), { qos: 1, retain: true }));
 
   t.teardown(async () => {
@@ -67,7 +101,14 @@ async function device(t: Test, broker: BrokerFixture, options: { settleMs?: numb
     for (const c of clients) await c.endAsync(true);
   });
   return {
-    agent, sw, connectivity, dispatcher, changes, log, topics, client,
+    agent,
+    sw,
+    connectivity,
+    dispatcher,
+    changes,
+    log,
+    topics,
+    client,
     /** Firmware says something now (and says it again after any reconnect). */
     async firmwareSays(payload: string) {
       firmwareStatus = payload;
@@ -99,19 +140,36 @@ async function proxy(t: Test, brokerUrl: string) {
     outbound.on("close", () => inbound.destroy());
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.teardown(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
-  return { url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, cut: () => { for (const s of sockets) s.destroy(); } };
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): void {
   let broker: BrokerFixture;
-  t.before(async () => { broker = await start(); });
+  t.before(async () => {
+    broker = await start();
+  });
   t.teardown(() => broker.stop());
 
   t.test("status payloads of each form reach the core: words, JSON with metered and onBattery, custom words", async (t) => {
     const d = await device(t, broker);
     await until(d.online, "online from the words and the backend's STATE");
-    t.match(d.connectivity.status(), { online: true, reason: "settled: broker, deviceStatus, backendStatus good", signals: { broker: "good", deviceStatus: "good", backendStatus: "good" } });
+    t.match(d.connectivity.status(), {
+      online: true,
+      reason: "settled: broker, deviceStatus, backendStatus good",
+      signals: { broker: "good", deviceStatus: "good", backendStatus: "good" },
+    });
     await d.firmwareSays(JSON.stringify({ online: true, metered: true, onBattery: true, rssi: -80 }));
     await until(() => d.connectivity.fusion.state.metered, "metered from JSON");
     t.match(d.changes.at(-1), { online: true, metered: true, onBattery: true });
@@ -128,7 +186,10 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await custom.firmwareSays("down");
     await until(() => !custom.online(), "offline from a custom word");
     await custom.firmwareSays("online");
-    await until(() => custom.log.some((l) => l.includes("ignored device status on custom-") && l.includes('"online"')), "the default word is logged and ignored there");
+    await until(
+      () => custom.log.some((l) => l.includes("ignored device status on custom-") && l.includes('"online"')),
+      "the default word is logged and ignored there",
+    );
     t.equal(custom.online(), false);
   });
 
@@ -153,13 +214,19 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     for (const tag of ["a", "b", "c"]) await d.sw.sync.register(tag);
     await sleep(1000);
     t.equal(d.fired(), 0, "nothing fires while the broker is down");
-    t.same(d.agent.status().map((r) => r.state), ["pending", "pending", "pending"]);
+    t.same(
+      d.agent.status().map((r) => r.state),
+      ["pending", "pending", "pending"],
+    );
     const restartedAt = Date.now();
     await broker.restart();
     await until(() => d.fired() === 3, "the three fire after recovery", 30_000);
     const onlineEdge = d.changes.findLast((c) => c.online)!;
     t.ok(onlineEdge.at >= restartedAt, "the online edge came after the restart");
-    t.ok(d.log.some((l) => /connected to .* after \d+ failed attempt/.test(l)), "the link reconnected with back-off");
+    t.ok(
+      d.log.some((l) => /connected to .* after \d+ failed attempt/.test(l)),
+      "the link reconnected with back-off",
+    );
     await sleep(1000);
     t.same(d.dispatcher.deliveries.map((x) => x.tag).sort(), ["a", "b", "c"], "each fired exactly once");
     t.same(d.agent.status(), [], "and completed");
@@ -188,7 +255,10 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await until(d.online, "online");
     const evidence: string[] = [];
     const report = d.connectivity.fusion.report.bind(d.connectivity.fusion);
-    d.connectivity.fusion.report = (signal, e, detail) => { evidence.push(`${signal} ${e}`); report(signal, e, detail); };
+    d.connectivity.fusion.report = (signal, e, detail) => {
+      evidence.push(`${signal} ${e}`);
+      report(signal, e, detail);
+    };
     await broker.kill();
     await broker.restart();
     await until(d.online, "online again");
@@ -204,7 +274,10 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await until(d.online, "online");
     const evidence: string[] = [];
     const report = d.connectivity.fusion.report.bind(d.connectivity.fusion);
-    d.connectivity.fusion.report = (signal, e, detail) => { evidence.push(`${signal} ${e}`); report(signal, e, detail); };
+    d.connectivity.fusion.report = (signal, e, detail) => {
+      evidence.push(`${signal} ${e}`);
+      report(signal, e, detail);
+    };
     front.cut();
     await until(() => evidence.includes("broker bad"), "the link noticed");
     await d.firmwareSays(JSON.stringify({ online: true, metered: true }));
@@ -225,7 +298,10 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await d.backendSays(true, birth - 1000);
     await sleep(1000);
     t.equal(d.fired(), 0, "nothing fired, and a STATE older than the last seen did not count");
-    t.ok(d.log.some((l) => /older than the last seen/.test(l)), "the stale STATE was logged");
+    t.ok(
+      d.log.some((l) => /older than the last seen/.test(l)),
+      "the stale STATE was logged",
+    );
     t.equal(d.connectivity.status().mqtt?.state, "connected", "the broker was up all along");
     await d.backendSays(true, birth + 1);
     await until(() => d.fired() === 1, "fires once the backend is back");
@@ -242,14 +318,24 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
       else res.writeHead(200).end("OK\n");
     });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-    t.teardown(() => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }));
+    t.teardown(
+      () =>
+        new Promise<void>((r) => {
+          http.closeAllConnections();
+          http.close(() => r());
+        }),
+    );
     const url = `http://127.0.0.1:${(http.address() as { port: number }).port}/hotspot.txt`;
     const d = await device(t, broker, { probe: { url, expectedBody: "OK", intervalMs: 60_000, maxIntervalMs: 60_000, minTriggerGapMs: 100 } });
     await until(() => d.connectivity.fusion.evidence("backendStatus") === "good", "MQTT says all is well");
     await d.sw.sync.register("behind-the-portal");
     await sleep(800);
     t.equal(d.fired(), 0, "nothing fires behind the portal");
-    t.match(d.connectivity.status(), { online: false, reason: "probe bad", signals: { probe: "bad", broker: "good", deviceStatus: "good", backendStatus: "good" } });
+    t.match(d.connectivity.status(), {
+      online: false,
+      reason: "probe bad",
+      signals: { probe: "bad", broker: "good", deviceStatus: "good", backendStatus: "good" },
+    });
     // The user logs in to the portal; the next change of another signal probes at once.
     portal = false;
     const before = requests;
@@ -266,7 +352,10 @@ export function brokerScenarios(t: Test, start: () => Promise<BrokerFixture>): v
     await until(() => d.fired() === 1, "a registration fires while online");
     let reports = 0;
     const report = d.connectivity.fusion.report.bind(d.connectivity.fusion);
-    d.connectivity.fusion.report = (signal, e, detail) => { if (signal === "deviceStatus") reports++; report(signal, e, detail); };
+    d.connectivity.fusion.report = (signal, e, detail) => {
+      if (signal === "deviceStatus") reports++;
+      report(signal, e, detail);
+    };
     await d.firmwareSays("offline");
     await until(() => !d.online(), "offline");
     const edgesBefore = d.changes.length;

@@ -217,18 +217,25 @@ t.test("at most one pending timer, however the inputs move", async (t) => {
   let maxPending = 0;
   const inner = new ManualClock();
   const clock = {
-    monotonic: () => inner.monotonic(), wall: () => inner.wall(),
+    monotonic: () => inner.monotonic(),
+    wall: () => inner.wall(),
     after: (ms: number, fn: () => void) => {
       pending++;
       maxPending = Math.max(maxPending, pending);
-      return inner.after(ms, () => { pending--; fn(); });
+      return inner.after(ms, () => {
+        pending--;
+        fn();
+      });
     },
-    cancel: (h: unknown) => { pending--; inner.cancel(h); },
+    cancel: (h: unknown) => {
+      pending--;
+      inner.cancel(h);
+    },
   };
   let flips = 0;
   const f = new ConnectivityFusion({ clock, require: ["probe", "broker", "deviceStatus", "backendStatus"], settleMs: 700, onChange: () => flips++ });
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const signals = ["probe", "broker", "deviceStatus", "backendStatus", "navigatorOnLine"] as const;
   const evidence = ["good", "good", "good", "bad", "unknown"] as const;
   for (let i = 0; i < 3000; i++) {

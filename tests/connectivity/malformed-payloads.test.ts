@@ -31,9 +31,13 @@ function wellFormed(payload: Uint8Array): boolean {
   if (text.toLowerCase() === "online" || text.toLowerCase() === "offline") return true;
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
-    return typeof v === "object" && v !== null && typeof v.online === "boolean"
-      && [v.metered, v.onBattery].every((x) => x === undefined || typeof x === "boolean")
-      && (v.timestamp === undefined || (typeof v.timestamp === "number" && Number.isFinite(v.timestamp) && v.timestamp >= 0));
+    return (
+      typeof v === "object" &&
+      v !== null &&
+      typeof v.online === "boolean" &&
+      [v.metered, v.onBattery].every((x) => x === undefined || typeof x === "boolean") &&
+      (v.timestamp === undefined || (typeof v.timestamp === "number" && Number.isFinite(v.timestamp) && v.timestamp >= 0))
+    );
   } catch {
     return false;
   }
@@ -44,16 +48,28 @@ const good = () => JSON.stringify({ online: true, metered: random() < 0.5, onBat
 
 function malformedDeviceStatus(i: number): Uint8Array {
   switch (i % 6) {
-    case 0: return Uint8Array.from({ length: 1 + int(200) }, () => int(256));
-    case 1: { const whole = pick([good(), "online", "offline"]); return encoder.encode(whole.slice(0, 1 + int(whole.length - 1))); }
-    case 2: return encoder.encode(JSON.stringify({ online: pick(WRONG), metered: false }));
-    case 3: return encoder.encode(pick([
-      JSON.stringify({ online: true, [pick(["metered", "onBattery"])]: pick(WRONG.filter((w) => w !== null)) }),
-      JSON.stringify({ online: true, timestamp: pick(["2026-11-21", -5, true, {}]) }),
-      '{"online": true, "timestamp": 1e400}',
-      JSON.stringify(pick([42, "online", null, true, [{ online: true }], "ONLINE "])),
-    ]));
-    case 4: { const bytes = encoder.encode(pick(["online", "offline", good()])); bytes[int(bytes.length)] = pick([0xc3, 0xff, 0xfe, 0x80]); return bytes; }
+    case 0:
+      return Uint8Array.from({ length: 1 + int(200) }, () => int(256));
+    case 1: {
+      const whole = pick([good(), "online", "offline"]);
+      return encoder.encode(whole.slice(0, 1 + int(whole.length - 1)));
+    }
+    case 2:
+      return encoder.encode(JSON.stringify({ online: pick(WRONG), metered: false }));
+    case 3:
+      return encoder.encode(
+        pick([
+          JSON.stringify({ online: true, [pick(["metered", "onBattery"])]: pick(WRONG.filter((w) => w !== null)) }),
+          JSON.stringify({ online: true, timestamp: pick(["2026-11-21", -5, true, {}]) }),
+          '{"online": true, "timestamp": 1e400}',
+          JSON.stringify(pick([42, "online", null, true, [{ online: true }], "ONLINE "])),
+        ]),
+      );
+    case 4: {
+      const bytes = encoder.encode(pick(["online", "offline", good()]));
+      bytes[int(bytes.length)] = pick([0xc3, 0xff, 0xfe, 0x80]);
+      return bytes;
+    }
     default: {
       // Huge: valid-looking JSON over the size limit; one in a hundred of a megabyte or more.
       const size = i % 600 === 5 ? 1_048_576 + int(1_048_576) : 4097 + int(60_000);
@@ -64,10 +80,14 @@ function malformedDeviceStatus(i: number): Uint8Array {
 
 function malformedBackendStatus(i: number, last: number): Uint8Array {
   switch (i % 4) {
-    case 0: return Uint8Array.from({ length: 1 + int(100) }, () => int(256));
-    case 1: return encoder.encode(JSON.stringify({ online: pick(WRONG), timestamp: last }));
-    case 2: return encoder.encode(pick([JSON.stringify({ online: true }), JSON.stringify({ online: false, timestamp: "now" }), "ONLINE", "OFFLINE", "{"]));
-    default: return encoder.encode(JSON.stringify({ online: false, timestamp: last - 1 - int(10_000) }));
+    case 0:
+      return Uint8Array.from({ length: 1 + int(100) }, () => int(256));
+    case 1:
+      return encoder.encode(JSON.stringify({ online: pick(WRONG), timestamp: last }));
+    case 2:
+      return encoder.encode(pick([JSON.stringify({ online: true }), JSON.stringify({ online: false, timestamp: "now" }), "ONLINE", "OFFLINE", "{"]));
+    default:
+      return encoder.encode(JSON.stringify({ online: false, timestamp: last - 1 - int(10_000) }));
   }
 }
 
@@ -76,15 +96,33 @@ t.test("10,000 malformed device statuses and 2,000 bad backend STATEs: each logg
   t.teardown(() => broker.stop());
   const dispatcher = new ScriptedDispatcher();
   dispatcher.auto = { outcome: "success" };
-  const agent = await Agent.start({ scheduler: singleTenant(await createScheduler({ preset: "chromium" })), store: new MemoryStore(), dispatcher, log: () => {} });
+  const agent = await Agent.start({
+    scheduler: singleTenant(await createScheduler({ preset: "chromium" })),
+    store: new MemoryStore(),
+    dispatcher,
+    log: () => {},
+  });
   const sw = agent.addServiceWorker("https://kiosk.example/", { hasWindowClient: () => true });
   const log: string[] = [];
   const topics = { device: "fuzz/device/net", backend: "fuzz/spBv1.0/STATE/backend" };
   const connectivity = new DeviceConnectivity({
-    agent, clock: systemClock, settleMs: 0, log: (m) => log.push(m),
-    mqtt: { url: broker.url, protocolVersion: 4, clientId: "fuzz-agent", ...broker.login, deviceStatus: { topic: topics.device }, backendStatus: { topic: topics.backend } },
+    agent,
+    clock: systemClock,
+    settleMs: 0,
+    log: (m) => log.push(m),
+    mqtt: {
+      url: broker.url,
+      protocolVersion: 4,
+      clientId: "fuzz-agent",
+      ...broker.login,
+      deviceStatus: { topic: topics.device },
+      backendStatus: { topic: topics.backend },
+    },
   });
-  t.teardown(async () => { await connectivity.close(); await agent.close(); });
+  t.teardown(async () => {
+    await connectivity.close();
+    await agent.close();
+  });
   const firmware = await mqtt.connectAsync(broker.url, { clientId: "fuzz-firmware", protocolVersion: 4, ...broker.login });
   t.teardown(() => firmware.endAsync(true));
   const birth = Date.now();
@@ -120,8 +158,14 @@ t.test("10,000 malformed device statuses and 2,000 bad backend STATEs: each logg
   t.equal(ignoredDevice(), 10_000, "10,000 device statuses logged and ignored");
   t.equal(ignoredBackend(), 2000, "2,000 backend STATEs logged and ignored");
   t.ok(log.filter((l) => /older than the last seen/.test(l)).length === 500, "500 of them out of order (older timestamps)");
-  t.ok(log.every((l) => !l.includes("\n") && l.length < 400), "each on one short line");
-  t.ok(log.some((l) => /payload of \d+ bytes is over 4096/.test(l)) && log.some((l) => /not UTF-8/.test(l)) && log.some((l) => /must be true or false/.test(l)), "with its reason");
+  t.ok(
+    log.every((l) => !l.includes("\n") && l.length < 400),
+    "each on one short line",
+  );
+  t.ok(
+    log.some((l) => /payload of \d+ bytes is over 4096/.test(l)) && log.some((l) => /not UTF-8/.test(l)) && log.some((l) => /must be true or false/.test(l)),
+    "with its reason",
+  );
 
   t.same(connectivity.fusion.state, goodState, "the last good state is kept");
   t.equal(connectivity.link?.state, "connected", "the link never dropped");

@@ -34,10 +34,16 @@ t.test("the jitter is uniform over ±20 % and the same seed gives the same curve
   t.ok(Math.min(...ratios) >= 0.8 && Math.max(...ratios) <= 1.2);
   t.ok(below > 900 && below < 1100, `half below nominal (${below} of 2000)`);
   const deciles = Array.from({ length: 10 }, (_, i) => ratios.filter((r) => r >= 0.8 + 0.04 * i && r < 0.84 + 0.04 * i).length);
-  t.ok(deciles.every((n) => n > 150 && n < 250), `each tenth of the range holds about 200: ${deciles.join(" ")}`);
+  t.ok(
+    deciles.every((n) => n > 150 && n < 250),
+    `each tenth of the range holds about 200: ${deciles.join(" ")}`,
+  );
   const a = new ReconnectBackoff({}, seededRandom(9));
   const b = new ReconnectBackoff({}, seededRandom(9));
-  t.same(Array.from({ length: 10 }, () => a.next().delayMs), Array.from({ length: 10 }, () => b.next().delayMs));
+  t.same(
+    Array.from({ length: 10 }, () => a.next().delayMs),
+    Array.from({ length: 10 }, () => b.next().delayMs),
+  );
 });
 
 t.test("1,000 agents that lost the broker at the same moment do not come back in the same second", async (t) => {
@@ -46,7 +52,8 @@ t.test("1,000 agents that lost the broker at the same moment do not come back in
   for (let agent = 0; agent < 1000; agent++) {
     const backoff = new ReconnectBackoff({}, seededRandom(1000 + agent));
     let at = 0;
-    do at += backoff.next().delayMs; while (at < 30_000);
+    do at += backoff.next().delayMs;
+    while (at < 30_000);
     const second = Math.floor(at / 1000);
     perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
   }
@@ -78,7 +85,11 @@ t.test("a real link's attempts follow the curve: spacing from attempt start, res
   const port = (server.address() as { port: number }).port;
   const expected = new ReconnectBackoff({}, seededRandom(77));
   const link = new MqttLink({
-    url: `mqtt://127.0.0.1:${port}`, clock, clientId: "curve", protocolVersion: 4, random: seededRandom(77),
+    url: `mqtt://127.0.0.1:${port}`,
+    clock,
+    clientId: "curve",
+    protocolVersion: 4,
+    random: seededRandom(77),
     signals: { report: () => {} },
   });
   t.teardown(() => link.close());

@@ -16,7 +16,13 @@ t.test("a scope's own probe holds its registrations, not the others'", async (t)
   let status = 503;
   const backend = createServer((_req, res) => res.writeHead(status).end());
   await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
-  t.teardown(() => new Promise<void>((r) => { backend.closeAllConnections(); backend.close(() => r()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        backend.closeAllConnections();
+        backend.close(() => r());
+      }),
+  );
   const dispatcher = new ScriptedDispatcher();
   // Chromium counts every dispatched event; a free aborted attempt is the policy's choice.
   const scheduler = await createScheduler({ preset: "chromium", policy: { maxAbortedAttempts: 1 } });
@@ -24,10 +30,24 @@ t.test("a scope's own probe holds its registrations, not the others'", async (t)
   const strict = agent.addServiceWorker("https://payments.example/", { hasWindowClient: () => true });
   const relaxed = agent.addServiceWorker("https://news.example/", { hasWindowClient: () => true });
   const verdicts: string[] = [];
-  const connectivity = new DeviceConnectivity({ agent, clock: systemClock, require: [], settleMs: 0, onScopeChange: (scope, online) => verdicts.push(`${scope} ${online}`) });
-  t.teardown(async () => { await connectivity.close(); await agent.close(); });
+  const connectivity = new DeviceConnectivity({
+    agent,
+    clock: systemClock,
+    require: [],
+    settleMs: 0,
+    onScopeChange: (scope, online) => verdicts.push(`${scope} ${online}`),
+  });
+  t.teardown(async () => {
+    await connectivity.close();
+    await agent.close();
+  });
   t.equal(agent.online, true, "nothing required: the device is online");
-  connectivity.watchScope("https://payments.example/", { url: `http://127.0.0.1:${(backend.address() as { port: number }).port}/health`, intervalMs: 60_000, maxIntervalMs: 60_000, minTriggerGapMs: 50 });
+  connectivity.watchScope("https://payments.example/", {
+    url: `http://127.0.0.1:${(backend.address() as { port: number }).port}/health`,
+    intervalMs: 60_000,
+    maxIntervalMs: 60_000,
+    minTriggerGapMs: 50,
+  });
   t.throws(() => connectivity.watchScope("https://payments.example/", { url: "http://127.0.0.1:9/" }), /already has a probe/);
   await until(() => verdicts.length === 1, "the first probe answered");
   t.same(verdicts, ["https://payments.example/ false"]);
@@ -50,6 +70,10 @@ t.test("a scope's own probe holds its registrations, not the others'", async (t)
   agent.setScopeOnline("https://payments.example/", false);
   dispatcher.last().settle({ outcome: "failure", reason: "fetch failed" });
   await until(() => agent.status().some((r) => r.tag === "pay" && r.state === "pending"), "back to pending");
-  t.match(agent.status().find((r) => r.tag === "pay"), { attempts: 0 }, "no attempt counted");
+  t.match(
+    agent.status().find((r) => r.tag === "pay"),
+    { attempts: 0 },
+    "no attempt counted",
+  );
   t.throws(() => agent.setScopeOnline("https://nobody.example/", true), /no service worker registration/);
 });

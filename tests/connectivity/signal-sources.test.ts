@@ -15,21 +15,43 @@ async function backend(t: Test) {
     res.writeHead(state.status).end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/health`;
   // Probes only when asked: the interval is far longer than any test.
   return { state, probe: { url, intervalMs: 600_000, maxIntervalMs: 600_000, minTriggerGapMs: 0 } };
 }
 
 function recordingLink() {
-  const link = { reconnects: 0, closed: false, reconnectNow() { link.reconnects++; }, async close() { link.closed = true; } };
+  const link = {
+    reconnects: 0,
+    closed: false,
+    reconnectNow() {
+      link.reconnects++;
+    },
+    async close() {
+      link.closed = true;
+    },
+  };
   return link satisfies Link;
 }
 
 t.test("a change of any signal's evidence makes the probes look at once; the same evidence again does not", async (t) => {
   const { state, probe } = await backend(t);
   let others = 0;
-  const sources = new SignalSources({ clock: systemClock, require: ["probe", "broker"], settleMs: 0, probe, onChange: () => {}, onEvidenceChanged: () => others++ });
+  const sources = new SignalSources({
+    clock: systemClock,
+    require: ["probe", "broker"],
+    settleMs: 0,
+    probe,
+    onChange: () => {},
+    onEvidenceChanged: () => others++,
+  });
   t.teardown(() => sources.close());
   await until(() => state.requests === 1, "the first probe");
   sources.signals.report("broker", "good");

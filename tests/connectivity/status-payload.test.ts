@@ -20,11 +20,19 @@ t.test("device status: the words, any case and white space, and configurable wor
 
 t.test("device status: JSON with metered, onBattery and timestamp; extra fields ignored; field names configurable", async (t) => {
   t.same(parseDeviceStatus(bytes('{"online": true}')), { ok: true, online: true });
-  t.same(parseDeviceStatus(bytes('{"online": false, "metered": true, "onBattery": false, "rssi": -71, "rat": "LTE"}')),
-    { ok: true, online: false, metered: true, onBattery: false });
+  t.same(parseDeviceStatus(bytes('{"online": false, "metered": true, "onBattery": false, "rssi": -71, "rat": "LTE"}')), {
+    ok: true,
+    online: false,
+    metered: true,
+    onBattery: false,
+  });
   t.same(parseDeviceStatus(bytes('{"online": true, "timestamp": 1767000000000}')), { ok: true, online: true, timestamp: 1767000000000 });
-  t.same(parseDeviceStatus(bytes('{"up": true, "cellular": true, "ts": 5}'), { fields: { online: "up", metered: "cellular", timestamp: "ts" } }),
-    { ok: true, online: true, metered: true, timestamp: 5 });
+  t.same(parseDeviceStatus(bytes('{"up": true, "cellular": true, "ts": 5}'), { fields: { online: "up", metered: "cellular", timestamp: "ts" } }), {
+    ok: true,
+    online: true,
+    metered: true,
+    timestamp: 5,
+  });
 });
 
 t.test("device status: refusals name the problem", async (t) => {
@@ -75,21 +83,27 @@ t.test("backend status: Sparkplug B STATE", async (t) => {
 t.test("arbitrary bytes and arbitrary JSON never throw and are either a verdict or a problem", async (t) => {
   let refusedBytes = 0;
   let nonEmpty = 0;
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (payload) => {
-    const device = parseDeviceStatus(payload);
-    const backend = parseBackendStatus(payload);
-    if (payload.length > 0) nonEmpty++;
-    if (!device.ok) refusedBytes++;
-    return (device.ok || typeof device.problem === "string") && (backend.ok || typeof backend.problem === "string");
-  }), { numRuns: 10_000, seed: 5 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (payload) => {
+      const device = parseDeviceStatus(payload);
+      const backend = parseBackendStatus(payload);
+      if (payload.length > 0) nonEmpty++;
+      if (!device.ok) refusedBytes++;
+      return (device.ok || typeof device.problem === "string") && (backend.ok || typeof backend.problem === "string");
+    }),
+    { numRuns: 10_000, seed: 5 },
+  );
   t.ok(refusedBytes > nonEmpty * 0.99, `random bytes are refused (${refusedBytes} of ${nonEmpty} non-empty)`);
-  fc.assert(fc.property(fc.jsonValue(), (value) => {
-    const payload = bytes(JSON.stringify(value) ?? "");
-    const device = parseDeviceStatus(payload);
-    if (device.ok && device.online !== undefined && typeof (value as { online?: unknown })?.online !== "boolean") return false;
-    const backend = parseBackendStatus(payload);
-    return !backend.ok || backend.online === undefined || typeof (value as { online?: unknown }).online === "boolean";
-  }), { numRuns: 5_000, seed: 6 });
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      const payload = bytes(JSON.stringify(value) ?? "");
+      const device = parseDeviceStatus(payload);
+      if (device.ok && device.online !== undefined && typeof (value as { online?: unknown })?.online !== "boolean") return false;
+      const backend = parseBackendStatus(payload);
+      return !backend.ok || backend.online === undefined || typeof (value as { online?: unknown }).online === "boolean";
+    }),
+    { numRuns: 5_000, seed: 6 },
+  );
   t.pass("a verdict only ever comes from a boolean online");
   t.equal(excerpt(new Uint8Array(100).fill(0x41)), JSON.stringify("A".repeat(60)) + "…", "log excerpts are short");
   t.equal(excerpt(new Uint8Array([0, 10, 0x41])), '"..A"', "and printable");

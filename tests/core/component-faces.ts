@@ -62,15 +62,30 @@ export async function rawScheduler(): Promise<SchedulerInterface> {
   };
 }
 
-export type Inputs = "seed" | "usePreset" | "setPolicy" | "createDomain" | "createScope" | "setDomainConditions"
-  | "setScopeOnline" | "setScopeMinGap" | "joinOrigin" | "removeScope" | "register" | "restore" | "resolved" | "reregister"
-  | "complete" | "unregister" | "setSuspended" | "handleTimeout";
-type Queries = "getPolicy" | "stateOf" | "kindOf" | "attemptsOf" | "maxAttemptsOf" | "flagsOfRegistration"
-  | "delayUntilOf" | "anchorOrExpiryOf" | "minIntervalOf";
+export type Inputs =
+  | "seed"
+  | "usePreset"
+  | "setPolicy"
+  | "createDomain"
+  | "createScope"
+  | "setDomainConditions"
+  | "setScopeOnline"
+  | "setScopeMinGap"
+  | "joinOrigin"
+  | "removeScope"
+  | "register"
+  | "restore"
+  | "resolved"
+  | "reregister"
+  | "complete"
+  | "unregister"
+  | "setSuspended"
+  | "handleTimeout";
+type Queries =
+  "getPolicy" | "stateOf" | "kindOf" | "attemptsOf" | "maxAttemptsOf" | "flagsOfRegistration" | "delayUntilOf" | "anchorOrExpiryOf" | "minIntervalOf";
 
 /** Numbers as JSON keeps them apart (NaN, ±Infinity, -0). */
-const norm = (v: unknown): unknown =>
-  typeof v !== "number" ? (v ?? null) : !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? "-0" : v;
+const norm = (v: unknown): unknown => (typeof v !== "number" ? (v ?? null) : !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? "-0" : v);
 
 /** The index of the first step where two records differ, or -1. */
 export function firstDifference(a: readonly unknown[][], b: readonly unknown[][]): number {
@@ -122,8 +137,8 @@ export class Traced {
   /** Everything the core tells about these registrations and itself. */
   snapshot(ids: Iterable<number>): void {
     for (const id of ids) {
-      for (const q of ["stateOf", "kindOf", "attemptsOf", "maxAttemptsOf", "flagsOfRegistration",
-        "delayUntilOf", "anchorOrExpiryOf", "minIntervalOf"] as const) this.query(q, id);
+      for (const q of ["stateOf", "kindOf", "attemptsOf", "maxAttemptsOf", "flagsOfRegistration", "delayUntilOf", "anchorOrExpiryOf", "minIntervalOf"] as const)
+        this.query(q, id);
     }
     this.trace.push(["counts", this.core.liveCount(), this.core.pendingOutputs(), this.core.memoryInUse()]);
   }

@@ -7,8 +7,16 @@
 import t from "tap";
 import { readFile } from "node:fs/promises";
 import {
-  Traced, componentScheduler, componentWasm, coreWasm, firstDifference, rawScheduler,
-  type Inputs, type Output, type OutputKind, type SchedulerInterface,
+  Traced,
+  componentScheduler,
+  componentWasm,
+  coreWasm,
+  firstDifference,
+  rawScheduler,
+  type Inputs,
+  type Output,
+  type OutputKind,
+  type SchedulerInterface,
 } from "./component-faces.js";
 
 const SEC = 1000;
@@ -50,16 +58,23 @@ class Host {
     const complete = (outcome: number, after: number, retryAfter = 0): void =>
       this.#later(at + after, () => this.s.input("complete", id, outcome, retryAfter, this.now));
     switch (plan) {
-      case 0: return complete(FAILURE, 2 * SEC);
-      case 1: return complete(SUCCESS, 1 * SEC);
-      case 2: return; // never answers: the core times the event out
-      case 3: return complete(FAILURE, 3 * SEC, 10 * MIN); // with a Retry-After
+      case 0:
+        return complete(FAILURE, 2 * SEC);
+      case 1:
+        return complete(SUCCESS, 1 * SEC);
+      case 2:
+        return; // never answers: the core times the event out
+      case 3:
+        return complete(FAILURE, 3 * SEC, 10 * MIN); // with a Retry-After
       case 4: // the page registers the same tag again while the event runs
         this.#later(at + 500, () => this.s.input("reregister", id, this.intervals.get(id) ?? 0, this.now));
         return complete(SUCCESS, 1500);
-      case 5: return complete(ABORTED, 1 * SEC);
-      case 6: return complete(TIMEOUT, 2500);
-      default: return complete(FAILURE, 700);
+      case 5:
+        return complete(ABORTED, 1 * SEC);
+      case 6:
+        return complete(TIMEOUT, 2500);
+      default:
+        return complete(FAILURE, 700);
     }
   }
 
@@ -273,7 +288,10 @@ t.test("the component exports the raw module's operations, drain() instead of dr
   t.same(Object.keys(component).sort(), raw.sort());
 });
 
-for (const [preset, seed] of [["chromium", [0x5eed, 0]], ["kiosk", [0xdecaf, 0xc0ffee]]] as const) {
+for (const [preset, seed] of [
+  ["chromium", [0x5eed, 0]],
+  ["kiosk", [0xdecaf, 0xc0ffee]],
+] as const) {
   t.test(`${preset}: the component decides exactly what the raw module decides`, async (t) => {
     const raw = new Traced(await rawScheduler());
     const component = new Traced(await componentScheduler());
@@ -283,8 +301,11 @@ for (const [preset, seed] of [["chromium", [0x5eed, 0]], ["kiosk", [0xdecaf, 0xc
     t.same(componentHost.counts, rawHost.counts, "the same number of each decision");
     t.equal(component.trace.length, raw.trace.length, "the same number of steps");
     const first = firstDifference(component.trace, raw.trace);
-    t.equal(first, -1, "every return value, drained list and next wake-up is the same",
-      { step: first, component: component.trace[first], raw: raw.trace[first] });
+    t.equal(first, -1, "every return value, drained list and next wake-up is the same", {
+      step: first,
+      component: component.trace[first],
+      raw: raw.trace[first],
+    });
 
     // The scenario is not vacuous: it reached every kind of decision and every path.
     t.ok(raw.trace.length > 500, `a long run (${raw.trace.length} steps)`);
@@ -294,9 +315,11 @@ for (const [preset, seed] of [["chromium", [0x5eed, 0]], ["kiosk", [0xdecaf, 0xc
     const results = (name: string): unknown[] => raw.trace.filter((step) => step[0] === name).map((step) => step[2]);
     t.ok(results("complete").includes(5), "a completion removed its registration");
     t.ok(results("reregister").includes(3), "a re-registration while firing");
-    t.ok(raw.trace.some((step) => step[3] === "polled" && (step[4] as unknown[]).length > 0), "decisions taken with poll()");
-    const domains = new Set(raw.trace.flatMap((step) => (step[3] === "polled" ? [] : (step[4] as Output[] | undefined) ?? []))
-      .map((out) => out.domain));
+    t.ok(
+      raw.trace.some((step) => step[3] === "polled" && (step[4] as unknown[]).length > 0),
+      "decisions taken with poll()",
+    );
+    const domains = new Set(raw.trace.flatMap((step) => (step[3] === "polled" ? [] : ((step[4] as Output[] | undefined) ?? []))).map((out) => out.domain));
     t.same([...domains].sort(), [0, 1, 2], "decisions of every domain, each naming its own");
   });
 }

@@ -30,10 +30,12 @@ type Result = { ok: unknown } | { error: string };
 class Disagreement extends Error {}
 
 function show(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v !== "number" || Number.isFinite(v) && !Object.is(v, -0)) return v;
-    return Object.is(v, -0) ? "-0" : String(v);
-  }) ?? "undefined";
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v !== "number" || (Number.isFinite(v) && !Object.is(v, -0))) return v;
+      return Object.is(v, -0) ? "-0" : String(v);
+    }) ?? "undefined"
+  );
 }
 
 /** Deep equality that tells NaN, -0 and 0 apart the way Object.is does. */
@@ -69,11 +71,13 @@ interface Traced {
 }
 
 function formatTrace(trace: Traced[]): string {
-  return trace.map(({ name, args, result, drained }) => {
-    const call = `${name}(${args.map(show).join(", ")})`;
-    const outcome = result === undefined ? "" : "ok" in result ? ` → ${show(result.ok)}` : ` → ${result.error}`;
-    return `${call}${outcome}${drained && drained.length > 0 ? `\n     drained ${show(drained)}` : ""}`;
-  }).join("\n  ");
+  return trace
+    .map(({ name, args, result, drained }) => {
+      const call = `${name}(${args.map(show).join(", ")})`;
+      const outcome = result === undefined ? "" : "ok" in result ? ` → ${show(result.ok)}` : ` → ${result.error}`;
+      return `${call}${outcome}${drained && drained.length > 0 ? `\n     drained ${show(drained)}` : ""}`;
+    })
+    .join("\n  ");
 }
 
 /**
@@ -106,8 +110,7 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
 
   const fail = (what: string, m: unknown, c: unknown): never => {
     throw new Disagreement(
-      `core and model disagree on ${what}\n  model: ${show(m)}\n  core:  ${show(c)}\n` +
-      `calls (the last one is where they part):\n  ${formatTrace(trace)}`,
+      `core and model disagree on ${what}\n  model: ${show(m)}\n  core:  ${show(c)}\n` + `calls (the last one is where they part):\n  ${formatTrace(trace)}`,
     );
   };
 
@@ -170,23 +173,35 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
 
   // Setup: the domains with their first conditions at time 0, then the scopes.
   for (const conditions of scenario.domains) {
-    remember(domains, step("createDomain", [], (s) => s.createDomain()));
+    remember(
+      domains,
+      step("createDomain", [], (s) => s.createDomain()),
+    );
     const d = domains[domains.length - 1]!;
     step("setConditions", [d, conditions, 0], (s) => s.setConditions(d, conditions, 0));
   }
   for (const k of scenario.scopes) {
     const d = domains[k % domains.length]!;
-    remember(scopes, step("createScope", [d], (s) => s.createScope(d)));
+    remember(
+      scopes,
+      step("createScope", [d], (s) => s.createScope(d)),
+    );
   }
 
   for (const op of scenario.ops) {
     switch (op.op) {
       case "createDomain":
-        remember(domains, step("createDomain", [], (s) => s.createDomain()));
+        remember(
+          domains,
+          step("createDomain", [], (s) => s.createDomain()),
+        );
         break;
       case "createScope": {
         const d = pick(domains, op.domain);
-        remember(scopes, step("createScope", [d], (s) => s.createScope(d)));
+        remember(
+          scopes,
+          step("createScope", [d], (s) => s.createScope(d)),
+        );
         break;
       }
       case "setConditions": {
@@ -271,16 +286,27 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
         let saved: PersistedRegistration;
         if ("copy" in op.source) {
           const from = pickId(op.source.copy);
-          saved = model.has(from) ? model.persisted(from) : {
-            kind: "one-shot", attempts: 1, maxAttempts: 3, delayUntil: clock + 100, anchorOrExpiry: 0,
-            minInterval: 0, unmeteredOnly: false, allowOnBattery: true,
-          };
+          saved = model.has(from)
+            ? model.persisted(from)
+            : {
+                kind: "one-shot",
+                attempts: 1,
+                maxAttempts: 3,
+                delayUntil: clock + 100,
+                anchorOrExpiry: 0,
+                minInterval: 0,
+                unmeteredOnly: false,
+                allowOnBattery: true,
+              };
         } else {
           const { delayUntil, t0, ...rest } = op.source;
           saved = { ...rest, delayUntil: delayUntil === "none" ? 0 : at(delayUntil), anchorOrExpiry: t0 };
         }
         const now = time(op.when);
-        remember(ids, step("restore", [sc, saved, now], (s) => s.restore(sc, saved, now)));
+        remember(
+          ids,
+          step("restore", [sc, saved, now], (s) => s.restore(sc, saved, now)),
+        );
         break;
       }
       case "handleTimeout": {
@@ -310,7 +336,10 @@ async function check(makeModel: (o: SchedulerOptions) => Subject, params: fc.Par
   Error.stackTraceLimit = 0;
   let details: fc.RunDetails<[Scenario]>;
   try {
-    details = await fc.check(fc.asyncProperty(scenarioArb, (s) => runScenario(s, makeModel)), params);
+    details = await fc.check(
+      fc.asyncProperty(scenarioArb, (s) => runScenario(s, makeModel)),
+      params,
+    );
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

@@ -30,7 +30,11 @@ class Expected {
 
 function check(t: Test, s: Scheduler, expected: Expected, domains: DomainId[], when: string): void {
   const each = domains.map((d) => s.nextWakeupOf(d));
-  t.same(each, domains.map((d) => expected.of(d)), `${when}: each domain's own earliest timer`);
+  t.same(
+    each,
+    domains.map((d) => expected.of(d)),
+    `${when}: each domain's own earliest timer`,
+  );
   t.equal(s.nextWakeup(), Math.min(...each), `${when}: the global wake-up is the smallest of them`);
 }
 
@@ -83,9 +87,20 @@ t.test("each domain's deadline follows its own registrations; the global one is 
   // times out (a failed attempt), its next try 5 min after the time-out is handled.
   const until = 3 * MIN + 25_000;
   s.handleTimeout(until);
-  const timedOut = s.drain().filter((d) => d.type === "timedOut").map((d) => [d.domain, d.id]);
-  t.same(timedOut, [[0, ids[0]![2]], [1, ids[1]![1]], [1, ids[1]![2]], [2, ids[2]![2]]],
-    "time-outs in (time, slot) order across domains, each naming its domain");
+  const timedOut = s
+    .drain()
+    .filter((d) => d.type === "timedOut")
+    .map((d) => [d.domain, d.id]);
+  t.same(
+    timedOut,
+    [
+      [0, ids[0]![2]],
+      [1, ids[1]![1]],
+      [1, ids[1]![2]],
+      [2, ids[2]![2]],
+    ],
+    "time-outs in (time, slot) order across domains, each naming its domain",
+  );
   for (const [domain, id] of timedOut) expected.set(domain!, id!, until + 5 * MIN);
   check(t, s, expected, domains, "after the time-outs");
   t.equal(s.nextWakeupOf(0 as DomainId), 40_000 + 5 * MIN, "domain 0: its back-off, earlier than the others' retries");

@@ -52,7 +52,14 @@ t.test("scopes of one origin share the minimum gap and the last periodic event (
   s.resolved(b, HOUR + 1);
   t.equal(s.nextWakeupOf(0 as DomainId), 4 * HOUR, "the other registration of the origin waits out the origin's 3 h gap");
   s.handleTimeout(4 * HOUR);
-  t.same(s.drain().map((d) => d.type === "fire" && d.id).sort(), [a, b].sort(), "both fire then, the first scope's too (its interval ended at 2 h)");
+  t.same(
+    s
+      .drain()
+      .map((d) => d.type === "fire" && d.id)
+      .sort(),
+    [a, b].sort(),
+    "both fire then, the first scope's too (its interval ended at 2 h)",
+  );
   s.setScopeMinGap(sibling, 5 * HOUR);
   s.complete(b, "success", 4 * HOUR);
   s.complete(a, "success", 4 * HOUR);
@@ -91,30 +98,40 @@ t.test("timer coalescing rounds due times up to the wake-up granularity", async 
   });
   t.equal(s.nextWakeup(), 10 * MIN);
   s.handleTimeout(10 * MIN);
-  t.same(s.drain().map((d) => d.id).sort(), [...ids].sort(), "one wake-up serves all three");
+  t.same(
+    s
+      .drain()
+      .map((d) => d.id)
+      .sort(),
+    [...ids].sort(),
+    "one wake-up serves all three",
+  );
 });
 
-t.test("re-registration: a new interval replaces a pending one (a new period from now, attempts reset); the same interval while firing reregisters", async (t) => {
-  const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false });
-  const id = s.register(scope, 0, { periodic: { minInterval: HOUR } });
-  s.resolved(id, 0);
-  t.equal(s.reregister(id, 10, 5 * HOUR), "pending");
-  t.equal(s.nextWakeup(), 10 + 5 * HOUR, "a new period from the re-registration, as Chromium replaces it");
-  t.equal(s.persisted(id).minInterval, 5 * HOUR);
-  s.handleTimeout(10 + 5 * HOUR);
-  s.drain();
-  t.equal(s.complete(id, "failure", 10 + 5 * HOUR), "pending");
-  t.equal(s.persisted(id).attempts, 1, "a failed attempt, retried after the back-off");
-  t.equal(s.reregister(id, 20 + 5 * HOUR, 2 * HOUR), "pending");
-  t.equal(s.persisted(id).attempts, 0, "replaced: no attempts counted");
-  t.equal(s.nextWakeup(), 20 + 7 * HOUR, "and no back-off: its new period");
-  s.handleTimeout(20 + 7 * HOUR);
-  s.drain();
-  t.equal(s.reregister(id, 21 + 7 * HOUR, 2 * HOUR), "reregisteredWhileFiring");
-  t.equal(s.complete(id, "failure", 22 + 7 * HOUR), "pending");
-  t.equal(s.persisted(id).attempts, 0);
-  t.equal(s.nextWakeup(), 22 + 9 * HOUR, "re-anchored, no immediate refire for periodic");
-});
+t.test(
+  "re-registration: a new interval replaces a pending one (a new period from now, attempts reset); the same interval while firing reregisters",
+  async (t) => {
+    const { s, scope } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false });
+    const id = s.register(scope, 0, { periodic: { minInterval: HOUR } });
+    s.resolved(id, 0);
+    t.equal(s.reregister(id, 10, 5 * HOUR), "pending");
+    t.equal(s.nextWakeup(), 10 + 5 * HOUR, "a new period from the re-registration, as Chromium replaces it");
+    t.equal(s.persisted(id).minInterval, 5 * HOUR);
+    s.handleTimeout(10 + 5 * HOUR);
+    s.drain();
+    t.equal(s.complete(id, "failure", 10 + 5 * HOUR), "pending");
+    t.equal(s.persisted(id).attempts, 1, "a failed attempt, retried after the back-off");
+    t.equal(s.reregister(id, 20 + 5 * HOUR, 2 * HOUR), "pending");
+    t.equal(s.persisted(id).attempts, 0, "replaced: no attempts counted");
+    t.equal(s.nextWakeup(), 20 + 7 * HOUR, "and no back-off: its new period");
+    s.handleTimeout(20 + 7 * HOUR);
+    s.drain();
+    t.equal(s.reregister(id, 21 + 7 * HOUR, 2 * HOUR), "reregisteredWhileFiring");
+    t.equal(s.complete(id, "failure", 22 + 7 * HOUR), "pending");
+    t.equal(s.persisted(id).attempts, 0);
+    t.equal(s.nextWakeup(), 22 + 9 * HOUR, "re-anchored, no immediate refire for periodic");
+  },
+);
 
 t.test("suspension holds a periodic registration until resumed", async (t) => {
   const { s, scope, oneShot } = await world("chromium", { periodicMinInterval: HOUR, periodicSnap: false });

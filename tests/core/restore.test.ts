@@ -24,7 +24,16 @@ t.test("a registration that was firing comes back pending and fires without cost
 
 t.test("a waiting registration keeps its back-off deadline across a restart", async (t) => {
   const { s, scope } = await world();
-  const saved = { kind: "one-shot" as const, attempts: 2, maxAttempts: 3, delayUntil: 5000, anchorOrExpiry: 0, minInterval: 0, unmeteredOnly: false, allowOnBattery: true };
+  const saved = {
+    kind: "one-shot" as const,
+    attempts: 2,
+    maxAttempts: 3,
+    delayUntil: 5000,
+    anchorOrExpiry: 0,
+    minInterval: 0,
+    unmeteredOnly: false,
+    allowOnBattery: true,
+  };
   const id = s.restore(scope, saved, 100);
   t.equal(s.state(id), "waiting");
   t.equal(s.nextWakeup(), 5000);
@@ -35,15 +44,45 @@ t.test("a waiting registration keeps its back-off deadline across a restart", as
 
 t.test("a periodic registration keeps its anchor and interval", async (t) => {
   const { s, scope } = await world("chromium", { periodicMinInterval: 0, periodicSnap: false, scopeMinGap: 0 });
-  const id = s.restore(scope, { kind: "periodic", attempts: 0, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 1000, minInterval: 60_000, unmeteredOnly: true, allowOnBattery: true }, 2000);
+  const id = s.restore(
+    scope,
+    { kind: "periodic", attempts: 0, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 1000, minInterval: 60_000, unmeteredOnly: true, allowOnBattery: true },
+    2000,
+  );
   t.equal(s.nextWakeup(), 61_000);
-  t.same(s.persisted(id), { kind: "periodic", attempts: 0, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 1000, minInterval: 60_000, unmeteredOnly: true, allowOnBattery: true });
+  t.same(s.persisted(id), {
+    kind: "periodic",
+    attempts: 0,
+    maxAttempts: 3,
+    delayUntil: 0,
+    anchorOrExpiry: 1000,
+    minInterval: 60_000,
+    unmeteredOnly: true,
+    allowOnBattery: true,
+  });
 });
 
 t.test("restore refuses records that cannot be true", async (t) => {
   const { s, scope } = await world();
-  const good = { kind: "one-shot" as const, attempts: 0, maxAttempts: 3, delayUntil: 0, anchorOrExpiry: 0, minInterval: 0, unmeteredOnly: false, allowOnBattery: true };
-  for (const bad of [{ attempts: 3 }, { attempts: -1 }, { maxAttempts: 0 }, { maxAttempts: 256 }, { delayUntil: Number.NaN }, { anchorOrExpiry: -5 }, { minInterval: Infinity }]) {
+  const good = {
+    kind: "one-shot" as const,
+    attempts: 0,
+    maxAttempts: 3,
+    delayUntil: 0,
+    anchorOrExpiry: 0,
+    minInterval: 0,
+    unmeteredOnly: false,
+    allowOnBattery: true,
+  };
+  for (const bad of [
+    { attempts: 3 },
+    { attempts: -1 },
+    { maxAttempts: 0 },
+    { maxAttempts: 256 },
+    { delayUntil: Number.NaN },
+    { anchorOrExpiry: -5 },
+    { minInterval: Infinity },
+  ]) {
     t.throws(() => s.restore(scope, { ...good, ...bad }, 0), { code: "BAD_ARGUMENT" }, JSON.stringify(bad));
   }
   t.equal(s.liveCount, 0, "nothing half-made");

@@ -132,17 +132,25 @@ t.test("a lastChance attempt never runs twice: aborted, it drops the registratio
 });
 
 t.test("a link that drops during every event: the retries end", async (t) => {
-  const { s, oneShot } = await world("kiosk", { maxAttempts: 3, initialRetryDelay: 10, retryDelayFactor: 1, jitter: "none", reconnectSpreadRatio: 0, budgetCapacity: 0 });
+  const { s, oneShot } = await world("kiosk", {
+    maxAttempts: 3,
+    initialRetryDelay: 10,
+    retryDelayFactor: 1,
+    jitter: "none",
+    reconnectSpreadRatio: 0,
+    budgetCapacity: 0,
+  });
   const id = oneShot(0);
   let now = 0;
   let fires = 0;
   for (let step = 0; step < 100 && s.has(id); step++) {
     now += 1_000;
     s.handleTimeout(now);
-    for (const d of s.drain()) if (d.type === "fire") {
-      fires++;
-      s.complete(id, "aborted", now);
-    }
+    for (const d of s.drain())
+      if (d.type === "fire") {
+        fires++;
+        s.complete(id, "aborted", now);
+      }
   }
   t.equal(s.has(id), false, "dropped");
   t.equal(fires, 3 + 3, "the kiosk preset's 3 free aborted attempts, then the 3 attempts");
@@ -169,7 +177,11 @@ t.test("lastChance is true exactly on the last attempt, for any maxAttempts", as
       const fired = s.drain().filter((d) => d.type === "fire");
       for (const d of fired) if (d.type === "fire") seen.push(d.lastChance);
       if (!s.has(id)) break;
-      if (s.state(id) === "firing") { now += 10; s.complete(id, "failure", now); continue; }
+      if (s.state(id) === "firing") {
+        now += 10;
+        s.complete(id, "failure", now);
+        continue;
+      }
       now = s.nextWakeup();
       s.handleTimeout(now);
     }
@@ -188,7 +200,10 @@ t.test("a last-chance event may have a shorter time limit", async (t) => {
   t.same(s.drain(), [{ type: "fire", id, domain: 0, lastChance: true }]);
   t.equal(s.nextWakeup(), 13_000, "last chance: 2 s limit");
   s.handleTimeout(13_000);
-  t.same(s.drain(), [{ type: "timedOut", id, domain: 0 }, { type: "dropped", id, domain: 0, reason: "attemptsExhausted" }]);
+  t.same(s.drain(), [
+    { type: "timedOut", id, domain: 0 },
+    { type: "dropped", id, domain: 0, reason: "attemptsExhausted" },
+  ]);
 });
 
 t.test("retention: past maxRetention the next attempt is the last chance, and its failure expires it", async (t) => {
@@ -235,9 +250,16 @@ t.test("constraints: unmetered-only waits out a metered link, not-on-battery wai
 t.test("parked registrations fire oldest first on the online edge", async (t) => {
   const { s, domain, scope } = await world();
   s.setConditions(domain, { online: false }, 0);
-  const ids = [0, 1, 2, 3].map((i) => { const id = s.register(scope, i); s.resolved(id, i); return id; });
+  const ids = [0, 1, 2, 3].map((i) => {
+    const id = s.register(scope, i);
+    s.resolved(id, i);
+    return id;
+  });
   s.setConditions(domain, { online: true }, 10);
-  t.same(s.drain().map((d) => d.id), ids);
+  t.same(
+    s.drain().map((d) => d.id),
+    ids,
+  );
 });
 
 t.test("domains are independent: one device's outage does not hold another's events", async (t) => {
@@ -251,7 +273,10 @@ t.test("domains are independent: one device's outage does not hold another's eve
     return id;
   });
   const fired = new Set(s.drain().map((d) => d.id));
-  t.same(regs.filter((_, i) => i % 2 === 0).every((id) => fired.has(id)), true);
+  t.same(
+    regs.filter((_, i) => i % 2 === 0).every((id) => fired.has(id)),
+    true,
+  );
   t.equal(fired.size, 25, "the offline half did not fire");
 });
 

@@ -22,7 +22,9 @@ export async function world(preset: Preset = "chromium", policy: Partial<Policy>
   const scope = s.createScope(domain);
   s.setConditions(domain, { online: true }, 0);
   return {
-    s, domain, scope,
+    s,
+    domain,
+    scope,
     oneShot(now: number) {
       const id = s.register(scope, now);
       s.resolved(id, now);

@@ -17,17 +17,39 @@ const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
 const npm = (cwd: string, ...args: string[]) => spawnSync("npm", args, { cwd, env, encoding: "utf8", timeout: 120_000 });
 
-interface Packed { filename: string; files: { path: string }[] }
-interface LockEntry { version?: string; dev?: boolean; devOptional?: boolean; link?: boolean; license?: string; dependencies?: Record<string, string>; bin?: unknown; engines?: unknown }
+interface Packed {
+  filename: string;
+  files: { path: string }[];
+}
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  devOptional?: boolean;
+  link?: boolean;
+  license?: string;
+  dependencies?: Record<string, string>;
+  bin?: unknown;
+  engines?: unknown;
+}
 
 /** The consumer's lock: the tarball, and this repository's locked runtime dependencies. */
 async function consumerLock(tarball: string): Promise<unknown> {
   const lock = JSON.parse(await readFile(join(repo, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
   const root = lock.packages[""]!;
-  const integrity = `sha512-${createHash("sha512").update(await readFile(tarball)).digest("base64")}`;
+  const integrity = `sha512-${createHash("sha512")
+    .update(await readFile(tarball))
+    .digest("base64")}`;
   const packages: Record<string, unknown> = {
     "": { name: "consumer", dependencies: { syncward: `file:${tarball}` } },
-    "node_modules/syncward": { version: root.version, resolved: `file:${tarball}`, integrity, license: root.license, dependencies: root.dependencies, bin: root.bin, engines: root.engines },
+    "node_modules/syncward": {
+      version: root.version,
+      resolved: `file:${tarball}`,
+      integrity,
+      license: root.license,
+      dependencies: root.dependencies,
+      bin: root.bin,
+      engines: root.engines,
+    },
   };
   for (const [path, entry] of Object.entries(lock.packages)) if (path !== "" && !entry.dev && !entry.devOptional && !entry.link) packages[path] = entry;
   return { name: "consumer", lockfileVersion: 3, requires: true, packages };
@@ -75,17 +97,36 @@ t.test("npm pack, install offline into an empty project, use it", async (t) => {
   t.equal(pack.status, 0, `npm pack: ${pack.stderr}`);
   const [packed] = JSON.parse(pack.stdout) as Packed[];
   const files = packed!.files.map((f) => f.path);
-  for (const wanted of ["LICENSE", "package.json", "build/dist/agent/node/index.js", "build/dist/agent/node/index.d.ts", "build/dist/wasm-core/binding/scheduler.d.ts",
-    "build/dist/cli/syncward.js", "build/dist/device-sim/cli.js", "build/scheduler.wasm", "build/agent-config.schema.json", "dist/page.js", "dist/sw.js", "wasm-core/scheduler.wit"]) {
+  for (const wanted of [
+    "LICENSE",
+    "package.json",
+    "build/dist/agent/node/index.js",
+    "build/dist/agent/node/index.d.ts",
+    "build/dist/wasm-core/binding/scheduler.d.ts",
+    "build/dist/cli/syncward.js",
+    "build/dist/device-sim/cli.js",
+    "build/scheduler.wasm",
+    "build/agent-config.schema.json",
+    "dist/page.js",
+    "dist/sw.js",
+    "wasm-core/scheduler.wit",
+  ]) {
     t.ok(files.includes(wanted), `the tarball holds ${wanted}`);
   }
-  t.same(files.filter((f) => /^tests\/|\/bench\/|\/harness\/|\.ts$(?<!\.d\.ts)|\.map$/.test(f)), [], "no tests, benchmarks, test drivers, sources or maps");
+  t.same(
+    files.filter((f) => /^tests\/|\/bench\/|\/harness\/|\.ts$(?<!\.d\.ts)|\.map$/.test(f)),
+    [],
+    "no tests, benchmarks, test drivers, sources or maps",
+  );
   t.match(await readFile(join(repo, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
 
   const project = join(dir, "consumer");
   const tarball = join(dir, packed!.filename);
   await mkdir(join(project, "src"), { recursive: true });
-  await writeFile(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { syncward: `file:${tarball}` } }));
+  await writeFile(
+    join(project, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { syncward: `file:${tarball}` } }),
+  );
   await writeFile(join(project, "package-lock.json"), JSON.stringify(await consumerLock(tarball)));
   const install = npm(project, "install", "--offline", "--no-audit", "--no-fund");
   t.equal(install.status, 0, `npm install --offline: ${install.stderr}`);
@@ -93,17 +134,32 @@ t.test("npm pack, install offline into an empty project, use it", async (t) => {
   const version = spawnSync("npx", ["--offline", "syncward", "--version"], { cwd: project, env, encoding: "utf8", timeout: 60_000 });
   const { version: ours } = JSON.parse(await readFile(join(repo, "package.json"), "utf8")) as { version: string };
   t.equal(version.stdout, `${ours}\n`, `npx syncward --version ${version.stderr}`);
-  const sim = spawnSync("npx", ["--offline", "syncward", "sim", "--devices", "5", "--duration", "10m", "--policies", "kiosk", "--json", "--no-progress"],
-    { cwd: project, env, encoding: "utf8", timeout: 60_000 });
+  const sim = spawnSync("npx", ["--offline", "syncward", "sim", "--devices", "5", "--duration", "10m", "--policies", "kiosk", "--json", "--no-progress"], {
+    cwd: project,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   t.equal(sim.status, 0, `npx syncward sim: ${sim.stderr}`);
   t.match(JSON.parse(sim.stdout), { devices: 5, policies: [{ policy: "kiosk" }] }, "the simulator runs from the package");
 
   await writeFile(join(project, "src", "use-types.ts"), USE_TYPES);
-  await writeFile(join(project, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { target: "ES2022", lib: ["ES2023", "DOM"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true,
-      types: ["node"], typeRoots: [join(repo, "node_modules", "@types")] },
-    include: ["src"],
-  }));
+  await writeFile(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2023", "DOM"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        noEmit: true,
+        types: ["node"],
+        typeRoots: [join(repo, "node_modules", "@types")],
+      },
+      include: ["src"],
+    }),
+  );
   let typecheck = "";
   try {
     execFileSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });

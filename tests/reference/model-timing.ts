@@ -12,7 +12,7 @@ export function budgetEnabled(p: RawPolicy): boolean {
 
 /** The domain's tokens now, refilled since the last read. */
 export function refill(p: RawPolicy, d: ModelDomain, now: number): number {
-  d.tokens = Math.min(p.budgetCapacity, d.tokens + (now - d.refilledAt) / 1000 * p.budgetRefillPerSecond);
+  d.tokens = Math.min(p.budgetCapacity, d.tokens + ((now - d.refilledAt) / 1000) * p.budgetRefillPerSecond);
   d.refilledAt = now;
   return d.tokens;
 }
@@ -52,7 +52,7 @@ export function backoff(p: RawPolicy, random: Xoshiro128, n: number, lastDelay: 
     case "full":
       return base * random.draw();
     case "equal":
-      return base / 2 + base / 2 * random.draw();
+      return base / 2 + (base / 2) * random.draw();
     case "decorrelated":
       return Math.min(cap, initial + (Math.max(lastDelay, initial) * 3 - initial) * random.draw());
     case "ratio":

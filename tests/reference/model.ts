@@ -16,14 +16,18 @@
 // (wasm-core/binding/codes.ts) and the shapes of the host's arguments.
 
 import {
-  OUTCOMES, SchedulerError, type Decision, type DomainId, type Outcome, type RegistrationId, type RegistrationState,
-  type SchedulerErrorCode, type ScopeId,
+  OUTCOMES,
+  SchedulerError,
+  type Decision,
+  type DomainId,
+  type Outcome,
+  type RegistrationId,
+  type RegistrationState,
+  type SchedulerErrorCode,
+  type ScopeId,
 } from "../../wasm-core/binding/codes.js";
 import type { Conditions, PersistedRegistration, RegisterOptions } from "../../wasm-core/binding/scheduler.js";
-import {
-  MAX_TIME, MODEL_PRESETS, applyOverrides, decode, presetPolicy,
-  type ModelPolicy, type ModelPreset, type RawPolicy,
-} from "./policy-rules.js";
+import { MAX_TIME, MODEL_PRESETS, applyOverrides, decode, presetPolicy, type ModelPolicy, type ModelPreset, type RawPolicy } from "./policy-rules.js";
 import { Xoshiro128 } from "./random.js";
 import type { ModelDomain, ModelRegistration, ModelScope } from "./model-entities.js";
 import { backoff, budgetEnabled, periodicDue, refill, refund, retryAfterWait, retryCost } from "./model-timing.js";
@@ -120,8 +124,13 @@ export class ReferenceScheduler {
   createDomain(): DomainId {
     const id = this.#domains.length as DomainId;
     this.#domains.push({
-      id, online: false, metered: false, onBattery: false,
-      tokens: this.#policy.budgetCapacity, refilledAt: 0, scopes: [],
+      id,
+      online: false,
+      metered: false,
+      onBattery: false,
+      tokens: this.#policy.budgetCapacity,
+      refilledAt: 0,
+      scopes: [],
     });
     return id;
   }
@@ -129,8 +138,16 @@ export class ReferenceScheduler {
   createScope(domain: DomainId): ScopeId {
     const d = this.#domain(domain, "createScope");
     const scope = {
-      id: this.#scopes.length as ScopeId, domain: d, alive: true, ownOnline: true, offlineSince: undefined, joined: 0,
-      minGap: this.#policy.scopeMinGap, lastPeriodicFire: 0, hasFiredPeriodic: false, parked: [],
+      id: this.#scopes.length as ScopeId,
+      domain: d,
+      alive: true,
+      ownOnline: true,
+      offlineSince: undefined,
+      joined: 0,
+      minGap: this.#policy.scopeMinGap,
+      lastPeriodicFire: 0,
+      hasFiredPeriodic: false,
+      parked: [],
     } as Omit<ModelScope, "origin"> as ModelScope;
     scope.origin = scope;
     this.#scopes.push(scope);
@@ -184,8 +201,7 @@ export class ReferenceScheduler {
 
   /** Overridable so a test can prove that a wrong rule is caught. */
   protected isLastChance(r: Readonly<ModelRegistration>, now: number): boolean {
-    return r.kind === "one-shot"
-      && (r.attempts + 1 >= r.maxAttempts || (r.expiresAt > 0 && now >= r.expiresAt));
+    return r.kind === "one-shot" && (r.attempts + 1 >= r.maxAttempts || (r.expiresAt > 0 && now >= r.expiresAt));
   }
 
   // ---- The core transitions ----
@@ -211,7 +227,7 @@ export class ReferenceScheduler {
       const cost = retryCost(this.#policy, r);
       const tokens = refill(this.#policy, r.scope.domain, now);
       if (tokens < cost) {
-        const wait = Math.min(MAX_TIME, (cost - tokens) / this.#policy.budgetRefillPerSecond * 1000);
+        const wait = Math.min(MAX_TIME, ((cost - tokens) / this.#policy.budgetRefillPerSecond) * 1000);
         // Contract: a wait too small to move the clock (now + wait == now, a rounding
         // shortfall of the refill) counts as no wait; otherwise handleTimeout would pop
         // and re-push the entry at `now` forever.
@@ -317,9 +333,7 @@ export class ReferenceScheduler {
     // Contract: the freeing order decides which ids later registrations get (slots are
     // reused last-freed-first). The core frees the parked ones oldest parked first, then the
     // rest in the order they joined the scope (registered, restored or left the parked list).
-    const others = [...this.#registrations.values()]
-      .filter((r) => r.scope === s && !this.#isParked(r))
-      .sort((a, b) => a.joined - b.joined);
+    const others = [...this.#registrations.values()].filter((r) => r.scope === s && !this.#isParked(r)).sort((a, b) => a.joined - b.joined);
     const order = [...s.parked, ...others];
     for (const r of order) this.#free(r);
     s.alive = false;
@@ -336,13 +350,25 @@ export class ReferenceScheduler {
     const p = this.#policy;
     const periodic = !!options.periodic;
     const r: ModelRegistration = {
-      id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
-      state: "pending", resolved: false,
-      unmeteredOnly: !!options.unmeteredOnly, allowOnBattery: options.allowOnBattery !== false,
-      attempts: 0, aborts: 0, maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts, lastChance: false,
+      id: place.id,
+      slot: place.slot,
+      kind: periodic ? "periodic" : "one-shot",
+      scope: s,
+      state: "pending",
+      resolved: false,
+      unmeteredOnly: !!options.unmeteredOnly,
+      allowOnBattery: options.allowOnBattery !== false,
+      attempts: 0,
+      aborts: 0,
+      maxAttempts: periodic ? p.periodicMaxAttempts : p.maxAttempts,
+      lastChance: false,
       expiresAt: !periodic && p.maxRetention > 0 ? now + p.maxRetention : 0,
-      anchor: periodic ? now : 0, minInterval, lastDelay: 0, retryAfterTimeout: false,
-      timerAt: undefined, joined: ++this.#joinCounter,
+      anchor: periodic ? now : 0,
+      minInterval,
+      lastDelay: 0,
+      retryAfterTimeout: false,
+      timerAt: undefined,
+      joined: ++this.#joinCounter,
     };
     this.#registrations.set(r.id, r);
     return r.id;
@@ -364,13 +390,25 @@ export class ReferenceScheduler {
     // Contract: a restored registration's next retry costs budgetRetryCost (whether the last
     // failure was a timeout is not persisted) and its lastDelay is 0.
     const r: ModelRegistration = {
-      id: place.id, slot: place.slot, kind: periodic ? "periodic" : "one-shot", scope: s,
-      state: "pending", resolved: true,
-      unmeteredOnly: !!saved.unmeteredOnly, allowOnBattery: !!saved.allowOnBattery,
-      attempts, aborts: 0, maxAttempts, lastChance: false,
-      expiresAt: periodic ? 0 : saved.anchorOrExpiry, anchor: periodic ? saved.anchorOrExpiry : 0,
-      minInterval: saved.minInterval, lastDelay: 0, retryAfterTimeout: false,
-      timerAt: undefined, joined: ++this.#joinCounter,
+      id: place.id,
+      slot: place.slot,
+      kind: periodic ? "periodic" : "one-shot",
+      scope: s,
+      state: "pending",
+      resolved: true,
+      unmeteredOnly: !!saved.unmeteredOnly,
+      allowOnBattery: !!saved.allowOnBattery,
+      attempts,
+      aborts: 0,
+      maxAttempts,
+      lastChance: false,
+      expiresAt: periodic ? 0 : saved.anchorOrExpiry,
+      anchor: periodic ? saved.anchorOrExpiry : 0,
+      minInterval: saved.minInterval,
+      lastDelay: 0,
+      retryAfterTimeout: false,
+      timerAt: undefined,
+      joined: ++this.#joinCounter,
     };
     this.#registrations.set(r.id, r);
     if (attempts > 0 && saved.delayUntil > now) {

@@ -37,12 +37,24 @@ t.test("bad scenario files and flags: exit 2 and one line", async (t) => {
     ["bad duration", [await file("e.json", '{"link": {"down": {"median": "ninety seconds"}}}')], /link\.down\.median must be a duration/],
     ["bad number", [await file("f.json", '{"backend": {"errorRate": 2}}')], /backend\.errorRate must be a number from 0 to 1, got 2/],
     ["unknown policy", [await file("g.json", '{"policies": ["kiosk", "safari"]}')], /policies must be a list of distinct names/],
-    ["bad fleet outage", [await file("h.json", '{"fleet": [{"outage": "dns", "at": "1h", "for": "5m"}]}')], /fleet\[0\]\.outage must be one of backend, broker, link/],
-    ["fraction on a backend outage", [await file("i.json", '{"fleet": [{"outage": "backend", "at": "1h", "for": "5m", "fraction": 0.5}]}')], /fraction applies to link outages only/],
+    [
+      "bad fleet outage",
+      [await file("h.json", '{"fleet": [{"outage": "dns", "at": "1h", "for": "5m"}]}')],
+      /fleet\[0\]\.outage must be one of backend, broker, link/,
+    ],
+    [
+      "fraction on a backend outage",
+      [await file("i.json", '{"fleet": [{"outage": "backend", "at": "1h", "for": "5m", "fraction": 0.5}]}')],
+      /fraction applies to link outages only/,
+    ],
     ["unknown extends", [await file("j.json", '{"extends": "mars-rover"}')], /extends must name a built-in scenario/],
     ["p99 below median", [await file("k.json", '{"latency": {"median": "2s", "p99": "1s"}}')], /latency\.p99 must not be below latency\.median/],
     ["missing file", [join(dir, "nope.json")], /no built-in scenario or file named/],
-    ["extra policy out of range", [await file("l.json", '{"extraPolicies": {"x": {"preset": "kiosk", "policy": {"maxAttempts": 999}}}}')], /extraPolicies\.x\.policy: the core refuses maxAttempts=999/],
+    [
+      "extra policy out of range",
+      [await file("l.json", '{"extraPolicies": {"x": {"preset": "kiosk", "policy": {"maxAttempts": 999}}}}')],
+      /extraPolicies\.x\.policy: the core refuses maxAttempts=999/,
+    ],
     ["bad --devices", ["--devices", "12x"], /--devices must be a whole number/],
     ["bad --duration", ["--duration", "forever"], /duration must be a duration/],
     ["bad --policies", ["--policies", "kiosk,kiosk"], /policies must be a list of distinct names/],
@@ -111,14 +123,28 @@ t.test("--csv: a row per policy of raw numbers; --json: a versioned report; not 
   const args = ["fleet-outage", "--devices", "20", "--duration", "7h", "--policies", "kiosk,chromium", "--no-progress"];
   const csv = await sim([...args, "--csv"]);
   t.equal(csv.code, 0, csv.err);
-  const [header, ...rows] = csv.out.trimEnd().split("\n").map((line) => line.split(","));
-  t.same(rows.map((r) => r[0]), ["kiosk", "chromium"], "a row per policy");
-  t.ok(rows.every((r) => r.length === header!.length), "every row as wide as the header");
+  const [header, ...rows] = csv.out
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.split(","));
+  t.same(
+    rows.map((r) => r[0]),
+    ["kiosk", "chromium"],
+    "a row per policy",
+  );
+  t.ok(
+    rows.every((r) => r.length === header!.length),
+    "every row as wide as the header",
+  );
   const column = (name: string) => header!.indexOf(name);
   t.ok(column("recovery1_drain_99_bound_ms") > 0 && column("latency_p99_ms") > 0, "recoveries and latencies have columns");
   const json = JSON.parse((await sim([...args, "--json"])).out) as { format: string; policies: { registered: number }[] };
   t.equal(json.format, "syncward-sim-report/1", "the JSON report names its format");
-  t.same(rows.map((r) => Number(r[column("registered")])), json.policies.map((p) => p.registered), "the same figures as the JSON");
+  t.same(
+    rows.map((r) => Number(r[column("registered")])),
+    json.policies.map((p) => p.registered),
+    "the same figures as the JSON",
+  );
   const both = await sim([...args, "--json", "--csv"]);
   t.equal(both.code, 2);
   t.match(both.err, /^syncward sim: --json or --csv, not both\n$/);

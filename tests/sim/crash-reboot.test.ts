@@ -10,7 +10,8 @@ import { buildReport } from "../../device-sim/report.js";
 import { smallScenario } from "./small-scenario.js";
 
 const scenario = smallScenario(undefined, {
-  devices: 40, duration: "4h",
+  devices: 40,
+  duration: "4h",
   link: { up: { mean: "40m", shape: 0.8 }, down: { median: "1m", p99: "30m" }, captive: 0.1 },
   stalls: { p: 0.02, r: 0.12, step: "100ms", long: { probability: 0.2, min: "10s", alpha: 1.2, max: "4m" } },
   latency: { median: "2s", p99: "8s" },
@@ -43,7 +44,10 @@ t.test("crash-and-reboot devices lose nothing durable", async (t) => {
   }
   t.ok(checks > 1000, `${checks} checks of running devices`);
   t.equal(bad, 0, firstBad.join(" | ") || "every waiting message is durable, and the Agent serves what the store holds");
-  t.ok(agents.every(({ d }) => [...d.store.snapshot.values()].every((r) => r.scope === SCOPE)), "records of the app's scope only");
+  t.ok(
+    agents.every(({ d }) => [...d.store.snapshot.values()].every((r) => r.scope === SCOPE)),
+    "records of the app's scope only",
+  );
 
   const report = buildReport([await sim.run()], 1);
   const byPolicy = Object.fromEntries(report.policies.map((p) => [p.policy, p]));

@@ -8,7 +8,10 @@ import { smallScenario } from "./small-scenario.js";
 const scenario = smallScenario("fleet-outage", {
   devices: 40,
   duration: "3h",
-  fleet: [{ outage: "backend", at: "1h", for: "10m" }, { outage: "link", at: "2h", for: "30m", fraction: 0.5 }],
+  fleet: [
+    { outage: "backend", at: "1h", for: "10m" },
+    { outage: "link", at: "2h", for: "30m", fraction: 0.5 },
+  ],
   link: { captive: 0.05 },
   reboots: { perDay: 4 },
 });
@@ -22,8 +25,14 @@ t.test("the same seed gives the same report, in this thread or in worker threads
   const inThread = await report(7, 0);
   const inWorkers = await report(7, 2);
   t.same(inWorkers, inThread);
-  t.ok(inThread.policies.every((p) => p.registered > 300 && p.delivered > 0), "messages were sent");
-  t.ok(inThread.policies.some((p) => p.dropped > 0), "and some were lost by someone");
+  t.ok(
+    inThread.policies.every((p) => p.registered > 300 && p.delivered > 0),
+    "messages were sent",
+  );
+  t.ok(
+    inThread.policies.some((p) => p.dropped > 0),
+    "and some were lost by someone",
+  );
 
   const other = await report(8, 0);
   t.not(JSON.stringify(other.policies), JSON.stringify(inThread.policies), "another seed, other figures");
@@ -34,7 +43,11 @@ t.test("a policy's figures do not depend on the policies beside it, so a shard's
   t.ok(scenario.stalls, "the world has link stalls (drawn lazily, when requests look at the link)");
   const all = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
   const alone = outcome(buildReport(await runShards({ ...scenario, seed: 3, policies: ["naive"] }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
-  t.same(alone.policies, all.policies.filter((p) => p.policy === "naive"), "naive alone = naive beside the others");
+  t.same(
+    alone.policies,
+    all.policies.filter((p) => p.policy === "naive"),
+    "naive alone = naive beside the others",
+  );
   const split = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 2, quantumMs: 0 }), 1));
   t.same(split, all, "one shard's policies in two workers = all of them in this thread");
 });

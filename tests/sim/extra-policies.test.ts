@@ -17,12 +17,19 @@ const extraPolicies = {
 
 t.test("an extra policy runs beside the built-in ones in the same world", async (t) => {
   const scenario = smallScenario("fleet-outage", {
-    devices: 40, duration: "3h", fleet: [{ outage: "backend", at: "1h", for: "30m" }], extraPolicies,
+    devices: 40,
+    duration: "3h",
+    fleet: [{ outage: "backend", at: "1h", for: "30m" }],
+    extraPolicies,
   });
   t.same(scenario.policies, ["kiosk", "chromium", "workbox", "naive", "kiosk-again", "chromium-patient"], "without a list, every policy runs");
   const report = buildReport([await runShard(scenario, { index: 0, count: 1 })], 1);
   const byName = new Map(report.policies.map((p) => [p.policy, p]));
-  t.same(report.policies.map((p) => p.policy), scenario.policies, "the report names each, in order");
+  t.same(
+    report.policies.map((p) => p.policy),
+    scenario.policies,
+    "the report names each, in order",
+  );
   const kiosk = byName.get("kiosk")!;
   const again = byName.get("kiosk-again")!;
   t.equal(again.registered, kiosk.registered, "the same messages");
@@ -31,8 +38,10 @@ t.test("an extra policy runs beside the built-in ones in the same world", async 
   t.equal(again.delivered + again.pending, kiosk.delivered + kiosk.pending, "and delivers or keeps the rest");
   const chromium = byName.get("chromium")!;
   const patient = byName.get("chromium-patient")!;
-  t.ok(patient.droppedBy.attemptsExhausted < chromium.droppedBy.attemptsExhausted || chromium.droppedBy.attemptsExhausted === 0,
-    `12 attempts drop less than 3 (${patient.droppedBy.attemptsExhausted} vs ${chromium.droppedBy.attemptsExhausted})`);
+  t.ok(
+    patient.droppedBy.attemptsExhausted < chromium.droppedBy.attemptsExhausted || chromium.droppedBy.attemptsExhausted === 0,
+    `12 attempts drop less than 3 (${patient.droppedBy.attemptsExhausted} vs ${chromium.droppedBy.attemptsExhausted})`,
+  );
   t.match(reportTable(report), /kiosk-again[\s\S]*chromium-patient/, "the table has a column for each");
   const html = reportHtml(report);
   t.match(html, /data-policy="chromium-patient"/, "the charts draw it");
@@ -46,7 +55,10 @@ t.test("a list picks among built-in and extra policies; an extra policy alone ma
   const beside = smallScenario("store-wifi", { ...base });
   const a = buildReport([await runShard(alone, { index: 0, count: 1 })], 1).policies;
   const b = buildReport([await runShard(beside, { index: 0, count: 1 })], 1).policies.filter((p) => p.policy === "chromium-patient");
-  t.same(a.map((p) => p.policy), ["chromium-patient"]);
+  t.same(
+    a.map((p) => p.policy),
+    ["chromium-patient"],
+  );
   t.same(a, b, "the same figures whichever policies run beside it");
 });
 
@@ -74,5 +86,8 @@ t.test("bad extra policies: one line naming the problem", async (t) => {
     t.match((error as Error).message, reason);
     t.notMatch((error as Error).message, /\n/, "one line");
   }
-  t.throws(() => smallScenario(undefined, { extraPolicies, policies: ["kiosk", "nope"] }), /policies must be a list of distinct names from kiosk, chromium, workbox, naive, kiosk-again, chromium-patient/);
+  t.throws(
+    () => smallScenario(undefined, { extraPolicies, policies: ["kiosk", "nope"] }),
+    /policies must be a list of distinct names from kiosk, chromium, workbox, naive, kiosk-again, chromium-patient/,
+  );
 });

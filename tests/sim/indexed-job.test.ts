@@ -24,7 +24,18 @@ t.test("pods of the Indexed Job, merged, give the one-process report", async (t)
   const files = (await readdir(dir)).sort();
   t.same(files, ["shard-00000.json", "shard-00001.json", "shard-00002.json"], "one result per index on the volume");
   const merged = await run(process.execPath, [CLI, "sim", "merge", ...files.map((f) => join(dir, f)), "--json"]);
-  const whole = await run(process.execPath, [CLI, "sim", "commute-cellular", ...ARGS.split(" "), "--shards", String(SHARDS), "--workers", "0", "--no-progress", "--json"]);
+  const whole = await run(process.execPath, [
+    CLI,
+    "sim",
+    "commute-cellular",
+    ...ARGS.split(" "),
+    "--shards",
+    String(SHARDS),
+    "--workers",
+    "0",
+    "--no-progress",
+    "--json",
+  ]);
   t.same(outcome(JSON.parse(merged.stdout) as Report), outcome(JSON.parse(whole.stdout) as Report), "the same report");
   t.match(JSON.parse(await readFile(join(dir, files[0]!), "utf8")), { shard: { index: 0, count: SHARDS } }, "index 0 ran shard 1 of 3");
 });
@@ -32,7 +43,10 @@ t.test("pods of the Indexed Job, merged, give the one-process report", async (t)
 t.test("a pod outside an Indexed Job refuses to guess its shard", async (t) => {
   const env: NodeJS.ProcessEnv = { ...process.env, SHARDS: "3", SCENARIO: "commute-cellular", SYNCWARD: `${process.execPath} ${CLI}` };
   delete env.JOB_COMPLETION_INDEX;
-  const error = await run(SCRIPT, [], { env }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  const error = await run(SCRIPT, [], { env }).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
   t.ok(error, "it fails");
   t.not(error?.code, 0, "non-zero exit");
   t.match(error?.stderr, /JOB_COMPLETION_INDEX.*Indexed Job/, "and says why");

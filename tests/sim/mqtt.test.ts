@@ -10,7 +10,12 @@ import { smallScenario } from "./small-scenario.js";
 
 const DEVICES = 30;
 const OUTAGE = 6000;
-const scenario = smallScenario(undefined, { devices: DEVICES, workload: { perHour: 0 }, kiosk: { require: ["probe"], settle: "2s", probeInterval: "30s" }, backend: { capacityPer1000: 1000 } });
+const scenario = smallScenario(undefined, {
+  devices: DEVICES,
+  workload: { perHour: 0 },
+  kiosk: { require: ["probe"], settle: "2s", probeInterval: "30s" },
+  backend: { capacityPer1000: 1000 },
+});
 
 async function check(t: Test, url: string | undefined) {
   const report = await runMqtt(scenario, url, { outageMs: OUTAGE, settleMs: 60_000 });
@@ -19,7 +24,10 @@ async function check(t: Test, url: string | undefined) {
   t.ok(m.startedAt - m.stoppedAt >= OUTAGE, `the broker was down ${m.startedAt - m.stoppedAt} ms`);
   t.equal(m.reconnected, DEVICES, "every device reconnected");
   t.ok(m.reconnectMs.max < 60_000, `reconnects within ${m.reconnectMs.max} ms of the start`);
-  t.ok(m.reconnectMs.max - m.reconnectMs.p50 > 200 || m.peakReconnectsPerSecond < DEVICES, `spread out: p50 ${m.reconnectMs.p50} ms, max ${m.reconnectMs.max} ms, at most ${m.peakReconnectsPerSecond}/s`);
+  t.ok(
+    m.reconnectMs.max - m.reconnectMs.p50 > 200 || m.peakReconnectsPerSecond < DEVICES,
+    `spread out: p50 ${m.reconnectMs.p50} ms, max ${m.reconnectMs.max} ms, at most ${m.peakReconnectsPerSecond}/s`,
+  );
   t.equal(m.onlineMs.samples, DEVICES, "every Agent went online again");
   t.ok(m.onlineMs.p50 >= m.reconnectMs.p50 + 1500, `online after the settle time: ${m.onlineMs.p50} ms vs reconnect ${m.reconnectMs.p50} ms`);
   t.equal(m.firstAttemptMs.samples, DEVICES, "every device attempted its waiting message");

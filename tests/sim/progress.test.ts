@@ -15,7 +15,10 @@ t.test("one shard split among two workers: the share done only grows, and ends a
   t.ok(shares.length >= 6, `${shares.length} reports`);
   const drops = shares.flatMap((share, i) => (i > 0 && share < shares[i - 1]! ? [`${shares[i - 1]} → ${share}`] : []));
   t.same(drops, [], "never goes back");
-  t.ok(shares.every((s) => s >= 0 && s <= 1), "a share");
+  t.ok(
+    shares.every((s) => s >= 0 && s <= 1),
+    "a share",
+  );
   t.equal(shares.at(-1), 1, "done at the end");
   t.ok(shares.filter((s) => s === 1).length === 1, "and only then");
 });

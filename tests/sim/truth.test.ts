@@ -36,28 +36,48 @@ t.test("a fractional capacity serves whole requests that add up to it, however t
       return new Backend(1.5, { first, count, devices }, 120_000, [], 30_000, 0);
     });
     const perSecond = [...Array(100).keys()].map((s) => served(backends, s, 10));
-    t.same(perSecond, perSecond.map((_, s) => expected(s)), `${shards} shard(s): 1, 2, 1, 2, … per second`);
-    t.equal(perSecond.reduce((a, b) => a + b, 0), 150, `${shards} shard(s): 150 requests in 100 s`);
+    t.same(
+      perSecond,
+      perSecond.map((_, s) => expected(s)),
+      `${shards} shard(s): 1, 2, 1, 2, … per second`,
+    );
+    t.equal(
+      perSecond.reduce((a, b) => a + b, 0),
+      150,
+      `${shards} shard(s): 150 requests in 100 s`,
+    );
   }
   // A shard serves its share over time: 3 of 10 devices at 20/s is 6/s.
   const part = new Backend(20, { first: 2, count: 3, devices: 10 }, 120_000, [], 30_000, 0);
-  t.equal([...Array(50).keys()].reduce((n, s) => n + served([part], s, 100), 0), 300, "a 30 % shard serves 30 % of 20/s over 50 s");
+  t.equal(
+    [...Array(50).keys()].reduce((n, s) => n + served([part], s, 100), 0),
+    300,
+    "a 30 % shard serves 30 % of 20/s over 50 s",
+  );
 });
 
 t.test("a request still on its way when the run ends has not arrived", async (t) => {
   // A round trip of exactly 60 s: a message sent at t reaches the backend at t + 30 s. Chromium
   // fires at once on a link that is up, so a message registered at t arrives at t + 30 s.
   const scenario = smallScenario(undefined, {
-    ...steady, devices: 20, duration: "2h", policies: ["chromium"],
-    latency: { median: "60s", p99: "60s" }, workload: { perHour: 30, tags: "unique" },
+    ...steady,
+    devices: 20,
+    duration: "2h",
+    policies: ["chromium"],
+    latency: { median: "60s", p99: "60s" },
+    workload: { perHour: 30, tags: "unique" },
   });
   const firstRegistered = new Map<string, number>();
-  const sim = await FleetSim.create(scenario, { index: 0, count: 1 }, {
-    onEvent: (_policy, device, e) => {
-      const key = `${device} ${e.instanceId}`;
-      if (e.eventName === "Registered sync" && !firstRegistered.has(key)) firstRegistered.set(key, sim.queue.now);
+  const sim = await FleetSim.create(
+    scenario,
+    { index: 0, count: 1 },
+    {
+      onEvent: (_policy, device, e) => {
+        const key = `${device} ${e.instanceId}`;
+        if (e.eventName === "Registered sync" && !firstRegistered.has(key)) firstRegistered.set(key, sim.queue.now);
+      },
     },
-  });
+  );
   const result = await sim.run();
   const report = buildReport([result], 1);
   const p = report.policies[0]!;
@@ -69,7 +89,11 @@ t.test("a request still on its way when the run ends has not arrived", async (t)
   t.equal(p.delivered, arriving, "delivered: exactly those that reached the backend by the end");
   t.equal(p.pending, registeredAt.length - arriving, "pending: the ones still travelling");
   const arrivals = result.policies.chromium!.arrivals;
-  t.equal(arrivals.reduce((a, b) => a + b, 0), arriving, "the backend counted only what reached it");
+  t.equal(
+    arrivals.reduce((a, b) => a + b, 0),
+    arriving,
+    "the backend counted only what reached it",
+  );
   const lastSecond = registeredAt.filter((at) => at + 30_000 >= end - 1000 && at + 30_000 <= end).length;
   t.equal(arrivals[Math.floor(end / 1000)]! + arrivals[Math.floor(end / 1000) - 1]!, lastSecond, "nothing piles into the last second");
 });
@@ -80,8 +104,12 @@ t.test("a reconnect still waiting for an attempt when the run ends counts as one
   // once. At 60 messages an hour, every device has work waiting when its link comes back.
   const devices = 20;
   const scenario = smallScenario(undefined, {
-    ...steady, devices, duration: "3h", policies: ["chromium", "workbox"],
-    latency: { median: "100ms", p99: "100ms" }, workload: { perHour: 60, tags: "unique" },
+    ...steady,
+    devices,
+    duration: "3h",
+    policies: ["chromium", "workbox"],
+    latency: { median: "100ms", p99: "100ms" },
+    workload: { perHour: 60, tags: "unique" },
     fleet: [{ outage: "link", at: "1h", for: "90m", fraction: 1 }],
   });
   const sim = await FleetSim.create(scenario, { index: 0, count: 1 });
@@ -99,30 +127,45 @@ t.test("a recovery's backlog and its drain time, from the Agents' own event log"
   // Kiosk waits while the probe finds the backend down, so the messages queued during the
   // outage are the backlog; with a 100 ms round trip a message completes 50 ms after it arrived.
   const scenario = smallScenario("fleet-outage", {
-    ...steady, devices: 20, duration: "2h", policies: ["kiosk"],
-    latency: { median: "100ms", p99: "100ms" }, workload: { perHour: 60, tags: "unique" },
+    ...steady,
+    devices: 20,
+    duration: "2h",
+    policies: ["kiosk"],
+    latency: { median: "100ms", p99: "100ms" },
+    workload: { perHour: 60, tags: "unique" },
     fleet: [{ outage: "backend", at: "30m", for: "30m" }],
   });
   const down = 30 * 60_000;
   const back = 60 * 60_000;
   const registeredAt = new Map<string, number>();
   const completedAt = new Map<string, number>();
-  const sim = await FleetSim.create(scenario, { index: 0, count: 1 }, {
-    onEvent: (_policy, device, e) => {
-      const key = `${device} ${e.instanceId}`;
-      if (e.eventName === "Registered sync" && !registeredAt.has(key)) registeredAt.set(key, sim.queue.now);
-      if (e.eventName === "sync event completed") completedAt.set(key, sim.queue.now);
+  const sim = await FleetSim.create(
+    scenario,
+    { index: 0, count: 1 },
+    {
+      onEvent: (_policy, device, e) => {
+        const key = `${device} ${e.instanceId}`;
+        if (e.eventName === "Registered sync" && !registeredAt.has(key)) registeredAt.set(key, sim.queue.now);
+        if (e.eventName === "sync event completed") completedAt.set(key, sim.queue.now);
+      },
     },
-  });
+  );
   const recovery = buildReport([await sim.run()], 1).policies[0]!.recoveries[0]!;
   const backlog = [...registeredAt].filter(([key, at]) => at < back && (completedAt.get(key) ?? Infinity) - 50 >= back).map(([key]) => key);
   t.ok(backlog.length > 100, `${backlog.length} messages waited`);
-  t.ok(backlog.every((key) => registeredAt.get(key)! >= down - 60_000), "those queued during the outage (and in the probe's first minute)");
+  t.ok(
+    backlog.every((key) => registeredAt.get(key)! >= down - 60_000),
+    "those queued during the outage (and in the probe's first minute)",
+  );
   t.equal(recovery.backlog, backlog.length, "the backlog");
   // 99 % of the backlog: the ceil(0.99 n)-th arrival, to the histogram's 2 % buckets.
   const arrivals = backlog.map((key) => completedAt.get(key)! - 50 - back).sort((a, b) => a - b);
   const drained = arrivals[Math.ceil(0.99 * backlog.length) - 1]!;
   t.ok(Math.abs(recovery.drainMs! - drained) <= 0.02 * drained + 1, `99 % drained in ${recovery.drainMs} ms, by hand ${drained} ms`);
   t.equal(recovery.backlogDelivered, 1, "all of it arrived");
-  t.equal(recovery.drainBoundMs, Math.round((Math.ceil(0.99 * backlog.length) / (scenario.backend.capacityPer1000 * 20 / 1000)) * 1000), "bound: 99 % of the backlog ÷ capacity");
+  t.equal(
+    recovery.drainBoundMs,
+    Math.round((Math.ceil(0.99 * backlog.length) / ((scenario.backend.capacityPer1000 * 20) / 1000)) * 1000),
+    "bound: 99 % of the backlog ÷ capacity",
+  );
 });

@@ -22,7 +22,10 @@ t.test("after many overwrites the log is compacted: it shrinks and keeps the lat
   const expected = new Map([...puts(50).keys()].map((key, i) => [key, reg(i, (59 + i) % 3)]));
   t.ok(store.snapshots >= 2, `${store.snapshots} compactions`);
   t.ok(Math.max(...sizes) <= COMPACT_MIN_BYTES + 50 * 100, `the log stays under the threshold plus one round: ${Math.max(...sizes)} bytes`);
-  t.ok(sizes.some((size, i) => i > 0 && size < sizes[i - 1]!), "it shrank");
+  t.ok(
+    sizes.some((size, i) => i > 0 && size < sizes[i - 1]!),
+    "it shrank",
+  );
   await store.close();
   const report = await reload(path);
   t.same(report.discarded, []);

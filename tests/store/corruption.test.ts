@@ -56,7 +56,10 @@ async function loadsCleanly(path: string, expected: ReadonlyMap<string, StoredRe
   return undefined;
 }
 
-for (const [name, log, sampled] of [["a log with history", historyLog, false], ["a 600-record snapshot", snapshotLog, true]] as const) {
+for (const [name, log, sampled] of [
+  ["a log with history", historyLog, false],
+  ["a 600-record snapshot", snapshotLog, true],
+] as const) {
   t.test(`${name} cut at ${sampled ? "the last records and 300 sampled offsets" : "every offset"}`, async (t) => {
     const path = tempBase(t);
     const random = new Xoshiro128(0xc0ffee, 3);
@@ -100,7 +103,10 @@ t.test("the torn tail is cut off before the next append", async (t) => {
   t.equal(await loadsCleanly(path, expected), undefined);
 });
 
-for (const [name, log, flips] of [["a log with history", historyLog, 2000], ["a 600-record snapshot", snapshotLog, 600]] as const) {
+for (const [name, log, flips] of [
+  ["a log with history", historyLog, 2000],
+  ["a 600-record snapshot", snapshotLog, 600],
+] as const) {
   t.test(`${flips} seeded byte flips in ${name}`, async (t) => {
     const path = tempBase(t);
     const random = new Xoshiro128(0xf1195, flips);
@@ -139,14 +145,27 @@ t.test("checksummed records with wrong content are skipped, said why, and the re
     ["attempts out of range", bad({ ...reg(1), attempts: 5 }), /attempts is not an integer/],
     ["one-shot with an interval", bad({ ...reg(1), minInterval: 5 }), /nonzero minInterval/],
     ["a fractional time", bad({ ...reg(1), delayUntil: 1.5 }), /delayUntil/],
-    ["invalid UTF-8 in a tag", (() => {
-      const b = putRecord({ ...reg(1), tag: "a" });
-      return Buffer.concat([b.subarray(0, b.length - 1), Buffer.from([0xff])]);
-    })(), /checksum|damaged bytes|UTF-8/],
+    [
+      "invalid UTF-8 in a tag",
+      (() => {
+        const b = putRecord({ ...reg(1), tag: "a" });
+        return Buffer.concat([b.subarray(0, b.length - 1), Buffer.from([0xff])]);
+      })(),
+      /checksum|damaged bytes|UTF-8/,
+    ],
   ];
   for (const [name, record, reason] of cases) {
     const { report, logged } = await loadFile(path, Buffer.concat([HEADER, putRecord(reg(0)), record, putRecord(reg(2))]));
-    t.equal(flat(report.registrations), flat(new Map([[storeKey(reg(0)), reg(0)], [storeKey(reg(2)), reg(2)]])), `${name}: the others kept`);
+    t.equal(
+      flat(report.registrations),
+      flat(
+        new Map([
+          [storeKey(reg(0)), reg(0)],
+          [storeKey(reg(2)), reg(2)],
+        ]),
+      ),
+      `${name}: the others kept`,
+    );
     t.match(report.discarded, [reason], `${name}: says why`);
     t.same(logged, report.discarded, `${name}: logged`);
   }

@@ -21,9 +21,16 @@ import { Xoshiro128 } from "../reference/random.js";
 function reg(i: number, v: number): StoredRegistration {
   const periodic = i % 4 === 3;
   return {
-    scope: `https://app${i % 5}.example/`, tag: `sync-${i}`, kind: periodic ? "periodic" : "one-shot",
-    attempts: v, maxAttempts: 3, delayUntil: i * 1000, anchorOrExpiry: 1_700_000_000_000 + i,
-    minInterval: periodic ? 60_000 + i : 0, unmeteredOnly: i % 2 === 0, allowOnBattery: i % 7 !== 0,
+    scope: `https://app${i % 5}.example/`,
+    tag: `sync-${i}`,
+    kind: periodic ? "periodic" : "one-shot",
+    attempts: v,
+    maxAttempts: 3,
+    delayUntil: i * 1000,
+    anchorOrExpiry: 1_700_000_000_000 + i,
+    minInterval: periodic ? 60_000 + i : 0,
+    unmeteredOnly: i % 2 === 0,
+    allowOnBattery: i % 7 !== 0,
   };
 }
 /** Registration j after commits 0..k (crash-child.mjs's changes), as JSON; undefined when absent. */
@@ -37,7 +44,9 @@ const child = fileURLToPath(new URL("./fixtures/crash-child.mjs", import.meta.ur
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const compiled = (name: string) => statSync(join(root, "build/dist/agent/node", `${name}.js`), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 const source = (name: string) => statSync(join(root, "agent/node", `${name}.ts`)).mtimeMs;
-const built = ["file-store", "crc32", "log-record", "store-log-replay", "store-snapshot", "store-files", "legacy-slot-store"].every((name) => compiled(name) >= source(name));
+const built = ["file-store", "crc32", "log-record", "store-log-replay", "store-snapshot", "store-files", "legacy-slot-store"].every(
+  (name) => compiled(name) >= source(name),
+);
 
 // Plain node for the children: without tap's NODE_OPTIONS, whose process-info hook would load
 // into every child and record each one under .tap/.
@@ -163,6 +172,8 @@ t.test(`${kills} SIGKILLs: every commit reported durable survives, intact`, asyn
   // Not a vacuous pass: over many kills the children must have made real progress.
   if (kills >= 50) t.ok(durable + 1 >= kills / 2, `the children made progress: ${durable + 1} commits durable over ${kills} kills`);
   if (kills >= 50) t.ok(compactions > 0, `the log was compacted between kills ${compactions} times`);
-  t.comment(`${kills} kills in ${seconds.toFixed(1)} s: ${duringStartup} before the child had loaded, ` +
-    `${torn} loads found a torn tail, ${compactions} saw the log compacted, ${durable + 1} commits durable, ${attempted + 1} attempted`);
+  t.comment(
+    `${kills} kills in ${seconds.toFixed(1)} s: ${duringStartup} before the child had loaded, ` +
+      `${torn} loads found a torn tail, ${compactions} saw the log compacted, ${durable + 1} commits durable, ${attempted + 1} attempted`,
+  );
 });

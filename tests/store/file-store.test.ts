@@ -38,7 +38,12 @@ t.test("the log holds the documented records, one per change", async (t) => {
   const store = new FileStore({ path });
   await store.load();
   await store.commit(put(reg(1)));
-  await store.commit(new Map([[storeKey(reg(2)), reg(2)], [storeKey(reg(1)), null]]));
+  await store.commit(
+    new Map([
+      [storeKey(reg(2)), reg(2)],
+      [storeKey(reg(1)), null],
+    ]),
+  );
   await store.close();
   const expected = Buffer.concat([HEADER, putRecord(reg(1)), putRecord(reg(2)), deleteRecord(storeKey(reg(1)))]);
   t.same(readFileSync(`${path}.log`), expected);
@@ -50,7 +55,12 @@ t.test("puts, overwrites and deletes round trip through a new instance", async (
   await a.load();
   await a.commit(puts(25));
   await a.commit(put(reg(3, 2)));
-  await a.commit(new Map([[storeKey(reg(4)), null], [storeKey(reg(30, 1)), reg(30, 1)]]));
+  await a.commit(
+    new Map([
+      [storeKey(reg(4)), null],
+      [storeKey(reg(30, 1)), reg(30, 1)],
+    ]),
+  );
   await a.commit(del(reg(5)));
   await a.close();
   const expected = puts(25);
@@ -134,9 +144,11 @@ t.test("100 concurrent commits share one write, and each resolves only once its 
   };
   t.teardown(() => void (FileHandle.sync = sync));
   const failures: string[] = [];
-  const commits = Array.from({ length: 100 }, (_, i) => store.commit(put(reg(i))).then(() => {
-    if (!replayLog(durable).live.has(storeKey(reg(i)))) failures.push(`commit ${i} resolved before its record was fsynced`);
-  }));
+  const commits = Array.from({ length: 100 }, (_, i) =>
+    store.commit(put(reg(i))).then(() => {
+      if (!replayLog(durable).live.has(storeKey(reg(i)))) failures.push(`commit ${i} resolved before its record was fsynced`);
+    }),
+  );
   await Promise.all(commits);
   t.equal(store.writes - 1, 1, "one write for the synchronous burst");
   t.same(failures, []);
@@ -156,7 +168,11 @@ t.test("commits arriving while a write is in flight are merged into the next one
   await Promise.all([first, ...later]);
   t.ok(store.writes <= 2, `writes: ${store.writes}`);
   await store.close();
-  const expected = new Map([[storeKey(reg(0)), reg(0, 2)], [storeKey(reg(1)), reg(1, 1)], [storeKey(reg(2)), reg(2)]]);
+  const expected = new Map([
+    [storeKey(reg(0)), reg(0, 2)],
+    [storeKey(reg(1)), reg(1, 1)],
+    [storeKey(reg(2)), reg(2)],
+  ]);
   t.equal(flat((await reload(path)).registrations), flat(expected));
 });
 

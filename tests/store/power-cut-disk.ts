@@ -47,7 +47,9 @@ export interface CrashVariant {
   names: "lost" | "kept";
 }
 
-export const CRASH_VARIANTS: CrashVariant[] = (["lost", "kept", "torn"] as const).flatMap((data) => (["lost", "kept"] as const).map((names) => ({ data, names })));
+export const CRASH_VARIANTS: CrashVariant[] = (["lost", "kept", "torn"] as const).flatMap((data) =>
+  (["lost", "kept"] as const).map((names) => ({ data, names })),
+);
 
 export interface PowerCutDiskOptions {
   /** fsyncs whose two innermost callers match are ignored: the disk lies that they were done. */
@@ -84,7 +86,10 @@ export class PowerCutDisk implements StoreFileSystem {
 
   /** Whether to ignore this fsync: its caller's two innermost frames match ignoreSyncFrom. */
   #lies(): boolean {
-    const callers = (new Error().stack ?? "").split("\n").slice(1).filter((line) => !line.includes("power-cut-disk"));
+    const callers = (new Error().stack ?? "")
+      .split("\n")
+      .slice(1)
+      .filter((line) => !line.includes("power-cut-disk"));
     const lie = this.#ignoreSyncFrom?.test(callers.slice(0, 2).join("\n")) ?? false;
     this.syncs[lie ? "ignored" : "done"]++;
     return lie;

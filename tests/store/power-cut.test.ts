@@ -83,15 +83,17 @@ async function walk(ignoreSyncFrom?: RegExp, stopAtFirstFailure = false): Promis
   };
   await store.load();
   for (const commits of workload()) {
-    await Promise.all(commits.map(async (changes) => {
-      inFlight.add(changes);
-      await store.commit(changes);
-      inFlight.delete(changes);
-      for (const [key, value] of changes) {
-        if (value === null) acked.delete(key);
-        else acked.set(key, value);
-      }
-    }));
+    await Promise.all(
+      commits.map(async (changes) => {
+        inFlight.add(changes);
+        await store.commit(changes);
+        inFlight.delete(changes);
+        for (const [key, value] of changes) {
+          if (value === null) acked.delete(key);
+          else acked.set(key, value);
+        }
+      }),
+    );
     await check();
     if (stopAtFirstFailure && result.failures.length > 0) break;
   }

@@ -12,10 +12,16 @@ import { storeKey, type LoadReport, type StoredRegistration } from "../../agent/
 export function reg(i: number, v = 0): StoredRegistration {
   const periodic = i % 3 === 0;
   return {
-    scope: `https://app${i % 4}.example/`, tag: `tag-${i}-é✓`, kind: periodic ? "periodic" : "one-shot",
-    attempts: v, maxAttempts: 3, delayUntil: v ? 1_700_000_000_000 + i : 0,
-    anchorOrExpiry: 1_700_000_000_000 + 1000 * i, minInterval: periodic ? 60_000 * (i + 1) : 0,
-    unmeteredOnly: i % 2 === 0, allowOnBattery: i % 5 !== 0,
+    scope: `https://app${i % 4}.example/`,
+    tag: `tag-${i}-é✓`,
+    kind: periodic ? "periodic" : "one-shot",
+    attempts: v,
+    maxAttempts: 3,
+    delayUntil: v ? 1_700_000_000_000 + i : 0,
+    anchorOrExpiry: 1_700_000_000_000 + 1000 * i,
+    minInterval: periodic ? 60_000 * (i + 1) : 0,
+    unmeteredOnly: i % 2 === 0,
+    allowOnBattery: i % 5 !== 0,
   };
 }
 
@@ -69,8 +75,7 @@ export const deleteRecord = (key: string): Buffer => framed(Buffer.concat([Buffe
 
 /** The old two-slot format (version 1), from its description in legacy-slot-store.ts. */
 export function legacySlot(generation: number, registrations: Iterable<StoredRegistration>): Buffer {
-  const fields = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval",
-    "unmeteredOnly", "allowOnBattery"];
+  const fields = ["scope", "tag", "kind", "attempts", "maxAttempts", "delayUntil", "anchorOrExpiry", "minInterval", "unmeteredOnly", "allowOnBattery"];
   const body = Buffer.from(JSON.stringify([...registrations], fields), "utf8");
   const b = Buffer.alloc(24 + body.length);
   b.write("SWRD", 0, "latin1");

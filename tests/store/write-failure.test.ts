@@ -18,12 +18,21 @@ t.test("a group that fails part-way rejects, is cut off, and the next commit wor
   const output = execFileSync("sh", ["-c", `ulimit -f 8 && exec "${process.execPath}" "${child}" "${path}"`], { env, encoding: "utf8" });
   const outcomes = Object.fromEntries(JSON.parse(output) as [string, string][]);
   t.same(outcomes, {
-    "small-0": "ok", "small-1": "ok", "small-2": "ok", large: "EFBIG", "large again": "EFBIG", "small-3": "ok", "small-4": "ok",
+    "small-0": "ok",
+    "small-1": "ok",
+    "small-2": "ok",
+    large: "EFBIG",
+    "large again": "EFBIG",
+    "small-3": "ok",
+    "small-4": "ok",
   });
   t.ok(statSync(`${path}.log`).size < 4096, "the partial write was cut off");
   const store = new FileStore({ path });
   const report = await store.load();
   await store.close();
   t.same(report.discarded, [], "no torn tail left behind");
-  t.same([...report.registrations.values()].map((r) => r.tag), ["small-0", "small-1", "small-2", "small-3", "small-4"]);
+  t.same(
+    [...report.registrations.values()].map((r) => r.tag),
+    ["small-0", "small-1", "small-2", "small-3", "small-4"],
+  );
 });

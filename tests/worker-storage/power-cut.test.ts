@@ -35,7 +35,6 @@ interface Tx {
   upgrade?: { version: number; schema: string };
 }
 
-
 function upgradeTo(version: number) {
   return (db: IDBDatabase, tx: IDBTransaction) => {
     if (version === 1) {
@@ -83,18 +82,29 @@ function apply(state: State, tx: Tx): State {
 }
 
 const sameState = (a: State, b: State) =>
-  a.version === b.version && a.schema === b.schema && [...new Set([...a.stores.keys(), ...b.stores.keys()])].every((name) => {
+  a.version === b.version &&
+  a.schema === b.schema &&
+  [...new Set([...a.stores.keys(), ...b.stores.keys()])].every((name) => {
     const x = a.stores.get(name) ?? new Map<string, string>();
     const y = b.stores.get(name) ?? new Map<string, string>();
     return x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
   });
 
 /** A readwrite transaction on `store`, its changes recorded as its requests succeed. */
-function transact(db: IDBDatabase, name: string, inFlight: Set<Tx>, body: (store: IDBObjectStore, note: (key: IDBValidKey, value: unknown) => void, done: () => void) => void) {
+function transact(
+  db: IDBDatabase,
+  name: string,
+  inFlight: Set<Tx>,
+  body: (store: IDBObjectStore, note: (key: IDBValidKey, value: unknown) => void, done: () => void) => void,
+) {
   const idbTx = db.transaction(name, "readwrite");
   const tx: Tx = { store: name, changes: new Map(), ready: false };
   inFlight.add(tx);
-  body(idbTx.objectStore(name), (key, value) => tx.changes.set(JSON.stringify(key), value === undefined ? null : JSON.stringify(value)), () => (tx.ready = true));
+  body(
+    idbTx.objectStore(name),
+    (key, value) => tx.changes.set(JSON.stringify(key), value === undefined ? null : JSON.stringify(value)),
+    () => (tx.ready = true),
+  );
   return { tx, done: finished(idbTx) };
 }
 

@@ -27,10 +27,12 @@ async function boot(dir: string, options: { online?: boolean } = {}) {
   const lines: string[] = [];
   const pages: { id: string; url: string }[] = []; // a window client (the app's page) per loaded scope
   const host = await NodeServiceWorkerHost.start({
-    agent: async (dispatcher) => Agent.start({
-      scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: { initialRetryDelay: 50 } })),
-      store: new FileStore({ path: join(dir, "registrations") }), dispatcher,
-    }),
+    agent: async (dispatcher) =>
+      Agent.start({
+        scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: { initialRetryDelay: 50 } })),
+        store: new FileStore({ path: join(dir, "registrations") }),
+        dispatcher,
+      }),
     windowClients: () => pages,
     log: (line) => lines.push(line),
     storageDirectory: dir,
@@ -43,7 +45,9 @@ async function boot(dir: string, options: { online?: boolean } = {}) {
     await host.close();
   };
   return {
-    host, lines, stop,
+    host,
+    lines,
+    stop,
     load: async (code: string, scope: string) => {
       const script = join(dir, `sw-${new URL(scope).port || "80"}.js`);
       await writeFile(script, code);
@@ -55,10 +59,14 @@ async function boot(dir: string, options: { online?: boolean } = {}) {
 
 /** The worker's global functions, called in its thread: `sw.add("x")` evaluates `self.add("x")` there. */
 function functionsOf(sw: HostedServiceWorker): Record<string, (...args: unknown[]) => Promise<unknown>> {
-  return new Proxy({}, {
-    // Not a thenable: the proxy is returned from async functions.
-    get: (_, name) => name === "then" ? undefined : (...args: unknown[]) => sw.evaluate(`self[${JSON.stringify(String(name))}](...${JSON.stringify(args)})`),
-  });
+  return new Proxy(
+    {},
+    {
+      // Not a thenable: the proxy is returned from async functions.
+      get: (_, name) =>
+        name === "then" ? undefined : (...args: unknown[]) => sw.evaluate(`self[${JSON.stringify(String(name))}](...${JSON.stringify(args)})`),
+    },
+  );
 }
 
 async function tempDir(t: Teardown): Promise<string> {
@@ -179,7 +187,7 @@ t.test("IndexedDB as apps use it reads back the same after a restart", async (t)
   const second = await boot(dir);
   t.teardown(second.stop);
   const again = await second.load(SHOP, scope);
-  const after = await again.view!() as { version: number; count: number; stores: string[]; databases: string[]; kv: unknown[] };
+  const after = (await again.view!()) as { version: number; count: number; stores: string[]; databases: string[]; kv: unknown[] };
   t.equal(inspect(after, { depth: null }), before, "records, keys, indexes, schema and databases() are what they were");
   t.match(after, { version: 2, count: 14, stores: ["items", "kv", "renamed"], databases: ["shop@2", "temporary@1"] });
   t.notOk(inspect(after.kv).includes("never"), "the aborted transaction left nothing");
@@ -202,7 +210,10 @@ t.test("a Workbox background-sync Queue filled before a restart is replayed afte
   const scope = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const workbox = await build({
     stdin: { contents: 'import { Queue } from "workbox-background-sync"; self.WorkboxQueue = Queue;', resolveDir: process.cwd(), loader: "js" },
-    bundle: true, format: "iife", write: false, define: { "process.env.NODE_ENV": '"production"' },
+    bundle: true,
+    format: "iife",
+    write: false,
+    define: { "process.env.NODE_ENV": '"production"' },
   });
   const code = `${workbox.outputFiles[0]!.text}
     const queue = new WorkboxQueue("outbox");
@@ -257,12 +268,12 @@ t.test("storage is per origin, and estimate() reports usage that grows", async (
   const b = await first.load(NOTES, "http://127.0.0.1:8082/");
   await a.add!("from a");
   await b.add!("from b");
-  const empty = await a.estimate!() as { usage: number; quota: number };
+  const empty = (await a.estimate!()) as { usage: number; quota: number };
   await a.add!("x".repeat(2000), 50);
-  const full = await a.estimate!() as { usage: number; quota: number };
+  const full = (await a.estimate!()) as { usage: number; quota: number };
   t.ok(full.usage >= empty.usage + 100_000, `usage grew from ${empty.usage} to ${full.usage} bytes with 100 kB of notes`);
   t.ok(full.quota > full.usage, `quota ${full.quota} bytes`);
-  t.equal((await b.estimate!() as { usage: number }).usage, empty.usage, "the other origin's usage did not move");
+  t.equal(((await b.estimate!()) as { usage: number }).usage, empty.usage, "the other origin's usage did not move");
   t.equal(await a.persisted!(), true, "navigator.storage.persisted()");
   await first.stop();
   t.same((await readdir(dir)).filter((f) => f.endsWith(".idb")).sort(), [originFileName("http://127.0.0.1:8081"), originFileName("http://127.0.0.1:8082")]);
@@ -273,7 +284,7 @@ t.test("storage is per origin, and estimate() reports usage that grows", async (
   const b2 = await second.load(NOTES, "http://127.0.0.1:8082/");
   t.ok(String(await a2.all!()).startsWith("from a,xx"), "a's notes, after the restart");
   t.equal(await b2.all!(), "from b", "b's note only");
-  t.equal((await a2.estimate!() as { usage: number }).usage, full.usage, "the same usage after the restart");
+  t.equal(((await a2.estimate!()) as { usage: number }).usage, full.usage, "the same usage after the restart");
 });
 
 t.test("a torn or garbage journal is one log line; the worker keeps what is whole and goes on", async (t) => {

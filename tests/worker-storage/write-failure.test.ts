@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { OriginStorage } from "../../agent/node/origin-storage.js";
 import { nodeFileSystem, type StoreFileSystem } from "../../agent/node/store-file-system.js";
 
-
 /** Put `value` under `key`; resolves to how the transaction ended. */
 function put(db: IDBDatabase, key: string, value: unknown): Promise<string> {
   const tx = db.transaction("kv", "readwrite");
@@ -83,11 +82,15 @@ t.test("past the quota a transaction aborts with QuotaExceededError", async (t) 
 
 t.test("Blob values are journaled with their bytes and come back after a reload", async (t) => {
   const { path, lines, db } = await kvStorage(t);
-  const value = { note: "attached", text: new Blob(["blob bytes"], { type: "text/plain" }), photo: new File([new Uint8Array([1, 2, 3])], "photo.jpg", { type: "image/jpeg" }) };
+  const value = {
+    note: "attached",
+    text: new Blob(["blob bytes"], { type: "text/plain" }),
+    photo: new File([new Uint8Array([1, 2, 3])], "photo.jpg", { type: "image/jpeg" }),
+  };
   t.equal(await put(db, "attachment", value), "complete");
   const reloaded = await OriginStorage.open({ path, quota: 1 << 30 });
   const again = await openKv(reloaded);
-  const got = await request(again.transaction("kv").objectStore("kv").get("attachment")) as { note: string; text: Blob; photo: Blob };
+  const got = (await request(again.transaction("kv").objectStore("kv").get("attachment"))) as { note: string; text: Blob; photo: Blob };
   t.ok(got.text instanceof Blob && got.photo instanceof Blob, "Blobs again (a File is one already in memory: Node's structured clone)");
   t.match(got, { note: "attached", text: { type: "text/plain", size: 10 }, photo: { type: "image/jpeg", size: 3 } });
   t.equal(await got.text.text(), "blob bytes");

@@ -187,7 +187,10 @@ async function main() {
   report("nextWakeupOf(domain), typed, 10,000 domains", `${fmt(perDomain.wakeupNs)} ns`);
 
   const wasmFlap = flapping(await createScheduler(), 10_000, 10, 50, 3000);
-  report("domain flapping, 10,000 domains × 10 parked: per online edge", `${fmt(wasmFlap.nsPerEdge)} ns (${fmt(wasmFlap.nsPerRegistration)} ns per registration)`);
+  report(
+    "domain flapping, 10,000 domains × 10 parked: per online edge",
+    `${fmt(wasmFlap.nsPerEdge)} ns (${fmt(wasmFlap.nsPerRegistration)} ns per registration)`,
+  );
 
   console.log("\nreference model (tests/reference/model.ts) on the same workloads:");
   for (const live of [1000, 100_000, 1_048_576]) {

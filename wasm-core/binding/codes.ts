@@ -15,8 +15,15 @@ export const OUTCOMES = ["success", "failure", "timeout", "aborted", "undelivere
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const ERROR_CODES = [
-  "UNKNOWN_ID", "UNKNOWN_SCOPE", "UNKNOWN_DOMAIN", "BAD_TIME", "TIME_WENT_BACKWARDS",
-  "BAD_ARGUMENT", "WRONG_STATE", "CAPACITY", "BAD_POLICY",
+  "UNKNOWN_ID",
+  "UNKNOWN_SCOPE",
+  "UNKNOWN_DOMAIN",
+  "BAD_TIME",
+  "TIME_WENT_BACKWARDS",
+  "BAD_ARGUMENT",
+  "WRONG_STATE",
+  "CAPACITY",
+  "BAD_POLICY",
 ] as const;
 export type SchedulerErrorCode = (typeof ERROR_CODES)[number];
 

@@ -10,10 +10,28 @@ import type { Conditions, PersistedRegistration, RegisterOptions, Scheduler } fr
 import type { SchedulerPort } from "./scheduler-port.js";
 
 /** What an endpoint needs of a core: the typed Scheduler, or the reference model in tests. */
-export type SchedulerCore = Pick<Scheduler,
-  | "createDomain" | "createScope" | "joinOrigin" | "setConditions" | "setScopeOnline" | "removeScope" | "register" | "restore"
-  | "resolved" | "reregister" | "complete" | "unregister" | "handleTimeout" | "nextWakeup" | "nextWakeupOf" | "poll"
-  | "state" | "has" | "persisted">;
+export type SchedulerCore = Pick<
+  Scheduler,
+  | "createDomain"
+  | "createScope"
+  | "joinOrigin"
+  | "setConditions"
+  | "setScopeOnline"
+  | "removeScope"
+  | "register"
+  | "restore"
+  | "resolved"
+  | "reregister"
+  | "complete"
+  | "unregister"
+  | "handleTimeout"
+  | "nextWakeup"
+  | "nextWakeupOf"
+  | "poll"
+  | "state"
+  | "has"
+  | "persisted"
+>;
 
 /** The part of a Clock an endpoint uses: monotonic time and one timer. */
 export type EndpointClock = Pick<Clock, "monotonic" | "after" | "cancel">;
@@ -106,7 +124,11 @@ class DomainPort implements SchedulerPort {
   #listener: (() => void) | undefined;
   #closed = false;
 
-  constructor(endpoint: SchedulerEndpoint, core: SchedulerCore, readonly domain: DomainId) {
+  constructor(
+    endpoint: SchedulerEndpoint,
+    core: SchedulerCore,
+    readonly domain: DomainId,
+  ) {
     this.#endpoint = endpoint;
     this.#core = core;
   }

@@ -3,13 +3,19 @@
 // from Node, so the same class runs in a page, a worker, Node and the simulator.
 
 import {
-  REGISTRATION_STATES, OUTCOMES, SchedulerError, errorName, decodeDecision,
-  type RegistrationState, type Outcome, type Decision, type DomainId, type ScopeId, type RegistrationId,
+  REGISTRATION_STATES,
+  OUTCOMES,
+  SchedulerError,
+  errorName,
+  decodeDecision,
+  type RegistrationState,
+  type Outcome,
+  type Decision,
+  type DomainId,
+  type ScopeId,
+  type RegistrationId,
 } from "./codes.js";
-import {
-  PRESETS, POLICY_FIELDS, encodePolicyValue, decodePolicyValue, overrideOrder,
-  type Policy, type Preset,
-} from "./policy.js";
+import { PRESETS, POLICY_FIELDS, encodePolicyValue, decodePolicyValue, overrideOrder, type Policy, type Preset } from "./policy.js";
 
 /** The raw exports of build/scheduler.wasm. */
 export interface CoreExports {
@@ -26,8 +32,17 @@ export interface CoreExports {
   joinOrigin(scope: number, other: number): number;
   removeScope(scope: number, now: number): number;
   register(scope: number, kind: number, flags: number, minInterval: number, now: number): number;
-  restore(scope: number, kind: number, flags: number, attempts: number, maxAttempts: number,
-    delayUntil: number, t0: number, minInterval: number, now: number): number;
+  restore(
+    scope: number,
+    kind: number,
+    flags: number,
+    attempts: number,
+    maxAttempts: number,
+    delayUntil: number,
+    t0: number,
+    minInterval: number,
+    now: number,
+  ): number;
   resolved(id: number, now: number): number;
   reregister(id: number, minInterval: number, now: number): number;
   complete(id: number, outcome: number, retryAfter: number, now: number): number;
@@ -215,8 +230,20 @@ export class Scheduler {
 
   restore(scope: ScopeId, saved: PersistedRegistration, now: number): RegistrationId {
     const flags = (saved.unmeteredOnly ? 1 : 0) | (saved.allowOnBattery ? 0 : 2);
-    return this.#check(this.#core.restore(scope, saved.kind === "periodic" ? 1 : 0, flags, saved.attempts,
-      saved.maxAttempts, saved.delayUntil, saved.anchorOrExpiry, saved.minInterval, now), "restore") as RegistrationId;
+    return this.#check(
+      this.#core.restore(
+        scope,
+        saved.kind === "periodic" ? 1 : 0,
+        flags,
+        saved.attempts,
+        saved.maxAttempts,
+        saved.delayUntil,
+        saved.anchorOrExpiry,
+        saved.minInterval,
+        now,
+      ),
+      "restore",
+    ) as RegistrationId;
   }
 
   /** The register() promise resolved: the registration may fire from now on. */

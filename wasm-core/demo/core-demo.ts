@@ -30,7 +30,10 @@ const handle = (d: Decision, outcome: Outcome) => {
     const result = outcome(tag, attempt);
     const state = scheduler.complete(d.id, result, now);
     if (result === "success") say(`sync event completed  tag=${tag}`);
-    else if (state === "waiting") say(`sync event failed  tag=${tag}  Failure Reason: waitUntil rejected  Next Attempt Delay (ms): ${Math.round(scheduler.persisted(d.id).delayUntil - now)}`);
+    else if (state === "waiting")
+      say(
+        `sync event failed  tag=${tag}  Failure Reason: waitUntil rejected  Next Attempt Delay (ms): ${Math.round(scheduler.persisted(d.id).delayUntil - now)}`,
+      );
   } else if (d.type === "dropped") {
     say(`sync event failed  tag=${tag}  registration dropped (${d.reason})`);
   }

@@ -7,7 +7,15 @@ import { chromium, type Browser, type BrowserContext, type CDPSession, type Page
 import type { BrowserPage } from "./browser-page.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"];
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-quic",
+  "--disable-sync",
+];
 /**
  * Chromium with Background Sync switched off as in Electron and other embedders without a
  * BackgroundSyncController: the API is exposed and every call rejects "Background Sync is

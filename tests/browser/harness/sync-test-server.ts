@@ -65,7 +65,9 @@ export class SyncTestServer {
 
   static async start(config: unknown): Promise<SyncTestServer> {
     const root = repositoryRoot();
-    const { startDemoServer } = (await import(pathToFileURL(join(root, "examples/browser/server.mjs")).href)) as typeof import("../../../examples/browser/server.mjs");
+    const { startDemoServer } = (await import(
+      pathToFileURL(join(root, "examples/browser/server.mjs")).href
+    )) as typeof import("../../../examples/browser/server.mjs");
     const hooks = readFileSync(join(root, "tests/browser/fixtures/sw-hooks.js"), "utf8");
     const fixtures = new Map(FIXTURES.map((name) => [`/${name}`, readFileSync(join(root, "tests/browser/fixtures", name), "utf8")]));
     let server: SyncTestServer | undefined;
@@ -188,7 +190,9 @@ export class SyncTestServer {
     const broker = this.#mqtt?.broker;
     if (!broker) return Promise.reject(new Error("no broker: call startBroker() first"));
     return new Promise((resolve, reject) => {
-      broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (error) => (error ? reject(error) : resolve()));
+      broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (error) =>
+        error ? reject(error) : resolve(),
+      );
     });
   }
 

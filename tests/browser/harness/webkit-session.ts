@@ -90,10 +90,13 @@ export class WebKitSession implements BrowserPage {
     await spawned;
     for (let ready = false, deadline = Date.now() + 15_000; !ready;) {
       if (Date.now() > deadline) throw new Error(`${command} did not listen on port ${port} within 15 s: ${session.#stderr}`);
-      ready = await fetch(`${session.#base}/status`).then((r) => r.ok, () => false);
+      ready = await fetch(`${session.#base}/status`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!ready) await sleep(50);
     }
-    const created = await session.#command("POST", "/session", ENGINES[engine].capabilities, 30_000) as { sessionId?: string };
+    const created = (await session.#command("POST", "/session", ENGINES[engine].capabilities, 30_000)) as { sessionId?: string };
     if (!created?.sessionId) throw new Error(`${command} created no session: ${JSON.stringify(created)} ${session.#stderr}`);
     session.#session = created.sessionId;
     return session;
@@ -130,7 +133,7 @@ export class WebKitSession implements BrowserPage {
   /** Run `fn(arg)` in the page; a returned promise is awaited (WebDriver does that). */
   async eval<T, A = undefined>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T> {
     const script = `return (${fn.toString()})(arguments[0]);`;
-    return await this.#command("POST", this.#path("/execute/sync"), { script, args: [arg ?? null] }) as T;
+    return (await this.#command("POST", this.#path("/execute/sync"), { script, args: [arg ?? null] })) as T;
   }
 
   frame(name: string): Pick<BrowserPage, "eval"> {

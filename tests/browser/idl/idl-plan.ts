@@ -48,7 +48,7 @@ const CONTEXTS: Context[] = ["window", "service worker", "dedicated worker", "sh
 
 /** The WebIDL global names each context answers to in [Exposed]. */
 const GLOBAL_NAMES: Record<Context, string[]> = {
-  "window": ["Window"],
+  window: ["Window"],
   "service worker": ["Worker", "ServiceWorker"],
   "dedicated worker": ["Worker", "DedicatedWorker"],
   "shared worker": ["Worker", "SharedWorker"],
@@ -110,26 +110,51 @@ export function idlPlan(): Check[] {
       const exposed = exposedIn(globals, context);
       if (!definition.partial) {
         const constructor = definition.members.find((m) => m.type === "constructor");
-        checks.push({ kind: "interface", context, name: definition.name, exposed, parent: definition.inheritance, constructorLength: constructor ? required(constructor) : null });
+        checks.push({
+          kind: "interface",
+          context,
+          name: definition.name,
+          exposed,
+          parent: definition.inheritance,
+          constructorLength: constructor ? required(constructor) : null,
+        });
         if (exposed && constructor) {
           const init = constructor.arguments?.map((a) => dictionaries.get(typeName(a as unknown as Member))).find(Boolean);
           checks.push({
-            kind: "constructor", context, name: definition.name,
+            kind: "constructor",
+            context,
+            name: definition.name,
             requiredMembers: init?.members.filter((m) => m.required).map((m) => m.name) ?? [],
-            defaults: Object.fromEntries(init?.members.filter((m) => m.default && typeof m.default === "object" && "value" in m.default)
-              .map((m) => [m.name, (m.default as { value: unknown }).value]) ?? []),
+            defaults: Object.fromEntries(
+              init?.members
+                .filter((m) => m.default && typeof m.default === "object" && "value" in m.default)
+                .map((m) => [m.name, (m.default as { value: unknown }).value]) ?? [],
+            ),
           });
         }
       }
       if (!exposed) continue;
       for (const member of definition.members) {
         if (member.type === "operation" && member.special === "") {
-          checks.push({ kind: "operation", context, interface: definition.name, name: member.name, length: required(member), promise: member.idlType?.generic === "Promise" });
+          checks.push({
+            kind: "operation",
+            context,
+            interface: definition.name,
+            name: member.name,
+            length: required(member),
+            promise: member.idlType?.generic === "Promise",
+          });
         } else if (member.type === "attribute") {
           const type = typeName(member);
           checks.push({
-            kind: "attribute", context, interface: definition.name, name: member.name, onGlobal: isGlobal(definition.name), readonly: member.readonly === true,
-            eventHandler: type === "EventHandler", sameObject: member.extAttrs.some((a) => a.name === "SameObject"),
+            kind: "attribute",
+            context,
+            interface: definition.name,
+            name: member.name,
+            onGlobal: isGlobal(definition.name),
+            readonly: member.readonly === true,
+            eventHandler: type === "EventHandler",
+            sameObject: member.extAttrs.some((a) => a.name === "SameObject"),
           });
           if (testedInterfaces.has(type)) checks.push({ kind: "instance", context, interface: definition.name, attribute: member.name, type });
         }

@@ -115,15 +115,31 @@ export async function killAgentRepeatedly(kills: number, seed = 0x5eed): Promise
   const uniform = () => random.next() / 2 ** 32;
   const sw = join(dir, "sw.js");
   await writeFile(sw, worker(true));
-  await writeFile(join(dir, "agent.json"), JSON.stringify({
-    serviceWorkers: [{ script: sw, scope: "http://127.0.0.1:9/" }], store: join(dir, "state", "store"), control: join(dir, "control.sock"),
-    mqtt: false, policy: { initialRetryDelay: 20, retryDelayFactor: 1, maxAttempts: 50 },
-  }));
+  await writeFile(
+    join(dir, "agent.json"),
+    JSON.stringify({
+      serviceWorkers: [{ script: sw, scope: "http://127.0.0.1:9/" }],
+      store: join(dir, "state", "store"),
+      control: join(dir, "control.sock"),
+      mqtt: false,
+      policy: { initialRetryDelay: 20, retryDelayFactor: 1, maxAttempts: 50 },
+    }),
+  );
   const registered = new Set<string>();
   const delivered = new Set<string>();
   const figures: KillFigures = {
-    kills: 0, survived: 0, registrations: 0, registrationChecks: 0, records: 0, recordChecks: 0,
-    lostRegistrations: 0, lostRecords: 0, duplicates: 0, undelivered: 0, repeatedInOneRun: 0, examples: [],
+    kills: 0,
+    survived: 0,
+    registrations: 0,
+    registrationChecks: 0,
+    records: 0,
+    recordChecks: 0,
+    lostRegistrations: 0,
+    lostRecords: 0,
+    duplicates: 0,
+    undelivered: 0,
+    repeatedInOneRun: 0,
+    examples: [],
   };
   /** Kills since the last report. */
   let unchecked = 0;
