@@ -5,11 +5,18 @@
 //
 // A capacity of 1.5/s serves 1, 2, 1, 2, … requests in successive seconds: the fleet may have
 // been served Y(s) = floor(C·s) requests by the end of second s. Sharded, Y(s) is dealt out over
-// the fleet's n devices as Hermite's identity does (sum over d of floor((Y + d) / n) = Y):
-// device d's part is floor((Y + d) / n), and a shard's is the sum over its devices. Every part
-// grows with Y, so no shard's allowance in a second is ever negative, and the parts add up to
-// exactly C per second however the fleet is sharded (rounding each shard's share up made a
-// fleet of 1.5/s serve 4/s on 4 shards).
+// the fleet's n devices as Hermite's identity does (sum over p of floor((Y + p) / n) = Y):
+// the device at place p gets floor((Y + p) / n), and a shard's part is the sum over its
+// devices. Every part grows with Y, so no shard's allowance in a second is ever negative, and
+// the parts add up to exactly C per second however the fleet is sharded (rounding each shard's
+// share up made a fleet of 1.5/s serve 4/s on 4 shards).
+//
+// Each new request of Y goes to the next place down, so the places of one shard must be
+// spread over [0, n), not side by side: with device d at place d, a shard of half the fleet
+// got the whole capacity for n / 2C seconds and nothing for the next n / 2C (its devices
+// retried into a backend that was idle for them half the time). Device d sits at place
+// (d · k) mod n, k the integer nearest n / φ that is coprime to n: a low-discrepancy spread,
+// so any shard gets its share in every window of a few seconds.
 
 import type { Rng } from "./rng.js";
 
@@ -31,6 +38,8 @@ export class Backend {
   readonly #outages: readonly (readonly [number, number])[];
   readonly #fleetCapacity: number;
   readonly #share: FleetShare;
+  /** The places of this shard's devices, ascending. */
+  readonly #places: Int32Array;
 
   /**
    * @param fleetCapacity requests per second the whole backend serves
@@ -51,6 +60,7 @@ export class Backend {
     this.#outages = outages;
     this.#fleetCapacity = fleetCapacity;
     this.#share = share;
+    this.#places = placesOf(share);
     this.capacity = (fleetCapacity * share.count) / share.devices;
   }
 
@@ -61,12 +71,12 @@ export class Backend {
 
   /** This shard's part of everything the backend may serve in its first `seconds` seconds. */
   #servedBy(seconds: number): number {
-    const { first, count, devices } = this.#share;
+    const { count, devices } = this.#share;
     const total = Math.floor(this.#fleetCapacity * seconds);
     const each = Math.floor(total / devices);
-    // Devices d >= devices - (total mod devices) get one more.
+    // Places p >= devices - (total mod devices) get one more.
     const extraFrom = devices - (total - each * devices);
-    return count * each + Math.max(0, first + count - Math.max(first, extraFrom));
+    return count * each + (count - lowerBound(this.#places, extraFrom));
   }
 
   /** Whether connections are refused at `t`. */
@@ -90,4 +100,30 @@ export class Backend {
     this.#served[second]!++;
     return rng.chance(this.errorRate) ? 500 : 200;
   }
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** The places of the shard's devices in the dealing order (see the header), ascending. */
+function placesOf({ first, count, devices }: FleetShare): Int32Array {
+  let k = Math.max(1, Math.round(devices / 1.618033988749895));
+  while (gcd(k, devices) !== 1) k++;
+  const places = new Int32Array(count);
+  for (let i = 0; i < count; i++) places[i] = ((first + i) * k) % devices;
+  return places.sort();
+}
+
+/** The number of entries of the ascending `sorted` below `value`. */
+function lowerBound(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -56,6 +56,31 @@ t.test("a fractional capacity serves whole requests that add up to it, however t
   );
 });
 
+t.test("a shard gets its share of the capacity in every second, not in bursts", async (t) => {
+  // 40/s over 2,000 devices in two shards of 1,000: 20/s each. Dealt to devices side by side,
+  // one shard got 40/s for 25 s and then nothing for 25 s, and its devices retried into 429s.
+  const devices = 2_000;
+  for (const [index, count] of [
+    [0, 2],
+    [1, 2],
+    [3, 10],
+  ] as const) {
+    const { first, count: size } = shardRange(devices, { index, count });
+    const backend = new Backend(40, { first, count: size, devices }, 400_000, [], 30_000, 0);
+    const share = (40 * size) / devices;
+    const perSecond = [...Array(300).keys()].map((second) => backend.allowance(second));
+    let worst = 0;
+    for (let i = 0; i + 10 <= perSecond.length; i++) worst = Math.max(worst, Math.abs(perSecond.slice(i, i + 10).reduce((a, b) => a + b, 0) - 10 * share));
+    t.ok(worst <= 3, `shard ${index + 1} of ${count}: ${share}/s, any 10 s within 3 requests of its share (worst ${worst.toFixed(1)})`);
+    t.ok(Math.min(...perSecond) > 0, `shard ${index + 1} of ${count}: served something in every second`);
+    t.equal(
+      perSecond.reduce((a, b) => a + b, 0),
+      Math.round(share * 300),
+      `shard ${index + 1} of ${count}: exactly its share over 300 s`,
+    );
+  }
+});
+
 t.test("a request still on its way when the run ends has not arrived", async (t) => {
   // A round trip of exactly 60 s: a message sent at t reaches the backend at t + 30 s. Chromium
   // fires at once on a link that is up, so a message registered at t arrives at t + 30 s.
