@@ -36,7 +36,7 @@ Options:
   --json               print the report as JSON instead of the table
   --csv                print the figures as CSV instead of the table (one row per policy)
   --html FILE          also write a self-contained HTML report with charts
-  --shards N           split the fleet into N shards (default: one per 10,000 devices); part of
+  --shards N           split the fleet into N shards (default: one per 1,000 devices); part of
                        what decides the result, like the seed
   --workers N          worker threads running the shards (default: as many as cores and shards;
                        0: this thread). Never changes the result

@@ -189,9 +189,12 @@ export class FleetSim {
     const scenario = this.scenario;
     this.#sampleMemory();
     let lastReport = performance.now();
+    let settled = 0;
     await this.queue.run(
       scenario.durationMs,
       (now) => {
+        // Reading the real clock after every instant cost 2.6 % of a run.
+        if ((++settled & 63) !== 0) return;
         const wall = performance.now();
         if (wall - lastReport < 250) return;
         lastReport = wall;
