@@ -1,7 +1,7 @@
 // `syncward agent`: everything the command line asks for is checked before anything starts
-// (flags, config, policy, secrets, the scripts, no other agent on the control socket), then
-// the store, the service worker host, the broker, connectivity, the control socket and the
-// HTTP endpoint start in that order. SIGHUP reads the config again and puts it in force if
+// (flags, config, policy, secrets, the scripts, no other agent on the control socket or the
+// store), then the store, the service worker host, the broker, connectivity, the control
+// socket and the HTTP endpoint start in that order. SIGHUP reads the config again and puts it in force if
 // it is good (else one line, and the old one stays); SIGTERM or SIGINT stops the parts in
 // reverse after the store has flushed.
 
@@ -17,6 +17,7 @@ import { assertNoAgentAt } from "./control-socket.js";
 import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
 import { readMqttSecrets } from "./mqtt-link-options.js";
 import { RunningAgent } from "./running-agent.js";
+import { lockStore } from "./store-lock.js";
 import { SystemdNotifier } from "./systemd-notify.js";
 
 /** Run `syncward agent ARGS` until SIGTERM or SIGINT; resolves with the exit code. */
@@ -30,10 +31,14 @@ export async function runAgent(args: string[]): Promise<number> {
   const scheduler = await schedulerFor(config);
   await checkScripts(config.serviceWorkers);
   await assertNoAgentAt(config.control);
+  const lock = await lockStore(config.store);
 
   const output = new AgentOutput(config.log);
   const release = output.guardProcess();
-  const running = await RunningAgent.start(config, scheduler, secrets || undefined, output);
+  const running = await RunningAgent.start(config, scheduler, secrets || undefined, output).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
   const ready = running.readyFields();
   output.note("syncward agent ready", ready);
   const systemd = SystemdNotifier.fromEnvironment(process.env, output.problem);
@@ -44,6 +49,7 @@ export async function runAgent(args: string[]): Promise<number> {
   await reloads.idle();
   systemd?.stopping();
   await running.close();
+  await lock.release();
   release();
   return 0;
 }
