@@ -23,6 +23,8 @@ import { LastFailures } from "./last-failures.js";
 import { fireSync } from "./manual-sync.js";
 import { mqttOptions, type MqttSecrets } from "./mqtt-link-options.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
+import type { PageBridge } from "./page-bridge.js";
+import { bridgeTokenFile } from "./bridge-token.js";
 
 export class RunningAgent {
   readonly #host: NodeServiceWorkerHost;
@@ -38,6 +40,7 @@ export class RunningAgent {
   #connectivity: DeviceConnectivity | undefined;
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
+  #bridge: PageBridge | undefined;
 
   private constructor(config: AgentConfig, host: NodeServiceWorkerHost, browserScopes: BrowserScopes, output: AgentOutput, metrics: AgentMetrics) {
     this.#config = config;
@@ -90,6 +93,7 @@ export class RunningAgent {
       await running.#serveControl();
       for (const worker of config.serviceWorkers) await running.#load(worker, true);
       await running.#serveHttp();
+      await running.#serveBridge();
     } catch (error) {
       await running.close();
       throw error;
@@ -111,7 +115,8 @@ export class RunningAgent {
     } catch {
       return false;
     }
-    return this.#config.browser?.origins.includes(origin) ?? false;
+    // The bridge adds the origins of the app it serves (http://localhost:PORT).
+    return (this.#bridge?.origins ?? this.#config.browser?.origins ?? []).includes(origin);
   }
 
   /**
@@ -217,6 +222,33 @@ export class RunningAgent {
     this.#output.note("HTTP endpoint", { url: this.#http.url, paths: "/healthz,/metrics" });
   }
 
+  async #serveBridge(): Promise<void> {
+    const browser = this.#config.browser;
+    if (!browser?.listen) return;
+    const token = await bridgeTokenFile(browser.tokenFile);
+    // Loaded only when used, with ws.
+    const { servePageBridge } = await import("./page-bridge.js");
+    this.#bridge = await servePageBridge({
+      listen: browser.listen,
+      origins: browser.origins,
+      token,
+      serve: browser.serve,
+      log: this.#output.problem,
+      host: {
+        scope: (url) => this.browserScope(url),
+        scopes: () => this.#browserScopes.list(),
+        forget: (url) => this.#browserScopes.remove(url),
+        status: () => {
+          const { online, reason } = this.#connectivity!.status();
+          return { online, reason, registrations: this.#host.agent.status() };
+        },
+        problem: this.#output.problem,
+      },
+    });
+    const app = this.#bridge.appUrl ? { app: this.#bridge.appUrl } : {};
+    this.#output.note("page bridge", { url: this.#bridge.url, origins: this.#bridge.origins.join(","), token: browser.tokenFile, ...app });
+  }
+
   /**
    * Put `next` in force (already checked: only what may change while running differs).
    * Workers new to the config start first: one that fails refuses the reload with the old
@@ -253,6 +285,7 @@ export class RunningAgent {
   }
 
   async close(): Promise<void> {
+    await this.#bridge?.close();
     await this.#http?.close();
     await this.#connectivity?.close();
     this.#control?.close();
