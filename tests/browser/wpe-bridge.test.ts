@@ -85,9 +85,17 @@ t.test("a page reload and a Cog restart (a new profile) keep the registrations",
 
   await k.newBrowser();
   t.match(k.device.list(), [{ tag: "test-kept", runsIn: "browser (not connected)" }], "the agent keeps it with no browser");
+  // Online before the new profile has the app's worker: the event waits for it, costing nothing.
+  await k.device.deviceStatus(true);
+  await k.page.goto(`${k.server.origin}/page-only.html`);
+  await k.server.until("the page to connect", async () =>
+    k.page.eval(async () => "syncward" in globalThis && (await (globalThis as unknown as { syncward: { status(): Promise<LeaderStatus> } }).syncward.status()).decidedBy === "device agent"),
+  );
+  await quiet();
+  t.same(k.server.syncs("test-kept"), [], "no worker yet: nothing fired");
+  t.match(k.device.list(), [{ tag: "test-kept", state: "pending", attempts: 0, runsIn: "browser (bridge)" }], "held, nothing counted");
   await k.load();
   t.same(await inPage.getTags(k.page), ["test-kept"], "a new profile sees the agent's registration");
-  await k.device.deviceStatus(true);
   await k.server.until("the sync event", () => k.server.syncs("test-kept").length > 0);
   await k.server.until("completion", () => k.device.list().length === 0);
   await quiet();
