@@ -89,7 +89,11 @@ t.test("a page reload and a Cog restart (a new profile) keep the registrations",
   await k.device.deviceStatus(true);
   await k.page.goto(`${k.server.origin}/page-only.html`);
   await k.server.until("the page to connect", async () =>
-    k.page.eval(async () => "syncward" in globalThis && (await (globalThis as unknown as { syncward: { status(): Promise<LeaderStatus> } }).syncward.status()).decidedBy === "device agent"),
+    k.page.eval(
+      async () =>
+        "syncward" in globalThis &&
+        (await (globalThis as unknown as { syncward: { status(): Promise<LeaderStatus> } }).syncward.status()).decidedBy === "device agent",
+    ),
   );
   await quiet();
   t.same(k.server.syncs("test-kept"), [], "no worker yet: nothing fired");

@@ -40,12 +40,16 @@ export class DeviceAgent {
     this.#brokerPort = brokerPort;
   }
 
-  /** Start an agent that lets `origin`'s pages in; `extra` flags go last (e.g. --settle 0). */
-  static async start(origin: string, extra: string[] = []): Promise<DeviceAgent> {
+  /**
+   * Start an agent that lets `origin`'s pages in (undefined: only those of the app it serves,
+   * with --browser-serve in `extra`); `extra` flags go last (e.g. --settle 0).
+   */
+  static async start(origin: string | undefined, extra: string[] = []): Promise<DeviceAgent> {
     const dir = await mkdtemp(join(tmpdir(), "syncward-device-"));
     const [brokerPort, bridgePort] = [await freePort(), await freePort()];
     const args = [
-      ...["--browser-origin", origin, "--browser-listen", `127.0.0.1:${bridgePort}`],
+      ...(origin ? ["--browser-origin", origin] : []),
+      ...["--browser-listen", `127.0.0.1:${bridgePort}`],
       ...["--store", join(dir, "registrations"), "--control", join(dir, "control.sock")],
       ...["--broker-port", String(brokerPort), "--device-status", DEVICE_STATUS],
       ...extra,
