@@ -6,7 +6,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -14,23 +14,14 @@ import { cli, start, type Running } from "../../cli/cli-process.js";
 
 export const DEVICE_STATUS = "kiosk-1/net/status";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export class DeviceAgent {
   readonly #dir: string;
   readonly #args: string[];
   readonly bridge: { url: string; token: string };
   readonly #brokerPort: number;
   #running: Running;
+  /** The firmware's MQTT client, kept connected between publications (ended at a restart: the broker goes with the agent). */
+  #firmware: mqtt.MqttClient | undefined;
 
   private constructor(dir: string, args: string[], running: Running, bridge: { url: string; token: string }, brokerPort: number) {
     this.#dir = dir;
@@ -74,10 +65,11 @@ export class DeviceAgent {
 
   /** The firmware publishes the device's status, retained, as `online` or `offline`. */
   async deviceStatus(online: boolean): Promise<void> {
-    const [username, password] = (await readFile(join(this.#dir, "broker-credential"), "utf8")).trim().split(":");
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.#brokerPort}`, { username, password, reconnectPeriod: 0 });
-    await client.publishAsync(DEVICE_STATUS, online ? "online" : "offline", { retain: true, qos: 1 });
-    await client.endAsync();
+    if (!this.#firmware) {
+      const [username, password] = (await readFile(join(this.#dir, "broker-credential"), "utf8")).trim().split(":");
+      this.#firmware = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.#brokerPort}`, { username, password, reconnectPeriod: 0 });
+    }
+    await this.#firmware.publishAsync(DEVICE_STATUS, online ? "online" : "offline", { retain: true, qos: 1 });
   }
 
   /** `syncward sync list --json`. */
@@ -89,6 +81,8 @@ export class DeviceAgent {
 
   /** SIGKILL: no flush, no goodbye, as a crash or a power cut of the agent alone. */
   async kill(): Promise<void> {
+    await this.#firmware?.endAsync(true);
+    this.#firmware = undefined;
     const child = this.#running.child;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
