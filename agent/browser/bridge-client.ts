@@ -122,6 +122,9 @@ export class BridgeClient {
       const dispatcher = new WorkerDispatcher({ registration: () => Promise.resolve(registration), inactive: () => this.#hold(scope) });
       const result = await dispatcher.dispatch({ type, scope, tag, lastChance, signal: abort.signal });
       if (!abort.aborted) this.#send({ t: "outcome", id, ...result });
+    } catch (error) {
+      // The browser failed us (getRegistrations() rejected, the worker could not be posted to): a failed attempt.
+      this.#send({ t: "outcome", id, outcome: "failure", reason: `failed: ${(error as Error).message}` });
     } finally {
       this.#events.delete(id);
     }
