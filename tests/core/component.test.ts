@@ -193,6 +193,8 @@ function scenario(s: Traced, preset: "chromium" | "kiosk", seed: readonly [numbe
     for (let hour = 0; hour < 24; hour += 3) {
       const t0 = h.now;
       h.advance(t0 + 40 * MIN);
+      h.do("setDomainPace", d0, hour % 2 ? 0 : 7 * MIN, h.now); // paced on even hours
+      h.do("setDomainPace", d0, -1, h.now); // refused
       h.do("setDomainConditions", d0, 0, h.now); // offline
       h.do("setDomainConditions", d2, 5, h.now); // on battery
       h.register(a, 0, 0, 0);

@@ -18,6 +18,7 @@ export type Subject = Pick<
   | "createDomain"
   | "createScope"
   | "setConditions"
+  | "setPace"
   | "setScopeOnline"
   | "setScopeMinGap"
   | "joinOrigin"
@@ -72,6 +73,7 @@ export type Op =
   | { op: "createDomain" }
   | { op: "createScope"; domain: Ref }
   | { op: "setConditions"; domain: Ref; online: boolean; metered: boolean; onBattery: boolean; when: When }
+  | { op: "setPace"; domain: Ref; interval: number; when: When }
   | { op: "setScopeOnline"; scope: Ref; online: boolean; when: When }
   | { op: "setScopeMinGap"; scope: Ref; ms: number }
   | { op: "joinOrigin"; scope: Ref; other: Ref }
@@ -296,6 +298,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       when: whenArb,
     }),
   ),
+  w(4, fc.record({ op: fc.constant("setPace" as const), domain: refArb, interval: intervalArb, when: whenArb })),
   w(4, fc.record({ op: fc.constant("setScopeOnline" as const), scope: refArb, online: fc.boolean(), when: whenArb })),
   w(1, fc.record({ op: fc.constant("setScopeMinGap" as const), scope: refArb, ms: intervalArb })),
   w(2, fc.record({ op: fc.constant("joinOrigin" as const), scope: refArb, other: refArb })),

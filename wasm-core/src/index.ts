@@ -51,6 +51,17 @@ export function setDomainConditions(domain: i32, flags: i32, now: f64): i32 {
   return OK;
 }
 
+/** At most one fire per `interval` ms in the domain (0: no pace); see pace.ts. */
+export function setDomainPace(domain: i32, interval: f64, now: f64): i32 {
+  const e = checkTime(now);
+  if (e != OK) return e;
+  if (!isDomain(domain)) return UNKNOWN_DOMAIN;
+  if (!validInterval(interval)) return BAD_ARGUMENT;
+  advanceTo(now);
+  machine.setDomainPace(<u32>domain, interval, now);
+  return OK;
+}
+
 export function setScopeOnline(scope: i32, online: bool, now: f64): i32 {
   const e = checkTime(now);
   if (e != OK) return e;
