@@ -214,6 +214,20 @@ export class Agent {
   }
 
   /**
+   * The device's share of what the backend can take, in requests per second (undefined: no
+   * pace of its own, the policy's reconnect spread and back-off alone). Sync events are then
+   * spaced at least 1 / rate apart; after an outage the first waits a random part of one
+   * interval. Set from the backend's admission topic (connectivity/admission.ts).
+   */
+  setPace(requestsPerSecond: number | undefined): void {
+    if (requestsPerSecond !== undefined && !(requestsPerSecond > 0 && Number.isFinite(requestsPerSecond))) {
+      throw new RangeError(`setPace(${requestsPerSecond}): requests per second must be a positive finite number or undefined`);
+    }
+    this.#scheduler.setPace(requestsPerSecond === undefined ? 0 : Math.min(2 ** 53, 1000 / requestsPerSecond));
+    this.#afterChange();
+  }
+
+  /**
    * One scope's own reachability (the spec's stricter, origin-specific "online", e.g. a probe
    * of that origin's backend): its registrations fire only while the device and the scope are
    * both online. A failure reported after the scope went offline is aborted.
