@@ -5,6 +5,7 @@
 import { coreModule } from "../wasm-core/binding/core-wasm.js";
 import { Scheduler } from "../wasm-core/binding/scheduler.js";
 import { AgentDevice, type AgentFleet } from "./agent-device.js";
+import { AdmissionPublisher } from "./admission-publisher.js";
 import { Backend } from "./backend.js";
 import { EventQueue } from "./event-queue.js";
 import { PolicyMetrics, type PolicyMetricsJson } from "./metrics.js";
@@ -153,10 +154,14 @@ export class FleetSim {
         });
         const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
         const { onEvent, onBoot, live } = hooks;
+        const offered = scenario.backend.admission;
+        const admission =
+          policy.followsAdmission && offered > 0 ? new AdmissionPublisher(queue, backend.capacity * offered, () => world.backendUp, Math.max(1, Math.ceil(count / 100))) : undefined;
         const fleet: AgentFleet = {
           policy,
           core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)),
           backend,
+          ...(admission ? { admission } : {}),
           metrics,
           eventTimeout,
           lastChanceEventTimeout,
@@ -166,6 +171,7 @@ export class FleetSim {
           ...(live ? { live } : {}),
         };
         for (const w of world.devices) list.push(new AgentDevice(fleet, w, rngFor(w.index)));
+        for (const d of list) admission?.listen(d as AgentDevice);
       } else {
         const fleet: WorkboxFleet = { backend, metrics, maxRetentionMs: scenario.workbox.maxRetentionMs };
         for (const w of world.devices) list.push(new WorkboxDevice(fleet, w, rngFor(w.index)));
