@@ -5,6 +5,11 @@
 // the broker. Devices read the retained payload when they connect and hear each new one
 // while connected; the Agent's own follower (agent/connectivity/admission.ts) parses it.
 //
+// With `slots` it publishes on each device's own topic instead, and gives each device with
+// work waiting a slot of one grid (`slotAt`): the k-th such device, in the order the backend
+// lists them, gets the k-th point of a grid one 1/rate apart, so their requests interleave
+// and every second carries the rate, not a Poisson count around it.
+//
 // It never divides by fewer than a hundredth of the fleet (`minDevices`): a share that large
 // is more than any device in a quiet hour needs, so the count going 0, 1, 2 as messages come
 // and go changes nothing. Above that the backend republishes when the count moved by a tenth
@@ -20,6 +25,8 @@ import { WALL_EPOCH } from "./device-clock.js";
 /** A device that hears the admission topic. */
 export interface AdmissionListener {
   admission(payload: string): void;
+  /** It has work waiting while connected (what its summary tells the backend). */
+  readonly hasWorkWaiting: boolean;
 }
 
 export class AdmissionPublisher implements Timed {
@@ -43,6 +50,7 @@ export class AdmissionPublisher implements Timed {
     rate: number,
     backendUp: () => boolean,
     readonly minDevices = 1,
+    readonly slots = false,
     readonly ttlMs = 600_000,
     readonly reactionMs = 100,
   ) {
@@ -76,8 +84,18 @@ export class AdmissionPublisher implements Timed {
     if (!this.#backendUp()) return;
     const devices = this.#devices();
     this.#published = devices;
-    this.#retained = JSON.stringify({ rate: this.#rate, devices, timestamp: WALL_EPOCH + this.#queue.now, ttlMs: this.ttlMs });
-    for (const device of this.#listeners) device.admission(this.#retained);
+    const timestamp = WALL_EPOCH + this.#queue.now;
+    this.#retained = JSON.stringify({ rate: this.#rate, devices, timestamp, ttlMs: this.ttlMs });
+    const perDevice = this.#rate / devices;
+    const spacing = 1000 / this.#rate;
+    let rank = 0;
+    for (const device of this.#listeners) {
+      if (this.slots && device.hasWorkWaiting) {
+        device.admission(JSON.stringify({ perDevice, slotAt: timestamp + rank++ * spacing, timestamp, ttlMs: this.ttlMs }));
+      } else {
+        device.admission(this.#retained);
+      }
+    }
     this.#queue.schedule(this, this.#queue.now + this.ttlMs / 2);
   }
 

@@ -139,7 +139,7 @@ export class AgentDevice implements SimDevice, Dispatcher, AdmissionListener {
       }
       const publisher = this.#fleet.admission;
       if (publisher) {
-        this.#admission = new AdmissionFollower({ clock, topic: "admission", apply: (share) => agent.setPace(share) });
+        this.#admission = new AdmissionFollower({ clock, topic: "admission", apply: (share, slotAt) => agent.setPace(share, slotAt) });
       }
       this.linkChanged();
       this.#fleet.onBoot?.(this.#world.index, agent, clock);
@@ -304,6 +304,10 @@ export class AgentDevice implements SimDevice, Dispatcher, AdmissionListener {
     const reason = e.eventMetadata.Status === "expired" ? "expired" : "attemptsExhausted";
     for (const m of this.#outbox.take(e.instanceId)) this.#fleet.metrics.settled(m, reason);
     this.#admissionCount();
+  }
+
+  get hasWorkWaiting(): boolean {
+    return this.#waiting;
   }
 
   /** The backend's admission topic, heard while connected. */

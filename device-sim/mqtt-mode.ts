@@ -217,7 +217,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
             setScopeOnline: () => {},
             status: () => agent.status(),
             nextWakeup: () => agent.nextWakeup(),
-            setPace: (share) => agent.setPace(share),
+            setPace: (share, slotAt) => agent.setPace(share, slotAt),
           },
           clock,
           mqtt: {

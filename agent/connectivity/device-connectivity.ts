@@ -27,7 +27,7 @@ export interface ConnectivityTarget {
   status(): RegistrationStatus[];
   nextWakeup(): number;
   /** The device's share of the backend (requests/s), undefined: the policy's own pacing. */
-  setPace(requestsPerSecond: number | undefined): void;
+  setPace(requestsPerSecond: number | undefined, slotAt?: number): void;
 }
 
 export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect" | "onAdmission"> & {
@@ -103,7 +103,7 @@ export class DeviceConnectivity {
     this.fusion = this.#sources.fusion;
     if (mqtt) {
       const { summaryTopic, ...linkOptions } = mqtt;
-      const admission = mqtt.admission && new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share) => agent.setPace(share) });
+      const admission = mqtt.admission && new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share, slotAt) => agent.setPace(share, slotAt) });
       this.#admission = admission;
       const link = new MqttLink({
         ...linkOptions,

@@ -18,8 +18,8 @@ import { startAedes, until } from "./broker-fixtures.js";
 const SCOPE = "https://kiosk.example/";
 
 t.test("parseAdmission: the share, or a problem, never a throw", async (t) => {
-  t.same(parseAdmission('{"rate": 25, "devices": 400, "timestamp": 5, "ttlMs": 9}'), { ok: true, perDevice: 0.0625, timestamp: 5, ttlMs: 9 });
-  t.same(parseAdmission('{"perDevice": 0.5, "timestamp": 0}'), { ok: true, perDevice: 0.5, timestamp: 0, ttlMs: undefined });
+  t.same(parseAdmission('{"rate": 25, "devices": 400, "timestamp": 5, "ttlMs": 9}'), { ok: true, perDevice: 0.0625, slotAt: undefined, timestamp: 5, ttlMs: 9 });
+  t.same(parseAdmission('{"perDevice": 0.5, "slotAt": 7, "timestamp": 0}'), { ok: true, perDevice: 0.5, slotAt: 7, timestamp: 0, ttlMs: undefined });
   t.same(parseAdmission(""), { ok: true, perDevice: undefined }, "an empty payload clears it");
   for (const bad of [
     "{",
@@ -34,6 +34,7 @@ t.test("parseAdmission: the share, or a problem, never a throw", async (t) => {
     '{"perDevice": 1, "timestamp": -1}',
     '{"perDevice": 1, "timestamp": 1, "ttlMs": 0}',
     '{"perDevice": 1e999, "timestamp": 1}',
+    '{"perDevice": 1, "slotAt": "soon", "timestamp": 1}',
   ]) {
     const a = parseAdmission(bad);
     t.equal(a.ok, false, `refused: ${bad}`);
@@ -71,9 +72,9 @@ t.test("through aedes: the agent paces at its share, falls back when the admissi
       setScopeOnline: (s, o) => agent.setScopeOnline(s, o),
       status: () => agent.status(),
       nextWakeup: () => agent.nextWakeup(),
-      setPace: (share) => {
+      setPace: (share, slotAt) => {
         paces.push(share);
-        agent.setPace(share);
+        agent.setPace(share, slotAt);
       },
     },
     clock,
@@ -128,6 +129,21 @@ t.test("through aedes: the agent paces at its share, falls back when the admissi
   await publish({ perDevice: 3, timestamp: clock.wall() - 1000 });
   await until(() => log.some((l) => /is older than the last seen/.test(l)), "the out-of-order line");
   t.equal(paces.at(-1), 2, "an older admission does not replace a newer one");
+
+  // A slot of the device's own: every event on slotAt + k × 2 s, the first one too.
+  const slotAt = clock.wall() + 700;
+  await publish({ perDevice: 0.5, slotAt: slotAt - 4000, timestamp: clock.wall() });
+  await until(() => paces.at(-1) === 0.5, "the slotted admission");
+  const before = fired().length;
+  await Promise.all(["f", "g"].map((tag) => sw.sync.register(tag)));
+  await clock.advance(699);
+  t.equal(fired().length, before, "nothing before the slot");
+  await clock.advance(1);
+  t.same(fired().slice(before), ["f"], "the first on the slot");
+  await clock.advance(1999);
+  t.same(fired().slice(before), ["f"], "the next slot is 2 s on");
+  await clock.advance(1);
+  t.same(fired().slice(before), ["f", "g"]);
 
   // Cleared (the backend deleted the retained message): the fallback.
   await publish("");

@@ -209,6 +209,21 @@ example(
   },
 );
 
+example("Pace: with a grid, every fire falls on phase + k × interval, even when the domain was idle", { policy: plain }, (t, s) => {
+  const { domain, scope } = place(s);
+  s.setPace(domain, 1000, 0, 250);
+  const [a, b] = [s.register(scope, 100), s.register(scope, 100)];
+  s.resolved(a, 100);
+  s.resolved(b, 100);
+  t.same(s.drain(), [], "idle, but not on a grid point at 100");
+  t.equal(s.nextWakeupOf(domain), 250, "the first grid point at or after 100");
+  s.handleTimeout(250);
+  t.same(s.drain().map((d) => d.type === "fire" && d.id), [a]);
+  t.equal(s.nextWakeupOf(domain), 1250, "the next one interval on");
+  s.setPace(domain, 1000, 1100, 400); // holding b back: it restarts at the new grid's first point, no draw
+  t.equal(s.nextWakeupOf(domain), 1400, "the first point of the new grid at or after now");
+});
+
 example("removeScope frees parked registrations oldest first, then the rest as they joined: later ids follow", {}, (t, s) => {
   const { scope } = place(s, false);
   const [a, b, c] = [s.register(scope, 0), s.register(scope, 0), s.register(scope, 0)];

@@ -214,7 +214,7 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
       case "setPace": {
         const d = pick(domains, op.domain);
         const now = time(op.when);
-        step("setPace", [d, op.interval, now], (s) => s.setPace(d, op.interval, now));
+        step("setPace", [d, op.interval, now, op.phase], (s) => s.setPace(d, op.interval, now, op.phase));
         break;
       }
       case "setScopeOnline": {

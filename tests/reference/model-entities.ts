@@ -15,6 +15,8 @@ export interface ModelDomain {
   paceInterval: number;
   /** The earliest time of the next fire that holds no reservation. */
   paceNext: number;
+  /** Its grid: fires only at paceGrid + k × paceInterval; -1: none. */
+  pacePhase: number;
   /** Its scopes in creation order (dead ones included; they are skipped). */
   readonly scopes: ModelScope[];
 }

@@ -132,6 +132,7 @@ export class ReferenceScheduler {
       refilledAt: 0,
       paceInterval: 0,
       paceNext: 0,
+      pacePhase: -1,
       scopes: [],
     });
     return id;
@@ -245,7 +246,8 @@ export class ReferenceScheduler {
     }
     const d = r.scope.domain;
     if (!reserved && d.paceInterval > 0) {
-      const at = Math.max(now, d.paceNext);
+      // Contract: with a grid, the reserved point is the first grid point at or after max(now, paceNext).
+      const at = this.#onGrid(d, Math.max(now, d.paceNext));
       d.paceNext = at + d.paceInterval;
       if (at > now) {
         r.paceReserved = true;
@@ -284,7 +286,7 @@ export class ReferenceScheduler {
     // Contract: a paced domain skips the reconnect spread; with something parked, its next
     // point moves to a random point within one interval of the online edge (one draw), never earlier.
     if (onlineEdge && d.paceInterval > 0) {
-      if (scope.parked.length > 0) d.paceNext = Math.max(d.paceNext, now + d.paceInterval * this.#random.draw());
+      if (scope.parked.length > 0 && d.pacePhase < 0) d.paceNext = Math.max(d.paceNext, now + d.paceInterval * this.#random.draw());
     } else if (onlineEdge && p.reconnectSpreadRatio > 0) {
       const outage = scope.offlineSince === undefined ? 0 : now - scope.offlineSince;
       spread = Math.min(p.reconnectSpreadMax, outage * p.reconnectSpreadRatio);
@@ -321,16 +323,23 @@ export class ReferenceScheduler {
     }
   }
 
-  setPace(domain: DomainId, intervalMs: number, now: number): void {
+  #onGrid(d: ModelDomain, t: number): number {
+    if (d.pacePhase < 0) return t;
+    return d.pacePhase + Math.ceil((t - d.pacePhase) / d.paceInterval) * d.paceInterval;
+  }
+
+  setPace(domain: DomainId, intervalMs: number, now: number, phase = -1): void {
     this.#checkTime(now, "setPace");
     const d = this.#domain(domain, "setPace");
-    if (!validInterval(intervalMs)) this.#fail("BAD_ARGUMENT", "setPace");
+    if (!validInterval(intervalMs) || !(phase === -1 || (phase >= 0 && phase < intervalMs))) this.#fail("BAD_ARGUMENT", "setPace");
     this.#latest = now;
-    if (intervalMs === d.paceInterval) return;
+    if (intervalMs === d.paceInterval && phase === d.pacePhase) return;
     d.paceInterval = intervalMs;
-    // Contract: a domain holding registrations back (paceNext later than now) restarts at a
-    // random point of the new interval (one draw); an idle one stays free to fire at once.
-    if (intervalMs > 0 && d.paceNext > now) d.paceNext = now + intervalMs * this.#random.draw();
+    d.pacePhase = phase;
+    // Contract: a domain holding registrations back (paceNext later than now) restarts at its
+    // first grid point, or without a grid at a random point of the new interval (one draw);
+    // an idle one stays free to fire at once (at its next grid point with a grid).
+    if (intervalMs > 0 && d.paceNext > now) d.paceNext = phase >= 0 ? now : now + intervalMs * this.#random.draw();
     // The reservations of the old pace are looked at again, scope by scope in creation
     // order, each scope's in the order they joined it.
     for (const scope of d.scopes) {

@@ -180,8 +180,8 @@ class DomainPort implements SchedulerPort {
     this.#settled(this.#core.setConditions(this.domain, conditions, this.#open()));
   }
 
-  setPace(intervalMs: number): void {
-    this.#settled(this.#core.setPace(this.domain, intervalMs, this.#open()));
+  setPace(intervalMs: number, phase?: number): void {
+    this.#settled(this.#core.setPace(this.domain, intervalMs, this.#open(), phase));
   }
 
   setScopeOnline(scope: ScopeId, online: boolean): void {

@@ -13,7 +13,7 @@ export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
 export const D_ON_BATTERY: u32 = 4;
 
-const SIZE: usize = 80;
+const SIZE: usize = 88;
 const O_FLAGS: usize = 0;
 const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
@@ -27,6 +27,8 @@ const O_DOMAIN_POS: usize = 56;
 const O_PACE_INTERVAL: usize = 64;
 /** The earliest time the domain's next unreserved fire may happen (GCRA's theoretical arrival time). */
 const O_PACE_NEXT: usize = 72;
+/** Where the pace's grid lies: its points are phase + k × interval (-1: no grid). */
+const O_PACE_PHASE: usize = 80;
 
 let table: usize = 0;
 let count: u32 = 0;
@@ -60,6 +62,7 @@ export function createDomain(): u32 {
   store<u32>(p + O_DOMAIN_POS, NONE);
   store<f64>(p + O_PACE_INTERVAL, 0);
   store<f64>(p + O_PACE_NEXT, 0);
+  store<f64>(p + O_PACE_PHASE, -1);
   if (d == 1) shareTimers();
   return d;
 }
@@ -98,3 +101,7 @@ export function createDomain(): u32 {
 @inline export function paceNextOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_NEXT); }
 // @ts-ignore: decorator
 @inline export function setPaceNext(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_NEXT, v); }
+// @ts-ignore: decorator
+@inline export function pacePhaseOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_PHASE); }
+// @ts-ignore: decorator
+@inline export function setPacePhase(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_PHASE, v); }

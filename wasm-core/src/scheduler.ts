@@ -15,7 +15,7 @@ import {
   minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
   killScope, nextScopeInDomain, firstScopeIn,
 } from "./scopes";
-import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions, paceIntervalOf } from "./domains";
+import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "./domains";
 import {
   policy, policyInt, MAX_ATTEMPTS, MAX_ABORTED_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
   REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
@@ -25,7 +25,7 @@ import { backoff, retryAfterWait } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
 import { budgetEnabled, waitFor, spend, refund } from "./budget";
 import { draw } from "./rng";
-import { paced, reserve, rephaseAfterOutage, changePace } from "./pace";
+import { paced, reserve, rephaseAfterOutage, changePace, samePace } from "./pace";
 import { emit, OUT_FIRE, OUT_TIMED_OUT, OUT_DROPPED, DROP_ATTEMPTS_EXHAUSTED, DROP_EXPIRED } from "./outputs";
 
 export const OUTCOME_SUCCESS: i32 = 0;
@@ -350,9 +350,9 @@ export function setDomainConditions(domain: u32, flags: u32, now: f64): void {
  * take new ones, in the order they joined their scopes: O(k log n) for the domain's k
  * registrations, as an online edge.
  */
-export function setDomainPace(domain: u32, interval: f64, now: f64): void {
-  if (interval == paceIntervalOf(domain)) return;
-  changePace(domain, interval, now);
+export function setDomainPace(domain: u32, interval: f64, phase: f64, now: f64): void {
+  if (samePace(domain, interval, phase)) return;
+  changePace(domain, interval, phase, now);
   for (let sc = firstScopeIn(domain); sc != NONE; sc = nextScopeInDomain(sc)) {
     let slot = firstMember(sc);
     while (slot != NONE) {
