@@ -102,7 +102,7 @@ export const DEFAULTS = {
   latency: { median: "120ms", p99: "1.5s" },
   reboots: { perDay: 0.1, downtime: { median: "60s", p99: "10m" }, rtc: false, ntpSync: "30s" },
   workload: { perHour: 4, tags: "unique" },
-  backend: { capacityPer1000: 20, errorRate: 0.005, retryAfter: "30s", admission: 0.9, slots: true },
+  backend: { capacityPer1000: 20, errorRate: 0.005, retryAfter: "30s", admission: 0.8, slots: true },
   fleet: [] as unknown[],
   kiosk: { require: ["probe"], settle: "adaptive", probeInterval: "30s" },
   workbox: { pageReload: "24h", maxRetention: "7d" },
