@@ -133,6 +133,7 @@ export class FleetSim {
       const base = simPolicy(name, scenario);
       const policy = hooks.externalConnectivity && base.kind === "agent" ? { ...base, online: "external" as const } : base;
       const metrics = new PolicyMetrics();
+      metrics.oldBefore = scenario.durationMs - 3_600_000;
       const backend = new Backend(
         fleetCapacity,
         { first, count, devices: scenario.devices },
