@@ -158,7 +158,9 @@ export class FleetSim {
         const offered = scenario.backend.admission;
         const admission =
           // --mqtt: the backend's real admission topic reaches the agents through the broker.
-          policy.followsAdmission && offered > 0 && !hooks.externalConnectivity ? new AdmissionPublisher(queue, backend.capacity * offered, () => world.backendUp, Math.max(1, Math.ceil(count / 100)), scenario.backend.slots) : undefined;
+          policy.followsAdmission && offered > 0 && !hooks.externalConnectivity
+            ? new AdmissionPublisher(queue, backend.capacity * offered, () => world.backendUp, Math.max(1, Math.ceil(count / 100)), scenario.backend.slots)
+            : undefined;
         const fleet: AgentFleet = {
           policy,
           core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)),

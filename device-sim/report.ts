@@ -196,7 +196,10 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
       pending: sum((p) => p.pending),
       pendingOld: sum((p) => p.pendingOld ?? 0),
       latencyMs: quantiles(latency),
-      latencyP99AllMs: p99OfAll(latency, sum((p) => p.registered)),
+      latencyP99AllMs: p99OfAll(
+        latency,
+        sum((p) => p.registered),
+      ),
       reconnectToAttemptMs: { ...quantiles(reconnect), missed: sum((p) => p.reconnectMissed) },
       attempts,
       inFlightAtCrash: sum((p) => p.inFlightAtCrash),

@@ -103,7 +103,9 @@ export class DeviceConnectivity {
     this.fusion = this.#sources.fusion;
     if (mqtt) {
       const { summaryTopic, ...linkOptions } = mqtt;
-      const admission = mqtt.admission && new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share, slotAt) => agent.setPace(share, slotAt) });
+      const admission =
+        mqtt.admission &&
+        new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share, slotAt) => agent.setPace(share, slotAt) });
       this.#admission = admission;
       const link = new MqttLink({
         ...linkOptions,

@@ -18,7 +18,13 @@ import { startAedes, until } from "./broker-fixtures.js";
 const SCOPE = "https://kiosk.example/";
 
 t.test("parseAdmission: the share, or a problem, never a throw", async (t) => {
-  t.same(parseAdmission('{"rate": 25, "devices": 400, "timestamp": 5, "ttlMs": 9}'), { ok: true, perDevice: 0.0625, slotAt: undefined, timestamp: 5, ttlMs: 9 });
+  t.same(parseAdmission('{"rate": 25, "devices": 400, "timestamp": 5, "ttlMs": 9}'), {
+    ok: true,
+    perDevice: 0.0625,
+    slotAt: undefined,
+    timestamp: 5,
+    ttlMs: 9,
+  });
   t.same(parseAdmission('{"perDevice": 0.5, "slotAt": 7, "timestamp": 0}'), { ok: true, perDevice: 0.5, slotAt: 7, timestamp: 0, ttlMs: undefined });
   t.same(parseAdmission(""), { ok: true, perDevice: undefined }, "an empty payload clears it");
   for (const bad of [
@@ -49,8 +55,7 @@ t.test("through aedes: the agent paces at its share, falls back when the admissi
   const backend = await mqtt.connectAsync(broker.url, { ...broker.login, protocolVersion: 4 });
   t.teardown(() => backend.endAsync());
   const clock = new ManualClock();
-  const publish = (payload: unknown) =>
-    backend.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), { qos: 1, retain: true });
+  const publish = (payload: unknown) => backend.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), { qos: 1, retain: true });
   // Retained before the agent connects: the agent reads it at subscribe.
   await publish({ rate: 10, devices: 20, timestamp: clock.wall(), ttlMs: 60_000 });
 

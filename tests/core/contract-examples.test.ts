@@ -158,16 +158,25 @@ example("Pace: a paced domain fires one interval apart; each reservation fires a
   );
   t.equal(s.nextWakeupOf(domain), 1000);
   s.handleTimeout(1000);
-  t.same(s.drain().map((d) => d.type === "fire" && d.id), [ids[1]]);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [ids[1]],
+  );
   s.complete(ids[0]!, "success", 1500);
   const late = s.register(scope, 1500);
   s.resolved(late, 1500); // due now, but 3000 is the next free point
   s.handleTimeout(2000);
-  t.same(s.drain().map((d) => d.type === "fire" && d.id), [ids[2]]);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [ids[2]],
+  );
   s.handleTimeout(2999);
   t.same(s.drain(), [], "nothing before its point");
   s.handleTimeout(3000);
-  t.same(s.drain().map((d) => d.type === "fire" && d.id), [late]);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [late],
+  );
 });
 
 example(
@@ -183,7 +192,11 @@ example(
     const first = 3_600_000 + 10_000 * new Xoshiro128(7, 0).draw();
     t.equal(s.nextWakeupOf(domain), first, "now + interval × one draw");
     s.handleTimeout(first);
-    t.same(s.drain().map((d) => d.type === "fire" && d.id), [a], "oldest parked first");
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [a],
+      "oldest parked first",
+    );
     t.equal(s.nextWakeupOf(domain), Math.min(first + 10_000, first + 120_000), "the second one interval later");
   },
 );
@@ -201,11 +214,19 @@ example(
     const phase = 10_000 + 1000 * new Xoshiro128(9, 0).draw();
     t.equal(s.nextWakeupOf(domain), phase, "the older reservation takes the new first point");
     s.handleTimeout(phase + 1000);
-    t.same(s.drain().map((d) => d.type === "fire" && d.id), [ids[1], ids[2]], "both within two new intervals");
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [ids[1], ids[2]],
+      "both within two new intervals",
+    );
     s.setPace(domain, 0, phase + 1000);
     const free = s.register(scope, phase + 1000);
     s.resolved(free, phase + 1000);
-    t.same(s.drain().map((d) => d.type === "fire" && d.id), [free], "no pace: at once");
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [free],
+      "no pace: at once",
+    );
   },
 );
 
@@ -218,7 +239,10 @@ example("Pace: with a grid, every fire falls on phase + k × interval, even when
   t.same(s.drain(), [], "idle, but not on a grid point at 100");
   t.equal(s.nextWakeupOf(domain), 250, "the first grid point at or after 100");
   s.handleTimeout(250);
-  t.same(s.drain().map((d) => d.type === "fire" && d.id), [a]);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [a],
+  );
   t.equal(s.nextWakeupOf(domain), 1250, "the next one interval on");
   s.setPace(domain, 1000, 1100, 400); // holding b back: it restarts at the new grid's first point, no draw
   t.equal(s.nextWakeupOf(domain), 1400, "the first point of the new grid at or after now");

@@ -301,7 +301,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   w(
     4,
     fc
-      .record({ op: fc.constant("setPace" as const), domain: refArb, interval: intervalArb, phase: fc.oneof(w(3, fc.constant(-1)), w(3, small(1)), w(1, fc.constantFrom(Number.NaN, -0.5, 1))), when: whenArb })
+      .record({
+        op: fc.constant("setPace" as const),
+        domain: refArb,
+        interval: intervalArb,
+        phase: fc.oneof(w(3, fc.constant(-1)), w(3, small(1)), w(1, fc.constantFrom(Number.NaN, -0.5, 1))),
+        when: whenArb,
+      })
       // A phase as a fraction of the interval (1: exactly the interval, refused), or -1 and bad values as they are.
       .map((o) => ({ ...o, phase: o.phase >= 0 && o.phase <= 1 ? o.phase * o.interval : o.phase })),
   ),

@@ -54,10 +54,7 @@ t.test("with slots the recovered fleet sends at the offered rate, in every secon
   // (0.7/s here) and a re-slot's first points come on top.
   const window = arrivals.slice(first, first + Math.floor(0.9 * expectedDrain));
   t.ok(Math.max(...window) <= OFFERED, `never more than ${OFFERED} in a second while the bulk drains (at most ${Math.max(...window)})`);
-  t.ok(
-    window.filter((n) => n >= OFFERED - 1).length >= 0.9 * window.length,
-    "and the offered rate is used: at least 7 in 90 % of those seconds",
-  );
+  t.ok(window.filter((n) => n >= OFFERED - 1).length >= 0.9 * window.length, "and the offered rate is used: at least 7 in 90 % of those seconds");
   const recovery = report.recoveries[0]!;
   t.ok(recovery.overloadedSeconds <= 3, `the backend is over capacity ${recovery.overloadedSeconds} s at most, in the tail`);
   t.ok(
