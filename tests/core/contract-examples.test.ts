@@ -248,18 +248,6 @@ example("Pace: with a grid, every fire falls on phase + k × interval, even when
   t.equal(s.nextWakeupOf(domain), 1400, "the first point of the new grid at or after now");
 });
 
-example("Pace: a new pace never brings a held-back fire sooner than one new interval after the last", { seed: 3, policy: plain }, (t, s) => {
-  const { domain, scope } = place(s);
-  s.setPace(domain, 10_000, 0);
-  const [a, b] = [s.register(scope, 0), s.register(scope, 0)];
-  s.resolved(a, 0); // fires at 0
-  s.resolved(b, 0); // reserves 10,000
-  s.drain();
-  s.setPace(domain, 5000, 1000);
-  const drawn = 1000 + 5000 * new Xoshiro128(3, 0).draw();
-  t.equal(s.nextWakeupOf(domain), Math.max(0 + 5000, drawn), "max(last fire + 5,000, now + 5,000 × one draw)");
-});
-
 example("removeScope frees parked registrations oldest first, then the rest as they joined: later ids follow", {}, (t, s) => {
   const { scope } = place(s, false);
   const [a, b, c] = [s.register(scope, 0), s.register(scope, 0), s.register(scope, 0)];

@@ -17,8 +17,6 @@ export interface ModelDomain {
   paceNext: number;
   /** Its grid: fires only at paceGrid + k × paceInterval; -1: none. */
   pacePhase: number;
-  /** When it last fired while paced. */
-  paceLast: number;
   /** Its scopes in creation order (dead ones included; they are skipped). */
   readonly scopes: ModelScope[];
 }

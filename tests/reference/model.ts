@@ -133,7 +133,6 @@ export class ReferenceScheduler {
       paceInterval: 0,
       paceNext: 0,
       pacePhase: -1,
-      paceLast: -Infinity,
       scopes: [],
     });
     return id;
@@ -266,7 +265,6 @@ export class ReferenceScheduler {
       const d = r.scope.domain;
       d.tokens = refill(this.#policy, d, now) - retryCost(this.#policy, r);
     }
-    if (r.scope.domain.paceInterval > 0) r.scope.domain.paceLast = now;
     r.state = "firing";
     r.lastChance = this.isLastChance(r, now);
     r.timerAt = now + (r.lastChance ? this.#policy.lastChanceEventTimeout : this.#policy.eventTimeout);
@@ -339,12 +337,9 @@ export class ReferenceScheduler {
     d.paceInterval = intervalMs;
     d.pacePhase = phase;
     // Contract: a domain holding registrations back (paceNext later than now) restarts at its
-    // first grid point, or without a grid at a random point of the new interval (one draw),
-    // never sooner than one new interval after its last paced fire; an idle one stays free
-    // to fire at once (at its next grid point with a grid).
-    if (intervalMs > 0 && d.paceNext > now) {
-      d.paceNext = Math.max(d.paceLast + intervalMs, phase >= 0 ? now : now + intervalMs * this.#random.draw());
-    }
+    // first grid point, or without a grid at a random point of the new interval (one draw);
+    // an idle one stays free to fire at once (at its next grid point with a grid).
+    if (intervalMs > 0 && d.paceNext > now) d.paceNext = phase >= 0 ? now : now + intervalMs * this.#random.draw();
     // The reservations of the old pace are looked at again, scope by scope in creation
     // order, each scope's in the order they joined it.
     for (const scope of d.scopes) {

@@ -13,7 +13,7 @@ export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
 export const D_ON_BATTERY: u32 = 4;
 
-const SIZE: usize = 96;
+const SIZE: usize = 88;
 const O_FLAGS: usize = 0;
 const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
@@ -29,8 +29,6 @@ const O_PACE_INTERVAL: usize = 64;
 const O_PACE_NEXT: usize = 72;
 /** Where the pace's grid lies: its points are phase + k × interval (-1: no grid). */
 const O_PACE_PHASE: usize = 80;
-/** When the domain last fired while paced (-Infinity: never). */
-const O_PACE_LAST: usize = 88;
 
 let table: usize = 0;
 let count: u32 = 0;
@@ -65,7 +63,6 @@ export function createDomain(): u32 {
   store<f64>(p + O_PACE_INTERVAL, 0);
   store<f64>(p + O_PACE_NEXT, 0);
   store<f64>(p + O_PACE_PHASE, -1);
-  store<f64>(p + O_PACE_LAST, -Infinity);
   if (d == 1) shareTimers();
   return d;
 }
@@ -108,7 +105,3 @@ export function createDomain(): u32 {
 @inline export function pacePhaseOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_PHASE); }
 // @ts-ignore: decorator
 @inline export function setPacePhase(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_PHASE, v); }
-// @ts-ignore: decorator
-@inline export function paceLastOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_LAST); }
-// @ts-ignore: decorator
-@inline export function setPaceLast(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_LAST, v); }

@@ -10,7 +10,7 @@
 // a slot of a common grid (a phase) interleaves them exactly: the domain's fires then fall
 // on its grid points only.
 
-import { paceIntervalOf, setPaceInterval, paceNextOf, setPaceNext, pacePhaseOf, setPacePhase, paceLastOf, setPaceLast } from "./domains";
+import { paceIntervalOf, setPaceInterval, paceNextOf, setPaceNext, pacePhaseOf, setPacePhase } from "./domains";
 import { draw } from "./rng";
 
 export function paced(d: u32): bool {
@@ -48,22 +48,13 @@ export function rephaseAfterOutage(d: u32, now: f64): void {
 /**
  * A new interval and grid. A domain holding registrations back restarts at its first grid
  * point, or without a grid at a random point of the new interval (one draw: every device
- * hears the backend at once, and restarting all at `now` would be a herd), but never sooner
- * than one new interval after its last fire: a backend that re-slots its fleet would
- * otherwise get the old slots' last requests and the new slots' first in the same second.
- * An idle domain stays free to fire at once (at its next grid point with a grid).
+ * hears the backend at once, and restarting all at `now` would be a herd); an idle one stays
+ * free to fire at once (at its next grid point with a grid).
  */
 export function changePace(d: u32, interval: f64, phase: f64, now: f64): void {
   setPaceInterval(d, interval);
   setPacePhase(d, phase);
-  if (interval > 0 && paceNextOf(d) > now) {
-    setPaceNext(d, max<f64>(paceLastOf(d) + interval, phase >= 0 ? now : now + interval * draw()));
-  }
-}
-
-/** A paced domain fired at `now`. */
-export function fired(d: u32, now: f64): void {
-  setPaceLast(d, now);
+  if (interval > 0 && paceNextOf(d) > now) setPaceNext(d, phase >= 0 ? now : now + interval * draw());
 }
 
 /** Whether `interval` and `phase` are what the domain has now. */

@@ -25,7 +25,7 @@ import { backoff, retryAfterWait } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
 import { budgetEnabled, waitFor, spend, refund } from "./budget";
 import { draw } from "./rng";
-import { paced, reserve, rephaseAfterOutage, changePace, samePace, fired } from "./pace";
+import { paced, reserve, rephaseAfterOutage, changePace, samePace } from "./pace";
 import { emit, OUT_FIRE, OUT_TIMED_OUT, OUT_DROPPED, DROP_ATTEMPTS_EXHAUSTED, DROP_EXPIRED } from "./outputs";
 
 export const OUTCOME_SUCCESS: i32 = 0;
@@ -80,7 +80,6 @@ function fire(slot: u32, now: f64): void {
   const d = domainOfSlot(slot);
   const attempts = attemptsOf(slot);
   if (attempts > 0 && budgetEnabled()) spend(d, retryCost(slot), now);
-  if (paced(d)) fired(d, now);
   setState(slot, STATE_FIRING);
   const expiresAt = t0Of(slot);
   const lastChance = kindOf(slot) == KIND_ONE_SHOT
