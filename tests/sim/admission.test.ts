@@ -5,9 +5,8 @@
 // as a Poisson count and some seconds go over; without an admission topic it is the
 // outage-sized spread.
 import t from "tap";
-import { FleetSim } from "../../device-sim/fleet.js";
 import { buildReport } from "../../device-sim/report.js";
-import { smallScenario } from "./small-scenario.js";
+import { runNotingRegistrations, smallScenario } from "./small-scenario.js";
 
 const DEVICES = 40;
 /** 10 requests/s for the 40 devices; the backend offers 80 % of it: 8/s. */
@@ -28,13 +27,7 @@ async function run(backend: Record<string, unknown>) {
     backend: { capacityPer1000: (CAPACITY * 1000) / DEVICES, errorRate: 0, retryAfter: "30s", ...backend },
     fleet: [{ outage: "link", at: "1h", for: "1h", fraction: 1 }],
   });
-  const registered: number[] = [];
-  const sim = await FleetSim.create(
-    scenario,
-    { index: 0, count: 1 },
-    { onEvent: (_policy, _device, e) => void (e.eventName === "Registered sync" && registered.push(sim.queue.now)) },
-  );
-  const result = await sim.run();
+  const { result, registered } = await runNotingRegistrations(scenario);
   const arrivals = [...result.policies.kiosk!.arrivals];
   const report = buildReport([result], 1).policies[0]!;
   return { arrivals, registered, report };

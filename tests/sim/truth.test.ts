@@ -7,7 +7,7 @@ import { Backend } from "../../device-sim/backend.js";
 import { FleetSim, shardRange } from "../../device-sim/fleet.js";
 import { buildReport } from "../../device-sim/report.js";
 import { Rng } from "../../device-sim/rng.js";
-import { smallScenario } from "./small-scenario.js";
+import { runNotingRegistrations, smallScenario } from "./small-scenario.js";
 
 /** A world with nothing random in it but the workload: the link stays up, nothing stalls or reboots. */
 const steady = {
@@ -207,13 +207,8 @@ t.test("pending queued over an hour before the end, and the p99 that counts unde
     workload: { perHour: 60, tags: "unique" },
     fleet: [{ outage: "link", at: "1h", for: "2h", fraction: 1 }],
   });
-  const registered: number[] = [];
-  const sim = await FleetSim.create(
-    scenario,
-    { index: 0, count: 1 },
-    { onEvent: (_policy, _device, e) => void (e.eventName === "Registered sync" && registered.push(sim.queue.now)) },
-  );
-  const p = buildReport([await sim.run()], 1).policies[0]!;
+  const { result, registered } = await runNotingRegistrations(scenario);
+  const p = buildReport([result], 1).policies[0]!;
   const stranded = registered.filter((at) => at >= 3_600_000);
   t.equal(p.pending, stranded.length, "pending: everything queued once the links were down");
   t.equal(p.pendingOld, stranded.filter((at) => at < 2 * 3_600_000).length, "of them, queued before 2 h (an hour before the end)");
