@@ -214,6 +214,31 @@ export class Agent {
   }
 
   /**
+   * The device's share of what the backend can take, in requests per second (undefined: no
+   * pace of its own, the policy's reconnect spread and back-off alone). Sync events are then
+   * spaced at least 1 / rate apart; after an outage the first waits a random part of one
+   * interval. `slotAt`, a wall-clock time (ms since the epoch) the backend gave this device
+   * as one of its slots, puts every event on slotAt + k / rate instead: a backend that hands
+   * its devices interleaved slots gets an even load. Set from the backend's admission topic
+   * (connectivity/admission.ts).
+   */
+  setPace(requestsPerSecond: number | undefined, slotAt?: number): void {
+    if (requestsPerSecond !== undefined && !(requestsPerSecond > 0 && Number.isFinite(requestsPerSecond))) {
+      throw new RangeError(`setPace(${requestsPerSecond}): requests per second must be a positive finite number or undefined`);
+    }
+    if (slotAt !== undefined && !Number.isFinite(slotAt)) throw new RangeError(`setPace(…, ${slotAt}): the slot must be a finite wall-clock time`);
+    if (requestsPerSecond === undefined) {
+      this.#scheduler.setPace(0);
+    } else {
+      const interval = Math.min(2 ** 53, 1000 / requestsPerSecond);
+      // The slot in the core's time base, brought into [0, interval).
+      const phase = slotAt === undefined ? -1 : (((slotAt - this.#clock.wall() + this.#now()) % interval) + interval) % interval;
+      this.#scheduler.setPace(interval, phase < interval ? phase : 0);
+    }
+    this.#afterChange();
+  }
+
+  /**
    * One scope's own reachability (the spec's stricter, origin-specific "online", e.g. a probe
    * of that origin's backend): its registrations fire only while the device and the scope are
    * both online. A failure reported after the scope went offline is aborted.

@@ -4,11 +4,13 @@
 // policy sees it: navigator.onLine, or the connectivity fusion over evidence from the world.
 
 import { Agent } from "../agent/agent.js";
+import { AdmissionFollower } from "../agent/connectivity/admission.js";
 import { ConnectivityFusion, type Evidence } from "../agent/connectivity/fusion.js";
 import type { DispatchResult, Dispatcher, SyncDispatch } from "../agent/dispatcher.js";
 import type { BackgroundServiceEvent } from "../agent/log.js";
 import { MemoryStore } from "../agent/memory-store.js";
 import type { AgentServiceWorker } from "../agent/agent.js";
+import type { AdmissionListener, AdmissionPublisher } from "./admission-publisher.js";
 import type { Backend } from "./backend.js";
 import { DeviceClock } from "./device-clock.js";
 import type { Timed } from "./event-queue.js";
@@ -32,6 +34,8 @@ export interface AgentFleet {
   /** The policy's one core, shared by every device: each boot gets a port of its domain. */
   core: SchedulerEndpoint;
   backend: Backend;
+  /** The backend's admission topic, when the policy follows one. */
+  admission?: AdmissionPublisher;
   metrics: PolicyMetrics;
   eventTimeout: number;
   lastChanceEventTimeout: number;
@@ -56,7 +60,7 @@ class ProbeRun implements Timed {
   }
 }
 
-export class AgentDevice implements SimDevice, Dispatcher {
+export class AgentDevice implements SimDevice, Dispatcher, AdmissionListener {
   readonly #fleet: AgentFleet;
   readonly #world: DeviceWorld;
   readonly #rng: Rng;
@@ -69,6 +73,11 @@ export class AgentDevice implements SimDevice, Dispatcher {
   #agent: Agent | undefined;
   #sw: AgentServiceWorker | undefined;
   #fusion: ConnectivityFusion | undefined;
+  #admission: AdmissionFollower | undefined;
+  /** Connected to the broker (this boot's Agent running). */
+  #connected = false;
+  /** Counted by the backend's admission as a device with work waiting. */
+  #waiting = false;
   #lastAttemptAt = NaN;
   readonly #reconnect: ReconnectWatch;
   /** Sync events dispatched and not answered yet (this boot). */
@@ -128,6 +137,10 @@ export class AgentDevice implements SimDevice, Dispatcher {
           onChange: (s) => agent.setConditions(s),
         });
       }
+      const publisher = this.#fleet.admission;
+      if (publisher) {
+        this.#admission = new AdmissionFollower({ clock, topic: "admission", apply: (share, slotAt) => agent.setPace(share, slotAt) });
+      }
       this.linkChanged();
       this.#fleet.onBoot?.(this.#world.index, agent, clock);
       // The page, once loaded, registers what its outbox holds and no registration covers
@@ -151,6 +164,10 @@ export class AgentDevice implements SimDevice, Dispatcher {
     this.#agent = undefined;
     this.#sw = undefined;
     this.#fusion = undefined;
+    this.#admission?.close();
+    this.#admission = undefined;
+    this.#connected = false;
+    this.#admissionCount();
   }
 
   linkChanged(): void {
@@ -168,6 +185,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
   }
 
   backendChanged(): void {
+    this.#fleet.admission?.backendChanged();
     if (!this.#fusion) return;
     // The periodic probe notices at its next run; the broker relays the backend's state at once.
     if (this.#world.linkUp) {
@@ -180,9 +198,16 @@ export class AgentDevice implements SimDevice, Dispatcher {
   }
 
   brokerChanged(): void {
-    if (!this.#fusion) return;
     const w = this.#world;
     const connected = w.linkUp && !w.captive && w.world.brokerUp;
+    if (this.#admission && connected !== this.#connected) {
+      this.#connected = connected;
+      // A new connection reads the retained admission; the summary it publishes tells the backend.
+      const retained = this.#fleet.admission!.retained;
+      if (connected && retained !== undefined) this.#admission.message(retained);
+      this.#admissionCount();
+    }
+    if (!this.#fusion) return;
     this.#report("broker", connected ? "good" : "bad");
     this.#report("backendStatus", !connected ? "unknown" : w.world.backendUp ? "good" : "bad");
   }
@@ -200,6 +225,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
     const m = newMessage(seq, this.#world.world.queue.now);
     this.#fleet.metrics.created(m);
     const tag = this.#outbox.add(m);
+    this.#admissionCount();
     // Before the page has loaded, the reconciliation at start registers it.
     if (this.#sw) this.#register(tag);
   }
@@ -254,6 +280,7 @@ export class AgentDevice implements SimDevice, Dispatcher {
           case "ok":
             this.#outbox.remove(event.tag, batch);
             for (const m of batch) fleet.metrics.settled(m, "acknowledged");
+            this.#admissionCount();
             return resolve({ outcome: "success" });
           case "overloaded":
             return resolve({
@@ -276,6 +303,27 @@ export class AgentDevice implements SimDevice, Dispatcher {
     // the user on lastChance), unless the backend already has them.
     const reason = e.eventMetadata.Status === "expired" ? "expired" : "attemptsExhausted";
     for (const m of this.#outbox.take(e.instanceId)) this.#fleet.metrics.settled(m, reason);
+    this.#admissionCount();
+  }
+
+  get hasWorkWaiting(): boolean {
+    return this.#waiting;
+  }
+
+  /** The backend's admission topic, heard while connected. */
+  admission(payload: string): void {
+    if (this.#connected) this.#admission?.message(payload);
+  }
+
+  /** Tell the backend's count whether this device now has work waiting while connected. */
+  #admissionCount(): void {
+    const publisher = this.#fleet.admission;
+    if (!publisher) return;
+    const waiting = this.#connected && this.#outbox.size > 0;
+    if (waiting !== this.#waiting) {
+      this.#waiting = waiting;
+      publisher.waiting(waiting ? 1 : -1);
+    }
   }
 
   #problem(clock: DeviceClock, message: string): void {

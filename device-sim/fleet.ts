@@ -5,6 +5,7 @@
 import { coreModule } from "../wasm-core/binding/core-wasm.js";
 import { Scheduler } from "../wasm-core/binding/scheduler.js";
 import { AgentDevice, type AgentFleet } from "./agent-device.js";
+import { AdmissionPublisher } from "./admission-publisher.js";
 import { Backend } from "./backend.js";
 import { EventQueue } from "./event-queue.js";
 import { PolicyMetrics, type PolicyMetricsJson } from "./metrics.js";
@@ -132,6 +133,7 @@ export class FleetSim {
       const base = simPolicy(name, scenario);
       const policy = hooks.externalConnectivity && base.kind === "agent" ? { ...base, online: "external" as const } : base;
       const metrics = new PolicyMetrics();
+      metrics.oldBefore = scenario.durationMs - 3_600_000;
       const backend = new Backend(
         fleetCapacity,
         { first, count, devices: scenario.devices },
@@ -153,10 +155,17 @@ export class FleetSim {
         });
         const { eventTimeout, lastChanceEventTimeout } = scheduler.policy();
         const { onEvent, onBoot, live } = hooks;
+        const offered = scenario.backend.admission;
+        const admission =
+          // --mqtt: the backend's real admission topic reaches the agents through the broker.
+          policy.followsAdmission && offered > 0 && !hooks.externalConnectivity
+            ? new AdmissionPublisher(queue, backend.capacity * offered, () => world.backendUp, Math.max(1, Math.ceil(count / 100)), scenario.backend.slots)
+            : undefined;
         const fleet: AgentFleet = {
           policy,
           core: new SchedulerEndpoint(scheduler, new CoreClock(queue, hooks.live)),
           backend,
+          ...(admission ? { admission } : {}),
           metrics,
           eventTimeout,
           lastChanceEventTimeout,
@@ -166,6 +175,7 @@ export class FleetSim {
           ...(live ? { live } : {}),
         };
         for (const w of world.devices) list.push(new AgentDevice(fleet, w, rngFor(w.index)));
+        for (const d of list) admission?.listen(d as AgentDevice);
       } else {
         const fleet: WorkboxFleet = { backend, metrics, maxRetentionMs: scenario.workbox.maxRetentionMs };
         for (const w of world.devices) list.push(new WorkboxDevice(fleet, w, rngFor(w.index)));

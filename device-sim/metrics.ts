@@ -34,6 +34,8 @@ export interface PolicyMetricsJson {
   delivered: number;
   duplicated: number;
   pending: number;
+  /** Pending at the end though queued more than an hour before it (absent in older shard files). */
+  pendingOld?: number;
   dropped: Record<DropReason, number>;
   attempts: number;
   wakeups: number;
@@ -50,6 +52,9 @@ export class PolicyMetrics {
   delivered = 0;
   duplicated = 0;
   pending = 0;
+  pendingOld = 0;
+  /** Messages queued before this time and still pending at the end count in `pendingOld`. */
+  oldBefore = -Infinity;
   readonly dropped: Record<DropReason, number> = { attemptsExhausted: 0, expired: 0, httpErrorAsSuccess: 0, lostInCrash: 0 };
   attempts = 0;
   wakeups = 0;
@@ -112,6 +117,7 @@ export class PolicyMetrics {
       this.latency.add(message.arrivedAt - message.createdAt);
     } else {
       this.pending++;
+      if (message.createdAt < this.oldBefore) this.pendingOld++;
     }
   }
 
@@ -121,6 +127,7 @@ export class PolicyMetrics {
       delivered: this.delivered,
       duplicated: this.duplicated,
       pending: this.pending,
+      pendingOld: this.pendingOld,
       dropped: { ...this.dropped },
       attempts: this.attempts,
       wakeups: this.wakeups,

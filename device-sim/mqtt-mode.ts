@@ -2,7 +2,8 @@
 // real time, for up to 1,000 devices. Each device runs the real Agent with the agent's own
 // connectivity assembly (DeviceConnectivity: an MqttLink with its jittered gRPC back-off, the
 // backend's Sparkplug STATE topic, the fusion requiring broker and backendStatus, the real
-// agent's default rule). A simulated backend publishes its retained STATE. The fleet outage is
+// agent's default rule, and the backend's admission topic). A simulated backend publishes its
+// retained STATE and admission (its capacity × `backend.admission`, for the fleet). The fleet outage is
 // a real broker stop and start: the embedded aedes broker closed and started again on its
 // port, or, for an external broker, a local TCP relay in front of it closed and reopened.
 // Measured: how the devices connect, how their reconnects spread after the restart, when
@@ -57,6 +58,7 @@ export interface MqttOptions {
 }
 
 const BACKEND_TOPIC = "syncward-sim/backend/state";
+const ADMISSION_TOPIC = "syncward-sim/backend/admission";
 
 function quantiles(h: Histogram): Quantiles {
   const r = (x: number) => (Number.isNaN(x) ? NaN : Math.round(x));
@@ -149,8 +151,11 @@ async function relay(url: string): Promise<Outage> {
   };
 }
 
-/** The simulated backend's Sparkplug STATE: retained online, its Will retained offline. */
-function backendState(url: string, login: Partial<BrokerCredential>, birth: number): mqtt.MqttClient {
+/**
+ * The simulated backend's Sparkplug STATE (retained online, its Will retained offline) and its
+ * admission topic: `admission` requests/s for the whole fleet (omitted when 0), retained.
+ */
+function backendState(url: string, login: Partial<BrokerCredential>, birth: number, admission: { rate: number; devices: number }): mqtt.MqttClient {
   const client = mqtt.connect(url, {
     clientId: `syncward-sim-backend-${birth}`,
     protocolVersion: 4,
@@ -160,7 +165,10 @@ function backendState(url: string, login: Partial<BrokerCredential>, birth: numb
     will: { topic: BACKEND_TOPIC, payload: JSON.stringify({ online: false, timestamp: birth }), qos: 1, retain: true },
   });
   // An embedded broker forgets retained messages when it stops: publish again on each connect.
-  client.on("connect", () => client.publish(BACKEND_TOPIC, JSON.stringify({ online: true, timestamp: birth }), { qos: 1, retain: true }));
+  client.on("connect", () => {
+    client.publish(BACKEND_TOPIC, JSON.stringify({ online: true, timestamp: birth }), { qos: 1, retain: true });
+    if (admission.rate > 0) client.publish(ADMISSION_TOPIC, JSON.stringify({ ...admission, timestamp: Date.now(), ttlMs: 600_000 }), { qos: 1, retain: true });
+  });
   client.on("error", () => {});
   return client;
 }
@@ -180,7 +188,8 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
   const outage = externalUrl === undefined ? await embedded() : await relay(externalUrl);
   const direct = externalUrl ?? outage.url;
   const birth = Date.now();
-  const backend = backendState(direct, outage.login, birth);
+  const admission = { rate: (scenario.backend.capacityPer1000 * world.devices * scenario.backend.admission) / 1000, devices: world.devices };
+  const backend = backendState(direct, outage.login, birth, admission);
   const started = performance.now();
   const live = () => performance.now() - started;
   const connections: DeviceConnectivity[] = [];
@@ -217,6 +226,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
             setScopeOnline: () => {},
             status: () => agent.status(),
             nextWakeup: () => agent.nextWakeup(),
+            setPace: (share, slotAt) => agent.setPace(share, slotAt),
           },
           clock,
           mqtt: {
@@ -225,6 +235,7 @@ export async function runMqtt(scenario: Scenario, externalUrl: string | undefine
             protocolVersion: externalUrl === undefined ? 4 : 5,
             ...outage.login,
             backendStatus: { topic: BACKEND_TOPIC },
+            ...(admission.rate > 0 ? { admission: { topic: ADMISSION_TOPIC } } : {}),
             random: () => rng.next(),
           },
           require: ["broker", "backendStatus"],

@@ -3,7 +3,9 @@
 //
 // kiosk     syncward's `kiosk` preset on the real Agent; "online" is the connectivity fusion
 //           over evidence the world gives (probe by default: the backend really reachable),
-//           with its settle time. The handler passes a 429's Retry-After to the Agent.
+//           with its settle time. The handler passes a 429's Retry-After to the Agent. It
+//           paces at its share of what the backend's admission topic offers, while the
+//           backend publishes one (admission-publisher.ts).
 // chromium  the `chromium` preset on the real Agent: Chromium's timeline (3 attempts, 5 then
 //           15 min, 3 min events); "online" is navigator.onLine, i.e. any link, also behind
 //           a captive portal or with the backend down. Retry-After is invisible to it.
@@ -35,6 +37,8 @@ export interface AgentPolicy {
    */
   online: "link" | "fused" | "external";
   honoursRetryAfter: boolean;
+  /** Paces at the share the backend's admission topic gives (when the scenario's backend publishes one). */
+  followsAdmission: boolean;
 }
 
 export interface WorkboxPolicy {
@@ -47,9 +51,9 @@ export type SimPolicy = AgentPolicy | WorkboxPolicy;
 export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
   switch (name) {
     case "kiosk":
-      return { kind: "agent", name, preset: "kiosk", overrides: {}, online: "fused", honoursRetryAfter: true };
+      return { kind: "agent", name, preset: "kiosk", overrides: {}, online: "fused", honoursRetryAfter: true, followsAdmission: true };
     case "chromium":
-      return { kind: "agent", name, preset: "chromium", overrides: {}, online: "link", honoursRetryAfter: false };
+      return { kind: "agent", name, preset: "chromium", overrides: {}, online: "link", honoursRetryAfter: false, followsAdmission: false };
     case "naive":
       return {
         kind: "agent",
@@ -57,6 +61,7 @@ export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
         preset: "chromium",
         online: "link",
         honoursRetryAfter: false,
+        followsAdmission: false,
         overrides: {
           maxAttempts: scenario.naive.maxAttempts,
           initialRetryDelay: scenario.naive.delayMs,
@@ -71,7 +76,15 @@ export function simPolicy(name: PolicyName, scenario: Scenario): SimPolicy {
   }
   const extra = scenario.extraPolicies[name];
   if (!extra) throw new Error(`the scenario defines no policy "${name}"`);
-  return { kind: "agent", name, preset: extra.preset, overrides: extra.policy, online: extra.online, honoursRetryAfter: extra.retryAfter };
+  return {
+    kind: "agent",
+    name,
+    preset: extra.preset,
+    overrides: extra.policy,
+    online: extra.online,
+    honoursRetryAfter: extra.retryAfter,
+    followsAdmission: extra.admission,
+  };
 }
 
 /**

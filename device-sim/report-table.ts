@@ -41,9 +41,11 @@ export function figureRows(report: Report): FigureRows {
   for (const r of DROP_REASONS) if (ps.some((p) => p.droppedBy[r] > 0)) row(DROP_LABELS[r], (p) => count(p.droppedBy[r]));
   row("duplicated", (p) => count(p.duplicated));
   row("pending at end", (p) => count(p.pending));
+  row("  queued over 1 h before the end", (p) => count(p.pendingOld));
   row("latency p50", (p) => humanDuration(p.latencyMs.p50));
   row("latency p95", (p) => humanDuration(p.latencyMs.p95));
   row("latency p99", (p) => humanDuration(p.latencyMs.p99));
+  row("latency p99, undelivered = ∞", (p) => (p.latencyP99AllMs === Infinity ? "∞" : humanDuration(p.latencyP99AllMs)));
   row("reconnect → attempt p50", (p) => humanDuration(p.reconnectToAttemptMs.p50));
   row("reconnect → attempt p95", (p) => humanDuration(p.reconnectToAttemptMs.p95));
   row("reconnects with no attempt", (p) => count(p.reconnectToAttemptMs.missed));

@@ -56,8 +56,12 @@ export interface PolicyReport {
   droppedBy: Record<DropReason, number>;
   duplicated: number;
   pending: number;
+  /** Pending at the end though queued more than an hour before it. */
+  pendingOld: number;
   /** Registration (message queued) to its first arrival at the backend. */
   latencyMs: Quantiles;
+  /** The 99th percentile over every message queued, an undelivered one counting as infinitely late. */
+  latencyP99AllMs: number;
   /** A device's backend becoming reachable again to its first attempt for older work. */
   reconnectToAttemptMs: Quantiles & { missed: number };
   attempts: number;
@@ -112,6 +116,13 @@ const LOAD_POINTS = 1440;
 function quantiles(h: Histogram): Quantiles {
   const round = (x: number) => (Number.isNaN(x) ? NaN : Math.round(x));
   return { p50: round(h.quantile(0.5)), p95: round(h.quantile(0.95)), p99: round(h.quantile(0.99)), max: round(h.max), samples: h.count };
+}
+
+/** The 99th percentile over `registered` messages of which `delivered` took these latencies, the rest infinitely long. */
+function p99OfAll(delivered: Histogram, registered: number): number {
+  if (registered === 0) return NaN;
+  const q = (0.99 * registered) / delivered.count;
+  return q > 1 ? Infinity : Math.round(delivered.quantile(q));
 }
 
 /** Add up the shards of one run; `wallMs` is the run's own duration (shards may run in parallel). */
@@ -183,7 +194,12 @@ export function buildReport(shards: ShardResult[], wallMs: number): Report {
       droppedBy,
       duplicated: sum((p) => p.duplicated),
       pending: sum((p) => p.pending),
+      pendingOld: sum((p) => p.pendingOld ?? 0),
       latencyMs: quantiles(latency),
+      latencyP99AllMs: p99OfAll(
+        latency,
+        sum((p) => p.registered),
+      ),
       reconnectToAttemptMs: { ...quantiles(reconnect), missed: sum((p) => p.reconnectMissed) },
       attempts,
       inFlightAtCrash: sum((p) => p.inFlightAtCrash),

@@ -25,6 +25,8 @@ export interface ExtraPolicy {
   policy: Partial<Policy>;
   online: "link" | "fused";
   retryAfter: boolean;
+  /** Follow the backend's admission topic (pace at the device's share). Default false. */
+  admission: boolean;
 }
 
 const KIOSK_SIGNALS = ["probe", "broker", "backendStatus"] as const satisfies readonly SignalName[];
@@ -67,7 +69,11 @@ export interface Scenario {
   latency: { medianMs: number; p99Ms: number };
   reboots: { perDay: number; downMedianMs: number; downP99Ms: number; rtc: boolean; ntpSyncMs: number };
   workload: { perHour: number; tags: "unique" | "coalesce" };
-  backend: { capacityPer1000: number; errorRate: number; retryAfterMs: number };
+  /**
+   * admission: the share of its capacity the backend offers on its admission topic (0: no
+   * topic); slots: it gives each device with work waiting a slot of one grid.
+   */
+  backend: { capacityPer1000: number; errorRate: number; retryAfterMs: number; admission: number; slots: boolean };
   fleet: FleetOutage[];
   /** `settleMs` undefined: the fusion's adaptive settle time ("adaptive" in a file). */
   kiosk: { require: KioskSignal[]; settleMs: number | undefined; probeIntervalMs: number };
@@ -96,7 +102,7 @@ export const DEFAULTS = {
   latency: { median: "120ms", p99: "1.5s" },
   reboots: { perDay: 0.1, downtime: { median: "60s", p99: "10m" }, rtc: false, ntpSync: "30s" },
   workload: { perHour: 4, tags: "unique" },
-  backend: { capacityPer1000: 20, errorRate: 0.005, retryAfter: "30s" },
+  backend: { capacityPer1000: 20, errorRate: 0.005, retryAfter: "30s", admission: 0.8, slots: true },
   fleet: [] as unknown[],
   kiosk: { require: ["probe"], settle: "adaptive", probeInterval: "30s" },
   workbox: { pageReload: "24h", maxRetention: "7d" },
@@ -244,6 +250,8 @@ export function parseScenario(raw: unknown, named: (name: string) => Json | unde
       capacityPer1000: backend.num("capacityPer1000", 0.001, 1e9),
       errorRate: backend.num("errorRate", 0, 1),
       retryAfterMs: backend.dur("retryAfter", 1000, 86_400_000),
+      admission: backend.num("admission", 0, 1),
+      slots: backend.bool("slots"),
     },
     fleet: parseFleet(top, durationMs),
     kiosk: {
@@ -273,13 +281,14 @@ function parseExtraPolicies(extra: Fields): Record<string, ExtraPolicy> {
     if (!EXTRA_POLICY_NAME.test(name) || (POLICY_NAMES as readonly string[]).includes(name)) {
       throw new ScenarioError(`extraPolicies: "${name}" must be a new name of lowercase letters, digits and dashes (not ${POLICY_NAMES.join(", ")})`);
     }
-    const f = extra.sub(name, { preset: 0, policy: 0, online: 0, retryAfter: 0 });
+    const f = extra.sub(name, { preset: 0, policy: 0, online: 0, retryAfter: 0, admission: 0 });
     if (f.obj.preset === undefined) throw new ScenarioError(`${f.path} needs a preset (${PRESETS.join(", ")})`);
     out[name] = {
       preset: f.oneOf("preset", PRESETS),
       policy: f.obj.policy === undefined ? {} : parsePolicyOverrides(f.sub("policy", undefined)),
       online: f.obj.online === undefined ? "fused" : f.oneOf("online", ["link", "fused"] as const),
       retryAfter: f.obj.retryAfter === undefined ? true : f.bool("retryAfter"),
+      admission: f.obj.admission === undefined ? false : f.bool("admission"),
     };
   }
   return out;
@@ -358,7 +367,13 @@ export function scenarioToJson(s: Scenario): Json {
       ntpSync: d(s.reboots.ntpSyncMs),
     },
     workload: { ...s.workload },
-    backend: { capacityPer1000: s.backend.capacityPer1000, errorRate: s.backend.errorRate, retryAfter: d(s.backend.retryAfterMs) },
+    backend: {
+      capacityPer1000: s.backend.capacityPer1000,
+      errorRate: s.backend.errorRate,
+      retryAfter: d(s.backend.retryAfterMs),
+      admission: s.backend.admission,
+      slots: s.backend.slots,
+    },
     fleet: s.fleet.map((f) => ({ outage: f.kind, at: d(f.atMs), for: d(f.forMs), ...(f.kind === "link" ? { fraction: f.fraction } : {}) })),
     kiosk: { require: s.kiosk.require, settle: s.kiosk.settleMs === undefined ? "adaptive" : d(s.kiosk.settleMs), probeInterval: d(s.kiosk.probeIntervalMs) },
     workbox: { pageReload: d(s.workbox.pageReloadMs), maxRetention: d(s.workbox.maxRetentionMs) },

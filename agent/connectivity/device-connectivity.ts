@@ -14,6 +14,7 @@ import type { Conditions } from "../../wasm-core/binding/scheduler.js";
 import type { RegistrationStatus } from "../agent.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
 import type { ConnectivityFusion, Evidence, FusedState, ManualSetting, SignalName } from "./fusion.js";
+import { AdmissionFollower } from "./admission.js";
 import { MqttLink, type LinkStatus, type MqttLinkOptions } from "./mqtt-link.js";
 import { SummaryPublisher, summarize } from "./registration-summary.js";
 import { configuredSignals } from "./required-signals.js";
@@ -25,9 +26,11 @@ export interface ConnectivityTarget {
   setScopeOnline(scope: string, online: boolean): void;
   status(): RegistrationStatus[];
   nextWakeup(): number;
+  /** The device's share of the backend (requests/s), undefined: the policy's own pacing. */
+  setPace(requestsPerSecond: number | undefined, slotAt?: number): void;
 }
 
-export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect"> & {
+export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect" | "onAdmission"> & {
   /** Retained JSON summary of the registrations, published when it changes. */
   summaryTopic?: string;
 };
@@ -56,6 +59,8 @@ export interface ConnectivityStatus extends FusedState {
   /** Scopes with a probe of their own, and what it says ("unknown" before its first answer). */
   scopes: Record<string, Evidence>;
   mqtt: LinkStatus | undefined;
+  /** With an admission topic: the device's share in force (requests/s), null while falling back to the policy. */
+  admissionPerDevice?: number | null;
 }
 
 export class DeviceConnectivity {
@@ -70,6 +75,7 @@ export class DeviceConnectivity {
   readonly #onChange: (state: FusedState) => void;
   readonly #onScopeChange: (scope: string, online: boolean) => void;
   readonly #topics: { deviceStatus: boolean; backendStatus: boolean };
+  readonly #admission: AdmissionFollower | undefined;
 
   constructor(options: DeviceConnectivityOptions) {
     const { agent, clock, mqtt, probe } = options;
@@ -97,7 +103,18 @@ export class DeviceConnectivity {
     this.fusion = this.#sources.fusion;
     if (mqtt) {
       const { summaryTopic, ...linkOptions } = mqtt;
-      const link = new MqttLink({ ...linkOptions, clock, signals: this.#sources.signals, log, onConnect: () => this.#summary?.connected() });
+      const admission =
+        mqtt.admission &&
+        new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share, slotAt) => agent.setPace(share, slotAt) });
+      this.#admission = admission;
+      const link = new MqttLink({
+        ...linkOptions,
+        clock,
+        signals: this.#sources.signals,
+        log,
+        onConnect: () => this.#summary?.connected(),
+        onAdmission: (payload) => admission?.message(payload),
+      });
       this.link = link;
       this.#sources.attachLink(link);
       this.#summary =
@@ -148,12 +165,21 @@ export class DeviceConnectivity {
     for (const s of this.#required) signals[s] ??= this.fusion.evidence(s);
     const scopes: Record<string, Evidence> = {};
     for (const [scope, probe] of this.#scopeProbes) scopes[scope] = probe.reachable === undefined ? "unknown" : probe.reachable ? "good" : "bad";
-    return { ...this.fusion.state, manual: this.fusion.manual, required: [...this.#required], signals, scopes, mqtt: this.link?.status() };
+    return {
+      ...this.fusion.state,
+      manual: this.fusion.manual,
+      required: [...this.#required],
+      signals,
+      scopes,
+      mqtt: this.link?.status(),
+      ...(this.#admission ? { admissionPerDevice: this.#admission.perDevice ?? null } : {}),
+    };
   }
 
   async close(): Promise<void> {
     for (const probe of this.#scopeProbes.values()) probe.stop();
     this.#summary?.close();
+    this.#admission?.close();
     await this.#sources.close();
   }
 }

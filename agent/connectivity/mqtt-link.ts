@@ -1,5 +1,6 @@
 // The agent's MQTT connection and the three signals it carries: the broker link itself, the
-// firmware's device status topic and the backend's Sparkplug-style status topic. It also
+// firmware's device status topic and the backend's Sparkplug-style status topic; and the
+// backend's admission topic, which it hands on (admission.ts). It also
 // publishes the agent's presence (retained "online", Last Will retained "offline") and
 // anything else the agent wants to say (the registration summary).
 //
@@ -52,6 +53,9 @@ export interface MqttLinkOptions {
   sessionExpirySeconds?: number;
   deviceStatus?: StatusTopic & DeviceStatusFormat;
   backendStatus?: StatusTopic;
+  /** The backend's admission topic (admission.ts): its messages go to `onAdmission` unparsed. */
+  admission?: StatusTopic;
+  onAdmission?: (payload: Uint8Array) => void;
   /** Retained `online` after each connect, retained `offline` as the Last Will and at close. */
   presence?: { topic: string; online?: string; offline?: string; willDelaySeconds?: number };
   backoff?: ReconnectBackoffOptions;
@@ -217,13 +221,13 @@ export class MqttLink {
     this.#failedAttempts = 0;
     this.#lastError = undefined;
     this.#backoff.reset();
-    const { deviceStatus, backendStatus, presence } = this.#options;
+    const { deviceStatus, backendStatus, admission, presence } = this.#options;
     if (!sessionPresent) {
       // Whatever was known came from a session that is gone: trust only what the retained
       // messages say now.
       if (deviceStatus) this.#signals.report("deviceStatus", "unknown");
       if (backendStatus) this.#signals.report("backendStatus", "unknown");
-      const topics = [deviceStatus?.topic, backendStatus?.topic].filter((t): t is string => t !== undefined);
+      const topics = [deviceStatus?.topic, backendStatus?.topic, admission?.topic].filter((t): t is string => t !== undefined);
       if (topics.length > 0) {
         this.#client.subscribe(topics, { qos: 1 }, (error) => {
           if (error && this.#state === "connected") this.#log(`mqtt: subscribing to ${topics.join(", ")} failed: ${error.message}`);
@@ -240,6 +244,7 @@ export class MqttLink {
     const { deviceStatus, backendStatus } = this.#options;
     if (deviceStatus && topic === deviceStatus.topic) this.#deviceStatus(deviceStatus, payload);
     if (backendStatus && topic === backendStatus.topic) this.#backendStatus(backendStatus, payload);
+    if (this.#options.admission?.topic === topic) this.#options.onAdmission?.(payload);
   }
 
   #deviceStatus(config: StatusTopic & DeviceStatusFormat, payload: Uint8Array): void {

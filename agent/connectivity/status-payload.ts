@@ -8,7 +8,8 @@
 // being cleared, for both payloads: the status is unknown again.
 //
 // Backend status (Sparkplug B 3.0 host STATE, retained and backed by the backend's Last Will):
-// `{"online": true, "timestamp": 1767000000000}`, the timestamp in ms since the epoch.
+// `{"online": true, "timestamp": 1767000000000}`, the timestamp in ms since the epoch. The
+// backend's admission payload (admission.ts) shares the text and JSON steps.
 
 /** Larger payloads are refused unread: status messages are tiny. */
 export const MAX_STATUS_PAYLOAD_BYTES = 4096;
@@ -31,7 +32,8 @@ export type BackendStatus = { ok: true; online: boolean; timestamp: number } | {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function text(payload: Uint8Array | string): string | { problem: string } {
+/** The payload as text, or a problem (over the size limit, not UTF-8). */
+export function payloadText(payload: Uint8Array | string): string | { problem: string } {
   if (typeof payload === "string") {
     return payload.length > MAX_STATUS_PAYLOAD_BYTES ? { problem: `payload of ${payload.length} characters is over ${MAX_STATUS_PAYLOAD_BYTES}` } : payload;
   }
@@ -54,7 +56,7 @@ export function excerpt(payload: Uint8Array | string): string {
 }
 
 /** The JSON object in `body`, or a problem string. */
-function object(body: string): Record<string, unknown> | string {
+export function jsonObject(body: string): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -72,13 +74,13 @@ function isTimestamp(value: unknown): value is number {
 
 export function parseDeviceStatus(payload: Uint8Array | string, format: DeviceStatusFormat = {}): DeviceStatus {
   if (payload.length === 0) return { ok: true, online: undefined };
-  const body = text(payload);
+  const body = payloadText(payload);
   if (typeof body !== "string") return { ok: false, ...body };
   const trimmed = body.trim();
   const word = trimmed.toLowerCase();
   if (word === (format.onlineWord ?? "online").toLowerCase()) return { ok: true, online: true };
   if (word === (format.offlineWord ?? "offline").toLowerCase()) return { ok: true, online: false };
-  const json = object(trimmed);
+  const json = jsonObject(trimmed);
   if (typeof json === "string") return { ok: false, problem: json };
   const names = { online: "online", metered: "metered", onBattery: "onBattery", timestamp: "timestamp", ...format.fields };
   const online = json[names.online];
@@ -100,9 +102,9 @@ export function parseDeviceStatus(payload: Uint8Array | string, format: DeviceSt
 
 export function parseBackendStatus(payload: Uint8Array | string): BackendStatus {
   if (payload.length === 0) return { ok: true, online: undefined };
-  const body = text(payload);
+  const body = payloadText(payload);
   if (typeof body !== "string") return { ok: false, ...body };
-  const json = object(body.trim());
+  const json = jsonObject(body.trim());
   if (typeof json === "string") return { ok: false, problem: json };
   if (typeof json.online !== "boolean") return { ok: false, problem: `"online" must be true or false` };
   if (!isTimestamp(json.timestamp)) return { ok: false, problem: `"timestamp" must be a non-negative number of ms since the epoch` };

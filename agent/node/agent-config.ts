@@ -91,6 +91,8 @@ export interface MqttConfig {
   sessionExpirySeconds: number;
   deviceStatus: (DeviceStatusFormat & { topic: string; ttlMs?: number }) | undefined;
   backendStatus: { topic: string; ttlMs?: number } | undefined;
+  /** The backend's admission topic (agent/connectivity/admission.ts); ttlMs: how long a payload without its own holds. */
+  admission: { topic: string; ttlMs?: number } | undefined;
   presenceTopic: string | undefined;
   willDelaySeconds: number;
   summaryTopic: string | undefined;
@@ -196,6 +198,7 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
     fail(`mqtt.${login[0]} is for a broker given by mqtt.url; the embedded broker's credential is generated into mqtt.credentialFile`);
   if (m.credentialFile !== undefined && login.length > 0) fail(`mqtt.credentialFile and mqtt.${login[0]} exclude each other`);
   const backendStatus = m.backendStatus === undefined ? undefined : withTopic(m.backendStatus);
+  const admission = m.admission === undefined ? undefined : withTopic(m.admission);
   const optionalTopic = (value: unknown, field: string, fallback: string) =>
     value === false ? undefined : topic((value as string | undefined) ?? fallback, field);
   const file = (key: string) => (m[key] === undefined ? undefined : path(m[key], `mqtt.${key}`));
@@ -218,6 +221,10 @@ function parseMqtt(raw: unknown, path: (p: unknown, field: string) => string): M
     backendStatus: backendStatus && {
       topic: topic(backendStatus.topic as string, "mqtt.backendStatus.topic"),
       ...(backendStatus.ttlMs !== undefined ? { ttlMs: backendStatus.ttlMs as number } : {}),
+    },
+    admission: admission && {
+      topic: topic(admission.topic as string, "mqtt.admission.topic"),
+      ...(admission.ttlMs !== undefined ? { ttlMs: admission.ttlMs as number } : {}),
     },
     presenceTopic: optionalTopic(m.presenceTopic, "mqtt.presenceTopic", `syncward/${clientId}/presence`),
     willDelaySeconds: (m.willDelaySeconds as number | undefined) ?? 0,

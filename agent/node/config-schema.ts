@@ -147,6 +147,15 @@ const MQTT: JsonSchema = object("The agent's MQTT connection", {
     errorMessage: "must be a topic or {topic, ttlMs}",
     anyOf: [topic("The topic"), object("The STATE topic", { topic: topic("The topic"), ttlMs: ms("A status older than this is stale (unknown)") }, ["topic"])],
   },
+  admission: {
+    description:
+      'The backend\'s retained admission topic: {"rate": requests/s, "devices": n} or {"perDevice": requests/s}, with "timestamp" (ms) and optional "ttlMs"; the agent paces its sync events at its share',
+    errorMessage: "must be a topic or {topic, ttlMs}",
+    anyOf: [
+      topic("The topic"),
+      object("The admission topic", { topic: topic("The topic"), ttlMs: ms("How long a payload without its own ttlMs holds (default 60000)") }, ["topic"]),
+    ],
+  },
   presenceTopic: { description: "Retained online/offline of this agent (default syncward/CLIENTID/presence)", anyOf: [off("No presence"), topic("The topic")] },
   willDelaySeconds: count("seconds", 2 ** 32 - 1, 0, "MQTT 5 Will delay of the presence"),
   summaryTopic: { description: "Retained summary of the registrations (default syncward/CLIENTID/summary)", anyOf: [off("No summary"), topic("The topic")] },

@@ -69,6 +69,7 @@ export type Inputs =
   | "createDomain"
   | "createScope"
   | "setDomainConditions"
+  | "setDomainPace"
   | "setScopeOnline"
   | "setScopeMinGap"
   | "joinOrigin"

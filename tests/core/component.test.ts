@@ -193,6 +193,9 @@ function scenario(s: Traced, preset: "chromium" | "kiosk", seed: readonly [numbe
     for (let hour = 0; hour < 24; hour += 3) {
       const t0 = h.now;
       h.advance(t0 + 40 * MIN);
+      h.do("setDomainPace", d0, hour % 2 ? 0 : 7 * MIN, hour % 4 ? -1 : 3 * MIN, h.now); // paced on even hours, on a grid every fourth
+      h.do("setDomainPace", d0, -1, -1, h.now); // refused
+      h.do("setDomainPace", d0, MIN, MIN, h.now); // refused: the phase must be below the interval
       h.do("setDomainConditions", d0, 0, h.now); // offline
       h.do("setDomainConditions", d2, 5, h.now); // on battery
       h.register(a, 0, 0, 0);

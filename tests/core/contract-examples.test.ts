@@ -14,6 +14,7 @@ type Host = Pick<
   | "createDomain"
   | "createScope"
   | "setConditions"
+  | "setPace"
   | "setScopeOnline"
   | "setScopeMinGap"
   | "removeScope"
@@ -144,6 +145,108 @@ example(
     t.equal(s.nextWakeup(), 10_000 + offset, "spread over the 9,000 ms outage, one draw");
   },
 );
+
+example("Pace: a paced domain fires one interval apart; each reservation fires at its point", { policy: plain }, (t, s) => {
+  const { domain, scope } = place(s);
+  s.setPace(domain, 1000, 0); // idle: no draw, free to fire at once
+  const ids = [s.register(scope, 0), s.register(scope, 0), s.register(scope, 0)];
+  for (const id of ids) s.resolved(id, 0);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [ids[0]],
+    "the first fires at once, the others reserve 1000 and 2000",
+  );
+  t.equal(s.nextWakeupOf(domain), 1000);
+  s.handleTimeout(1000);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [ids[1]],
+  );
+  s.complete(ids[0]!, "success", 1500);
+  const late = s.register(scope, 1500);
+  s.resolved(late, 1500); // due now, but 3000 is the next free point
+  s.handleTimeout(2000);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [ids[2]],
+  );
+  s.handleTimeout(2999);
+  t.same(s.drain(), [], "nothing before its point");
+  s.handleTimeout(3000);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [late],
+  );
+});
+
+example(
+  "Pace: after an outage the first point is drawn within one interval (one draw), instead of the reconnect spread",
+  { seed: 7, preset: "kiosk", policy: { budgetCapacity: 0, budgetRefillPerSecond: 0 } },
+  (t, s) => {
+    const { domain, scope } = place(s, false);
+    s.setPace(domain, 10_000, 0);
+    const [a, b] = [s.register(scope, 0), s.register(scope, 0)];
+    s.resolved(a, 0);
+    s.resolved(b, 0);
+    s.setConditions(domain, { online: true }, 3_600_000); // an hour's outage: a 5 min spread without the pace
+    const first = 3_600_000 + 10_000 * new Xoshiro128(7, 0).draw();
+    t.equal(s.nextWakeupOf(domain), first, "now + interval × one draw");
+    s.handleTimeout(first);
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [a],
+      "oldest parked first",
+    );
+    t.equal(s.nextWakeupOf(domain), Math.min(first + 10_000, first + 120_000), "the second one interval later");
+  },
+);
+
+example(
+  "Pace: a new pace re-times the reservations; a domain holding some back restarts at a random point of the new interval",
+  { seed: 9, policy: plain },
+  (t, s) => {
+    const { domain, scope } = place(s);
+    s.setPace(domain, 60_000, 0);
+    const ids = [s.register(scope, 0), s.register(scope, 0), s.register(scope, 0)];
+    for (const id of ids) s.resolved(id, 0);
+    s.drain(); // the first fired; reservations at 60 s and 120 s
+    s.setPace(domain, 1000, 10_000); // holding back: one draw
+    const phase = 10_000 + 1000 * new Xoshiro128(9, 0).draw();
+    t.equal(s.nextWakeupOf(domain), phase, "the older reservation takes the new first point");
+    s.handleTimeout(phase + 1000);
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [ids[1], ids[2]],
+      "both within two new intervals",
+    );
+    s.setPace(domain, 0, phase + 1000);
+    const free = s.register(scope, phase + 1000);
+    s.resolved(free, phase + 1000);
+    t.same(
+      s.drain().map((d) => d.type === "fire" && d.id),
+      [free],
+      "no pace: at once",
+    );
+  },
+);
+
+example("Pace: with a grid, every fire falls on phase + k × interval, even when the domain was idle", { policy: plain }, (t, s) => {
+  const { domain, scope } = place(s);
+  s.setPace(domain, 1000, 0, 250);
+  const [a, b] = [s.register(scope, 100), s.register(scope, 100)];
+  s.resolved(a, 100);
+  s.resolved(b, 100);
+  t.same(s.drain(), [], "idle, but not on a grid point at 100");
+  t.equal(s.nextWakeupOf(domain), 250, "the first grid point at or after 100");
+  s.handleTimeout(250);
+  t.same(
+    s.drain().map((d) => d.type === "fire" && d.id),
+    [a],
+  );
+  t.equal(s.nextWakeupOf(domain), 1250, "the next one interval on");
+  s.setPace(domain, 1000, 1100, 400); // holding b back: it restarts at the new grid's first point, no draw
+  t.equal(s.nextWakeupOf(domain), 1400, "the first point of the new grid at or after now");
+});
 
 example("removeScope frees parked registrations oldest first, then the rest as they joined: later ids follow", {}, (t, s) => {
   const { scope } = place(s, false);

@@ -18,6 +18,7 @@ export type Subject = Pick<
   | "createDomain"
   | "createScope"
   | "setConditions"
+  | "setPace"
   | "setScopeOnline"
   | "setScopeMinGap"
   | "joinOrigin"
@@ -72,6 +73,7 @@ export type Op =
   | { op: "createDomain" }
   | { op: "createScope"; domain: Ref }
   | { op: "setConditions"; domain: Ref; online: boolean; metered: boolean; onBattery: boolean; when: When }
+  | { op: "setPace"; domain: Ref; interval: number; phase: number; when: When }
   | { op: "setScopeOnline"; scope: Ref; online: boolean; when: When }
   | { op: "setScopeMinGap"; scope: Ref; ms: number }
   | { op: "joinOrigin"; scope: Ref; other: Ref }
@@ -295,6 +297,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       onBattery: flag(1, 2),
       when: whenArb,
     }),
+  ),
+  w(
+    4,
+    fc
+      .record({
+        op: fc.constant("setPace" as const),
+        domain: refArb,
+        interval: intervalArb,
+        phase: fc.oneof(w(3, fc.constant(-1)), w(3, small(1)), w(1, fc.constantFrom(Number.NaN, -0.5, 1))),
+        when: whenArb,
+      })
+      // A phase as a fraction of the interval (1: exactly the interval, refused), or -1 and bad values as they are.
+      .map((o) => ({ ...o, phase: o.phase >= 0 && o.phase <= 1 ? o.phase * o.interval : o.phase })),
   ),
   w(4, fc.record({ op: fc.constant("setScopeOnline" as const), scope: refArb, online: fc.boolean(), when: whenArb })),
   w(1, fc.record({ op: fc.constant("setScopeMinGap" as const), scope: refArb, ms: intervalArb })),

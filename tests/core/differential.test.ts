@@ -211,6 +211,12 @@ async function runScenario(scenario: Scenario, makeModel: (o: SchedulerOptions) 
         step("setConditions", [d, c, now], (s) => s.setConditions(d, c, now));
         break;
       }
+      case "setPace": {
+        const d = pick(domains, op.domain);
+        const now = time(op.when);
+        step("setPace", [d, op.interval, now, op.phase], (s) => s.setPace(d, op.interval, now, op.phase));
+        break;
+      }
       case "setScopeOnline": {
         const sc = pick(scopes, op.scope);
         const now = time(op.when);

@@ -11,6 +11,12 @@ export interface ModelDomain {
   /** Retry budget (token bucket), refilled lazily before every read. */
   tokens: number;
   refilledAt: number;
+  /** Least ms between two fires (0: no pace). */
+  paceInterval: number;
+  /** The earliest time of the next fire that holds no reservation. */
+  paceNext: number;
+  /** Its grid: fires only at paceGrid + k × paceInterval; -1: none. */
+  pacePhase: number;
   /** Its scopes in creation order (dead ones included; they are skipped). */
   readonly scopes: ModelScope[];
 }
@@ -58,6 +64,8 @@ export interface ModelRegistration {
   lastDelay: number;
   /** The last counted failure was a timeout: the next retry costs budgetTimeoutRetryCost. */
   retryAfterTimeout: boolean;
+  /** It waits in the heap for a point of its domain's pace it reserved. */
+  paceReserved: boolean;
   /** Its time in the timer heap, or undefined when not in the heap. */
   timerAt: number | undefined;
   /**

@@ -130,6 +130,9 @@ export class ReferenceScheduler {
       onBattery: false,
       tokens: this.#policy.budgetCapacity,
       refilledAt: 0,
+      paceInterval: 0,
+      paceNext: 0,
+      pacePhase: -1,
       scopes: [],
     });
     return id;
@@ -209,6 +212,10 @@ export class ReferenceScheduler {
   /** SEMANTICS.md "Considering a registration": a pending one in neither heap nor list. */
   #consider(r: ModelRegistration, now: number): void {
     if (!r.resolved) return;
+    // Contract: a pace reservation is used up by the look that follows its timer, whatever
+    // that look decides (fire, park, wait for the budget).
+    const reserved = r.paceReserved;
+    r.paceReserved = false;
     // Contract: for a pending periodic entry popped by handleTimeout, the periodic due time
     // is computed afresh: if the scope's last periodic fire, its min gap or the policy moved
     // it later, it goes back to the heap.
@@ -237,6 +244,17 @@ export class ReferenceScheduler {
         }
       }
     }
+    const d = r.scope.domain;
+    if (!reserved && d.paceInterval > 0) {
+      // Contract: with a grid, the reserved point is the first grid point at or after max(now, paceNext).
+      const at = this.#onGrid(d, Math.max(now, d.paceNext));
+      d.paceNext = at + d.paceInterval;
+      if (at > now) {
+        r.paceReserved = true;
+        r.timerAt = at;
+        return;
+      }
+    }
     this.#fire(r, now);
   }
 
@@ -263,8 +281,13 @@ export class ReferenceScheduler {
   #unpark(scope: ModelScope, now: number, onlineEdge: boolean): void {
     if (!this.#effectivelyOnline(scope)) return;
     const p = this.#policy;
+    const d = scope.domain;
     let spread = 0;
-    if (onlineEdge && p.reconnectSpreadRatio > 0) {
+    // Contract: a paced domain skips the reconnect spread; with something parked, its next
+    // point moves to a random point within one interval of the online edge (one draw), never earlier.
+    if (onlineEdge && d.paceInterval > 0) {
+      if (scope.parked.length > 0 && d.pacePhase < 0) d.paceNext = Math.max(d.paceNext, now + d.paceInterval * this.#random.draw());
+    } else if (onlineEdge && p.reconnectSpreadRatio > 0) {
       const outage = scope.offlineSince === undefined ? 0 : now - scope.offlineSince;
       spread = Math.min(p.reconnectSpreadMax, outage * p.reconnectSpreadRatio);
     }
@@ -297,6 +320,35 @@ export class ReferenceScheduler {
       // edge did it; a domain going offline after the scope's own flag changes nothing.
       if (wasOn && !isOn) scope.offlineSince = now;
       else if (isOn && improved) this.#unpark(scope, now, !wasOn);
+    }
+  }
+
+  #onGrid(d: ModelDomain, t: number): number {
+    if (d.pacePhase < 0) return t;
+    return d.pacePhase + Math.ceil((t - d.pacePhase) / d.paceInterval) * d.paceInterval;
+  }
+
+  setPace(domain: DomainId, intervalMs: number, now: number, phase = -1): void {
+    this.#checkTime(now, "setPace");
+    const d = this.#domain(domain, "setPace");
+    if (!validInterval(intervalMs) || !(phase === -1 || (phase >= 0 && phase < intervalMs))) this.#fail("BAD_ARGUMENT", "setPace");
+    this.#latest = now;
+    if (intervalMs === d.paceInterval && phase === d.pacePhase) return;
+    d.paceInterval = intervalMs;
+    d.pacePhase = phase;
+    // Contract: a domain holding registrations back (paceNext later than now) restarts at its
+    // first grid point, or without a grid at a random point of the new interval (one draw);
+    // an idle one stays free to fire at once (at its next grid point with a grid).
+    if (intervalMs > 0 && d.paceNext > now) d.paceNext = phase >= 0 ? now : now + intervalMs * this.#random.draw();
+    // The reservations of the old pace are looked at again, scope by scope in creation
+    // order, each scope's in the order they joined it.
+    for (const scope of d.scopes) {
+      const holding = [...this.#registrations.values()].filter((r) => r.scope === scope && r.paceReserved).sort((a, b) => a.joined - b.joined);
+      for (const r of holding) {
+        r.timerAt = undefined;
+        r.paceReserved = false;
+        this.#consider(r, now);
+      }
     }
   }
 
@@ -367,6 +419,7 @@ export class ReferenceScheduler {
       minInterval,
       lastDelay: 0,
       retryAfterTimeout: false,
+      paceReserved: false,
       timerAt: undefined,
       joined: ++this.#joinCounter,
     };
@@ -407,6 +460,7 @@ export class ReferenceScheduler {
       minInterval: saved.minInterval,
       lastDelay: 0,
       retryAfterTimeout: false,
+      paceReserved: false,
       timerAt: undefined,
       joined: ++this.#joinCounter,
     };
@@ -457,6 +511,7 @@ export class ReferenceScheduler {
       }
       if (r.state === "pending") {
         r.timerAt = undefined;
+        r.paceReserved = false;
         if (this.#isParked(r)) this.#leaveParked(r);
         this.#consider(r, now);
       }
@@ -551,6 +606,7 @@ export class ReferenceScheduler {
     this.#latest = now;
     if (suspended && r.state === "pending") {
       r.timerAt = undefined;
+      r.paceReserved = false;
       if (this.#isParked(r)) this.#leaveParked(r);
       r.state = "suspended";
     } else if (!suspended && r.state === "suspended") {

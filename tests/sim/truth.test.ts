@@ -7,7 +7,7 @@ import { Backend } from "../../device-sim/backend.js";
 import { FleetSim, shardRange } from "../../device-sim/fleet.js";
 import { buildReport } from "../../device-sim/report.js";
 import { Rng } from "../../device-sim/rng.js";
-import { smallScenario } from "./small-scenario.js";
+import { runNotingRegistrations, smallScenario } from "./small-scenario.js";
 
 /** A world with nothing random in it but the workload: the link stays up, nothing stalls or reboots. */
 const steady = {
@@ -193,4 +193,25 @@ t.test("a recovery's backlog and its drain time, from the Agents' own event log"
     Math.round((Math.ceil(0.99 * backlog.length) / ((scenario.backend.capacityPer1000 * 20) / 1000)) * 1000),
     "bound: 99 % of the backlog ÷ capacity",
   );
+});
+
+t.test("pending queued over an hour before the end, and the p99 that counts undelivered messages as infinite", async (t) => {
+  // The links of the whole fleet go down 1 h in and stay down: whatever is queued from then on
+  // is still pending at the end; before that every message is delivered within a second.
+  const scenario = smallScenario(undefined, {
+    ...steady,
+    devices: 20,
+    duration: "3h",
+    policies: ["kiosk"],
+    latency: { median: "100ms", p99: "100ms" },
+    workload: { perHour: 60, tags: "unique" },
+    fleet: [{ outage: "link", at: "1h", for: "2h", fraction: 1 }],
+  });
+  const { result, registered } = await runNotingRegistrations(scenario);
+  const p = buildReport([result], 1).policies[0]!;
+  const stranded = registered.filter((at) => at >= 3_600_000);
+  t.equal(p.pending, stranded.length, "pending: everything queued once the links were down");
+  t.equal(p.pendingOld, stranded.filter((at) => at < 2 * 3_600_000).length, "of them, queued before 2 h (an hour before the end)");
+  t.equal(p.latencyP99AllMs, Infinity, "two thirds never arrive: the p99 over all messages is infinite");
+  t.ok(p.latencyMs.p99 < 1000, "while the p99 of the delivered ones is under a second");
 });

@@ -16,6 +16,7 @@ export type SchedulerCore = Pick<
   | "createScope"
   | "joinOrigin"
   | "setConditions"
+  | "setPace"
   | "setScopeOnline"
   | "removeScope"
   | "register"
@@ -179,6 +180,10 @@ class DomainPort implements SchedulerPort {
     this.#settled(this.#core.setConditions(this.domain, conditions, this.#open()));
   }
 
+  setPace(intervalMs: number, phase?: number): void {
+    this.#settled(this.#core.setPace(this.domain, intervalMs, this.#open(), phase));
+  }
+
   setScopeOnline(scope: ScopeId, online: boolean): void {
     this.#settled(this.#core.setScopeOnline(scope, online, this.#open()));
   }
@@ -236,6 +241,8 @@ class DomainPort implements SchedulerPort {
     const now = this.#open();
     this.#closed = true;
     this.#core.setConditions(this.domain, { online: false }, now);
+    // The pace is the Agent's word (from what the backend said): the next Agent says its own.
+    this.#core.setPace(this.domain, 0, now);
     for (const scope of this.#scopes) this.#core.removeScope(scope, now);
     this.#scopes.clear();
     this.#decisions.length = this.#head = 0;

@@ -34,6 +34,13 @@ export interface SchedulerPort {
   /** Forget a scope (its service worker registration went away) and all it held. */
   removeScope(scope: ScopeId): number;
   setConditions(conditions: Conditions): void;
+  /**
+   * At most one fire per `intervalMs` in this domain (0: no pace): the device's share of what
+   * the backend can take. Registrations due sooner wait for their point of the pace. With a
+   * `phase` in [0, intervalMs), only the points phase + k × intervalMs of the endpoint's
+   * time base (a slot the backend gave the device).
+   */
+  setPace(intervalMs: number, phase?: number): void;
   /** A scope's own reachability (the spec's stricter, origin-specific "online"). */
   setScopeOnline(scope: ScopeId, online: boolean): void;
   /** A new registration, pending until {@link SchedulerPort.resolved}. Returns its id. */

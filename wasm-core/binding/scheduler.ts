@@ -27,6 +27,7 @@ export interface CoreExports {
   createDomain(): number;
   createScope(domain: number): number;
   setDomainConditions(domain: number, flags: number, now: number): number;
+  setDomainPace(domain: number, interval: number, phase: number, now: number): number;
   setScopeOnline(scope: number, online: number, now: number): number;
   setScopeMinGap(scope: number, ms: number): number;
   joinOrigin(scope: number, other: number): number;
@@ -197,6 +198,18 @@ export class Scheduler {
   setConditions(domain: DomainId, conditions: Conditions, now: number): void {
     const flags = (conditions.online ? 1 : 0) | (conditions.metered ? 2 : 0) | (conditions.onBattery ? 4 : 0);
     this.#check(this.#core.setDomainConditions(domain, flags, now), "setConditions");
+  }
+
+  /**
+   * At most one fire per `intervalMs` in the domain (0: no pace), e.g. the device's share of
+   * what the backend says it can take: 1000 / (requests per second). Registrations due
+   * sooner wait for their point of the pace; after an outage the first point is drawn within
+   * one interval. With a `phase` in [0, intervalMs) the fires fall on the grid phase + k ×
+   * intervalMs (in this core's time base) only: the slot a backend gave the device, so that
+   * a fleet interleaves exactly. See SEMANTICS.md "Pace".
+   */
+  setPace(domain: DomainId, intervalMs: number, now: number, phase = -1): void {
+    this.#check(this.#core.setDomainPace(domain, intervalMs, phase, now), "setPace");
   }
 
   /** A scope's own reachability (the spec's stricter, origin-specific "online"). */

@@ -1,5 +1,6 @@
 // Domains: a device or a network context. Conditions gate firing; the retry budget is a
-// token bucket per domain so one device's failures cannot spend another's retries. Each
+// token bucket per domain so one device's failures cannot spend another's retries; the pace
+// (pace.ts) spaces the domain's fires at what the backend says it can take. Each
 // domain holds the header of its own timer heap (timer-heap.ts), so a host serving many
 // domains from one core learns each one's next deadline without a scan.
 
@@ -12,7 +13,7 @@ export const D_ONLINE: u32 = 1;
 export const D_METERED: u32 = 2;
 export const D_ON_BATTERY: u32 = 4;
 
-const SIZE: usize = 64;
+const SIZE: usize = 88;
 const O_FLAGS: usize = 0;
 const O_FIRST_SCOPE: usize = 4;
 const O_LAST_SCOPE: usize = 8;
@@ -22,6 +23,12 @@ const O_REFILLED_AT: usize = 24;
 const O_HEAP: usize = 32;
 /** Where the domain's entry is in the heap of domains (NONE: not entered yet; timer-heap.ts). */
 const O_DOMAIN_POS: usize = 56;
+/** Least ms between two fires of the domain (0: no pace). */
+const O_PACE_INTERVAL: usize = 64;
+/** The earliest time the domain's next unreserved fire may happen (GCRA's theoretical arrival time). */
+const O_PACE_NEXT: usize = 72;
+/** Where the pace's grid lies: its points are phase + k × interval (-1: no grid). */
+const O_PACE_PHASE: usize = 80;
 
 let table: usize = 0;
 let count: u32 = 0;
@@ -53,6 +60,9 @@ export function createDomain(): u32 {
   store<f64>(p + O_REFILLED_AT, 0);
   memory.fill(p + O_HEAP, 0, HEAP_HEADER);
   store<u32>(p + O_DOMAIN_POS, NONE);
+  store<f64>(p + O_PACE_INTERVAL, 0);
+  store<f64>(p + O_PACE_NEXT, 0);
+  store<f64>(p + O_PACE_PHASE, -1);
   if (d == 1) shareTimers();
   return d;
 }
@@ -83,3 +93,15 @@ export function createDomain(): u32 {
 @inline export function domainPosOf(d: u32): u32 { return load<u32>(at(d) + O_DOMAIN_POS); }
 // @ts-ignore: decorator
 @inline export function setDomainPos(d: u32, v: u32): void { store<u32>(at(d) + O_DOMAIN_POS, v); }
+// @ts-ignore: decorator
+@inline export function paceIntervalOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_INTERVAL); }
+// @ts-ignore: decorator
+@inline export function setPaceInterval(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_INTERVAL, v); }
+// @ts-ignore: decorator
+@inline export function paceNextOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_NEXT); }
+// @ts-ignore: decorator
+@inline export function setPaceNext(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_NEXT, v); }
+// @ts-ignore: decorator
+@inline export function pacePhaseOf(d: u32): f64 { return load<f64>(at(d) + O_PACE_PHASE); }
+// @ts-ignore: decorator
+@inline export function setPacePhase(d: u32, v: f64): void { store<f64>(at(d) + O_PACE_PHASE, v); }

@@ -51,6 +51,20 @@ export function setDomainConditions(domain: i32, flags: i32, now: f64): i32 {
   return OK;
 }
 
+/**
+ * At most one fire per `interval` ms in the domain (0: no pace), on the grid phase + k ×
+ * interval when `phase` is in [0, interval), anywhere when it is -1; see pace.ts.
+ */
+export function setDomainPace(domain: i32, interval: f64, phase: f64, now: f64): i32 {
+  const e = checkTime(now);
+  if (e != OK) return e;
+  if (!isDomain(domain)) return UNKNOWN_DOMAIN;
+  if (!validInterval(interval) || !(phase == -1 || (phase >= 0 && phase < interval))) return BAD_ARGUMENT;
+  advanceTo(now);
+  machine.setDomainPace(<u32>domain, interval, phase, now);
+  return OK;
+}
+
 export function setScopeOnline(scope: i32, online: bool, now: f64): i32 {
   const e = checkTime(now);
   if (e != OK) return e;

@@ -29,6 +29,8 @@ export const F_PARKED: u8 = 8;
 export const F_LAST_CHANCE: u8 = 16;
 export const F_TIMEOUT_COST: u8 = 32;
 export const F_LIVE: u8 = 64;
+/** Holds a reserved point of its domain's pace (pace.ts): when its timer pops it fires without waiting again. */
+export const F_PACED: u8 = 128;
 
 const O_STATE: usize = 0;
 const O_FLAGS: usize = 1;

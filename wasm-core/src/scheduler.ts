@@ -5,7 +5,7 @@
 import {
   NONE, STATE_PENDING, STATE_WAITING, STATE_FIRING, STATE_REREGISTERED_WHILE_FIRING, STATE_SUSPENDED,
   STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_UNMETERED_ONLY, F_NO_BATTERY, F_PARKED,
-  F_LAST_CHANCE, F_TIMEOUT_COST, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
+  F_LAST_CHANCE, F_TIMEOUT_COST, F_PACED, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
   attemptsOf, setAttempts, abortsOf, setAborts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
@@ -25,6 +25,7 @@ import { backoff, retryAfterWait } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
 import { budgetEnabled, waitFor, spend, refund } from "./budget";
 import { draw } from "./rng";
+import { paced, reserve, rephaseAfterOutage, changePace, samePace } from "./pace";
 import { emit, OUT_FIRE, OUT_TIMED_OUT, OUT_DROPPED, DROP_ATTEMPTS_EXHAUSTED, DROP_EXPIRED } from "./outputs";
 
 export const OUTCOME_SUCCESS: i32 = 0;
@@ -91,6 +92,9 @@ function fire(slot: u32, now: f64): void {
 /** A pending registration out of the heap and the parked region: decide where it goes. */
 function consider(slot: u32, now: f64): void {
   if (!hasFlag(slot, F_RESOLVED)) return;
+  // A reservation of the pace is used up by this look, whatever it decides.
+  const reserved = hasFlag(slot, F_PACED);
+  if (reserved) setFlag(slot, F_PACED, false);
   if (kindOf(slot) == KIND_PERIODIC && attemptsOf(slot) == 0) {
     const due = periodicDue(slot);
     if (due > now) { schedule(slot, domainOf(slot), due); return; }
@@ -103,7 +107,20 @@ function consider(slot: u32, now: f64): void {
     // would pop and re-push the entry at `now` forever.
     if (now + wait > now) { schedule(slot, d, now + wait); return; }
   }
+  if (!reserved) {
+    const d = domainOf(slot);
+    if (paced(d)) {
+      const at = reserve(d, now);
+      if (at > now) { setFlag(slot, F_PACED, true); schedule(slot, d, at); return; }
+    }
+  }
   fire(slot, now);
+}
+
+/** Out of the heap without a look: a reservation it held is given up. */
+function unscheduleLook(slot: u32): void {
+  unschedule(slot, domainOf(slot));
+  setFlag(slot, F_PACED, false);
 }
 
 /** Gone for good: `d` is its domain. */
@@ -193,7 +210,7 @@ export function reregister(slot: u32, minInterval: f64, now: f64): i32 {
       setT0(slot, now);
     }
     if (state == STATE_PENDING) {
-      unschedule(slot, domainOf(slot));
+      unscheduleLook(slot);
       if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
       consider(slot, now);
     }
@@ -274,7 +291,7 @@ export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
   const state = stateOf(slot);
   if (state == STATE_FIRING || state == STATE_REREGISTERED_WHILE_FIRING) return WRONG_STATE;
   if (suspended && state == STATE_PENDING) {
-    unschedule(slot, domainOf(slot));
+    unscheduleLook(slot);
     if (hasFlag(slot, F_PARKED)) unpark(scopeOf(slot), slot);
     setState(slot, STATE_SUSPENDED);
   } else if (!suspended && state == STATE_SUSPENDED) {
@@ -290,13 +307,17 @@ export function setSuspended(slot: u32, suspended: bool, now: f64): i32 {
  */
 function unparkScope(sc: u32, now: f64, onlineEdge: bool): void {
   let spread: f64 = 0;
-  if (onlineEdge && policy(RECONNECT_SPREAD_RATIO) > 0) {
+  const d = domainOfScope(sc);
+  let slot = firstMember(sc);
+  // A paced domain's backlog leaves at the pace, which is sized to the backend; the spread,
+  // sized to the outage, is for when nothing says what the backend can take.
+  if (onlineEdge && paced(d)) {
+    if (slot != NONE && hasFlag(slot, F_PARKED)) rephaseAfterOutage(d, now);
+  } else if (onlineEdge && policy(RECONNECT_SPREAD_RATIO) > 0) {
     const since = offlineSinceOf(sc);
     const outage = since < 0 ? 0 : now - since;
     spread = min<f64>(policy(RECONNECT_SPREAD_MAX), outage * policy(RECONNECT_SPREAD_RATIO));
   }
-  const d = domainOfScope(sc);
-  let slot = firstMember(sc);
   while (slot != NONE && hasFlag(slot, F_PARKED)) {
     const next = nextOf(slot);
     if (eligible(slot)) {
@@ -321,6 +342,27 @@ export function setDomainConditions(domain: u32, flags: u32, now: f64): void {
     if ((scopeFlags(sc) & (S_ONLINE | S_ALIVE)) != (S_ONLINE | S_ALIVE)) continue;
     if (wasOnline && !isOnline) setOfflineSince(sc, now);
     else if (isOnline && improved) unparkScope(sc, now, !wasOnline);
+  }
+}
+
+/**
+ * A new pace for the domain (0: none). The registrations holding reservations of the old one
+ * take new ones, in the order they joined their scopes: O(k log n) for the domain's k
+ * registrations, as an online edge.
+ */
+export function setDomainPace(domain: u32, interval: f64, phase: f64, now: f64): void {
+  if (samePace(domain, interval, phase)) return;
+  changePace(domain, interval, phase, now);
+  for (let sc = firstScopeIn(domain); sc != NONE; sc = nextScopeInDomain(sc)) {
+    let slot = firstMember(sc);
+    while (slot != NONE) {
+      const next = nextOf(slot);
+      if (hasFlag(slot, F_PACED)) {
+        unscheduleLook(slot);
+        consider(slot, now);
+      }
+      slot = next;
+    }
   }
 }
 
