@@ -1,0 +1,97 @@
+// Chromium as a kiosk runs it for `syncward agent`: its own process with the DevTools port open
+// (--remote-debugging-port=0, the port read from DevToolsActivePort) and a profile directory,
+// with no other DevTools client attached (playwright's would resume each new service worker
+// before the agent's hook is in). The tests drive the app's page over a DevTools connection
+// of their own.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DevToolsConnection } from "../../../agent/node/devtools-connection.js";
+
+const BINARY = "/usr/lib/chromium/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export class ChromiumProcess {
+  readonly #process: ChildProcess;
+  readonly endpoint: string;
+  readonly #driver: DevToolsConnection;
+
+  private constructor(process: ChildProcess, endpoint: string, driver: DevToolsConnection) {
+    this.#process = process;
+    this.endpoint = endpoint;
+    this.#driver = driver;
+  }
+
+  static async launch(profile: string, args: string[] = []): Promise<ChromiumProcess> {
+    const child = spawn(BINARY, [...ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, ...args, "about:blank"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += String(chunk)));
+    const file = join(profile, "DevToolsActivePort");
+    for (const deadline = Date.now() + 30_000; !existsSync(file) || readFileSync(file, "utf8").split("\n").length < 2;) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Chromium did not open its DevTools port: ${stderr.slice(-500)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [port] = readFileSync(file, "utf8").split("\n");
+    const endpoint = `http://127.0.0.1:${port}`;
+    return new ChromiumProcess(child, endpoint, await DevToolsConnection.open(endpoint, () => {}));
+  }
+
+  /** Open `url` in a tab; resolves once its service worker is active. */
+  async open(url: string): Promise<AppPage> {
+    const { targetId } = await this.#driver.send("Target.createTarget", { url });
+    const sessionId = String((await this.#driver.send("Target.attachToTarget", { targetId, flatten: true })).sessionId);
+    const page = new AppPage(this.#driver, String(targetId), sessionId);
+    for (const deadline = Date.now() + 30_000; (await page.eval("location.href")) !== url; await new Promise((r) => setTimeout(r, 25)))
+      if (Date.now() > deadline) throw new Error(`the tab did not load ${url}`);
+    await page.eval("navigator.serviceWorker.ready.then(() => true)");
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.#driver.close();
+    if (this.#process.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.#process.once("exit", resolve));
+    this.#process.kill("SIGTERM");
+    await exited;
+  }
+}
+
+export class AppPage {
+  constructor(
+    readonly driver: DevToolsConnection,
+    readonly targetId: string,
+    readonly sessionId: string,
+  ) {}
+
+  /** Evaluate `expression` in the page (promises awaited); its value, or the exception's text. */
+  async eval(expression: string): Promise<unknown> {
+    const answer = (await this.driver.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true }, this.sessionId)) as {
+      result?: { value?: unknown };
+      exceptionDetails?: { exception?: { description?: string } };
+    };
+    if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description ?? "exception");
+    return answer.result?.value;
+  }
+
+  /** The page's native register(tag): "registered", or the rejection's name and message. */
+  register(tag: string): Promise<unknown> {
+    return this.eval(
+      `navigator.serviceWorker.ready.then((r) => r.sync.register(${JSON.stringify(tag)})).then(() => "registered", (e) => e.name + ": " + e.message)`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.driver.send("Target.closeTarget", { targetId: this.targetId });
+  }
+}

@@ -1,0 +1,81 @@
+// A Chromium with its DevTools port open (--remote-debugging-port=0, a fresh profile), the
+// demo app served by the tests' server, and an Agent whose dispatcher reaches the browser over
+// the DevTools protocol, with a durable store in a temporary directory: what
+// tests/browser/chromium-devtools.test.ts and the benchmark drive.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent } from "../../../agent/agent.js";
+import type { AgentServiceWorker } from "../../../agent/agent-options.js";
+import type { BackgroundServiceEvent } from "../../../agent/log.js";
+import { DevToolsDispatcher } from "../../../agent/node/devtools-dispatcher.js";
+import { FileStore } from "../../../agent/node/file-store.js";
+import type { Policy } from "../../../wasm-core/binding/policy.js";
+import { createScheduler } from "../../../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../../../wasm-core/binding/scheduler-endpoint.js";
+import { pageConfig } from "../environment.js";
+import { ChromiumProcess, type AppPage } from "./chromium-process.js";
+import { SyncTestServer } from "./sync-test-server.js";
+
+export interface DevToolsWorld {
+  chromium: ChromiumProcess;
+  server: SyncTestServer;
+  /** The DevTools endpoint, http://127.0.0.1:PORT. */
+  endpoint: string;
+  agent: Agent;
+  dispatcher: DevToolsDispatcher;
+  events: BackgroundServiceEvent[];
+  problems: string[];
+  /** The app's scope, served by the agent once its worker is active. */
+  scope: string;
+  /** Open the app; resolves once its worker is active and the agent serves its scope. */
+  open(): Promise<AppPage>;
+  served(): AgentServiceWorker | undefined;
+  close(): Promise<void>;
+}
+
+export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: string[] } = {}): Promise<DevToolsWorld> {
+  const dir = mkdtempSync(join(tmpdir(), "syncward-devtools-"));
+  const server = await SyncTestServer.start(pageConfig("chromium-native"));
+  const chromium = await ChromiumProcess.launch(join(dir, "profile"), options.args);
+  const endpoint = chromium.endpoint;
+  const events: BackgroundServiceEvent[] = [];
+  const problems: string[] = [];
+  const dispatcher = new DevToolsDispatcher({ endpoint, origins: [server.origin] }, (line) => problems.push(line));
+  const agent = await Agent.start({
+    scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: options.policy })),
+    store: new FileStore({ path: join(dir, "registrations"), log: (line) => problems.push(line) }),
+    dispatcher,
+    log: (event) => events.push(event),
+    onProblem: (line) => problems.push(line),
+  });
+  agent.setConditions({ online: false });
+  let served: AgentServiceWorker | undefined;
+  dispatcher.start((scope) => (served = agent.addServiceWorker(scope, { hasWindowClient: () => true })));
+  await dispatcher.connected();
+  const scope = server.url;
+  return {
+    chromium,
+    server,
+    endpoint,
+    agent,
+    dispatcher,
+    events,
+    problems,
+    scope,
+    async open() {
+      const page = await chromium.open(server.url);
+      await server.until("the agent to serve the app's scope", () => served !== undefined);
+      return page;
+    },
+    served: () => served,
+    async close() {
+      await dispatcher.close();
+      await agent.close();
+      await chromium.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
