@@ -51,6 +51,19 @@ export interface AgentConfig {
   http: HttpAddress | undefined;
   /** Time limits of the workers' start, install and activate, and how long a stuck thread may stay silent. */
   workerLimits: ServiceWorkerLimits;
+  /** Service workers that run in a browser, whose registrations this agent owns; undefined: none. */
+  browser: BrowserConfig | undefined;
+}
+
+export interface BrowserConfig {
+  /** The origins (scheme://host:port) whose pages may hand their registrations to the agent. */
+  origins: string[];
+  /** The page bridge's loopback address (a WebSocket); undefined: no bridge. */
+  listen: HttpAddress | undefined;
+  /** A directory the agent serves as the kiosk app on `listen` (http://localhost:PORT/). */
+  serve: string | undefined;
+  /** The bridge's token, generated on the first start (default: bridge-token beside the store). */
+  tokenFile: string;
 }
 
 export interface MqttConfig {
@@ -267,14 +280,34 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
     seed: r.seed as number | undefined,
     mqtt,
     connectivity: parseConnectivity(r.connectivity, mqtt, probe),
-    http: r.http === undefined ? undefined : httpAddress(r.http as string),
+    http: r.http === undefined ? undefined : httpAddress(r.http as string, "http"),
     workerLimits: (r.workerLimits ?? {}) as ServiceWorkerLimits,
+    browser: parseBrowser(r.browser as Raw | undefined, store, path),
   };
 }
 
-function httpAddress(value: string): HttpAddress {
+function parseBrowser(b: Raw | undefined, store: string, path: (p: unknown, field: string) => string): BrowserConfig | undefined {
+  if (b === undefined) return undefined;
+  const origins = (b.origins as string[]).map((value, i) => origin(value, `browser.origins[${i}]`));
+  if (b.serve !== undefined && b.listen === undefined) fail("browser.serve needs browser.listen: the app is served on the bridge's address");
+  return {
+    origins: [...new Set(origins)],
+    listen: b.listen === undefined ? undefined : httpAddress(b.listen as string, "browser.listen", "only this device's own browser may reach the bridge"),
+    serve: b.serve === undefined ? undefined : path(b.serve, "browser.serve"),
+    tokenFile: b.tokenFile === undefined ? join(dirname(store), "bridge-token") : path(b.tokenFile, "browser.tokenFile"),
+  };
+}
+
+/** An origin as a page's Origin header spells it: scheme, host and port only. */
+function origin(value: string, field: string): string {
+  const parsed = new URL(url(value, field));
+  if (parsed.origin !== value.replace(/\/$/, "")) fail(`${field} must be an origin such as http://localhost:8080, with no path, got ${quotedValue(value)}`);
+  return parsed.origin;
+}
+
+function httpAddress(value: string, field: string, why?: string): HttpAddress {
   try {
-    return parseHttpAddress(value, "http");
+    return parseHttpAddress(value, field, why);
   } catch (error) {
     fail((error as Error).message);
   }

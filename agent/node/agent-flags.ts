@@ -38,6 +38,9 @@ const OPTIONS = {
   "backend-status": { type: "string" },
   require: { type: "string" },
   settle: { type: "string" },
+  "browser-origin": { type: "string", multiple: true },
+  "browser-listen": { type: "string" },
+  "browser-serve": { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags<{ options: typeof OPTIONS }>>["values"];
@@ -53,8 +56,10 @@ export async function agentConfigFromArgs(args: string[]): Promise<AgentConfig |
   applyAgentFlags(raw, values);
   applyMqttFlags(raw, values);
   applyConnectivityFlags(raw, values);
+  applyBrowserFlags(raw, values);
   const config = parseConfig(raw, baseDir);
-  if (config.serviceWorkers.length === 0) throw new UsageError("no service worker: pass --sw FILE --scope URL, or serviceWorkers in --config");
+  if (config.serviceWorkers.length === 0 && !config.browser)
+    throw new UsageError("no service worker: pass --sw FILE --scope URL, or serviceWorkers in --config, or browser origins (--browser-origin)");
   return config;
 }
 
@@ -123,4 +128,14 @@ function applyConnectivityFlags(raw: Record<string, unknown>, values: Flags): vo
       : {}),
     ...(values.settle !== undefined ? { settleMs: integerFlag(values.settle, "--settle") } : {}),
   };
+}
+
+function applyBrowserFlags(raw: Record<string, unknown>, values: Flags): void {
+  const flags: Record<string, unknown> = {};
+  if (values["browser-origin"] !== undefined) flags.origins = values["browser-origin"];
+  if (values["browser-listen"] !== undefined) flags.listen = values["browser-listen"];
+  if (values["browser-serve"] !== undefined) flags.serve = here(values["browser-serve"]);
+  if (Object.keys(flags).length === 0) return;
+  const base = typeof raw.browser === "object" && raw.browser !== null ? raw.browser : {};
+  raw.browser = { ...base, ...flags };
 }

@@ -25,7 +25,7 @@ decides when the device is online, and fires their sync and periodicsync events.
 
 Options (flags override the config file):
   --config FILE        JSON config (fields: preset, policy, store, serviceWorkers, windowClient,
-                       probe, mqtt, connectivity, log, control, seed, http; see the README). Without
+                       probe, mqtt, connectivity, log, control, seed, http, browser; see the README). Without
                        --config and --sw: $CONFIGURATION_DIRECTORY/agent.json or
                        /etc/syncward/agent.json, if there is one
   --sw FILE            a service worker script (with --scope)
@@ -59,6 +59,10 @@ Options (flags override the config file):
   --http ADDR          serve /healthz and /metrics (Prometheus) on a loopback address, e.g.
                        127.0.0.1:9464 (the endpoint has no authentication: loopback only)
   --seed N             seed of the scheduler's random source
+  --browser-origin URL an origin whose browser-hosted service workers the agent serves (its pages
+                       hand their registrations over the bridge); repeat for several
+  --browser-listen ADDR  the page bridge's loopback address, e.g. 127.0.0.1:8765
+  --browser-serve DIR  serve DIR as the kiosk app on the bridge's address (http://localhost:PORT/)
   -h, --help
 
 Signals: SIGHUP reads the config file again and puts it in force (connectivity is rebuilt,

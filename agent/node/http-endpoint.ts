@@ -14,12 +14,12 @@ export interface HttpAddress {
  * `127.0.0.1:9464` or `[::1]:9464` (port 0: any free port) → its parts; anything else,
  * including an address that is not loopback, is an error naming what to give instead.
  */
-export function parseHttpAddress(value: string, field: string): HttpAddress {
+export function parseHttpAddress(value: string, field: string, why = "the endpoint has no authentication"): HttpAddress {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
   if (!match || port > 65535) throw new Error(`${field} must be a loopback address and port such as 127.0.0.1:9464, got "${value}"`);
   const host = (match[1] ?? match[2])!;
-  if (!isLoopback(host)) throw new Error(`${field} must be on loopback (127.0.0.1 or [::1]): the endpoint has no authentication; got "${value}"`);
+  if (!isLoopback(host)) throw new Error(`${field} must be on loopback (127.0.0.1 or [::1]): ${why}; got "${value}"`);
   return { host, port };
 }
 

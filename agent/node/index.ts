@@ -15,6 +15,7 @@
 export { Agent, type AgentOptions, type AgentServiceWorker, type RegistrationStatus, type ServiceWorkerOptions } from "../agent.js";
 export { systemClock, type Clock } from "../clock.js";
 export { MAX_TAG_LENGTH } from "../tag-limit.js";
+export { BrowserScopes, type BrowserScope } from "../browser-scopes.js";
 export type { Dispatcher, DispatchResult, SyncDispatch } from "../dispatcher.js";
 export {
   devToolsEvent,

@@ -6,6 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Agent } from "../agent.js";
+import { BrowserScopes, type BrowserScope } from "../browser-scopes.js";
 import { systemClock } from "../clock.js";
 import { DeviceConnectivity, type MqttOptions } from "../connectivity/device-connectivity.js";
 import type { ManualSetting } from "../connectivity/fusion.js";
@@ -25,6 +26,8 @@ import { NodeServiceWorkerHost } from "./service-worker-host.js";
 
 export class RunningAgent {
   readonly #host: NodeServiceWorkerHost;
+  /** The Agent's dispatcher: browser scopes to what is attached for them, the rest to the host. */
+  readonly #browserScopes: BrowserScopes;
   readonly #output: AgentOutput;
   readonly #metrics: AgentMetrics;
   readonly #failures = new LastFailures();
@@ -36,9 +39,10 @@ export class RunningAgent {
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
 
-  private constructor(config: AgentConfig, host: NodeServiceWorkerHost, output: AgentOutput, metrics: AgentMetrics) {
+  private constructor(config: AgentConfig, host: NodeServiceWorkerHost, browserScopes: BrowserScopes, output: AgentOutput, metrics: AgentMetrics) {
     this.#config = config;
     this.#host = host;
+    this.#browserScopes = browserScopes;
     this.#output = output;
     this.#metrics = metrics;
   }
@@ -51,12 +55,13 @@ export class RunningAgent {
     // The workers' IndexedDB, one journal per origin, next to the store.
     const storageDirectory = `${config.store}.indexeddb`;
     await mkdir(storageDirectory, { recursive: true, mode: 0o700 });
+    let browserScopes!: BrowserScopes;
     const host = await NodeServiceWorkerHost.start({
-      agent: (dispatcher) =>
+      agent: (nodeHost) =>
         Agent.start({
           scheduler: singleTenant(scheduler),
           store,
-          dispatcher,
+          dispatcher: (browserScopes = new BrowserScopes(nodeHost)),
           onProblem: output.problem,
           log: (event) => {
             output.event(event);
@@ -76,8 +81,10 @@ export class RunningAgent {
       limits: config.workerLimits,
       storageDirectory,
     });
-    running = new RunningAgent(config, host, output, metrics);
+    browserScopes.serve(host.agent);
+    running = new RunningAgent(config, host, browserScopes, output, metrics);
     try {
+      running.#restoreBrowserScopes();
       await running.#startBroker(secrets);
       running.#connect(secrets);
       await running.#serveControl();
@@ -88,6 +95,46 @@ export class RunningAgent {
       throw error;
     }
     return running;
+  }
+
+  /** The stored registrations of allowed browser origins are served (and listed) before any browser calls. */
+  #restoreBrowserScopes(): void {
+    const nodeScopes = new Set(this.#config.serviceWorkers.map((w) => w.scope));
+    for (const scope of this.#host.agent.unservedScopes()) if (!nodeScopes.has(scope) && this.#browserOrigin(scope)) this.#browserScopes.add(scope);
+  }
+
+  /** Whether `scope` is of an origin the config lets browsers hand registrations for. */
+  #browserOrigin(scope: string): boolean {
+    let origin: string;
+    try {
+      origin = new URL(scope).origin;
+    } catch {
+      return false;
+    }
+    return this.#config.browser?.origins.includes(origin) ?? false;
+  }
+
+  /**
+   * The browser-hosted service worker registration of `scope`, served by this agent (added at
+   * the first call): attach the dispatcher that reaches its worker (the page bridge, the
+   * DevTools protocol). Throws when its origin is not in `browser.origins`, or a Node worker
+   * has that scope.
+   */
+  browserScope(scope: string): BrowserScope {
+    const url = new URL(scope).href;
+    if (!this.#browserOrigin(url)) throw new Error(`${new URL(url).origin} is not in browser.origins`);
+    if (this.#config.serviceWorkers.some((w) => w.scope === url)) throw new Error(`${url} is the scope of a service worker run in Node`);
+    return this.#browserScopes.add(url);
+  }
+
+  /** The browser-hosted registrations served now. */
+  get browserScopes(): readonly BrowserScope[] {
+    return this.#browserScopes.list();
+  }
+
+  /** The Agent itself, for the browser dispatchers (its online state, its registrations). */
+  get agent(): Agent {
+    return this.#host.agent;
   }
 
   async #startBroker(secrets: MqttSecrets | undefined): Promise<void> {
@@ -133,20 +180,25 @@ export class RunningAgent {
     this.#control = await serveControl(this.#config.control, async (request) => {
       const connectivity = this.#connectivity!;
       if (request.cmd === "fire") {
-        const fired = await fireSync(
-          this.#host,
-          this.#config.serviceWorkers.map((w) => w.scope),
-          request.tag,
-          request.scope,
-        );
+        const scopes = [...this.#config.serviceWorkers.map((w) => w.scope), ...this.#browserScopes.list().map((b) => b.scope)];
+        const fired = await fireSync(this.#browserScopes, scopes, request.tag, request.scope);
         this.#output.note("sync event fired by hand", { ...fired });
         return fired;
       }
       if (request.cmd === "net") connectivity.setManual(request.set);
       const next = agent.nextWakeup();
-      const registrations = agent.status().map((r) => ({ ...r, lastFailure: this.#failures.of(r.kind, r.scope, r.tag) ?? null }));
+      const registrations = agent
+        .status()
+        .map((r) => ({ ...r, runsIn: this.#runsIn(r.scope), lastFailure: this.#failures.of(r.kind, r.scope, r.tag) ?? null }));
       return { ...connectivity.status(), registrations, nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
     });
+  }
+
+  /** Where the worker of `scope` runs, as `sync list` shows it. */
+  #runsIn(scope: string): string {
+    const browser = this.#browserScopes.get(scope);
+    if (!browser) return "node";
+    return browser.attachedVia ? `browser (${browser.attachedVia})` : "browser (not connected)";
   }
 
   /** Start `worker`; `watch`: give its probe to the connectivity in force. */

@@ -9,7 +9,8 @@ import { defaultControlPath, sendControl } from "./control-socket.js";
 import type { LastFailure } from "./last-failures.js";
 import { MANUAL_EVENT_TIMEOUT_MS, type ManualSyncResult } from "./manual-sync.js";
 
-type Listed = RegistrationStatus & { lastFailure: LastFailure | null };
+/** `runsIn`: "node", or "browser (bridge)" and the like for a browser-hosted worker, "browser (not connected)" while none is attached. */
+type Listed = RegistrationStatus & { runsIn: string; lastFailure: LastFailure | null };
 
 /** Run `syncward sync ARGS`; resolves with the exit code. */
 export async function runSync(args: string[]): Promise<number> {
@@ -39,22 +40,27 @@ export async function runSync(args: string[]): Promise<number> {
     // The answer comes once the event has ended, which may take up to its time limit.
     const request = { cmd: "fire" as const, tag, ...(values.scope !== undefined ? { scope: values.scope } : {}) };
     const fired = (await sendControl(await path(), request, MANUAL_EVENT_TIMEOUT_MS + 15_000)) as ManualSyncResult;
-    const failure = fired.outcome === "failure" ? `  Failure Reason: ${fired.reason ?? "failed"}` : "";
+    const reason = fired.outcome === "undelivered" ? "no worker took it (the browser is not connected)" : (fired.reason ?? "failed");
+    const failure = fired.outcome === "success" ? "" : `  Failure Reason: ${reason}`;
     process.stdout.write(`sync event ${fired.outcome === "success" ? "completed" : "failed"}  tag=${fired.tag}  scope=${fired.scope}${failure}\n`);
     return fired.outcome === "success" ? 0 : 1;
   }
   throw new UsageError("syncward sync needs: list, or fire TAG");
 }
 
-/** One line per registration, under a header. */
+/** One line per registration under a header, by origin: an origin's name heads its first line only. */
 function table(registrations: Listed[], now: number): string {
   if (registrations.length === 0) return "no registrations\n";
-  const rows = [["SCOPE", "TAG", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST FAILURE"]];
-  for (const r of registrations) {
+  const rows = [["ORIGIN", "RUNS IN", "SCOPE", "TAG", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST FAILURE"]];
+  const byOrigin = registrations
+    .map((r) => ({ ...r, origin: new URL(r.scope).origin }))
+    .sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
+  byOrigin.forEach((r, i) => {
     const next = r.delayUntil > now ? new Date(r.delayUntil).toISOString() : "-";
     const failure = r.lastFailure ? `${new Date(r.lastFailure.at).toISOString()} ${r.lastFailure.reason}` : "-";
-    rows.push([r.scope, r.tag, r.kind, r.state, String(r.attempts), next, failure]);
-  }
+    const origin = i > 0 && byOrigin[i - 1]!.origin === r.origin ? "" : r.origin;
+    rows.push([origin, r.runsIn, r.scope, r.tag, r.kind, r.state, String(r.attempts), next, failure]);
+  });
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }

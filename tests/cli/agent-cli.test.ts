@@ -75,6 +75,18 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
     ],
     ["bad backoff", ["agent", "--config", await config('{"mqtt":{"backoff":{"jitter":2}}}')], /mqtt.backoff.jitter must be/],
     [
+      "browser origin with a path",
+      ["agent", "--browser-origin", "http://localhost:8080/app/"],
+      /browser.origins\[0\] must be an origin such as http:\/\/localhost:8080, with no path/,
+    ],
+    [
+      "browser bridge off loopback",
+      ["agent", "--browser-origin", "http://localhost:8080", "--browser-listen", "0.0.0.0:8765"],
+      /browser.listen must be on loopback \(127.0.0.1 or \[::1\]\): only this device's own browser may reach the bridge/,
+    ],
+    ["app served without a bridge", ["agent", "--browser-origin", "http://localhost:8080", "--browser-serve", "app"], /browser.serve needs browser.listen/],
+    ["browser without origins", ["agent", "--config", await config('{"browser":{"listen":"127.0.0.1:8765"}}')], /browser needs the field origins/],
+    [
       "bad worker limit",
       ["agent", "--config", await config('{"workerLimits":{"installMs":0}}')],
       /workerLimits.installMs must be a positive number of milliseconds, at most 2147483647 \(24.8 days\), got 0/,

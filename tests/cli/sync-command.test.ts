@@ -7,6 +7,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, start } from "./cli-process.js";
+import { Agent } from "../../agent/agent.js";
+import { BrowserScopes } from "../../agent/browser-scopes.js";
+import { FileStore } from "../../agent/node/file-store.js";
+import { createScheduler } from "../../wasm-core/binding/core-wasm.js";
+import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
 
@@ -58,7 +63,7 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
     delayUntil: number;
     lastFailure: { at: number; reason: string };
   }[];
-  t.match(flaky, { scope, tag: "flaky", kind: "one-shot", state: "waiting", attempts: 1, lastFailure: { reason: "waitUntil rejected" } });
+  t.match(flaky, { scope, runsIn: "node", tag: "flaky", kind: "one-shot", state: "waiting", attempts: 1, lastFailure: { reason: "waitUntil rejected" } });
   // Chromium's first back-off: 5 minutes from the failure.
   t.ok(
     Math.abs(flaky!.delayUntil - flaky!.lastFailure.at - 5 * 60_000) < 2_000,
@@ -67,8 +72,13 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
   const text = sync("list");
   t.equal(text.status, 0, text.stderr);
   const [header, row, ...more] = text.stdout.trimEnd().split("\n");
-  t.match(header, /^SCOPE +TAG +KIND +STATE +ATTEMPTS +NEXT ATTEMPT +LAST FAILURE$/);
-  t.match(row, new RegExp(`^${scope} +flaky +one-shot +waiting +1 +${new Date(flaky!.delayUntil).toISOString()} +\\S+Z waitUntil rejected$`));
+  t.match(header, /^ORIGIN +RUNS IN +SCOPE +TAG +KIND +STATE +ATTEMPTS +NEXT ATTEMPT +LAST FAILURE$/);
+  t.match(
+    row,
+    new RegExp(
+      `^${new URL(scope).origin} +node +${scope} +flaky +one-shot +waiting +1 +${new Date(flaky!.delayUntil).toISOString()} +\\S+Z waitUntil rejected$`,
+    ),
+  );
   t.same(more, []);
 
   const fired = sync("fire", "by-hand");
@@ -90,6 +100,38 @@ t.test("sync list shows the back-off and the last failure; sync fire dispatches 
   const elsewhere = sync("fire", "x", "--scope", "http://elsewhere.example/");
   t.equal(elsewhere.status, 1);
   t.equal(elsewhere.stderr, `syncward: no service worker with the scope http://elsewhere.example/ (scopes: ${scope})\n`);
+});
+
+t.test("a browser origin's stored registrations are the agent's: listed per origin, held while no browser is connected", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-sync-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = join(dir, "registrations");
+  const browserScope = "http://localhost:8080/app/";
+  // What a page handed over before the agent (and the browser) restarted.
+  const scopes = new BrowserScopes({ dispatch: async () => ({ outcome: "success" }) });
+  const before = await Agent.start({
+    scheduler: singleTenant(await createScheduler({ preset: "chromium" })),
+    store: new FileStore({ path: store }),
+    dispatcher: scopes,
+  });
+  scopes.serve(before);
+  const handed = scopes.add(browserScope);
+  handed.attach({ dispatch: () => new Promise(() => {}) }, "bridge");
+  await handed.registration.sync.register("outbox");
+  await before.close();
+
+  const control = join(dir, "c.sock");
+  const agent = start(["--browser-origin", "http://localhost:8080", "--store", store, "--control", control, "--no-mqtt"]);
+  t.teardown(() => agent.child.kill("SIGKILL"));
+  await agent.waitFor(/syncward agent ready/);
+  const sync = (...args: string[]) => run("sync", ...args, "--control", control);
+  const [listed] = JSON.parse(sync("list", "--json").stdout) as { scope: string; tag: string; runsIn: string; state: string; attempts: number }[];
+  t.match(listed, { scope: browserScope, tag: "outbox", runsIn: "browser (not connected)", state: "pending", attempts: 0 }, "held, nothing counted");
+  const [, row] = sync("list").stdout.trimEnd().split("\n");
+  t.match(row, /^http:\/\/localhost:8080 +browser \(not connected\) +http:\/\/localhost:8080\/app\/ +outbox +one-shot +pending +0 /);
+  const fired = sync("fire", "by-hand", "--scope", browserScope);
+  t.equal(fired.status, 1);
+  t.equal(fired.stdout, `sync event failed  tag=by-hand  scope=${browserScope}  Failure Reason: no worker took it (the browser is not connected)\n`);
 });
 
 t.test("sync: bad use is one line and exit 2; --help is its own", async (t) => {
