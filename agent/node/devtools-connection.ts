@@ -13,6 +13,12 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/**
+ * How long a command may wait for its answer. Generous: Runtime.evaluate of a sync event's
+ * outcome waits as long as the listeners do, and is given its own limit by its caller.
+ */
+const ANSWER_MS = 60_000;
+
 /** A command the browser answered with an error (`code`, `message` of the protocol). */
 export class DevToolsError extends Error {
   constructor(
@@ -72,13 +78,25 @@ export class DevToolsConnection {
     return this.#closed;
   }
 
-  send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> {
-    if (this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error("the DevTools connection is closed"));
+  /** Send a command; rejects with the browser's error, or when no answer came in `timeoutMs` (0: wait as long as the connection lasts). */
+  send(method: string, params: Record<string, unknown> = {}, sessionId?: string, timeoutMs = ANSWER_MS): Promise<Record<string, unknown>> {
+    if (this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new DevToolsError(method, "the DevTools connection is closed"));
     const id = this.#nextId++;
     this.#socket.send(JSON.stringify({ id, method, params, ...(sessionId === undefined ? {} : { sessionId }) }));
-    return new Promise((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject: (error) => reject(error instanceof DevToolsError ? error : new DevToolsError(method, error.message)) }),
-    );
+    return new Promise((resolve, reject) => {
+      const timer = timeoutMs > 0 ? setTimeout(() => this.#pending.get(id)?.reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs) : undefined;
+      this.#pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.#pending.delete(id);
+          reject(new DevToolsError(method, error.message));
+        },
+      });
+    });
   }
 
   on(method: string, listener: DevToolsListener): void {

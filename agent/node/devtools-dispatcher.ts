@@ -10,7 +10,7 @@
 // how the listeners ended. The browser may come and go: an endpoint that does not answer is a
 // log line and a retry, and while it is away the scopes' events wait, counted nothing.
 
-import type { AgentServiceWorker } from "../agent-options.js";
+import type { BrowserScope } from "../browser-scopes.js";
 import type { DispatchResult, Dispatcher, SyncDispatch } from "../dispatcher.js";
 import type { HandOver } from "../browser/worker-protocol.js";
 import { DevToolsConnection } from "./devtools-connection.js";
@@ -27,13 +27,19 @@ export interface DevToolsOptions {
   startMs?: number;
 }
 
-/** Adds a browser scope to the Agent; the agent calls it once per scope. */
-export type ServeScope = (scope: string) => AgentServiceWorker;
+/** The device agent's browser-hosted registration of a scope (RunningAgent.browserScope). */
+export type ServeScope = (scope: string) => BrowserScope;
+
+interface Served {
+  scope: BrowserScope;
+  /** Set while this dispatcher delivers the scope's events. */
+  detach: (() => void) | undefined;
+}
 
 export class DevToolsDispatcher implements Dispatcher {
   readonly #options: Required<DevToolsOptions>;
   readonly #log: (line: string) => void;
-  readonly #scopes = new Map<string, AgentServiceWorker>();
+  readonly #scopes = new Map<string, Served>();
   #serve: ServeScope | undefined;
   #connection: DevToolsConnection | undefined;
   #workers: DevToolsServiceWorkers | undefined;
@@ -46,7 +52,7 @@ export class DevToolsDispatcher implements Dispatcher {
     this.#log = log;
   }
 
-  /** Start connecting (and reconnecting) to the browser; `serve` adds its scopes to the Agent. */
+  /** Start connecting (and reconnecting) to the browser; `serve` gives the agent's side of each scope it finds. */
   start(serve: ServeScope): void {
     this.#serve = serve;
     void this.#connect(false);
@@ -82,22 +88,38 @@ export class DevToolsDispatcher implements Dispatcher {
     }
     this.#connection = undefined;
     this.#workers = undefined;
-    for (const worker of this.#scopes.values()) worker.setActive(false);
+    for (const served of this.#scopes.values()) this.#detach(served);
     if (!this.#closed) this.#retry = setTimeout(() => void this.#connect(failedBefore), this.#options.retryMs);
   }
 
+  /** A scope's worker is active: its events come here; gone: they wait (nothing counted). */
   #activeChanged(scope: string, active: boolean): void {
-    const served = this.#scopes.get(scope);
-    if (served) return served.setActive(active);
-    if (!active || !this.#serve) return;
-    this.#scopes.set(scope, this.#serve(scope));
+    let served = this.#scopes.get(scope);
+    if (!served && active && this.#serve) {
+      try {
+        served = { scope: this.#serve(scope), detach: undefined };
+      } catch (error) {
+        return this.#log(`DevTools: ${scope} is not served: ${(error as Error).message}`);
+      }
+      this.#scopes.set(scope, served);
+    }
+    if (!served) return;
+    if (!active) return this.#detach(served);
+    served.detach ??= served.scope.attach(this, "devtools");
   }
 
-  /** Chromium fired `message.tag`: register it with the Agent (durable when this resolves). */
+  #detach(served: Served): void {
+    served.detach?.();
+    served.detach = undefined;
+  }
+
+  /** Chromium fired `message.tag`: register it with the Agent, durable when this resolves; the event may follow. */
   async #take(scope: string, message: HandOver): Promise<void> {
-    const worker = this.#scopes.get(scope);
-    if (!worker) throw new Error(`${scope} is not served`);
-    await worker.sync.register(message.tag);
+    const served = this.#scopes.get(scope);
+    if (!served?.detach) throw new Error(`${scope} is not served here`);
+    const registration = served.scope.registration;
+    await registration.sync.register(message.tag);
+    registration.resolved("one-shot", message.tag);
   }
 
   async dispatch(event: SyncDispatch): Promise<DispatchResult> {

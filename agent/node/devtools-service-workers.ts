@@ -212,8 +212,9 @@ export class DevToolsServiceWorkers {
     }
   }
 
-  async #evaluate(sessionId: string, expression: string): Promise<unknown> {
-    const answer = (await this.#connection.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true }, sessionId)) as {
+  /** Evaluate in a worker; `waitMs` 0 for an event's outcome, which takes as long as its listeners (the Agent's time limit ends the wait). */
+  async #evaluate(sessionId: string, expression: string, waitMs?: number): Promise<unknown> {
+    const answer = (await this.#connection.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true }, sessionId, waitMs)) as {
       result?: { value?: unknown };
       exceptionDetails?: { text?: string; exception?: { description?: string } };
     };
@@ -238,13 +239,13 @@ export class DevToolsServiceWorkers {
       this.#control,
     );
     const arrived = await Promise.race([
-      this.#evaluate(session, `__syncwardDevTools.started(${id}).then(() => true)`),
+      this.#evaluate(session, `__syncwardDevTools.started(${id}).then(() => true)`, 0),
       new Promise((resolve) => setTimeout(() => resolve(false), startMs)),
     ]);
-    if (arrived) return (await this.#evaluate(session, `__syncwardDevTools.outcome(${id})`)) as FireOutcome;
+    if (arrived) return (await this.#evaluate(session, `__syncwardDevTools.outcome(${id})`, 0)) as FireOutcome;
     await this.#evaluate(session, `__syncwardDevTools.cancel(${id})`);
     this.#events.log(`Chromium dropped the sync event "${tag}" of ${scope} (it thinks it is offline): running the listeners through Runtime.evaluate`);
-    return (await this.#evaluate(session, `__syncwardDevTools.fire(${args})`)) as FireOutcome;
+    return (await this.#evaluate(session, `__syncwardDevTools.fire(${args})`, 0)) as FireOutcome;
   }
 
   /** Served scopes with a registration, for `syncward sync list` and tests. */

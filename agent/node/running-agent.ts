@@ -17,6 +17,7 @@ import { AgentMetrics } from "./agent-metrics.js";
 import type { AgentOutput } from "./agent-output.js";
 import { serveControl } from "./control-socket.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
+import { DevToolsDispatcher } from "./devtools-dispatcher.js";
 import { FileStore } from "./file-store.js";
 import { serveHttp, type HttpEndpoint } from "./http-endpoint.js";
 import { LastFailures } from "./last-failures.js";
@@ -38,6 +39,7 @@ export class RunningAgent {
   #connectivity: DeviceConnectivity | undefined;
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
+  #devtools: DevToolsDispatcher | undefined;
 
   private constructor(config: AgentConfig, host: NodeServiceWorkerHost, browserScopes: BrowserScopes, output: AgentOutput, metrics: AgentMetrics) {
     this.#config = config;
@@ -90,6 +92,7 @@ export class RunningAgent {
       await running.#serveControl();
       for (const worker of config.serviceWorkers) await running.#load(worker, true);
       await running.#serveHttp();
+      running.#driveChromium();
     } catch (error) {
       await running.close();
       throw error;
@@ -209,6 +212,15 @@ export class RunningAgent {
     this.#output.note("service worker active", { scope: worker.scope, script: worker.script, ...(worker.probe ? { probe: worker.probe.url } : {}) });
   }
 
+  /** With `browser.devtools`: the browser's service workers of the browser origins get their events over the DevTools protocol. */
+  #driveChromium(): void {
+    const browser = this.#config.browser;
+    if (!browser?.devtools) return;
+    this.#devtools = new DevToolsDispatcher({ endpoint: browser.devtools, origins: browser.origins }, this.#output.say);
+    this.#devtools.start((scope) => this.browserScope(scope));
+    this.#output.note("DevTools", { endpoint: browser.devtools, origins: browser.origins.join(",") });
+  }
+
   async #serveHttp(): Promise<void> {
     const address = this.#config.http;
     if (!address) return;
@@ -253,6 +265,7 @@ export class RunningAgent {
   }
 
   async close(): Promise<void> {
+    await this.#devtools?.close();
     await this.#http?.close();
     await this.#connectivity?.close();
     this.#control?.close();

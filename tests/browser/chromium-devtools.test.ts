@@ -28,3 +28,69 @@ t.test("a registration made by the page fires through the agent after the page c
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(world.server.syncs("test-closed").length, 1, "the listener ran once");
 });
+
+t.test("lastChance reaches the listener, and a failing handler is retried by the agent's policy, not Chromium's", async (t) => {
+  // Chromium would wait 5 minutes before its second attempt; the agent's policy says 400 ms.
+  const world = await devtoolsWorld({ policy: { maxAttempts: 2, initialRetryDelay: 400, retryDelayFactor: 1 } });
+  t.teardown(() => world.close());
+  world.server.verdict("test-fails", "failure");
+  const page = await world.open();
+  t.equal(await page.register("test-fails"), "registered");
+  await world.server.until("the agent to hold test-fails", () => world.agent.status().find((r) => r.tag === "test-fails"));
+  await page.close();
+  world.agent.setConditions({ online: true });
+  const tries = await world.server.until("two attempts", () => world.server.syncs("test-fails").length >= 2 && world.server.syncs("test-fails"));
+  t.same(
+    tries.map((r) => r.lastChance),
+    [false, true],
+    "the second and last attempt has lastChance true",
+  );
+  t.ok(tries[1]!.at - tries[0]!.at >= 400, `the retry waited the agent's back-off (${Math.round(tries[1]!.at - tries[0]!.at)} ms)`);
+  await world.server.until("the registration to be dropped", () => world.agent.status().length === 0);
+  const failed = world.events.filter((e) => e.eventName === "sync event failed");
+  t.same(
+    failed.map((e) => e.eventMetadata["Failure Reason"]),
+    ["waitUntil rejected", "waitUntil rejected"],
+    "both attempts failed by a rejected waitUntil",
+  );
+  t.equal(world.events.at(-1)?.eventName, "Sync completed", "then dropped: attempts exhausted");
+  t.equal(world.server.syncs("test-fails").length, 2, "no third attempt");
+});
+
+t.test("a handler's Retry-After holds the agent's retry back", async (t) => {
+  const world = await devtoolsWorld({ policy: { maxAttempts: 3, initialRetryDelay: 100, retryDelayFactor: 1 } });
+  t.teardown(() => world.close());
+  world.server.verdict("test-busy", "overloaded");
+  const page = await world.open();
+  world.agent.setConditions({ online: true });
+  t.equal(await page.register("test-busy"), "registered");
+  const failed = await world.server.until("the first attempt to fail", () => world.events.find((e) => e.eventName === "sync event failed"));
+  const wait = Number(failed.eventMetadata["Next Attempt Delay (ms)"]);
+  t.ok(wait > 1_500 && wait <= 2_000, `the server's Retry-After: 2 sets the next attempt (${wait} ms, the policy's own back-off is 100 ms)`);
+});
+
+t.test("where Background Sync is switched off (Electron's case), dispatchSyncEvent still runs the real event", async (t) => {
+  const world = await devtoolsWorld({
+    args: ["--force-fieldtrials=BackgroundSync/Off", "--force-fieldtrial-params=BackgroundSync.Off:disabled/true"],
+  });
+  t.teardown(() => world.close());
+  const page = await world.open();
+  // The native API rejects "Background Sync is disabled.", so the page's polyfill serves it
+  // (its registrations reach the agent through the page bridge); Chromium fires nothing.
+  t.equal(await page.register("test-native"), "registered", "the page's polyfill serves register()");
+  await page.close();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(world.agent.status(), [], "Chromium fired nothing for the agent to take");
+  // A registration the page bridge would hand over: the agent's own API.
+  const served = world.served()!;
+  await served.registration.sync.register("test-electron");
+  served.registration.resolved("one-shot", "test-electron");
+  world.agent.setConditions({ online: true });
+  const [fired] = await world.server.until("the listener to run", () => world.server.syncs("test-electron").length > 0 && world.server.syncs("test-electron"));
+  t.equal(fired!.extendable, true, "a real ExtendableEvent, with no page open");
+  await world.server.until("the registration to complete", () => world.agent.status().length === 0);
+  t.notOk(
+    world.problems.some((line) => line.includes("dropped")),
+    "delivered by dispatchSyncEvent, not by the Runtime.evaluate fallback",
+  );
+});

@@ -34,6 +34,8 @@ export class ChromiumProcess {
   static async launch(profile: string, args: string[] = []): Promise<ChromiumProcess> {
     const child = spawn(BINARY, [...ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, ...args, "about:blank"], {
       stdio: ["ignore", "ignore", "pipe"],
+      // Its own process group: close() ends Chromium's helpers with it.
+      detached: true,
     });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += String(chunk)));
@@ -58,12 +60,20 @@ export class ChromiumProcess {
     return page;
   }
 
+  /** End Chromium and its helper processes; resolves once the browser has exited. */
   async close(): Promise<void> {
     await this.#driver.close();
-    if (this.#process.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.#process.once("exit", resolve));
-    this.#process.kill("SIGTERM");
-    await exited;
+    const group = -this.#process.pid!;
+    if (this.#process.exitCode === null) {
+      const exited = new Promise((resolve) => this.#process.once("exit", resolve));
+      process.kill(group, "SIGTERM");
+      await exited;
+    }
+    try {
+      process.kill(group, "SIGKILL");
+    } catch {
+      // The group is gone already.
+    }
   }
 }
 

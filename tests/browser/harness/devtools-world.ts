@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../../../agent/agent.js";
-import type { AgentServiceWorker } from "../../../agent/agent-options.js";
+import { BrowserScopes, type BrowserScope } from "../../../agent/browser-scopes.js";
 import type { BackgroundServiceEvent } from "../../../agent/log.js";
 import { DevToolsDispatcher } from "../../../agent/node/devtools-dispatcher.js";
 import { FileStore } from "../../../agent/node/file-store.js";
@@ -31,7 +31,7 @@ export interface DevToolsWorld {
   scope: string;
   /** Open the app; resolves once its worker is active and the agent serves its scope. */
   open(): Promise<AppPage>;
-  served(): AgentServiceWorker | undefined;
+  served(): BrowserScope | undefined;
   close(): Promise<void>;
 }
 
@@ -43,16 +43,19 @@ export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: 
   const events: BackgroundServiceEvent[] = [];
   const problems: string[] = [];
   const dispatcher = new DevToolsDispatcher({ endpoint, origins: [server.origin] }, (line) => problems.push(line));
+  // The agent's routing as `syncward agent` has it, with no Node-hosted worker.
+  const scopes = new BrowserScopes({ dispatch: () => Promise.reject(new Error("not a browser scope")) });
   const agent = await Agent.start({
     scheduler: singleTenant(await createScheduler({ preset: "chromium", policy: options.policy })),
     store: new FileStore({ path: join(dir, "registrations"), log: (line) => problems.push(line) }),
-    dispatcher,
+    dispatcher: scopes,
     log: (event) => events.push(event),
     onProblem: (line) => problems.push(line),
   });
   agent.setConditions({ online: false });
-  let served: AgentServiceWorker | undefined;
-  dispatcher.start((scope) => (served = agent.addServiceWorker(scope, { hasWindowClient: () => true })));
+  scopes.serve(agent);
+  let served: BrowserScope | undefined;
+  dispatcher.start((scope) => (served = scopes.add(scope)));
   await dispatcher.connected();
   const scope = server.url;
   return {
@@ -75,7 +78,7 @@ export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: 
       await agent.close();
       await chromium.close();
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
