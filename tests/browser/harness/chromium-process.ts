@@ -1,12 +1,10 @@
 // Chromium as a kiosk runs it for `syncward agent`: its own process with the DevTools port open
-// (--remote-debugging-port=0, the port read from DevToolsActivePort) and a profile directory,
+// (--remote-debugging-port, the port read from its first line) and a profile directory,
 // with no other DevTools client attached (playwright's would resume each new service worker
 // before the agent's hook is in). The tests drive the app's page over a DevTools connection
 // of their own.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { DevToolsConnection } from "../../../agent/node/devtools-connection.js";
 
 const BINARY = "/usr/lib/chromium/chromium";
@@ -31,22 +29,27 @@ export class ChromiumProcess {
     this.#driver = driver;
   }
 
-  static async launch(profile: string, args: string[] = []): Promise<ChromiumProcess> {
-    const child = spawn(BINARY, [...ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, ...args, "about:blank"], {
+  /** Start Chromium on `profile`; `port` 0 (default): any free DevTools port. */
+  static async launch(profile: string, args: string[] = [], port = 0): Promise<ChromiumProcess> {
+    const child = spawn(BINARY, [...ARGS, `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, ...args, "about:blank"], {
       stdio: ["ignore", "ignore", "pipe"],
       // Its own process group: close() ends Chromium's helpers with it.
       detached: true,
     });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += String(chunk)));
-    const file = join(profile, "DevToolsActivePort");
-    for (const deadline = Date.now() + 30_000; !existsSync(file) || readFileSync(file, "utf8").split("\n").length < 2;) {
+    // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…" (DevToolsActivePort is written only for port 0).
+    let opened: string | undefined;
+    for (const deadline = Date.now() + 30_000; (opened = /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr)?.[1]) === undefined;) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Chromium did not open its DevTools port: ${stderr.slice(-500)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const [port] = readFileSync(file, "utf8").split("\n");
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `http://127.0.0.1:${opened}`;
     return new ChromiumProcess(child, endpoint, await DevToolsConnection.open(endpoint, () => {}));
+  }
+
+  get port(): number {
+    return Number(new URL(this.endpoint).port);
   }
 
   /** Open `url` in a tab; resolves once its service worker is active. */
