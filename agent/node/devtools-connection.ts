@@ -65,12 +65,14 @@ export class DevToolsConnection {
     const url = await browserSocketUrl(endpoint, timeoutMs);
     // Chromium sends large messages (target lists) and no compression; 256 MiB is its own cap.
     const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024, handshakeTimeout: timeoutMs });
+    // Listening before the handshake ends: frames that came with it are read at once.
+    const connection = new DevToolsConnection(socket, log);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("error", reject);
     });
     socket.on("error", (error) => log(`DevTools connection: ${error.message}`));
-    return new DevToolsConnection(socket, log);
+    return connection;
   }
 
   /** Resolves when the connection is gone (browser exit, close()). */

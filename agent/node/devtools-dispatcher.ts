@@ -82,7 +82,7 @@ export class DevToolsDispatcher implements Dispatcher {
       failedBefore = false;
     } catch (error) {
       // One line per outage, not one per attempt.
-      if (!failedBefore) this.#log(`DevTools: ${endpoint} did not answer (${(error as Error).message}); retrying every ${this.#options.retryMs} ms`);
+      if (!failedBefore) this.#log(`DevTools: cannot use ${endpoint} (${(error as Error).message}); retrying every ${this.#options.retryMs} ms`);
       failedBefore = true;
       void this.#connection?.close();
     }
