@@ -17,6 +17,7 @@ import { ChromiumSession } from "../tests/browser/harness/chromium-session.js";
 import type { BrowserPage } from "../tests/browser/harness/browser-page.js";
 import { SyncTestServer } from "../tests/browser/harness/sync-test-server.js";
 import { WebKitSession } from "../tests/browser/harness/webkit-session.js";
+import { chromiumDevTools } from "./chromium-devtools-run.js";
 
 const RUNS = Number(process.env.SYNCWARD_BENCH_RUNS ?? 15);
 const PROBE_MS = 100;
@@ -148,6 +149,7 @@ const row = (label: string, ...cells: string[]) => console.log(label.padEnd(44) 
 async function main(): Promise<void> {
   console.log(`syncward browser benchmark: median (min–max) of ${RUNS} runs each`);
   const native = await chromiumNative();
+  const devtools = await chromiumDevTools(RUNS, cleanups);
   const probe = await wpe(false);
   const mqtt = await wpe(true);
   console.log();
@@ -161,6 +163,15 @@ async function main(): Promise<void> {
   const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
   console.log(
     `WPE + syncward ÷ Chromium native (goal ≤ 2): online→listener ${ratio(mqtt.online, native.online)} with MQTT, ${ratio(probe.online, native.online)} with the probe; register→listener ${ratio(mqtt.register, native.register)}`,
+  );
+
+  console.log();
+  row("", "Chromium + syncward agent (DevTools)", "Chromium native");
+  row("online → sync listener starts", summary(devtools.online), summary(native.online));
+  row("", "  (online = device status published)", "  (online = setOffline(false))");
+  row("register() → sync listener starts (online)", summary(devtools.register), summary(native.register));
+  console.log(
+    `Chromium over DevTools ÷ Chromium native (goal ≤ 1.0): online→listener ${ratio(devtools.online, native.online)}; register→listener ${ratio(devtools.register, native.register)}`,
   );
 
   console.log();

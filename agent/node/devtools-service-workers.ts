@@ -232,12 +232,17 @@ export class DevToolsServiceWorkers {
     const registration = this.#registrationOf(scope);
     if (session === undefined || !registration) return undefined;
     const args = `${JSON.stringify(tag)}, ${lastChance}`;
-    const id = Number(await this.#evaluate(session, `__syncwardDevTools.expect(${JSON.stringify(tag)})`));
-    await this.#connection.send(
+    // Sent together: Chromium reads its DevTools messages in order and forwards the evaluation
+    // to the worker at once, while the dispatch first looks the registration up, so the hook
+    // expects the event before it comes (a round trip less on the way to the listener).
+    const expected = this.#evaluate(session, `__syncwardDevTools.expect(${JSON.stringify(tag)})`);
+    const dispatched = this.#connection.send(
       "ServiceWorker.dispatchSyncEvent",
       { origin: registration.origin, registrationId: registration.id, tag, lastChance },
       this.#control,
     );
+    const id = Number(await expected);
+    await dispatched;
     const arrived = await Promise.race([
       this.#evaluate(session, `__syncwardDevTools.started(${id}).then(() => true)`, 0),
       new Promise((resolve) => setTimeout(() => resolve(false), startMs)),
