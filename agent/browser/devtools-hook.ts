@@ -16,6 +16,7 @@
 
 import { retryAfterOf } from "../retry-after.js";
 import { fire } from "./fire-requests.js";
+import { installWorkerEvents } from "./worker-events.js";
 import { DEVTOOLS_BINDING, PROTOCOL, type FireOutcome, type HandOver } from "./worker-protocol.js";
 
 /** How long the hook waits for the agent to take a registration Chromium fired. */
@@ -75,6 +76,8 @@ function observe(event: NativeSyncEvent): Promise<FireOutcome> {
 
 function install(): void {
   if (global.__syncwardDevTools) return;
+  // The copies are built on the worker's own ExtendableEvent, as sw.js builds its events.
+  installWorkerEvents(global);
   let nextId = 1;
   const expected = new Map<number, Expected>();
   const byTag = new Map<string, number[]>();

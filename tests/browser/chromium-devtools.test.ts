@@ -94,3 +94,20 @@ t.test("where Background Sync is switched off (Electron's case), dispatchSyncEve
     "delivered by dispatchSyncEvent, not by the Runtime.evaluate fallback",
   );
 });
+
+t.test("with the agent gone, the hook lets the app have Chromium's event: nothing is lost", async (t) => {
+  const world = await devtoolsWorld();
+  t.teardown(() => world.close());
+  const page = await world.open();
+  await world.dispatcher.close();
+  const asked = Date.now();
+  t.equal(await page.register("test-alone"), "registered");
+  const [fired] = await world.server.until(
+    "the listener to run",
+    () => world.server.syncs("test-alone").length > 0 && world.server.syncs("test-alone"),
+    10_000,
+  );
+  t.ok(fired!.at - asked >= 1_500, `after the hook waited for the agent (${Math.round(fired!.at - asked)} ms)`);
+  t.equal(fired!.extendable, true, "an ExtendableEvent");
+  t.same(world.agent.status(), [], "the agent took nothing");
+});
