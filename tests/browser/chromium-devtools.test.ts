@@ -6,20 +6,19 @@ import t from "tap";
 import { devtoolsWorld } from "./harness/devtools-world.js";
 
 t.test("a registration made by the page fires through the agent after the page closed, held while the agent is offline", async (t) => {
-  const world = await devtoolsWorld();
-  t.teardown(() => world.close());
+  const world = await devtoolsWorld(t);
   const page = await world.open();
   t.equal(await page.register("test-closed"), "registered", "the native register() resolves");
   // Chromium fires at once (it is online); the agent takes the registration, durable.
-  await world.server.until("the agent to hold test-closed", () => world.agent.status().find((r) => r.tag === "test-closed" && r.state === "pending"));
+  await world.held("test-closed");
   await page.close();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   t.same(world.server.syncs("test-closed"), [], "the listener has not run: Chromium thinks it is online, the agent says offline");
   world.agent.setConditions({ online: true });
-  const [fired] = await world.server.until("the listener to run", () => world.server.syncs("test-closed").length > 0 && world.server.syncs("test-closed"));
+  const [fired] = await world.fired("test-closed");
   t.equal(fired!.lastChance, false, "first attempt, lastChance false");
   t.equal(fired!.extendable, true, "a real ExtendableEvent");
-  await world.server.until("the registration to complete", () => world.agent.status().length === 0);
+  await world.settled();
   t.same(
     world.events.filter((e) => e.instanceId === "test-closed").map((e) => e.eventName),
     ["Registered sync", "Dispatched sync event", "sync event completed"],
@@ -31,22 +30,21 @@ t.test("a registration made by the page fires through the agent after the page c
 
 t.test("lastChance reaches the listener, and a failing handler is retried by the agent's policy, not Chromium's", async (t) => {
   // Chromium would wait 5 minutes before its second attempt; the agent's policy says 400 ms.
-  const world = await devtoolsWorld({ policy: { maxAttempts: 2, initialRetryDelay: 400, retryDelayFactor: 1 } });
-  t.teardown(() => world.close());
+  const world = await devtoolsWorld(t, { policy: { maxAttempts: 2, initialRetryDelay: 400, retryDelayFactor: 1 } });
   world.server.verdict("test-fails", "failure");
   const page = await world.open();
   t.equal(await page.register("test-fails"), "registered");
-  await world.server.until("the agent to hold test-fails", () => world.agent.status().find((r) => r.tag === "test-fails"));
+  await world.held("test-fails");
   await page.close();
   world.agent.setConditions({ online: true });
-  const tries = await world.server.until("two attempts", () => world.server.syncs("test-fails").length >= 2 && world.server.syncs("test-fails"));
+  const tries = await world.fired("test-fails", 2);
   t.same(
     tries.map((r) => r.lastChance),
     [false, true],
     "the second and last attempt has lastChance true",
   );
   t.ok(tries[1]!.at - tries[0]!.at >= 400, `the retry waited the agent's back-off (${Math.round(tries[1]!.at - tries[0]!.at)} ms)`);
-  await world.server.until("the registration to be dropped", () => world.agent.status().length === 0);
+  await world.settled();
   const failed = world.events.filter((e) => e.eventName === "sync event failed");
   t.same(
     failed.map((e) => e.eventMetadata["Failure Reason"]),
@@ -58,8 +56,7 @@ t.test("lastChance reaches the listener, and a failing handler is retried by the
 });
 
 t.test("a handler's Retry-After holds the agent's retry back", async (t) => {
-  const world = await devtoolsWorld({ policy: { maxAttempts: 3, initialRetryDelay: 100, retryDelayFactor: 1 } });
-  t.teardown(() => world.close());
+  const world = await devtoolsWorld(t, { policy: { maxAttempts: 3, initialRetryDelay: 100, retryDelayFactor: 1 } });
   world.server.verdict("test-busy", "overloaded");
   const page = await world.open();
   world.agent.setConditions({ online: true });
@@ -70,10 +67,9 @@ t.test("a handler's Retry-After holds the agent's retry back", async (t) => {
 });
 
 t.test("where Background Sync is switched off (Electron's case), dispatchSyncEvent still runs the real event", async (t) => {
-  const world = await devtoolsWorld({
+  const world = await devtoolsWorld(t, {
     args: ["--force-fieldtrials=BackgroundSync/Off", "--force-fieldtrial-params=BackgroundSync.Off:disabled/true"],
   });
-  t.teardown(() => world.close());
   const page = await world.open();
   // The native API rejects "Background Sync is disabled.", so the page's polyfill serves it
   // (its registrations reach the agent through the page bridge); Chromium fires nothing.
@@ -88,9 +84,9 @@ t.test("where Background Sync is switched off (Electron's case), dispatchSyncEve
   await served.registration.sync.register("test-electron");
   served.registration.resolved("one-shot", "test-electron");
   world.agent.setConditions({ online: true });
-  const [fired] = await world.server.until("the listener to run", () => world.server.syncs("test-electron").length > 0 && world.server.syncs("test-electron"));
+  const [fired] = await world.fired("test-electron");
   t.equal(fired!.extendable, true, "a real ExtendableEvent, with no page open");
-  await world.server.until("the registration to complete", () => world.agent.status().length === 0);
+  await world.settled();
   t.notOk(
     world.problems.some((line) => line.includes("dropped")),
     "delivered by dispatchSyncEvent, not by the Runtime.evaluate fallback",
@@ -98,17 +94,12 @@ t.test("where Background Sync is switched off (Electron's case), dispatchSyncEve
 });
 
 t.test("with the agent gone, the hook lets the app have Chromium's event: nothing is lost", async (t) => {
-  const world = await devtoolsWorld();
-  t.teardown(() => world.close());
+  const world = await devtoolsWorld(t);
   const page = await world.open();
   await world.dispatcher.close();
   const asked = Date.now();
   t.equal(await page.register("test-alone"), "registered");
-  const [fired] = await world.server.until(
-    "the listener to run",
-    () => world.server.syncs("test-alone").length > 0 && world.server.syncs("test-alone"),
-    10_000,
-  );
+  const [fired] = await world.fired("test-alone");
   t.ok(fired!.at - asked >= 1_500, `after the hook waited for the agent (${Math.round(fired!.at - asked)} ms)`);
   t.equal(fired!.extendable, true, "an ExtendableEvent");
   t.same(world.agent.status(), [], "the agent took nothing");

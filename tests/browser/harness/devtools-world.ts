@@ -16,7 +16,7 @@ import { createScheduler } from "../../../wasm-core/binding/core-wasm.js";
 import { singleTenant } from "../../../wasm-core/binding/scheduler-endpoint.js";
 import { pageConfig } from "../environment.js";
 import { ChromiumProcess, type AppPage } from "./chromium-process.js";
-import { SyncTestServer } from "./sync-test-server.js";
+import { SyncTestServer, type WorkerRecord } from "./sync-test-server.js";
 
 export interface DevToolsWorld {
   chromium: ChromiumProcess;
@@ -32,10 +32,20 @@ export interface DevToolsWorld {
   /** Open the app; resolves once its worker is active and the agent serves its scope. */
   open(): Promise<AppPage>;
   served(): BrowserScope | undefined;
+  /** Resolves once the agent holds a registration of `tag`. */
+  held(tag: string): Promise<unknown>;
+  /** Resolves once the agent holds no registration. */
+  settled(): Promise<unknown>;
+  /** Resolves with the listener's records of `tag` once there are `count`. */
+  fired(tag: string, count?: number): Promise<WorkerRecord[]>;
   close(): Promise<void>;
 }
 
-export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: string[] } = {}): Promise<DevToolsWorld> {
+/** The world of one test, closed at its end. */
+export async function devtoolsWorld(
+  t: { teardown(fn: () => unknown): void },
+  options: { policy?: Partial<Policy>; args?: string[] } = {},
+): Promise<DevToolsWorld> {
   const dir = mkdtempSync(join(tmpdir(), "syncward-devtools-"));
   const server = await SyncTestServer.start(pageConfig("chromium-native"));
   const chromium = await ChromiumProcess.launch(join(dir, "profile"), options.args);
@@ -58,7 +68,7 @@ export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: 
   dispatcher.start((scope) => (served = scopes.add(scope)));
   await dispatcher.connected();
   const scope = server.url;
-  return {
+  const world: DevToolsWorld = {
     chromium,
     server,
     endpoint,
@@ -73,6 +83,10 @@ export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: 
       return page;
     },
     served: () => served,
+    held: (tag) => server.until(`the agent to hold ${tag}`, () => agent.status().find((r) => r.tag === tag)),
+    settled: () => server.until("the agent to hold no registration", () => agent.status().length === 0),
+    fired: (tag, count = 1) =>
+      server.until(`${count} sync events for ${tag}`, () => server.syncs(tag).length >= count && server.syncs(tag), 10_000 + 5_000 * count),
     async close() {
       await dispatcher.close();
       await agent.close();
@@ -81,4 +95,6 @@ export async function devtoolsWorld(options: { policy?: Partial<Policy>; args?: 
       rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
+  t.teardown(() => world.close());
+  return world;
 }
