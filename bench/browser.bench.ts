@@ -8,7 +8,10 @@
 // WPE (which cannot emulate offline) the backend's health endpoint answering again, or its
 // retained MQTT status saying online. syncward runs with its default settle time (adaptive:
 // 250 ms after a clean outage), so the figure is what an app gets out of the box (goal for
-// online→listener: ≤ 1.5 s). Times come from one machine clock:
+// online→listener: ≤ 1.5 s). Then the same in WPE with the device's `syncward agent` deciding
+// through the page bridge, "online" being the firmware's device status published on the
+// agent's embedded broker (goal: ≤ 1.0× Chromium native), with the agent's adaptive settle
+// time and with --settle 0 (a firmware status trusted as already debounced). Times come from one machine clock:
 // the worker stamps `performance.timeOrigin + performance.now()` as its listener starts.
 
 import { readFileSync } from "node:fs";
@@ -17,6 +20,7 @@ import { ChromiumSession } from "../tests/browser/harness/chromium-session.js";
 import type { BrowserPage } from "../tests/browser/harness/browser-page.js";
 import { SyncTestServer } from "../tests/browser/harness/sync-test-server.js";
 import { WebKitSession } from "../tests/browser/harness/webkit-session.js";
+import { DeviceAgent } from "../tests/browser/harness/device-agent.js";
 import { chromiumDevTools } from "./chromium-devtools-run.js";
 
 const RUNS = Number(process.env.SYNCWARD_BENCH_RUNS ?? 15);
@@ -83,13 +87,20 @@ async function listenerStart(server: SyncTestServer, tag: string): Promise<numbe
  * while online → listener). `outage(down)` makes or ends the outage and resolves once the
  * browser's Background Sync can have seen the outage begin.
  */
-async function measure(server: SyncTestServer, page: BrowserPage, name: string, outage: (down: boolean) => Promise<void>, polyfill: boolean): Promise<Samples> {
+async function measure(
+  server: SyncTestServer,
+  page: BrowserPage,
+  name: string,
+  outage: (down: boolean) => Promise<void>,
+  polyfill: boolean,
+  fresh = () => ready(server, page, polyfill),
+): Promise<Samples> {
   const samples: Samples = { online: [], register: [] };
   for (let i = 0; i < RUNS; i++) {
     const tag = `test-${name}-online-${i}`;
     // A freshly loaded app each time: one outage after a good link, not a link flapping
     // every few seconds (whose damped settle time would be the figure instead).
-    if (i > 0) await ready(server, page, polyfill);
+    if (i > 0) await fresh();
     await outage(true);
     await register(page, tag);
     const t0 = now();
@@ -132,6 +143,39 @@ async function wpe(mqtt: boolean): Promise<Samples> {
   );
 }
 
+/**
+ * WPE with the device's `syncward agent` deciding through the page bridge: "online" is the
+ * firmware's retained device status on the agent's embedded broker. `settle`: the agent's
+ * --settle (undefined: its adaptive default, whose flap damping would count outages seconds
+ * apart as flapping, so each run then starts with a restarted agent: one clean outage).
+ */
+async function wpeBridge(settle: number | undefined): Promise<Samples> {
+  const app = await server(() => ({ mode: "auto" }));
+  const device = await DeviceAgent.start(app.origin, settle === undefined ? [] : ["--settle", String(settle)]);
+  cleanups.push(() => device.close());
+  app.state.config = { mode: "auto", bridge: device.bridge };
+  const page = await WebKitSession.start("wpe", (close) => cleanups.push(close));
+  const bridged = async () => {
+    await device.deviceStatus(true);
+    await page.goto(app.url);
+    await app.until("the device agent to decide, online", async () => {
+      const status = await page.eval(async () => {
+        for (let i = 0; i < 400 && !("syncward" in globalThis); i++) await new Promise((r) => setTimeout(r, 25));
+        await navigator.serviceWorker.ready;
+        return (globalThis as unknown as { syncward: { status(): Promise<{ online: boolean; decidedBy: string }> } }).syncward.status();
+      });
+      return status.decidedBy === "device agent" && status.online;
+    });
+  };
+  await bridged();
+  const outage = async (down: boolean) => {
+    await device.deviceStatus(!down);
+    if (down) await agentOnline(app, page, false);
+  };
+  const fresh = settle === undefined ? () => device.restart().then(bridged) : bridged;
+  return measure(app, page, `wpe-bridge-${settle ?? "adaptive"}`, outage, true, fresh);
+}
+
 async function chromiumNative(): Promise<Samples> {
   const app = await server(() => config("auto"));
   const chromium = await ChromiumSession.launch();
@@ -152,17 +196,28 @@ async function main(): Promise<void> {
   const devtools = await chromiumDevTools(RUNS, cleanups);
   const probe = await wpe(false);
   const mqtt = await wpe(true);
+  const bridge = await wpeBridge(undefined);
+  const bridgeNoSettle = await wpeBridge(0);
   console.log();
   row("", "WPE 2.38 + syncward", "Chromium native");
   row("online → sync listener starts", `${summary(mqtt.online)}`, summary(native.online));
   row("", "  (online = retained MQTT status)", "  (online = setOffline(false))");
   row("", `${summary(probe.online)}`);
   row("", `  (online = /health, probe every ${PROBE_MS} ms)`);
+  row("device status online published → listener", summary(bridge.online), summary(native.online));
+  row("", "  (WPE + syncward agent, page bridge; adaptive settle)");
+  row("", `${summary(bridgeNoSettle.online)}`);
+  row("", "  (the same, agent --settle 0)");
   row("register() → sync listener starts (online)", summary(mqtt.register), summary(native.register));
+  row("", `${summary(bridge.register)}`);
+  row("", "  (through the page bridge)");
   console.log();
   const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
   console.log(
     `WPE + syncward ÷ Chromium native (goal ≤ 2): online→listener ${ratio(mqtt.online, native.online)} with MQTT, ${ratio(probe.online, native.online)} with the probe; register→listener ${ratio(mqtt.register, native.register)}`,
+  );
+  console.log(
+    `WPE + syncward agent through the bridge ÷ Chromium native (goal ≤ 1.0): device status online→listener ${ratio(bridge.online, native.online)} (adaptive settle), ${ratio(bridgeNoSettle.online, native.online)} (--settle 0); register→listener ${ratio(bridge.register, native.register)}`,
   );
 
   console.log();

@@ -3,7 +3,8 @@
 // the origin (their stored sync registrations come back as each is served) and answers the
 // calls all tabs send it.
 
-import { Agent, type AgentServiceWorker, type RegistrationStatus } from "../agent.js";
+import { Agent, type AgentServiceWorker } from "../agent.js";
+import type { AgentCall, AgentStatus } from "../agent-call.js";
 import { noActiveWorker } from "../web-api/register-errors.js";
 import { systemClock } from "../clock.js";
 import { Scheduler } from "../../wasm-core/binding/scheduler.js";
@@ -13,25 +14,8 @@ import { IndexedDBStore } from "./indexeddb-store.js";
 import type { PageConfig } from "./page-config.js";
 import { PageConnectivity, type MqttLinkModule } from "./page-connectivity.js";
 import { WorkerDispatcher } from "./worker-dispatcher.js";
-import type { Kind } from "./worker-protocol.js";
 
-/** One call to the Agent, from any tab. Its arguments were converted by the calling tab's SyncManager. */
-export type AgentCall =
-  | { op: "register"; scope: string; kind: Kind; tag: string; minInterval: number }
-  | { op: "getTags"; scope: string; kind: Kind }
-  | { op: "unregister"; scope: string; kind: "periodic"; tag: string }
-  /** The caller's register() promise resolved: the event may follow. */
-  | { op: "resolved"; scope: string; kind: Kind; tag: string }
-  /** The service worker registration of `scope` was unregistered. */
-  | { op: "forget"; scope: string }
-  | { op: "status" };
-
-export interface AgentStatus {
-  online: boolean;
-  /** Which connectivity evidence decided. */
-  reason: string;
-  registrations: RegistrationStatus[];
-}
+export type { AgentCall, AgentStatus } from "../agent-call.js";
 
 /** A service worker registration the Agent serves, and the object it is in this realm. */
 interface Served {

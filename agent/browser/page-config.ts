@@ -10,6 +10,7 @@
 //       mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/backend" } },
 //       preset: "kiosk", policy: { maxAttempts: 5 },
 //       permissions: { periodicBackgroundSync: "denied" },
+//       bridge: "/syncward/bridge.json",          // or { url: "ws://127.0.0.1:8765/syncward/bridge", token }
 //     };
 //   </script>
 
@@ -29,6 +30,9 @@ export interface PageMqttOptions {
   backendStatus?: { topic: string; ttlMs?: number };
   keepaliveSeconds?: number;
 }
+
+/** The device agent's page bridge: its address and token, or a same-origin URL that answers them as JSON. */
+export type PageBridgeConfig = { url: string; token: string } | { from: string };
 
 export interface PageConfig {
   /** "auto" (default): only where the API is missing or disabled. "force": always, also over a working native API. */
@@ -50,9 +54,14 @@ export interface PageConfig {
    * installed web apps only, which a kiosk's app is.
    */
   permissions: { backgroundSync: boolean; periodicBackgroundSync: boolean };
+  /**
+   * The device's `syncward agent` (README, "The device agent decides"): while the leader tab
+   * is connected to it, the agent owns the origin's registrations and decides when they fire.
+   */
+  bridge: PageBridgeConfig | undefined;
 }
 
-const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log", "permissions"];
+const FIELDS = ["mode", "preset", "policy", "seed", "probe", "mqtt", "require", "settleMs", "log", "permissions", "bridge"];
 const PERMISSIONS = ["backgroundSync", "periodicBackgroundSync"] as const;
 const BOOLEAN_POLICY: readonly (keyof Policy)[] = ["reregisterBypassesBackoff", "periodicSnap"];
 
@@ -105,6 +114,23 @@ function mqttOf(raw: unknown, base: string, problem: (line: string) => void): Pa
   return { ...(raw as unknown as PageMqttOptions), url: url.href };
 }
 
+/** A bridge's WebSocket URL, resolved against the page (an http: base becomes ws:). */
+export function bridgeUrl(value: string, base: string): string | undefined {
+  const url = new URL(value, base);
+  if (url.protocol === "http:" || url.protocol === "https:") url.protocol = url.protocol === "http:" ? "ws:" : "wss:";
+  return url.protocol === "ws:" || url.protocol === "wss:" ? url.href : undefined;
+}
+
+function bridgeOf(raw: unknown, base: string, problem: (line: string) => void): PageBridgeConfig | undefined {
+  if (typeof raw === "string") return { from: new URL(raw, base).href };
+  if (isRecord(raw) && typeof raw.url === "string" && typeof raw.token === "string" && raw.token !== "") {
+    const url = bridgeUrl(raw.url, base);
+    if (url) return { url, token: raw.token };
+  }
+  problem('bridge must be a URL of its JSON ("/syncward/bridge.json") or { url: "ws://127.0.0.1:PORT/syncward/bridge", token }');
+  return undefined;
+}
+
 /** Read `raw` (globalThis.syncwardConfig); relative URLs resolve against `base`. */
 export function readPageConfig(raw: unknown, base: string, problem: (line: string) => void): PageConfig {
   const config: PageConfig = {
@@ -118,6 +144,7 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
     settleMs: undefined,
     log: false,
     permissions: { backgroundSync: true, periodicBackgroundSync: true },
+    bridge: undefined,
   };
   if (raw === undefined || raw === null) return config;
   if (!isRecord(raw)) {
@@ -142,6 +169,7 @@ export function readPageConfig(raw: unknown, base: string, problem: (line: strin
   try {
     if (raw.probe !== undefined) config.probe = probeOf(raw.probe, base, problem);
     if (raw.mqtt !== undefined) config.mqtt = mqttOf(raw.mqtt, base, problem);
+    if (raw.bridge !== undefined) config.bridge = bridgeOf(raw.bridge, base, problem);
   } catch (error) {
     problem(`a URL in syncwardConfig is not valid: ${(error as Error).message}`);
   }

@@ -5,7 +5,9 @@
 // answers the calls of the origin's workers. `globalThis.syncward` reports what it did.
 
 import { AGENT_CHANNEL, LeaderLink } from "./leader-link.js";
-import { PageAgent, type AgentCall, type AgentStatus } from "./page-agent.js";
+import type { AgentCall } from "../agent-call.js";
+import { LeaderAgent, type LeaderStatus } from "./leader-agent.js";
+import { PageAgent } from "./page-agent.js";
 import { installPageApi } from "./page-api.js";
 import { readPageConfig } from "./page-config.js";
 import type { MqttLinkModule } from "./page-connectivity.js";
@@ -17,8 +19,11 @@ export interface SyncwardPage {
   readonly mode: "polyfill" | "native" | "unavailable";
   /** Whether this tab runs the origin's Agent. */
   readonly leading: boolean;
-  /** The Agent's view: online, why, and every registration with its state and attempts (while syncward serves). */
-  status(): Promise<AgentStatus>;
+  /**
+   * The Agent's view: online, why, every registration with its state and attempts, and who
+   * decided: "device agent" over the page bridge, or "page" (while syncward serves).
+   */
+  status(): Promise<LeaderStatus>;
 }
 
 /**
@@ -37,16 +42,18 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
   }
   const config = readPageConfig((globalThis as { syncwardConfig?: unknown }).syncwardConfig, location.href, problem);
   let link: LeaderLink | undefined;
-  let leader: PageAgent | undefined;
+  let leader: LeaderAgent | undefined;
   const agent = () => {
     if (link) return link;
     const mine = new LeaderLink(
       AGENT_CHANNEL,
       async () => {
-        const page = await PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
-        if (link === mine) leader = page;
-        else void page.close();
-        return (call: AgentCall) => page.handle(call);
+        // The device's agent decides when the bridge answers; else this tab's own Agent.
+        const own = () => PageAgent.start(config, core, () => import(mqttLinkURL) as Promise<MqttLinkModule>, problem);
+        const chosen = new LeaderAgent(config.bridge, own, problem);
+        if (link === mine) leader = chosen;
+        else void chosen.close();
+        return (call: AgentCall) => chosen.handle(call);
       },
       problem,
     );
@@ -74,7 +81,7 @@ export function startPage(core: BufferSource, mqttLinkURL: string): SyncwardPage
     },
     status: () =>
       api.serving
-        ? (agent().call({ op: "status" }) as Promise<AgentStatus>)
+        ? (agent().call({ op: "status" }) as Promise<LeaderStatus>)
         : Promise.reject(new DOMException("syncward is not serving: the browser's own Background Sync is.", "InvalidStateError")),
   });
 }

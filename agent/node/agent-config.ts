@@ -290,11 +290,15 @@ export function parseConfig(raw: unknown, baseDir: string): AgentConfig {
 
 function parseBrowser(b: Raw | undefined, store: string, path: (p: unknown, field: string) => string): BrowserConfig | undefined {
   if (b === undefined) return undefined;
-  const origins = (b.origins as string[]).map((value, i) => origin(value, `browser.origins[${i}]`));
+  const origins = ((b.origins ?? []) as string[]).map((value, i) => origin(value, `browser.origins[${i}]`));
+  if (origins.length === 0 && b.serve === undefined) fail("browser needs origins, or serve (the app the agent serves is an allowed origin)");
   if (b.serve !== undefined && b.listen === undefined) fail("browser.serve needs browser.listen: the app is served on the bridge's address");
+  const listen = b.listen === undefined ? undefined : httpAddress(b.listen as string, "browser.listen", "only this device's own browser may reach the bridge");
+  // The app the agent serves is an allowed origin; known here when the port is (else the bridge adds it once listening).
+  if (b.serve !== undefined && listen && listen.port !== 0) origins.push(...["localhost", "127.0.0.1", "[::1]"].map((host) => `http://${host}:${listen.port}`));
   return {
     origins: [...new Set(origins)],
-    listen: b.listen === undefined ? undefined : httpAddress(b.listen as string, "browser.listen", "only this device's own browser may reach the bridge"),
+    listen,
     serve: b.serve === undefined ? undefined : path(b.serve, "browser.serve"),
     tokenFile: b.tokenFile === undefined ? join(dirname(store), "bridge-token") : path(b.tokenFile, "browser.tokenFile"),
     devtools: b.devtools === undefined ? undefined : devtoolsEndpoint(b.devtools as string),

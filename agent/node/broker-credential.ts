@@ -4,11 +4,10 @@
 // `mosquitto_pub`, the kiosk's backend) keep working across restarts. The file is one line,
 // `username:password`, which a shell splits with `IFS=: read -r user pass < FILE`.
 
-import { randomBytes, timingSafeEqual, createHash } from "node:crypto";
-import { link, lstat, mkdir, open, readFile, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
-import { userInfo } from "node:os";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { ConfigError } from "./agent-config.js";
+import { sameSecret, secretFile } from "./secret-file.js";
 
 export interface BrokerCredential {
   username: string;
@@ -25,9 +24,8 @@ export function newBrokerCredential(): BrokerCredential {
 
 /** Whether `username` and `password` are `credential`, in time independent of where they differ. */
 export function matchesCredential(credential: BrokerCredential, username: string | undefined, password: Uint8Array | undefined): boolean {
-  const digest = (value: string | Uint8Array) => createHash("sha256").update(value).digest();
-  const sameUser = timingSafeEqual(digest(username ?? ""), digest(credential.username));
-  const samePassword = timingSafeEqual(digest(password ?? new Uint8Array()), digest(credential.password));
+  const sameUser = sameSecret(credential.username, username ?? "");
+  const samePassword = sameSecret(credential.password, password ?? new Uint8Array());
   return username !== undefined && password !== undefined && sameUser && samePassword;
 }
 
@@ -52,50 +50,11 @@ export async function readBrokerCredential(file: string): Promise<BrokerCredenti
   return parseBrokerCredential(text, file);
 }
 
-/**
- * The embedded broker's credential at `file`: the one there, or a new one written there first.
- * A file that others could read, or that is not the agent user's own regular file (a link
- * planted in a shared directory), is refused rather than trusted or repaired.
- */
+/** The embedded broker's credential at `file`: the one there, or a new one written there first (see secret-file.ts). */
 export async function brokerCredentialFile(file: string): Promise<BrokerCredential> {
-  const existing = await ownCredential(file);
-  if (existing) return existing;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  // Written whole and synced under a private name, then linked into place: a crash never
-  // leaves a half-written credential, and of two agents starting at once one file wins.
-  const temporary = `${file}.${process.pid}.tmp`;
-  const credential = newBrokerCredential();
-  const handle = await open(temporary, "wx", 0o600);
-  try {
-    await handle.writeFile(`${credential.username}:${credential.password}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  } finally {
-    await unlink(temporary);
-  }
-  return (await ownCredential(file))!;
-}
-
-async function ownCredential(file: string): Promise<BrokerCredential | undefined> {
-  let info;
-  try {
-    info = await lstat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ConfigError(`cannot read the broker credential ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  if (!info.isFile()) throw new ConfigError(`the broker credential ${file} is not a regular file; remove it and a new one is generated`);
-  if (info.uid !== userInfo().uid) throw new ConfigError(`the broker credential ${file} belongs to another user; remove it and a new one is generated`);
-  const mode = info.mode & 0o777;
-  if ((mode & 0o077) !== 0)
-    throw new ConfigError(
-      `the broker credential ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it, or remove it and a new one is generated`,
-    );
-  return parseBrokerCredential(await readFile(file, "utf8"), file);
+  const text = await secretFile(file, "broker credential", () => {
+    const credential = newBrokerCredential();
+    return `${credential.username}:${credential.password}\n`;
+  });
+  return parseBrokerCredential(text, file);
 }

@@ -230,34 +230,31 @@ export const CONFIG_SCHEMA: JsonSchema = {
       description: "Serve /healthz and /metrics on this loopback address, e.g. 127.0.0.1:9464",
       errorMessage: "must be a loopback address and port such as 127.0.0.1:9464",
     },
-    browser: object(
-      "Service workers that run in a browser (the kiosk app): the agent owns their registrations and decides when their events fire",
-      {
-        origins: {
-          type: "array",
-          minItems: 1,
-          uniqueItems: true,
-          description: "The origins whose pages may hand their registrations to the agent, e.g. http://localhost:8080",
-          errorMessage: "must be a non-empty array of origins such as http://localhost:8080",
-          items: httpUrl("An origin: scheme, host and port"),
-        },
-        listen: {
-          type: "string",
-          description: "The page bridge's loopback address, e.g. 127.0.0.1:8765 (default: no bridge)",
-          errorMessage: "must be a loopback address and port such as 127.0.0.1:8765",
-        },
-        serve: path("A directory served as the kiosk app on the bridge's address, at http://localhost:PORT/"),
-        tokenFile: path("The bridge's token, generated on the first start (default: bridge-token beside the store)"),
-        devtools: {
-          type: "string",
-          format: "uri",
-          description:
-            "A Chromium-family browser's DevTools endpoint (--remote-debugging-port), e.g. http://127.0.0.1:9222: the agent fires the sync events of its service workers of these origins over the DevTools protocol",
-          errorMessage: "must be http://HOST:PORT or the browser's ws:// URL",
-        },
+    browser: object("Service workers that run in a browser (the kiosk app): the agent owns their registrations and decides when their events fire", {
+      origins: {
+        type: "array",
+        minItems: 1,
+        uniqueItems: true,
+        description:
+          "The origins whose pages may hand their registrations to the agent, e.g. http://localhost:8080 (the app served by the agent is one without being named)",
+        errorMessage: "must be a non-empty array of origins such as http://localhost:8080",
+        items: httpUrl("An origin: scheme, host and port"),
       },
-      ["origins"],
-    ),
+      listen: {
+        type: "string",
+        description: "The page bridge's loopback address, e.g. 127.0.0.1:8765 (default: no bridge)",
+        errorMessage: "must be a loopback address and port such as 127.0.0.1:8765",
+      },
+      serve: path("A directory served as the kiosk app on the bridge's address, at http://localhost:PORT/"),
+      tokenFile: path("The bridge's token, generated on the first start (default: bridge-token beside the store)"),
+      devtools: {
+        type: "string",
+        format: "uri",
+        description:
+          "A Chromium-family browser's DevTools endpoint (--remote-debugging-port), e.g. http://127.0.0.1:9222: the agent fires the sync events of its service workers of these origins over the DevTools protocol",
+        errorMessage: "must be http://HOST:PORT or the browser's ws:// URL",
+      },
+    }),
   }),
   errorMessage: "must be a JSON object",
 };

@@ -20,7 +20,7 @@ export interface DevToolsOptions {
   /** The browser's DevTools endpoint: `http://127.0.0.1:9222` or its `ws://` URL. */
   endpoint: string;
   /** The origins whose service workers the agent serves, e.g. `["http://localhost:8080"]`. */
-  origins: string[];
+  origins: readonly string[];
   /** Wait between connection attempts; default 2 s. */
   retryMs?: number;
   /** How long a dispatched event may take to reach the worker before the agent runs it there itself; default 5 s. */

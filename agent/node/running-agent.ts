@@ -24,6 +24,8 @@ import { LastFailures } from "./last-failures.js";
 import { fireSync } from "./manual-sync.js";
 import { mqttOptions, type MqttSecrets } from "./mqtt-link-options.js";
 import { NodeServiceWorkerHost } from "./service-worker-host.js";
+import type { PageBridge } from "./page-bridge.js";
+import { bridgeTokenFile } from "./bridge-token.js";
 
 export class RunningAgent {
   readonly #host: NodeServiceWorkerHost;
@@ -40,6 +42,7 @@ export class RunningAgent {
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
   #devtools: DevToolsDispatcher | undefined;
+  #bridge: PageBridge | undefined;
 
   private constructor(config: AgentConfig, host: NodeServiceWorkerHost, browserScopes: BrowserScopes, output: AgentOutput, metrics: AgentMetrics) {
     this.#config = config;
@@ -92,6 +95,7 @@ export class RunningAgent {
       await running.#serveControl();
       for (const worker of config.serviceWorkers) await running.#load(worker, true);
       await running.#serveHttp();
+      await running.#serveBridge();
       running.#driveChromium();
     } catch (error) {
       await running.close();
@@ -114,7 +118,8 @@ export class RunningAgent {
     } catch {
       return false;
     }
-    return this.#config.browser?.origins.includes(origin) ?? false;
+    // The bridge adds the origins of the app it serves (http://localhost:PORT).
+    return (this.#bridge?.origins ?? this.#config.browser?.origins ?? []).includes(origin);
   }
 
   /**
@@ -216,9 +221,11 @@ export class RunningAgent {
   #driveChromium(): void {
     const browser = this.#config.browser;
     if (!browser?.devtools) return;
-    this.#devtools = new DevToolsDispatcher({ endpoint: browser.devtools, origins: browser.origins }, this.#output.say);
+    // After the bridge: it adds the origins of the app it serves.
+    const origins = this.#bridge?.origins ?? browser.origins;
+    this.#devtools = new DevToolsDispatcher({ endpoint: browser.devtools, origins }, this.#output.say);
     this.#devtools.start((scope) => this.browserScope(scope));
-    this.#output.note("DevTools", { endpoint: browser.devtools, origins: browser.origins.join(",") });
+    this.#output.note("DevTools", { endpoint: browser.devtools, origins: origins.join(",") });
   }
 
   async #serveHttp(): Promise<void> {
@@ -227,6 +234,33 @@ export class RunningAgent {
     const registry = this.#metrics.registry;
     this.#http = await serveHttp(address, async () => ({ body: await registry.metrics(), contentType: registry.contentType }));
     this.#output.note("HTTP endpoint", { url: this.#http.url, paths: "/healthz,/metrics" });
+  }
+
+  async #serveBridge(): Promise<void> {
+    const browser = this.#config.browser;
+    if (!browser?.listen) return;
+    const token = await bridgeTokenFile(browser.tokenFile);
+    // Loaded only when used, with ws.
+    const { servePageBridge } = await import("./page-bridge.js");
+    this.#bridge = await servePageBridge({
+      listen: browser.listen,
+      origins: browser.origins,
+      token,
+      serve: browser.serve,
+      log: this.#output.problem,
+      host: {
+        scope: (url) => this.browserScope(url),
+        scopes: () => this.#browserScopes.list(),
+        forget: (url) => this.#browserScopes.remove(url),
+        status: () => {
+          const { online, reason } = this.#connectivity!.status();
+          return { online, reason, registrations: this.#host.agent.status() };
+        },
+        problem: this.#output.problem,
+      },
+    });
+    const app = this.#bridge.appUrl ? { app: this.#bridge.appUrl } : {};
+    this.#output.note("page bridge", { url: this.#bridge.url, origins: this.#bridge.origins.join(","), token: browser.tokenFile, ...app });
   }
 
   /**
@@ -266,6 +300,7 @@ export class RunningAgent {
 
   async close(): Promise<void> {
     await this.#devtools?.close();
+    await this.#bridge?.close();
     await this.#http?.close();
     await this.#connectivity?.close();
     this.#control?.close();

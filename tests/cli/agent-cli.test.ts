@@ -85,7 +85,7 @@ t.test("bad flags and bad config: one line, exit 2", async (t) => {
       /browser.listen must be on loopback \(127.0.0.1 or \[::1\]\): only this device's own browser may reach the bridge/,
     ],
     ["app served without a bridge", ["agent", "--browser-origin", "http://localhost:8080", "--browser-serve", "app"], /browser.serve needs browser.listen/],
-    ["browser without origins", ["agent", "--config", await config('{"browser":{"listen":"127.0.0.1:8765"}}')], /browser needs the field origins/],
+    ["browser without origins", ["agent", "--config", await config('{"browser":{"listen":"127.0.0.1:8765"}}')], /browser needs origins, or serve/],
     [
       "bad worker limit",
       ["agent", "--config", await config('{"workerLimits":{"installMs":0}}')],

@@ -37,9 +37,10 @@ function repositoryRoot(): string {
 
 /**
  * Served at /NAME: two frames of the app (two-frames.html), the app framed by another origin
- * (embed.html), a dedicated or shared worker that runs a test's function (worker-eval.js).
+ * (embed.html), a dedicated or shared worker that runs a test's function (worker-eval.js),
+ * syncward's page script without the app, which registers no service worker (page-only.html).
  */
-const FIXTURES = ["two-frames.html", "embed.html", "worker-eval.js"];
+const FIXTURES = ["two-frames.html", "embed.html", "worker-eval.js", "page-only.html"];
 
 /** An MQTT broker (aedes) answering WebSocket connections at /mqtt on the test server. */
 interface Broker {

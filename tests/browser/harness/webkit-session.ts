@@ -6,7 +6,7 @@
 // that does not start is an error, never a skip.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.js";
 import type { BrowserPage } from "./browser-page.js";
 
 export type WebKitEngine = "wpe" | "webkitgtk";
@@ -40,17 +40,6 @@ const ENGINES: Record<WebKitEngine, { command: string[]; capabilities: unknown }
     },
   },
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
