@@ -13,6 +13,13 @@ import { DEVTOOLS_BINDING, type FireOutcome, type HandOver } from "../browser/wo
 import type { DevToolsConnection } from "./devtools-connection.js";
 import { packageRoot } from "./package-version.js";
 
+/** Service workers only, each paused at its start until the hook is in. */
+const AUTO_ATTACH = {
+  autoAttach: true,
+  waitForDebuggerOnStart: true,
+  flatten: true,
+  filter: [{ type: "service_worker", exclude: false }, { exclude: true }],
+};
 /** How long a worker may take to start and take the hook. */
 const START_MS = 30_000;
 
@@ -74,12 +81,7 @@ export class DevToolsServiceWorkers {
     this.#control = String((await c.send("Target.attachToTarget", { targetId, flatten: true })).sessionId);
     // Versions first: a worker found running is matched to its version when it attaches.
     await c.send("ServiceWorker.enable", {}, this.#control);
-    await c.send("Target.setAutoAttach", {
-      autoAttach: true,
-      waitForDebuggerOnStart: true,
-      flatten: true,
-      filter: [{ type: "service_worker", exclude: false }, { exclude: true }],
-    });
+    await c.send("Target.setAutoAttach", AUTO_ATTACH);
   }
 
   async #attached(params: Record<string, unknown>, parent: string | undefined): Promise<void> {
@@ -91,11 +93,13 @@ export class DevToolsServiceWorkers {
       if (this.#serves(info.url)) {
         await c.send("Runtime.addBinding", { name: DEVTOOLS_BINDING }, sessionId);
         await c.send("Runtime.evaluate", { expression: this.#hook }, sessionId);
-        if (!params.waitingForDebugger) return await this.#restart(info.targetId, info.url);
+        if (!params.waitingForDebugger) return await this.#restart(info.targetId, info.url, sessionId);
         this.#hooked.set(info.targetId, sessionId);
         for (const wake of this.#waiting) wake();
       }
       if (params.waitingForDebugger) await c.send("Runtime.runIfWaitingForDebugger", {}, sessionId);
+      // Another origin's worker: let it be, unwatched.
+      if (!this.#serves(info.url)) await c.send("Target.detachFromTarget", { sessionId });
     } catch (error) {
       this.#events.log(`service worker ${info.url}: could not put the hook in: ${(error as Error).message}`);
     }
@@ -106,11 +110,30 @@ export class DevToolsServiceWorkers {
    * which Chromium calls first whatever their phase: stop it, so that it starts again, paused,
    * with the hook first (at its next event, or the agent's own start).
    */
-  async #restart(targetId: string, url: string): Promise<void> {
+  async #restart(targetId: string, url: string, sessionId: string): Promise<void> {
     const version = [...this.#versions].find(([, v]) => v.targetId === targetId);
     if (!version) return this.#events.log(`service worker ${url} ran before the agent and has no version yet: its hook is late`);
     this.#events.log(`service worker ${url} ran before the agent: stopped, to start again with the hook first`);
+    this.#hooked.set(targetId, sessionId);
     await this.#connection.send("ServiceWorker.stopWorker", { versionId: version[0] }, this.#control);
+  }
+
+  /**
+   * A worker stopped (idle, or stopped by the agent): its next start is a new global scope,
+   * without the hook. Chromium pauses a restart only for a session that attached to a paused
+   * worker, and then on the same target, unannounced; so the agent lets go of the target, and
+   * auto-attaching again catches the next start as a new target, paused (#attached).
+   */
+  async #release(targetId: string): Promise<void> {
+    const sessionId = this.#hooked.get(targetId);
+    if (sessionId === undefined) return;
+    this.#hooked.delete(targetId);
+    try {
+      await this.#connection.send("Target.detachFromTarget", { sessionId });
+      await this.#connection.send("Target.setAutoAttach", AUTO_ATTACH);
+    } catch (error) {
+      this.#events.log(`could not watch the next start of a service worker: ${(error as Error).message}`);
+    }
   }
 
   #detached(targetId: string): void {
@@ -138,6 +161,8 @@ export class DevToolsServiceWorkers {
   #versionsUpdated(list: unknown): void {
     if (!Array.isArray(list)) return this.#events.log("ignored ServiceWorker.workerVersionUpdated without versions");
     for (const v of list as (Version & { versionId: string })[]) {
+      const before = this.#versions.get(v.versionId);
+      if (v.runningStatus === "stopped" && before?.targetId !== undefined) void this.#release(before.targetId);
       this.#versions.set(v.versionId, { registrationId: v.registrationId, status: v.status, runningStatus: v.runningStatus, targetId: v.targetId });
       if (v.status === "redundant") this.#versions.delete(v.versionId);
       const registration = this.#registrations.get(v.registrationId);

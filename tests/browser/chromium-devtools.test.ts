@@ -104,3 +104,36 @@ t.test("with the agent gone, the hook lets the app have Chromium's event: nothin
   t.equal(fired!.extendable, true, "an ExtendableEvent");
   t.same(world.agent.status(), [], "the agent took nothing");
 });
+
+t.test("a worker that ran before the agent came is started again with the hook first", async (t) => {
+  const world = await devtoolsWorld(t, { connect: false });
+  const page = await world.open();
+  await world.connect();
+  await world.server.until("the agent to restart the worker", () => world.problems.find((line) => line.includes("ran before the agent: stopped")));
+  t.equal(await page.register("test-late"), "registered");
+  await world.held("test-late");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(world.server.syncs("test-late"), [], "Chromium's event did not reach the app: the hook ran first");
+  world.agent.setConditions({ online: true });
+  await world.fired("test-late");
+  await world.settled();
+  t.equal(world.server.syncs("test-late").length, 1, "the agent's event, once");
+});
+
+t.test("a worker that stopped (idle) starts again with the hook first", async (t) => {
+  const world = await devtoolsWorld(t);
+  const page = await world.open();
+  t.equal(await page.register("test-before"), "registered");
+  await world.held("test-before");
+  await page.stopWorkers();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Chromium starts the worker again for its own event of the new registration.
+  t.equal(await page.register("test-after-stop"), "registered");
+  await world.held("test-after-stop");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(world.server.syncs("test-after-stop"), [], "Chromium's event did not reach the app");
+  world.agent.setConditions({ online: true });
+  await world.fired("test-after-stop");
+  await world.fired("test-before");
+  await world.settled();
+});

@@ -104,6 +104,12 @@ export class AppPage {
     );
   }
 
+  /** Stop every service worker, as Chromium does to an idle one (DevTools' "Stop"). */
+  async stopWorkers(): Promise<void> {
+    await this.driver.send("ServiceWorker.enable", {}, this.sessionId);
+    await this.driver.send("ServiceWorker.stopAllWorkers", {}, this.sessionId);
+  }
+
   async close(): Promise<void> {
     await this.driver.send("Target.closeTarget", { targetId: this.targetId });
   }

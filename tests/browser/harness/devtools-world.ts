@@ -29,7 +29,9 @@ export interface DevToolsWorld {
   problems: string[];
   /** The app's scope, served by the agent once its worker is active. */
   scope: string;
-  /** Open the app; resolves once its worker is active and the agent serves its scope. */
+  /** Start the dispatcher (done at once unless `connect: false`); resolves once it is connected. */
+  connect(): Promise<void>;
+  /** Open the app; resolves once its worker is active (and, if connected, the agent serves its scope). */
   open(): Promise<AppPage>;
   served(): BrowserScope | undefined;
   /** Resolves once the agent holds a registration of `tag`. */
@@ -44,7 +46,7 @@ export interface DevToolsWorld {
 /** The world of one test, closed at its end. */
 export async function devtoolsWorld(
   t: { teardown(fn: () => unknown): void },
-  options: { policy?: Partial<Policy>; args?: string[] } = {},
+  options: { policy?: Partial<Policy>; args?: string[]; connect?: boolean } = {},
 ): Promise<DevToolsWorld> {
   const dir = mkdtempSync(join(tmpdir(), "syncward-devtools-"));
   const server = await SyncTestServer.start(pageConfig("chromium-native"));
@@ -65,8 +67,11 @@ export async function devtoolsWorld(
   agent.setConditions({ online: false });
   scopes.serve(agent);
   let served: BrowserScope | undefined;
-  dispatcher.start((scope) => (served = scopes.add(scope)));
-  await dispatcher.connected();
+  const connect = async () => {
+    dispatcher.start((scope) => (served = scopes.add(scope)));
+    await dispatcher.connected();
+  };
+  if (options.connect !== false) await connect();
   const scope = server.url;
   const world: DevToolsWorld = {
     chromium,
@@ -77,9 +82,10 @@ export async function devtoolsWorld(
     events,
     problems,
     scope,
+    connect,
     async open() {
       const page = await chromium.open(server.url);
-      await server.until("the agent to serve the app's scope", () => served !== undefined);
+      if (options.connect !== false) await server.until("the agent to serve the app's scope", () => served !== undefined);
       return page;
     },
     served: () => served,
