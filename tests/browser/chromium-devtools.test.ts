@@ -3,7 +3,17 @@
 // API (no polyfill), Chromium believes it is online the whole time, and only the agent's word
 // makes the worker's listener run, with the page closed.
 import t from "tap";
-import { devtoolsWorld } from "./harness/devtools-world.js";
+import type { AppPage } from "./harness/chromium-process.js";
+import type { Test } from "./scenario.js";
+import { devtoolsWorld, type DevToolsWorld } from "./harness/devtools-world.js";
+
+/** The page registers `tag`; the agent takes it and the listener does not run (Chromium's own event was stopped). */
+async function takenNotRun(t: Test, world: DevToolsWorld, page: AppPage, tag: string): Promise<void> {
+  t.equal(await page.register(tag), "registered", `register("${tag}") resolves`);
+  await world.held(tag);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(world.server.syncs(tag), [], `the agent holds "${tag}"; Chromium's event did not reach the app`);
+}
 
 t.test("a registration made by the page fires through the agent after the page closed, held while the agent is offline", async (t) => {
   const world = await devtoolsWorld(t);
@@ -110,10 +120,7 @@ t.test("a worker that ran before the agent came is started again with the hook f
   const page = await world.open();
   await world.connect();
   await world.server.until("the agent to restart the worker", () => world.problems.find((line) => line.includes("ran before the agent: stopped")));
-  t.equal(await page.register("test-late"), "registered");
-  await world.held("test-late");
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.same(world.server.syncs("test-late"), [], "Chromium's event did not reach the app: the hook ran first");
+  await takenNotRun(t, world, page, "test-late");
   world.agent.setConditions({ online: true });
   await world.fired("test-late");
   await world.settled();
@@ -128,10 +135,7 @@ t.test("a worker that stopped (idle) starts again with the hook first", async (t
   await page.stopWorkers();
   await new Promise((resolve) => setTimeout(resolve, 300));
   // Chromium starts the worker again for its own event of the new registration.
-  t.equal(await page.register("test-after-stop"), "registered");
-  await world.held("test-after-stop");
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.same(world.server.syncs("test-after-stop"), [], "Chromium's event did not reach the app");
+  await takenNotRun(t, world, page, "test-after-stop");
   world.agent.setConditions({ online: true });
   await world.fired("test-after-stop");
   await world.fired("test-before");
