@@ -41,7 +41,10 @@ export class ChromiumProcess {
     // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…" (DevToolsActivePort is written only for port 0).
     let opened: string | undefined;
     for (const deadline = Date.now() + 30_000; (opened = /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr)?.[1]) === undefined;) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Chromium did not open its DevTools port: ${stderr.slice(-500)}`);
+      if (Date.now() > deadline || child.exitCode !== null) {
+        killGroup(child);
+        throw new Error(`Chromium did not open its DevTools port: ${stderr.slice(-500)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const endpoint = `http://127.0.0.1:${opened}`;
@@ -66,17 +69,12 @@ export class ChromiumProcess {
   /** End Chromium and its helper processes; resolves once the browser has exited. */
   async close(): Promise<void> {
     await this.#driver.close();
-    const group = -this.#process.pid!;
     if (this.#process.exitCode === null) {
       const exited = new Promise((resolve) => this.#process.once("exit", resolve));
-      process.kill(group, "SIGTERM");
+      process.kill(-this.#process.pid!, "SIGTERM");
       await exited;
     }
-    try {
-      process.kill(group, "SIGKILL");
-    } catch {
-      // The group is gone already.
-    }
+    killGroup(this.#process);
   }
 }
 
@@ -112,5 +110,14 @@ export class AppPage {
 
   async close(): Promise<void> {
     await this.driver.send("Target.closeTarget", { targetId: this.targetId });
+  }
+}
+
+/** SIGKILL what is left of Chromium's process group (its helpers, the crash handler). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // The group is gone already.
   }
 }
