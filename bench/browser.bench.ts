@@ -224,9 +224,11 @@ async function main(): Promise<void> {
   row("", "Chromium + syncward agent (DevTools)", "Chromium native");
   row("online → sync listener starts", summary(devtools.online), summary(native.online));
   row("", "  (online = device status published)", "  (online = setOffline(false))");
+  row("", summary(devtools.agentOnline));
+  row("", "  (the Agent's own online, in process)");
   row("register() → sync listener starts (online)", summary(devtools.register), summary(native.register));
   console.log(
-    `Chromium over DevTools ÷ Chromium native (goal ≤ 1.0): online→listener ${ratio(devtools.online, native.online)}; register→listener ${ratio(devtools.register, native.register)}`,
+    `Chromium over DevTools ÷ Chromium native (goal ≤ 1.0): online→listener ${ratio(devtools.online, native.online)} (${ratio(devtools.agentOnline, native.online)} from the Agent's own online); register→listener ${ratio(devtools.register, native.register)}`,
   );
 
   console.log();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromiumProcess } from "../tests/browser/harness/chromium-process.js";
 import { DeviceAgent } from "../tests/browser/harness/device-agent.js";
+import { devtoolsWorld } from "../tests/browser/harness/devtools-world.js";
 import { SyncTestServer } from "../tests/browser/harness/sync-test-server.js";
 
 const now = () => performance.timeOrigin + performance.now();
@@ -19,6 +20,8 @@ const now = () => performance.timeOrigin + performance.now();
 export interface DevToolsSamples {
   online: number[];
   register: number[];
+  /** The Agent's own online (setConditions, in this process) → listener: the DevTools path alone. */
+  agentOnline: number[];
 }
 
 export async function chromiumDevTools(runs: number, cleanups: (() => Promise<void>)[]): Promise<DevToolsSamples> {
@@ -36,7 +39,7 @@ export async function chromiumDevTools(runs: number, cleanups: (() => Promise<vo
   const page = await chromium.open(app.url);
   const listenerStart = async (tag: string) => (await app.until(`the sync event for ${tag}`, () => app.syncs(tag)[0]))!.at;
 
-  const samples: DevToolsSamples = { online: [], register: [] };
+  const samples: DevToolsSamples = { online: [], register: [], agentOnline: await agentOnline(runs, cleanups) };
   for (let i = 0; i < runs; i++) {
     const tag = `test-devtools-online-${i}`;
     await device.deviceStatus(false);
@@ -53,6 +56,23 @@ export async function chromiumDevTools(runs: number, cleanups: (() => Promise<vo
     const t0 = now();
     await page.register(tag);
     samples.register.push((await listenerStart(tag)) - t0);
+  }
+  return samples;
+}
+
+/** An Agent in this process with the DevTools dispatcher: its setConditions({online: true}) → listener. */
+async function agentOnline(runs: number, cleanups: (() => Promise<void>)[]): Promise<number[]> {
+  const world = await devtoolsWorld({ teardown: (close) => void cleanups.push(async () => void (await close())) });
+  const page = await world.open();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const tag = `test-devtools-agent-${i}`;
+    world.agent.setConditions({ online: false });
+    await page.register(tag);
+    await world.held(tag);
+    const t0 = now();
+    world.agent.setConditions({ online: true });
+    samples.push((await world.fired(tag))[0]!.at - t0);
   }
   return samples;
 }
