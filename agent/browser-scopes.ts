@@ -123,11 +123,18 @@ export class BrowserScopes implements Dispatcher {
     await entry.registration.unregister();
   }
 
-  dispatch(event: SyncDispatch): Promise<DispatchResult> {
+  async dispatch(event: SyncDispatch): Promise<DispatchResult> {
     const entry = this.#scopes.get(event.scope);
     if (!entry) return this.#others.dispatch(event);
-    if (!entry.attached) return Promise.resolve({ outcome: "undelivered" });
-    return entry.attached.dispatcher.dispatch(event);
+    for (;;) {
+      const attached = entry.attached;
+      if (!attached) return { outcome: "undelivered" };
+      const result = await attached.dispatcher.dispatch(event);
+      // One that could not deliver was replaced meanwhile (a page reloaded mid-event, whose
+      // successor connected before it closed): the event goes to the new one, or it would
+      // be held with a dispatcher attached that nothing tells to release it.
+      if (result.outcome !== "undelivered" || entry.attached === attached || event.signal.aborted) return result;
+    }
   }
 
   onlineChanged(online: boolean): void {

@@ -32,6 +32,8 @@ export interface PageBridgeOptions {
   host: BridgeHost;
   /** One line per refused connection, malformed message or failed request. */
   log: (line: string) => void;
+  /** A page connected or went away. */
+  note: (what: string, fields: Record<string, unknown>) => void;
 }
 
 export interface PageBridge {
@@ -117,6 +119,7 @@ export async function servePageBridge(options: PageBridgeOptions): Promise<PageB
 
   const accept = (ws: WebSocket, origin: string) => {
     const connection = new BridgeConnection(origin, host, { send: (text) => ws.send(text) });
+    options.note("page connected", { origin });
     let alive = true;
     const heartbeat = setInterval(() => {
       if (!alive) return ws.terminate();
@@ -133,6 +136,7 @@ export async function servePageBridge(options: PageBridgeOptions): Promise<PageB
     ws.on("close", () => {
       clearInterval(heartbeat);
       connection.close();
+      options.note("page disconnected", { origin });
     });
   };
 

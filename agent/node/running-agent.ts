@@ -248,6 +248,7 @@ export class RunningAgent {
       token,
       serve: browser.serve,
       log: this.#output.problem,
+      note: this.#output.note,
       host: {
         scope: (url) => this.browserScope(url),
         scopes: () => this.#browserScopes.list(),

@@ -128,3 +128,28 @@ t.test("online changes reach the Node host and each attached dispatcher once", a
     ["bridge", false],
   ]);
 });
+
+t.test("an event its dispatcher could not deliver goes to the one attached meanwhile (a page reloaded mid-event)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-browser-scopes-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const { scopes, clock } = await device(t, join(dir, "registrations"));
+  const browser = scopes.add(BROWSER_SCOPE);
+  const old = new ScriptedDispatcher();
+  browser.attach(old, "bridge");
+  await browser.registration.sync.register("outbox");
+  browser.registration.resolved("one-shot", "outbox");
+  await clock.advance(0);
+  t.equal(old.deliveries.length, 1);
+  const successor = new ScriptedDispatcher();
+  browser.attach(successor, "bridge");
+  old.last().settle({ outcome: "undelivered" });
+  await clock.advance(0);
+  t.same(
+    successor.deliveries.map((d) => d.tag),
+    ["outbox"],
+    "the successor runs it",
+  );
+  successor.last().settle({ outcome: "success" });
+  await clock.advance(0);
+  t.same(await browser.registration.sync.getTags(), []);
+});

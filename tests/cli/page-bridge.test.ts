@@ -94,7 +94,9 @@ t.test("a wrong token or origin is refused with one line; the token file is the 
   );
   const page = await connect(bridge, token);
   t.same((await page.call({ op: "getTags", scope: SCOPE, kind: "one-shot" })).value, [], "the right token and origin are let in");
+  await agent().waitFor(/ page connected origin=http:\/\/localhost:8080$/);
   page.socket.close();
+  await agent().waitFor(/ page disconnected origin=http:\/\/localhost:8080$/);
 });
 
 t.test("malformed frames are a log line each, and the connection goes on", async (t) => {

@@ -102,6 +102,11 @@ t.test("SIGHUP reloads the config; a bad one is refused and the old one stays", 
     ["not JSON", "{nope", /"event":"problem","message":"reload refused, the running config stays: config .*agent\.json is not valid JSON/],
     ["a bad field", { ...reloaded, probe: { url: "ftp://x/" } }, /reload refused, the running config stays: probe\.url must be an http\(s\) URL/],
     ["a change that needs a restart", { ...reloaded, store: "elsewhere" }, /reload refused, the running config stays: store changed, which needs a restart/],
+    [
+      "browser origins added",
+      { ...reloaded, browser: { origins: ["http://localhost:8080"] } },
+      /reload refused, the running config stays: browser changed, which needs a restart/,
+    ],
     ["a worker removed", config, /reload refused, the running config stays: the service worker of .*\/b\/ was removed, which needs a restart/],
     [
       "a missing script",
