@@ -21,6 +21,7 @@ import type { BrowserPage } from "../tests/browser/harness/browser-page.js";
 import { SyncTestServer } from "../tests/browser/harness/sync-test-server.js";
 import { WebKitSession } from "../tests/browser/harness/webkit-session.js";
 import { DeviceAgent } from "../tests/browser/harness/device-agent.js";
+import { chromiumDevTools } from "./chromium-devtools-run.js";
 
 const RUNS = Number(process.env.SYNCWARD_BENCH_RUNS ?? 15);
 const PROBE_MS = 100;
@@ -192,6 +193,7 @@ const row = (label: string, ...cells: string[]) => console.log(label.padEnd(44) 
 async function main(): Promise<void> {
   console.log(`syncward browser benchmark: median (min–max) of ${RUNS} runs each`);
   const native = await chromiumNative();
+  const devtools = await chromiumDevTools(RUNS, cleanups);
   const probe = await wpe(false);
   const mqtt = await wpe(true);
   const bridge = await wpeBridge(undefined);
@@ -216,6 +218,17 @@ async function main(): Promise<void> {
   );
   console.log(
     `WPE + syncward agent through the bridge ÷ Chromium native (goal ≤ 1.0): device status online→listener ${ratio(bridge.online, native.online)} (adaptive settle), ${ratio(bridgeNoSettle.online, native.online)} (--settle 0); register→listener ${ratio(bridge.register, native.register)}`,
+  );
+
+  console.log();
+  row("", "Chromium + syncward agent (DevTools)", "Chromium native");
+  row("online → sync listener starts", summary(devtools.online), summary(native.online));
+  row("", "  (online = device status published)", "  (online = setOffline(false))");
+  row("", summary(devtools.agentOnline));
+  row("", "  (the Agent's own online, in process)");
+  row("register() → sync listener starts (online)", summary(devtools.register), summary(native.register));
+  console.log(
+    `Chromium over DevTools ÷ Chromium native (goal ≤ 1.0): online→listener ${ratio(devtools.online, native.online)} (${ratio(devtools.agentOnline, native.online)} from the Agent's own online); register→listener ${ratio(devtools.register, native.register)}`,
   );
 
   console.log();

@@ -7,6 +7,8 @@
 //                         (it has no imports or exports, so one file is both forms)
 //   dist/worker.js        dedicated and shared workers: importScripts("/syncward/worker.js")
 //                         or import "/syncward/worker.js" (likewise both forms)
+//   dist/devtools-hook.js what `syncward agent` evaluates in a Chromium service worker over the
+//                         DevTools protocol (agent/browser/devtools-hook.ts)
 //   dist/mqtt-link.js     the MQTT client (ES module) either page script loads only when
 //                         MQTT is configured: it weighs several times the rest
 // It also bundles workbox-background-sync 7.4.1 the same way, only to measure it, and writes
@@ -48,6 +50,7 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, "agent/connectivity/mqtt-link.ts")], format: "esm", outfile: join(dist, "mqtt-link.js") }),
   build({ ...common, entryPoints: [join(root, "agent/browser/sw.ts")], format: "iife", outfile: join(dist, "sw.js"), sourcemap: "linked" }),
   build({ ...common, entryPoints: [join(root, "agent/browser/worker.ts")], format: "iife", outfile: join(dist, "worker.js"), sourcemap: "linked" }),
+  build({ ...common, entryPoints: [join(root, "agent/browser/devtools-hook.ts")], format: "iife", outfile: join(dist, "devtools-hook.js") }),
 ]);
 
 const workbox = await build({

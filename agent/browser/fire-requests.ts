@@ -18,8 +18,8 @@ function describe(reason: unknown): string {
   return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
 }
 
-/** Run the listeners for one request; never rejects. */
-async function fire(global: EventTarget, request: FireRequest, report: (line: string) => void): Promise<FireOutcome> {
+/** Run the listeners for one request; never rejects. (devtools-hook.ts runs them so too.) */
+export async function fire(global: EventTarget, request: FireRequest, report: (line: string) => void): Promise<FireOutcome> {
   const started = performance.now();
   const event =
     request.type === "sync"

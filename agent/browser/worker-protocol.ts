@@ -32,6 +32,17 @@ export interface FireOutcome {
   retryAfterMs?: number;
 }
 
+/** The Runtime binding through which devtools-hook.ts hands registrations to `syncward agent`. */
+export const DEVTOOLS_BINDING = "syncwardDevTools";
+
+/** devtools-hook.ts → the agent, through the binding (JSON): Chromium fired `tag`; take it. */
+export interface HandOver {
+  type: "taken";
+  id: number;
+  tag: string;
+  lastChance: boolean;
+}
+
 export interface CallRequest {
   syncward: typeof PROTOCOL;
   cmd: "call";

@@ -64,6 +64,8 @@ export interface BrowserConfig {
   serve: string | undefined;
   /** The bridge's token, generated on the first start (default: bridge-token beside the store). */
   tokenFile: string;
+  /** A Chromium-family browser's DevTools endpoint (http://127.0.0.1:9222), whose service workers of `origins` the agent drives; undefined: none. */
+  devtools: string | undefined;
 }
 
 export interface MqttConfig {
@@ -306,7 +308,15 @@ function parseBrowser(b: Raw | undefined, store: string, path: (p: unknown, fiel
     listen,
     serve: b.serve === undefined ? undefined : path(b.serve, "browser.serve"),
     tokenFile: b.tokenFile === undefined ? join(dirname(store), "bridge-token") : path(b.tokenFile, "browser.tokenFile"),
+    devtools: b.devtools === undefined ? undefined : devtoolsEndpoint(b.devtools as string),
   };
+}
+
+/** The browser's DevTools endpoint: its HTTP address, or its browser WebSocket URL. */
+function devtoolsEndpoint(value: string): string {
+  const parsed = new URL(url(value, "browser.devtools"));
+  if (!["http:", "ws:"].includes(parsed.protocol)) fail(`browser.devtools must be http://HOST:PORT or the browser's ws:// URL, got ${quotedValue(value)}`);
+  return value;
 }
 
 /** An origin as a page's Origin header spells it: scheme, host and port only. */

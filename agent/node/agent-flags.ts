@@ -41,6 +41,7 @@ const OPTIONS = {
   "browser-origin": { type: "string", multiple: true },
   "browser-listen": { type: "string" },
   "browser-serve": { type: "string" },
+  "browser-devtools": { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags<{ options: typeof OPTIONS }>>["values"];
@@ -135,6 +136,7 @@ function applyBrowserFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["browser-origin"] !== undefined) flags.origins = values["browser-origin"];
   if (values["browser-listen"] !== undefined) flags.listen = values["browser-listen"];
   if (values["browser-serve"] !== undefined) flags.serve = here(values["browser-serve"]);
+  if (values["browser-devtools"] !== undefined) flags.devtools = values["browser-devtools"];
   if (Object.keys(flags).length === 0) return;
   const base = typeof raw.browser === "object" && raw.browser !== null ? raw.browser : {};
   raw.browser = { ...base, ...flags };

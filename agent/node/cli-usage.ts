@@ -63,6 +63,9 @@ Options (flags override the config file):
                        hand their registrations over the bridge); repeat for several
   --browser-listen ADDR  the page bridge's loopback address, e.g. 127.0.0.1:8765
   --browser-serve DIR  serve DIR as the kiosk app on the bridge's address (http://localhost:PORT/)
+  --browser-devtools URL  a Chromium's DevTools endpoint (--remote-debugging-port), e.g.
+                       http://127.0.0.1:9222: its service workers of the browser origins get their
+                       sync events from the agent over the DevTools protocol
   -h, --help
 
 Signals: SIGHUP reads the config file again and puts it in force (connectivity is rebuilt,

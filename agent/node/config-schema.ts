@@ -256,6 +256,13 @@ export const CONFIG_SCHEMA: JsonSchema = {
       },
       serve: path("A directory served as the kiosk app on the bridge's address, at http://localhost:PORT/"),
       tokenFile: path("The bridge's token, generated on the first start (default: bridge-token beside the store)"),
+      devtools: {
+        type: "string",
+        format: "uri",
+        description:
+          "A Chromium-family browser's DevTools endpoint (--remote-debugging-port), e.g. http://127.0.0.1:9222: the agent fires the sync events of its service workers of these origins over the DevTools protocol",
+        errorMessage: "must be http://HOST:PORT or the browser's ws:// URL",
+      },
     }),
   }),
   errorMessage: "must be a JSON object",

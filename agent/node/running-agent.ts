@@ -17,6 +17,7 @@ import { AgentMetrics } from "./agent-metrics.js";
 import type { AgentOutput } from "./agent-output.js";
 import { serveControl } from "./control-socket.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
+import { DevToolsDispatcher } from "./devtools-dispatcher.js";
 import { FileStore } from "./file-store.js";
 import { serveHttp, type HttpEndpoint } from "./http-endpoint.js";
 import { LastFailures } from "./last-failures.js";
@@ -40,6 +41,7 @@ export class RunningAgent {
   #connectivity: DeviceConnectivity | undefined;
   #control: Awaited<ReturnType<typeof serveControl>> | undefined;
   #http: HttpEndpoint | undefined;
+  #devtools: DevToolsDispatcher | undefined;
   #bridge: PageBridge | undefined;
 
   private constructor(config: AgentConfig, host: NodeServiceWorkerHost, browserScopes: BrowserScopes, output: AgentOutput, metrics: AgentMetrics) {
@@ -94,6 +96,7 @@ export class RunningAgent {
       for (const worker of config.serviceWorkers) await running.#load(worker, true);
       await running.#serveHttp();
       await running.#serveBridge();
+      running.#driveChromium();
     } catch (error) {
       await running.close();
       throw error;
@@ -214,6 +217,17 @@ export class RunningAgent {
     this.#output.note("service worker active", { scope: worker.scope, script: worker.script, ...(worker.probe ? { probe: worker.probe.url } : {}) });
   }
 
+  /** With `browser.devtools`: the browser's service workers of the browser origins get their events over the DevTools protocol. */
+  #driveChromium(): void {
+    const browser = this.#config.browser;
+    if (!browser?.devtools) return;
+    // After the bridge: it adds the origins of the app it serves.
+    const origins = this.#bridge?.origins ?? browser.origins;
+    this.#devtools = new DevToolsDispatcher({ endpoint: browser.devtools, origins }, this.#output.say);
+    this.#devtools.start((scope) => this.browserScope(scope));
+    this.#output.note("DevTools", { endpoint: browser.devtools, origins: origins.join(",") });
+  }
+
   async #serveHttp(): Promise<void> {
     const address = this.#config.http;
     if (!address) return;
@@ -286,6 +300,7 @@ export class RunningAgent {
   }
 
   async close(): Promise<void> {
+    await this.#devtools?.close();
     await this.#bridge?.close();
     await this.#http?.close();
     await this.#connectivity?.close();

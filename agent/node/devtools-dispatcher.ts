@@ -1,0 +1,154 @@
+// The dispatcher of a Chromium-family browser reached over its DevTools protocol (Chromium
+// `--remote-debugging-port`, Electron, CEF, Qt WebEngine): the agent owns the registrations of
+// the browser's service workers and decides when their `sync` events run; the browser only
+// runs the listeners, with no page open.
+//
+// Registrations come in when Chromium fires them: the hook in the worker stops Chromium's own
+// event and hands the registration over (devtools-hook.ts), and the agent makes it durable in
+// its store before Chromium forgets its copy. The agent fires with
+// ServiceWorker.dispatchSyncEvent (a real SyncEvent, lastChance included) and the hook reports
+// how the listeners ended. The browser may come and go: an endpoint that does not answer is a
+// log line and a retry, and while it is away the scopes' events wait, counted nothing.
+
+import type { BrowserScope } from "../browser-scopes.js";
+import type { DispatchResult, Dispatcher, SyncDispatch } from "../dispatcher.js";
+import type { HandOver } from "../browser/worker-protocol.js";
+import { DevToolsConnection } from "./devtools-connection.js";
+import { DevToolsServiceWorkers } from "./devtools-service-workers.js";
+
+export interface DevToolsOptions {
+  /** The browser's DevTools endpoint: `http://127.0.0.1:9222` or its `ws://` URL. */
+  endpoint: string;
+  /** The origins whose service workers the agent serves, e.g. `["http://localhost:8080"]`. */
+  origins: readonly string[];
+  /** Wait between connection attempts; default 2 s. */
+  retryMs?: number;
+  /** How long a dispatched event may take to reach the worker before the agent runs it there itself; default 5 s. */
+  startMs?: number;
+}
+
+/** The device agent's browser-hosted registration of a scope (RunningAgent.browserScope). */
+export type ServeScope = (scope: string) => BrowserScope;
+
+interface Served {
+  scope: BrowserScope;
+  /** Set while this dispatcher delivers the scope's events. */
+  detach: (() => void) | undefined;
+}
+
+export class DevToolsDispatcher implements Dispatcher {
+  readonly #options: Required<DevToolsOptions>;
+  readonly #log: (line: string) => void;
+  readonly #scopes = new Map<string, Served>();
+  #serve: ServeScope | undefined;
+  #connection: DevToolsConnection | undefined;
+  #workers: DevToolsServiceWorkers | undefined;
+  #closed = false;
+  #retry: NodeJS.Timeout | undefined;
+  #connected: ((connected: boolean) => void)[] = [];
+
+  constructor(options: DevToolsOptions, log: (line: string) => void) {
+    this.#options = { retryMs: 2_000, startMs: 5_000, ...options };
+    this.#log = log;
+  }
+
+  /** Start connecting (and reconnecting) to the browser; `serve` gives the agent's side of each scope it finds. */
+  start(serve: ServeScope): void {
+    this.#serve = serve;
+    void this.#connect(false);
+  }
+
+  /** Resolves once connected (tests, the benchmark). */
+  connected(): Promise<void> {
+    if (this.#workers) return Promise.resolve();
+    return new Promise((resolve) => this.#connected.push((up) => up && resolve()));
+  }
+
+  async #connect(failedBefore: boolean): Promise<void> {
+    if (this.#closed) return;
+    const endpoint = this.#options.endpoint;
+    try {
+      const connection = await DevToolsConnection.open(endpoint, this.#log);
+      this.#connection = connection;
+      this.#workers = await DevToolsServiceWorkers.attach(connection, this.#options.origins, {
+        active: (scope, active) => this.#activeChanged(scope, active),
+        handOver: (scope, message) => this.#take(scope, message),
+        log: this.#log,
+      });
+      this.#log(`DevTools: connected to ${endpoint}`);
+      for (const notify of this.#connected.splice(0)) notify(true);
+      await connection.closed;
+      this.#log(`DevTools: the connection to ${endpoint} closed; reconnecting`);
+      failedBefore = false;
+    } catch (error) {
+      // One line per outage, not one per attempt.
+      if (!failedBefore) this.#log(`DevTools: cannot use ${endpoint} (${(error as Error).message}); retrying every ${this.#options.retryMs} ms`);
+      failedBefore = true;
+      void this.#connection?.close();
+    }
+    this.#connection = undefined;
+    this.#workers = undefined;
+    for (const served of this.#scopes.values()) this.#detach(served);
+    if (!this.#closed) this.#retry = setTimeout(() => void this.#connect(failedBefore), this.#options.retryMs);
+  }
+
+  /** A scope's worker is active: its events come here; gone: they wait (nothing counted). */
+  #activeChanged(scope: string, active: boolean): void {
+    let served = this.#scopes.get(scope);
+    if (!served && active && this.#serve) {
+      try {
+        served = { scope: this.#serve(scope), detach: undefined };
+      } catch (error) {
+        return this.#log(`DevTools: ${scope} is not served: ${(error as Error).message}`);
+      }
+      this.#scopes.set(scope, served);
+    }
+    if (!served) return;
+    if (!active) return this.#detach(served);
+    served.detach ??= served.scope.attach(this, "devtools");
+  }
+
+  #detach(served: Served): void {
+    served.detach?.();
+    served.detach = undefined;
+  }
+
+  /** Chromium fired `message.tag`: register it with the Agent, durable when this resolves; the event may follow. */
+  async #take(scope: string, message: HandOver): Promise<void> {
+    const served = this.#scopes.get(scope);
+    if (!served?.detach) throw new Error(`${scope} is not served here`);
+    const registration = served.scope.registration;
+    await registration.sync.register(message.tag);
+    registration.resolved("one-shot", message.tag);
+  }
+
+  async dispatch(event: SyncDispatch): Promise<DispatchResult> {
+    if (event.type !== "sync") return { outcome: "failure", reason: "failed: periodicsync is not dispatched over the DevTools protocol" };
+    const workers = this.#workers;
+    if (!workers) return { outcome: "undelivered" };
+    const aborted = new Promise<undefined>((resolve) => event.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
+    try {
+      const outcome = await Promise.race([workers.dispatchSync(event.scope, event.tag, event.lastChance, this.#options.startMs), aborted]);
+      if (event.signal.aborted) return { outcome: "failure", reason: "timeout" };
+      if (!outcome) return { outcome: "undelivered" };
+      return {
+        outcome: outcome.outcome,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.retryAfterMs ? { retryAfterMs: outcome.retryAfterMs } : {}),
+      };
+    } catch (error) {
+      return { outcome: "failure", reason: `failed: ${(error as Error).message}` };
+    }
+  }
+
+  /** The browser's served scopes and whether the agent is connected, for status lines. */
+  status(): { endpoint: string; connected: boolean; scopes: string[] } {
+    return { endpoint: this.#options.endpoint, connected: this.#workers !== undefined, scopes: [...this.#scopes.keys()] };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await this.#connection?.close();
+  }
+}

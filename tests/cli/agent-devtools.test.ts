@@ -1,0 +1,72 @@
+// `syncward agent --browser-devtools` driving a real Chromium's service worker: the device's
+// "offline" (`syncward net offline`) holds a registration the page made with the native API
+// while Chromium thinks it is online, `syncward sync list` shows it, `net online` releases it
+// with the page closed; and the registration outlives the browser: Chromium restarted on a
+// wiped profile gets it from the agent's store.
+import t from "tap";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cli, start } from "./cli-process.js";
+import { ChromiumProcess } from "../browser/harness/chromium-process.js";
+import { SyncTestServer } from "../browser/harness/sync-test-server.js";
+import { pageConfig } from "../browser/environment.js";
+
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test("the device's offline holds a native registration while Chromium is online; it fires after a browser restart on a wiped profile", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-cli-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  const server = await SyncTestServer.start(pageConfig("chromium-native"));
+  t.teardown(() => server.close());
+  let chromium = await ChromiumProcess.launch(join(dir, "profile-1"));
+  const port = chromium.port;
+  t.teardown(() => chromium.close());
+  const control = join(dir, "control.sock");
+  const net = (set: string) => t.equal(run("net", set, "--control", control).status, 0, `net ${set}`);
+  const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { scope: string; tag: string; runsIn: string; state: string }[];
+  const agent = start([
+    "--browser-origin",
+    server.origin,
+    "--browser-devtools",
+    chromium.endpoint,
+    "--store",
+    join(dir, "registrations"),
+    "--control",
+    control,
+    "--no-mqtt",
+  ]);
+  t.teardown(() => agent.child.kill("SIGKILL"));
+  await agent.waitFor(/DevTools: connected/);
+  net("offline");
+
+  const page = await chromium.open(server.url);
+  t.equal(await page.register("test-outage"), "registered", "the page registers with Chromium's own API");
+  await server.until("sync list to show it", () => list().find((r) => r.tag === "test-outage"));
+  t.match(list(), [{ scope: server.url, tag: "test-outage", runsIn: "browser (devtools)", state: "pending" }], "the agent holds it");
+  await page.close();
+  await pause(1_000);
+  t.same(server.syncs("test-outage"), [], "Chromium thinks it is online; the listener has not run");
+
+  // The browser goes, and comes back with a wiped profile (a kiosk image reset).
+  await chromium.close();
+  await agent.waitFor(/DevTools: the connection .* closed/);
+  t.match(list(), [{ tag: "test-outage", runsIn: "browser (not connected)" }], "still held, by the agent alone");
+  // On the port the agent knows (a kiosk's launcher starts Chromium the same way each time).
+  chromium = await ChromiumProcess.launch(join(dir, "profile-2"), [], port);
+  await server.until("the agent to reconnect on its own", () => agent.lines.filter((l) => l.includes("DevTools: connected")).length === 2);
+  // The app installs its worker again in the fresh profile; the page then closes.
+  const fresh = await chromium.open(server.url);
+  await server.until("the agent to serve the scope again", () => list().find((r) => r.tag === "test-outage" && r.runsIn === "browser (devtools)"));
+  await fresh.close();
+  await pause(500);
+  t.same(server.syncs("test-outage"), [], "held while the device is offline");
+  net("online");
+  const [fired] = await server.until("the listener to run", () => server.syncs("test-outage").length > 0 && server.syncs("test-outage"));
+  t.equal(fired!.lastChance, false);
+  await server.until("the registration to complete", () => list().length === 0);
+  await agent.waitFor(/sync event completed {2}tag=test-outage/);
+  t.equal(server.syncs("test-outage").length, 1, "fired once");
+});
