@@ -268,10 +268,11 @@ export class DevToolsServiceWorkers {
     );
     const id = Number(await expected);
     await dispatched;
+    let giveUp: NodeJS.Timeout | undefined;
     const arrived = await Promise.race([
       this.#evaluate(session, `__syncwardDevTools.started(${id}).then(() => true)`, 0),
-      new Promise((resolve) => setTimeout(() => resolve(false), startMs)),
-    ]);
+      new Promise((resolve) => (giveUp = setTimeout(() => resolve(false), startMs))),
+    ]).finally(() => clearTimeout(giveUp));
     if (arrived) return (await this.#evaluate(session, `__syncwardDevTools.outcome(${id})`, 0)) as FireOutcome;
     await this.#evaluate(session, `__syncwardDevTools.cancel(${id})`);
     this.#events.log(`Chromium dropped the sync event "${tag}" of ${scope} (it thinks it is offline): running the listeners through Runtime.evaluate`);
