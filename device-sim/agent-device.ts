@@ -4,7 +4,7 @@
 // policy sees it: navigator.onLine, or the connectivity fusion over evidence from the world.
 
 import { Agent } from "../agent/agent.js";
-import { AdmissionFollower } from "../agent/connectivity/admission.js";
+import { AdmissionFollower, type Admission } from "../agent/connectivity/admission.js";
 import { ConnectivityFusion, type Evidence } from "../agent/connectivity/fusion.js";
 import type { DispatchResult, Dispatcher, SyncDispatch } from "../agent/dispatcher.js";
 import type { BackgroundServiceEvent } from "../agent/log.js";
@@ -204,7 +204,7 @@ export class AgentDevice implements SimDevice, Dispatcher, AdmissionListener {
       this.#connected = connected;
       // A new connection reads the retained admission; the summary it publishes tells the backend.
       const retained = this.#fleet.admission!.retained;
-      if (connected && retained !== undefined) this.#admission.message(retained);
+      if (connected && retained !== undefined) this.#admission.follow(retained);
       this.#admissionCount();
     }
     if (!this.#fusion) return;
@@ -311,8 +311,8 @@ export class AgentDevice implements SimDevice, Dispatcher, AdmissionListener {
   }
 
   /** The backend's admission topic, heard while connected. */
-  admission(payload: string): void {
-    if (this.#connected) this.#admission?.message(payload);
+  admission(admission: Admission): void {
+    if (this.#connected) this.#admission?.follow(admission);
   }
 
   /** Tell the backend's count whether this device now has work waiting while connected. */

@@ -77,10 +77,20 @@ export class AdmissionFollower {
     return this.#applied;
   }
 
+  /** A message on the topic, as it came. */
   message(payload: Uint8Array | string): void {
-    const { clock, topic } = this.#options;
     const admission = parseAdmission(payload);
-    if (!admission.ok) return this.#fallBack(`ignored admission on ${topic}: ${admission.problem}: ${excerpt(payload)}`);
+    if (!admission.ok) return this.#fallBack(`ignored admission on ${this.#options.topic}: ${admission.problem}: ${excerpt(payload)}`);
+    this.follow(admission);
+  }
+
+  /**
+   * A message already parsed: a publisher that hands one payload to many followers in one
+   * process (the simulator's backend) parses it once.
+   */
+  follow(admission: Admission): void {
+    const { clock, topic } = this.#options;
+    if (!admission.ok) return this.#fallBack(`ignored admission on ${topic}: ${admission.problem}`);
     if (admission.perDevice === undefined) return this.#fallBack(`admission on ${topic} cleared`);
     if (admission.timestamp < this.#lastTimestamp) {
       this.#options.log?.(`mqtt: ignored admission on ${topic}: timestamp ${admission.timestamp} is older than the last seen ${this.#lastTimestamp}`);
