@@ -20,5 +20,7 @@ export interface AgentStatus {
   online: boolean;
   /** Which connectivity evidence decided. */
   reason: string;
+  /** With an admission topic: the share of the backend in force (requests/s), null while falling back to the policy. */
+  admissionPerDevice?: number | null;
   registrations: RegistrationStatus[];
 }

@@ -61,9 +61,12 @@ export class PageAgent {
     const connectivity = new PageConnectivity(
       config,
       systemClock,
-      (state) => {
-        if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);
-        agent.setConditions(state);
+      {
+        setConditions: (state) => {
+          if (config.log) console.info(`syncward: online=${state.online} (${state.reason})`);
+          agent.setConditions(state);
+        },
+        setPace: (share, slotAt) => agent.setPace(share, slotAt),
       },
       problem,
       loadMqtt,
@@ -138,7 +141,8 @@ export class PageAgent {
   async handle(call: AgentCall): Promise<string[] | AgentStatus | void> {
     if (call.op === "status") {
       const { online, reason } = this.#connectivity.state;
-      return { online, reason, registrations: this.#agent.status() };
+      const admissionPerDevice = this.#connectivity.admissionPerDevice;
+      return { online, reason, ...(admissionPerDevice === undefined ? {} : { admissionPerDevice }), registrations: this.#agent.status() };
     }
     if (call.op === "forget") return this.#forget(call.scope);
     const registration = await this.#current(call.scope);

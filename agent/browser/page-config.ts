@@ -7,7 +7,8 @@
 //   <script>
 //     syncwardConfig = {
 //       probe: "/health",                        // or { url, expectedStatus, intervalMs, … }
-//       mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/backend" } },
+//       mqtt: { url: "wss://broker.example/mqtt", backendStatus: { topic: "spBv1.0/STATE/backend" },
+//               admission: { topic: "backend/admission" } },   // or just the topic
 //       preset: "kiosk", policy: { maxAttempts: 5 },
 //       permissions: { periodicBackgroundSync: "denied" },
 //       bridge: "/syncward/bridge.json",          // or { url: "ws://127.0.0.1:8765/syncward/bridge", token }
@@ -28,6 +29,8 @@ export interface PageMqttOptions {
   clientId?: string;
   deviceStatus?: { topic: string; ttlMs?: number };
   backendStatus?: { topic: string; ttlMs?: number };
+  /** The backend's admission topic (README, "What the backend can take"), as the device agent's `mqtt.admission`: the page's Agent paces its events at its share. */
+  admission?: { topic: string; ttlMs?: number };
   keepaliveSeconds?: number;
 }
 
@@ -111,7 +114,31 @@ function mqttOf(raw: unknown, base: string, problem: (line: string) => void): Pa
     problem(`mqtt.url must be ws:// or wss:// in a page, got ${url.protocol}`);
     return undefined;
   }
-  return { ...(raw as unknown as PageMqttOptions), url: url.href };
+  const { admission, ...rest } = raw as unknown as PageMqttOptions;
+  const mqtt: PageMqttOptions = { ...rest, url: url.href };
+  if (admission !== undefined) {
+    const checked = admissionOf(admission, problem);
+    if (checked) mqtt.admission = checked;
+  }
+  return mqtt;
+}
+
+/** The admission topic as the device agent's config takes it: a topic, or { topic, ttlMs? }. */
+function admissionOf(raw: unknown, problem: (line: string) => void): PageMqttOptions["admission"] {
+  const entry = typeof raw === "string" ? { topic: raw } : raw;
+  if (!isRecord(entry) || typeof entry.topic !== "string" || Object.keys(entry).some((k) => k !== "topic" && k !== "ttlMs")) {
+    problem(`mqtt.admission must be a topic or { topic, ttlMs? }, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  // The link matches the topic of each message exactly: a filter with wildcards would never apply.
+  if (entry.topic === "" || /[+#]/.test(entry.topic) || entry.topic.includes("\0")) {
+    problem(`mqtt.admission.topic must be one MQTT topic, without the wildcards + and #, got ${JSON.stringify(entry.topic)}`);
+    return undefined;
+  }
+  if (entry.ttlMs === undefined) return { topic: entry.topic };
+  if (typeof entry.ttlMs === "number" && entry.ttlMs > 0 && entry.ttlMs < Infinity) return { topic: entry.topic, ttlMs: entry.ttlMs };
+  problem(`mqtt.admission.ttlMs must be a positive number of milliseconds, got ${JSON.stringify(entry.ttlMs)}`);
+  return undefined;
 }
 
 /** A bridge's WebSocket URL, resolved against the page (an http: base becomes ws:). */

@@ -14,7 +14,6 @@ import type { Conditions } from "../../wasm-core/binding/scheduler.js";
 import type { RegistrationStatus } from "../agent.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
 import type { ConnectivityFusion, Evidence, FusedState, ManualSetting, SignalName } from "./fusion.js";
-import { AdmissionFollower } from "./admission.js";
 import { MqttLink, type LinkStatus, type MqttLinkOptions } from "./mqtt-link.js";
 import { SummaryPublisher, summarize } from "./registration-summary.js";
 import { configuredSignals } from "./required-signals.js";
@@ -75,7 +74,6 @@ export class DeviceConnectivity {
   readonly #onChange: (state: FusedState) => void;
   readonly #onScopeChange: (scope: string, online: boolean) => void;
   readonly #topics: { deviceStatus: boolean; backendStatus: boolean };
-  readonly #admission: AdmissionFollower | undefined;
 
   constructor(options: DeviceConnectivityOptions) {
     const { agent, clock, mqtt, probe } = options;
@@ -99,21 +97,20 @@ export class DeviceConnectivity {
       onEvidenceChanged: () => {
         for (const scopeProbe of this.#scopeProbes.values()) scopeProbe.trigger();
       },
+      admission: mqtt?.admission,
+      onPace: (share, slotAt) => agent.setPace(share, slotAt),
+      log,
     });
     this.fusion = this.#sources.fusion;
     if (mqtt) {
       const { summaryTopic, ...linkOptions } = mqtt;
-      const admission =
-        mqtt.admission &&
-        new AdmissionFollower({ clock, topic: mqtt.admission.topic, ttlMs: mqtt.admission.ttlMs, log, apply: (share, slotAt) => agent.setPace(share, slotAt) });
-      this.#admission = admission;
       const link = new MqttLink({
         ...linkOptions,
         clock,
         signals: this.#sources.signals,
         log,
         onConnect: () => this.#summary?.connected(),
-        onAdmission: (payload) => admission?.message(payload),
+        onAdmission: this.#sources.admission,
       });
       this.link = link;
       this.#sources.attachLink(link);
@@ -165,6 +162,7 @@ export class DeviceConnectivity {
     for (const s of this.#required) signals[s] ??= this.fusion.evidence(s);
     const scopes: Record<string, Evidence> = {};
     for (const [scope, probe] of this.#scopeProbes) scopes[scope] = probe.reachable === undefined ? "unknown" : probe.reachable ? "good" : "bad";
+    const admissionPerDevice = this.#sources.admissionPerDevice;
     return {
       ...this.fusion.state,
       manual: this.fusion.manual,
@@ -172,14 +170,13 @@ export class DeviceConnectivity {
       signals,
       scopes,
       mqtt: this.link?.status(),
-      ...(this.#admission ? { admissionPerDevice: this.#admission.perDevice ?? null } : {}),
+      ...(admissionPerDevice === undefined ? {} : { admissionPerDevice }),
     };
   }
 
   async close(): Promise<void> {
     for (const probe of this.#scopeProbes.values()) probe.stop();
     this.#summary?.close();
-    this.#admission?.close();
     await this.#sources.close();
   }
 }

@@ -189,8 +189,8 @@ export interface EnvironmentOptions {
   config?: Record<string, unknown>;
   chromium?: ChromiumOptions;
   chromiumSession?: ChromiumSession;
-  /** Also MQTT over WebSocket: a broker on the test server and the backend's status topic (online at first). */
-  mqtt?: boolean;
+  /** Also MQTT over WebSocket: a broker on the test server and the backend's status topic (online at first); an object: more of the page's mqtt options. */
+  mqtt?: boolean | Record<string, unknown>;
 }
 
 export async function environment(t: Teardown, mode: Mode, options: EnvironmentOptions = {}): Promise<Environment> {
@@ -198,7 +198,7 @@ export async function environment(t: Teardown, mode: Mode, options: EnvironmentO
   const server = await SyncTestServer.start(config);
   t.teardown(() => server.close());
   if (options.mqtt) {
-    config.mqtt = { url: await server.startBroker(), backendStatus: { topic: BACKEND_STATUS_TOPIC } };
+    config.mqtt = { url: await server.startBroker(), backendStatus: { topic: BACKEND_STATUS_TOPIC }, ...(options.mqtt === true ? {} : options.mqtt) };
     await server.publishRetained(BACKEND_STATUS_TOPIC, backendStatus(true));
   }
   const polyfill = mode !== "chromium-native";

@@ -105,3 +105,27 @@ t.test("bad fields: one line each, defaults kept", async (t) => {
   t.same(read("force").problems, ["syncwardConfig must be an object; using the defaults"]);
   t.match(read({ probe: "http://[bad" }).problems, [/a URL in syncwardConfig is not valid/]);
 });
+
+t.test("mqtt.admission: a topic or { topic, ttlMs? }, as the device agent takes it; a bad one is one line and off", async (t) => {
+  const mqtt = (admission: unknown) => read({ mqtt: { url: "wss://b/mqtt", admission } });
+  t.same(mqtt("backend/admission").config.mqtt?.admission, { topic: "backend/admission" }, "just the topic");
+  const full = mqtt({ topic: "backend/admission/kiosk-1", ttlMs: 30_000 });
+  t.same(full.config.mqtt?.admission, { topic: "backend/admission/kiosk-1", ttlMs: 30_000 });
+  t.same(full.problems, []);
+  t.same(full.config.require, ["broker"], "the admission topic is no signal: it paces, it does not decide online");
+  for (const [bad, problem] of [
+    [42, "mqtt.admission must be a topic or { topic, ttlMs? }, got 42"],
+    [{ topic: "a", ttl: 5 }, 'mqtt.admission must be a topic or { topic, ttlMs? }, got {"topic":"a","ttl":5}'],
+    [{ ttlMs: 5 }, 'mqtt.admission must be a topic or { topic, ttlMs? }, got {"ttlMs":5}'],
+    ["", 'mqtt.admission.topic must be one MQTT topic, without the wildcards + and #, got ""'],
+    ["backend/+/admission", 'mqtt.admission.topic must be one MQTT topic, without the wildcards + and #, got "backend/+/admission"'],
+    [{ topic: "backend/#" }, 'mqtt.admission.topic must be one MQTT topic, without the wildcards + and #, got "backend/#"'],
+    [{ topic: "a", ttlMs: 0 }, "mqtt.admission.ttlMs must be a positive number of milliseconds, got 0"],
+    [{ topic: "a", ttlMs: "1m" }, 'mqtt.admission.ttlMs must be a positive number of milliseconds, got "1m"'],
+  ] as const) {
+    const { config, problems } = mqtt(bad);
+    t.same(problems, [problem], `refused: ${JSON.stringify(bad)}`);
+    t.equal(config.mqtt?.admission, undefined, "no admission: the policy's own pacing");
+    t.equal(config.mqtt?.url, "wss://b/mqtt", "the rest of mqtt stays");
+  }
+});

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChromiumSession } from "./harness/chromium-session.js";
 import { BACKEND_STATUS_TOPIC, backendStatus, chromiumOutage, environment, inPage, type Environment } from "./environment.js";
+import { admissionScenario } from "./admission-scenario.js";
 import { clientScenarios } from "./client-scenarios.js";
 import { parityScenarios } from "./parity-scenarios.js";
 import { quiet, untilTags, type Scenario } from "./scenario.js";
@@ -405,5 +406,6 @@ export const scenarios: Scenario[] = [
   restart,
   twoTabs,
   mqttStatus,
+  admissionScenario,
   periodic,
 ];
