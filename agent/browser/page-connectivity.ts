@@ -27,6 +27,8 @@ export class PageConnectivity {
   readonly #sources: SignalSources;
   readonly #onOnline = () => this.#navigatorSays(true);
   readonly #onOffline = () => this.#navigatorSays(false);
+  readonly #admission: boolean;
+  #link: InstanceType<MqttLinkModule["MqttLink"]> | undefined;
 
   constructor(config: PageConfig, clock: Clock, agent: PageConnectivityTarget, log: (line: string) => void, loadMqtt: () => Promise<MqttLinkModule>) {
     this.#sources = new SignalSources({
@@ -35,19 +37,18 @@ export class PageConnectivity {
       settleMs: config.settleMs,
       probe: config.probe,
       onChange: (state) => agent.setConditions(state),
-      admission: config.mqtt?.admission,
-      onPace: (share, slotAt) => agent.setPace(share, slotAt),
-      log,
     });
+    this.#admission = config.mqtt?.admission !== undefined;
     this.#navigatorSays(navigator.onLine);
     addEventListener("online", this.#onOnline);
     addEventListener("offline", this.#onOffline);
     const mqtt = config.mqtt;
     if (mqtt) {
       loadMqtt()
-        .then(({ MqttLink }) =>
-          this.#sources.attachLink(new MqttLink({ ...mqtt, clock, signals: this.#sources.signals, log, onAdmission: this.#sources.admission })),
-        )
+        .then(({ MqttLink }) => {
+          this.#link = new MqttLink({ ...mqtt, clock, signals: this.#sources.signals, log, onPace: (share, slotAt) => agent.setPace(share, slotAt) });
+          this.#sources.attachLink(this.#link);
+        })
         .catch((error: Error) => log(`MQTT is configured but could not start: ${error.message}`));
     }
   }
@@ -58,7 +59,8 @@ export class PageConnectivity {
 
   /** With an admission topic: the share in force (requests/s), null while falling back to the policy. */
   get admissionPerDevice(): number | null | undefined {
-    return this.#sources.admissionPerDevice;
+    // Before the lazily loaded link exists the policy's own pacing is in force.
+    return this.#link ? this.#link.admissionPerDevice : this.#admission ? null : undefined;
   }
 
   #navigatorSays(online: boolean): void {

@@ -29,7 +29,7 @@ export interface ConnectivityTarget {
   setPace(requestsPerSecond: number | undefined, slotAt?: number): void;
 }
 
-export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect" | "onAdmission"> & {
+export type MqttOptions = Omit<MqttLinkOptions, "clock" | "signals" | "log" | "onConnect" | "onPace"> & {
   /** Retained JSON summary of the registrations, published when it changes. */
   summaryTopic?: string;
 };
@@ -97,9 +97,6 @@ export class DeviceConnectivity {
       onEvidenceChanged: () => {
         for (const scopeProbe of this.#scopeProbes.values()) scopeProbe.trigger();
       },
-      admission: mqtt?.admission,
-      onPace: (share, slotAt) => agent.setPace(share, slotAt),
-      log,
     });
     this.fusion = this.#sources.fusion;
     if (mqtt) {
@@ -110,7 +107,7 @@ export class DeviceConnectivity {
         signals: this.#sources.signals,
         log,
         onConnect: () => this.#summary?.connected(),
-        onAdmission: this.#sources.admission,
+        onPace: (share, slotAt) => agent.setPace(share, slotAt),
       });
       this.link = link;
       this.#sources.attachLink(link);
@@ -162,7 +159,7 @@ export class DeviceConnectivity {
     for (const s of this.#required) signals[s] ??= this.fusion.evidence(s);
     const scopes: Record<string, Evidence> = {};
     for (const [scope, probe] of this.#scopeProbes) scopes[scope] = probe.reachable === undefined ? "unknown" : probe.reachable ? "good" : "bad";
-    const admissionPerDevice = this.#sources.admissionPerDevice;
+    const admissionPerDevice = this.link?.admissionPerDevice;
     return {
       ...this.fusion.state,
       manual: this.fusion.manual,

@@ -1,6 +1,6 @@
 // The agent's MQTT connection and the three signals it carries: the broker link itself, the
 // firmware's device status topic and the backend's Sparkplug-style status topic; and the
-// backend's admission topic, which it hands on (admission.ts). It also
+// backend's admission topic, whose share it hands to the Agent's pace (admission.ts). It also
 // publishes the agent's presence (retained "online", Last Will retained "offline") and
 // anything else the agent wants to say (the registration summary).
 //
@@ -15,6 +15,7 @@
 import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket } from "mqtt";
 import type { Clock } from "../clock.js";
 import type { Evidence, EvidenceDetail, SignalName } from "./fusion.js";
+import { AdmissionFollower } from "./admission.js";
 import { ReconnectBackoff, type ReconnectBackoffOptions } from "./reconnect-backoff.js";
 import { excerpt, parseBackendStatus, parseDeviceStatus, type DeviceStatusFormat } from "./status-payload.js";
 
@@ -53,9 +54,10 @@ export interface MqttLinkOptions {
   sessionExpirySeconds?: number;
   deviceStatus?: StatusTopic & DeviceStatusFormat;
   backendStatus?: StatusTopic;
-  /** The backend's admission topic (admission.ts): its messages go to `onAdmission` unparsed. */
+  /** The backend's admission topic (admission.ts); `ttlMs`: how long a payload without its own holds. */
   admission?: StatusTopic;
-  onAdmission?: (payload: Uint8Array) => void;
+  /** The share the admission topic gives (requests/s), or undefined: the policy's own pacing (the Agent's setPace). */
+  onPace?: (requestsPerSecond: number | undefined, slotAt?: number) => void;
   /** Retained `online` after each connect, retained `offline` as the Last Will and at close. */
   presence?: { topic: string; online?: string; offline?: string; willDelaySeconds?: number };
   backoff?: ReconnectBackoffOptions;
@@ -100,6 +102,7 @@ export class MqttLink {
   /** The earliest start of the next attempt, set when an attempt starts. */
   #earliestNext = 0;
   #backendTimestamp: number | undefined;
+  readonly #admission: AdmissionFollower | undefined;
 
   constructor(options: MqttLinkOptions) {
     this.#options = options;
@@ -115,6 +118,9 @@ export class MqttLink {
         .padStart(8, "0")}`;
     this.#protocolVersion = options.protocolVersion ?? 5;
     this.#shownUrl = withoutCredentials(options.url);
+    const { admission, onPace } = options;
+    if (admission && onPace)
+      this.#admission = new AdmissionFollower({ clock: this.#clock, topic: admission.topic, ttlMs: admission.ttlMs, log: this.#log, apply: onPace });
     const first = this.#backoff.next();
     this.#earliestNext = this.#clock.monotonic() + first.delayMs;
     this.#client = mqtt.connect(options.url, this.#clientOptions(first.connectTimeoutMs));
@@ -126,6 +132,11 @@ export class MqttLink {
 
   get state(): LinkState {
     return this.#state;
+  }
+
+  /** With an admission topic: the share in force (requests/s), null while falling back to the policy. */
+  get admissionPerDevice(): number | null | undefined {
+    return this.#admission && (this.#admission.perDevice ?? null);
   }
 
   status(): LinkStatus {
@@ -166,6 +177,7 @@ export class MqttLink {
     if (this.#state === "closed") return;
     const wasConnected = this.#state === "connected";
     this.#state = "closed";
+    this.#admission?.close();
     if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
     this.#timer = undefined;
     const presence = this.#options.presence;
@@ -244,7 +256,7 @@ export class MqttLink {
     const { deviceStatus, backendStatus } = this.#options;
     if (deviceStatus && topic === deviceStatus.topic) this.#deviceStatus(deviceStatus, payload);
     if (backendStatus && topic === backendStatus.topic) this.#backendStatus(backendStatus, payload);
-    if (this.#options.admission?.topic === topic) this.#options.onAdmission?.(payload);
+    if (this.#options.admission?.topic === topic) this.#admission?.message(payload);
   }
 
   #deviceStatus(config: StatusTopic & DeviceStatusFormat, payload: Uint8Array): void {

@@ -3,12 +3,9 @@
 // exists: the page loads its MQTT client lazily), and how they help each other. A change in
 // any reported signal makes the probes look at once; a probe that succeeds again cuts the
 // link's reconnect back-off short; a link that went down (navigator.onLine false in a page)
-// makes what the probe said before count for nothing until it probes the new link. The
-// link also hands on the backend's admission topic (admission.ts): the share it gives, in
-// force until cleared or stale, goes to the Agent's pace.
+// makes what the probe said before count for nothing until it probes the new link.
 
 import type { Clock } from "../clock.js";
-import { AdmissionFollower } from "./admission.js";
 import { ReachabilityProbe, type ProbeOptions } from "../reachability-probe.js";
 import type { FlapDampingOptions } from "./flap-damping.js";
 import { ConnectivityFusion, type Evidence, type EvidenceDetail, type FusedState, type SignalName } from "./fusion.js";
@@ -35,12 +32,6 @@ export interface SignalSourcesOptions {
   onChange: (state: FusedState) => void;
   /** Called whenever a signal's evidence changed: more probes to trigger (a device's per-scope ones). */
   onEvidenceChanged?: () => void;
-  /** The backend's admission topic, as the MQTT link subscribes to it; ttlMs: how long a payload without its own holds. */
-  admission?: { topic: string; ttlMs?: number } | undefined;
-  /** The share of the backend in force (requests/s; undefined: the policy's own pacing): the Agent's setPace. */
-  onPace?: (requestsPerSecond: number | undefined, slotAt?: number) => void;
-  /** A bad, cleared or stale admission, one line each. */
-  log?: (line: string) => void;
 }
 
 export class SignalSources {
@@ -48,7 +39,6 @@ export class SignalSources {
   readonly #clock: Clock;
   readonly #probeOptions: ProbeOptions | undefined;
   readonly #onEvidenceChanged: () => void;
-  readonly #admission: AdmissionFollower | undefined;
   #probe: ReachabilityProbe | undefined;
   #link: Link | undefined;
   #closed = false;
@@ -65,10 +55,6 @@ export class SignalSources {
       onChange: options.onChange,
     });
     this.#probe = this.#startProbe();
-    const { admission, onPace } = options;
-    this.#admission =
-      admission &&
-      new AdmissionFollower({ clock: options.clock, topic: admission.topic, ttlMs: admission.ttlMs, log: options.log, apply: onPace ?? (() => {}) });
   }
 
   /** The sink to hand an MQTT link: its evidence reaches the fusion, and a change triggers the probes. */
@@ -79,14 +65,6 @@ export class SignalSources {
       if (evidence !== before) this.triggerProbes();
     },
   };
-
-  /** What to hand an MQTT link as its `onAdmission`: the admission topic's messages, unparsed. */
-  readonly admission = (payload: Uint8Array | string): void => this.#admission?.message(payload);
-
-  /** With an admission topic: the share in force (requests/s), null while falling back to the policy. */
-  get admissionPerDevice(): number | null | undefined {
-    return this.#admission && (this.#admission.perDevice ?? null);
-  }
 
   /** The MQTT link, once it exists. */
   attachLink(link: Link): void {
@@ -134,7 +112,6 @@ export class SignalSources {
   async close(): Promise<void> {
     this.#closed = true;
     this.#probe?.stop();
-    this.#admission?.close();
     this.fusion.close();
     await this.#link?.close();
   }
