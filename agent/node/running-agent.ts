@@ -254,8 +254,8 @@ export class RunningAgent {
         scopes: () => this.#browserScopes.list(),
         forget: (url) => this.#browserScopes.remove(url),
         status: () => {
-          const { online, reason } = this.#connectivity!.status();
-          return { online, reason, registrations: this.#host.agent.status() };
+          const { online, reason, admissionPerDevice } = this.#connectivity!.status();
+          return { online, reason, ...(admissionPerDevice === undefined ? {} : { admissionPerDevice }), registrations: this.#host.agent.status() };
         },
         problem: this.#output.problem,
       },

@@ -5,9 +5,10 @@
 // event comes again to the next one; the token file is 0600.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, stat, readFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import WebSocket from "ws";
 import { cli, start, type Running } from "./cli-process.js";
 import { BRIDGE_PROTOCOL, TOKEN_PREFIX } from "../../agent/bridge-protocol.js";
@@ -22,11 +23,22 @@ interface Page {
   call(call: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
-async function agentWithBridge(t: { teardown(fn: () => unknown): void }) {
+/** An agent serving ORIGIN's pages over the bridge; `extra(dir)`: its flags beyond those (default: no MQTT). */
+async function agentWithBridge(t: { teardown(fn: () => unknown): void }, extra: (dir: string) => Promise<string[]> = async () => ["--no-mqtt"]) {
   const dir = await mkdtemp(join(tmpdir(), "syncward-bridge-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const control = join(dir, "c.sock");
-  const args = ["--browser-origin", ORIGIN, "--browser-listen", "127.0.0.1:0", "--store", join(dir, "registrations"), "--control", control, "--no-mqtt"];
+  const args = [
+    "--browser-origin",
+    ORIGIN,
+    "--browser-listen",
+    "127.0.0.1:0",
+    "--store",
+    join(dir, "registrations"),
+    "--control",
+    control,
+    ...(await extra(dir)),
+  ];
   let agent = start(args);
   t.teardown(() => agent.child.kill("SIGKILL"));
   const url = async (running: Running) => /page bridge url=(\S+)/.exec(await running.waitFor(/page bridge url=/))![1]!;
@@ -129,6 +141,30 @@ t.test("malformed frames are a log line each, and the connection goes on", async
   t.match(await again.call({ op: "status" }), { ok: true });
   t.equal(agent().child.exitCode, null, "the agent runs on");
   again.socket.close();
+});
+
+t.test("a bridged page's status() shows the share the agent's admission topic gives", async (t) => {
+  const { agent, bridge, token, dir } = await agentWithBridge(t, async (dir) => {
+    await writeFile(join(dir, "agent.json"), JSON.stringify({ mqtt: { admission: "backend/admission" } }));
+    return ["--config", join(dir, "agent.json"), "--broker-port", "0"];
+  });
+  const page = await connect(bridge, token);
+  const before = (await page.call({ op: "status" })) as { value: { admissionPerDevice?: number | null } };
+  t.equal(before.value.admissionPerDevice, null, "none published yet: the policy's own pacing");
+  const url = /embedded MQTT broker url=(\S+)/.exec(await agent().waitFor(/embedded MQTT broker url=/))![1]!;
+  const [username, password] = (await readFile(join(dir, "broker-credential"), "utf8")).trim().split(":");
+  const backend = await mqtt.connectAsync(url, { username, password, reconnectPeriod: 0 });
+  t.teardown(() => backend.endAsync(true));
+  await backend.publishAsync("backend/admission", JSON.stringify({ rate: 20, devices: 80, timestamp: Date.now() }), { retain: true, qos: 1 });
+  for (;;) {
+    const { value } = (await page.call({ op: "status" })) as { value: { admissionPerDevice: number | null } };
+    if (value.admissionPerDevice !== null) {
+      t.equal(value.admissionPerDevice, 0.25, "rate ÷ devices, as the agent follows it");
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  page.socket.close();
 });
 
 t.test("a registration handed over is the agent's: it fires through the page, and an event lost with the page comes again", async (t) => {
