@@ -6,8 +6,9 @@
 
 import type { Conditions, PersistedRegistration } from "../wasm-core/binding/scheduler.js";
 import type { SchedulerPort } from "../wasm-core/binding/scheduler-port.js";
-import type { Decision, Outcome, RegistrationId, ScopeId } from "../wasm-core/binding/codes.js";
+import type { Decision, Outcome, RegistrationId } from "../wasm-core/binding/codes.js";
 import { storeKey, type RegistrationStore, type StoredRegistration } from "./store.js";
+import { RegistrationTable, originOf, type Kind, type ScopeEntry } from "./registration-table.js";
 import type { AgentOptions, AgentServiceWorker, RegistrationStatus, ServiceWorkerOptions } from "./agent-options.js";
 import { StoreWriter } from "./store-writer.js";
 import { WallTime } from "./wall-time.js";
@@ -20,41 +21,10 @@ import { createPeriodicSyncManager } from "./web-api/periodic-sync-manager.js";
 import { tagTooLong } from "./tag-limit.js";
 import { DISABLED, NO_WINDOW_OR_TAG_TOO_LONG, PERIODIC_DISABLED, PERMISSION_DENIED, noActiveWorker } from "./web-api/register-errors.js";
 
-type Kind = "one-shot" | "periodic";
-
 export type { AgentOptions, AgentServiceWorker, RegistrationStatus, ServiceWorkerOptions };
 
 function samePersisted(a: PersistedRegistration, b: PersistedRegistration): boolean {
   return (Object.keys(a) as (keyof PersistedRegistration)[]).every((key) => a[key] === b[key]);
-}
-
-/** A scope URL's origin, or undefined for no URL (not URL.canParse: WPE 2.38 has none). */
-function originOf(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}
-
-interface ScopeEntry {
-  url: string;
-  origin: string | undefined;
-  id: ScopeId;
-  active: boolean;
-  /** The host's word on the scope's own reachability (setScopeOnline). */
-  reachable: boolean;
-  hasWindowClient: () => boolean;
-  confirmsResolution: boolean;
-  tags: Record<Kind, Map<string, RegistrationId>>;
-}
-
-interface Binding {
-  scope: ScopeEntry;
-  tag: string;
-  kind: Kind;
-  /** Its storeKey(), made once: the store is handed this same string at every change. */
-  key: string;
 }
 
 interface Flight {
@@ -73,11 +43,8 @@ export class Agent {
   readonly #problem: (message: string) => void;
   readonly #syncPermitted: () => boolean;
   readonly #periodicSyncPermitted: () => boolean;
-  readonly #scopes = new Map<string, ScopeEntry>();
-  readonly #bindings = new Map<RegistrationId, Binding>();
+  readonly #table = new RegistrationTable();
   readonly #inFlight = new Map<RegistrationId, Flight>();
-  /** Stored registrations of scopes not added yet: kept, and kept durable, until they are. */
-  readonly #unrestored = new Map<string, StoredRegistration[]>();
   /** Core time ↔ the wall time the store keeps, fixed at start. */
   readonly #wall: WallTime;
   #online = false;
@@ -104,11 +71,7 @@ export class Agent {
     const agent = new Agent(options);
     const { registrations, discarded } = await agent.#store.load();
     for (const line of discarded) agent.#problem(line);
-    for (const saved of registrations.values()) {
-      const list = agent.#unrestored.get(saved.scope) ?? [];
-      list.push(saved);
-      agent.#unrestored.set(saved.scope, list);
-    }
+    for (const saved of registrations.values()) agent.#table.parkOne(saved);
     return agent;
   }
 
@@ -118,19 +81,19 @@ export class Agent {
 
   /** Serve a service worker registration; its stored sync registrations come back now. */
   addServiceWorker(scope: string, options: ServiceWorkerOptions): AgentServiceWorker {
-    if (this.#scopes.has(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
+    if (this.#table.scope(scope)) throw new Error(`a service worker registration for ${scope} is already served`);
     const origin = originOf(scope);
     const entry: ScopeEntry = {
       url: scope,
       origin,
-      id: this.#scheduler.createScope(this.#sameOrigin(origin)),
+      id: this.#scheduler.createScope(this.#table.sameOrigin(origin)),
       active: options.active ?? true,
       reachable: true,
       hasWindowClient: options.hasWindowClient,
       confirmsResolution: options.confirmsResolution ?? false,
       tags: { "one-shot": new Map(), periodic: new Map() },
     };
-    this.#scopes.set(scope, entry);
+    this.#table.addScope(entry);
     this.#restore(entry);
     this.#afterChange();
     return {
@@ -160,25 +123,16 @@ export class Agent {
     };
   }
 
-  /** A served scope of `origin`, whose periodic timing a new scope shares (the spec's is per origin). */
-  #sameOrigin(origin: string | undefined): ScopeId | undefined {
-    if (origin === undefined) return undefined;
-    for (const entry of this.#scopes.values()) if (entry.origin === origin) return entry.id;
-    return undefined;
-  }
-
   /** Scopes with stored registrations that wait for their service worker registration to be added. */
   unservedScopes(): string[] {
-    return [...this.#unrestored.keys()];
+    return this.#table.unservedScopes();
   }
 
   #restore(entry: ScopeEntry): void {
-    const saved = this.#unrestored.get(entry.url) ?? [];
-    this.#unrestored.delete(entry.url);
-    for (const r of saved) {
+    for (const r of this.#table.takeParked(entry.url)) {
       try {
         const id = this.#scheduler.restore(entry.id, this.#wall.restored(r));
-        this.#bind(entry, r.tag, r.kind, id);
+        this.#table.bind(entry, r.tag, r.kind, id);
       } catch (error) {
         this.#problem(`discarded stored ${r.kind} registration "${r.tag}" of ${r.scope}: ${(error as Error).message}`);
         this.#writer.delete(storeKey(r));
@@ -186,16 +140,8 @@ export class Agent {
     }
   }
 
-  #bind(entry: ScopeEntry, tag: string, kind: Kind, id: RegistrationId): void {
-    entry.tags[kind].set(tag, id);
-    this.#bindings.set(id, { scope: entry, tag, kind, key: storeKey({ kind, scope: entry.url, tag }) });
-  }
-
   #unbind(id: RegistrationId): void {
-    const binding = this.#bindings.get(id);
-    if (!binding) return;
-    binding.scope.tags[binding.kind].delete(binding.tag);
-    this.#bindings.delete(id);
+    this.#table.unbind(id);
     this.#inFlight.get(id)?.controller.abort();
     this.#inFlight.delete(id);
   }
@@ -244,9 +190,9 @@ export class Agent {
    * both online. A failure reported after the scope went offline is aborted.
    */
   setScopeOnline(scope: string, online: boolean): void {
-    const entry = this.#scopes.get(scope);
+    const entry = this.#table.scope(scope);
     if (!entry) throw new Error(`no service worker registration for ${scope} is served`);
-    if (!online) for (const [id, flight] of this.#inFlight) if (this.#bindings.get(id)?.scope === entry) flight.lostConnectivity = true;
+    if (!online) for (const [id, flight] of this.#inFlight) if (this.#table.binding(id)?.scope === entry) flight.lostConnectivity = true;
     entry.reachable = online;
     this.#applyScopeOnline(entry);
   }
@@ -260,7 +206,7 @@ export class Agent {
   async #register(entry: ScopeEntry, tag: string, kind: Kind, minInterval: number): Promise<void> {
     // Chromium's order: active worker, a top-level window client, the tag cap, permission (the
     // spec asks for permission before the window).
-    if (this.#closed || !this.#scopes.has(entry.url) || !entry.active) throw noActiveWorker(kind);
+    if (this.#closed || !this.#table.scope(entry.url) || !entry.active) throw noActiveWorker(kind);
     if (!entry.hasWindowClient()) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
     if (tagTooLong(tag)) throw new DOMException(NO_WINDOW_OR_TAG_TOO_LONG, "InvalidAccessError");
     const permitted = kind === "one-shot" ? this.#syncPermitted() : this.#periodicSyncPermitted();
@@ -270,7 +216,7 @@ export class Agent {
     const created = id === undefined;
     if (id === undefined) {
       id = this.#scheduler.register(entry.id, kind === "periodic" ? { periodic: { minInterval } } : {});
-      this.#bind(entry, tag, kind, id);
+      this.#table.bind(entry, tag, kind, id);
     } else {
       const before = this.#scheduler.persisted(id);
       this.#scheduler.reregister(id, minInterval);
@@ -282,7 +228,7 @@ export class Agent {
     try {
       await this.#writer.durable();
     } catch (error) {
-      if (created && this.#bindings.has(id)) {
+      if (created && this.#table.binding(id)) {
         this.#scheduler.unregister(id);
         this.#forget(id);
       }
@@ -302,7 +248,7 @@ export class Agent {
     const ids = this.#resolving;
     this.#resolving = [];
     if (this.#closed) return;
-    for (const id of ids) if (this.#bindings.has(id)) this.#scheduler.resolved(id);
+    for (const id of ids) if (this.#table.binding(id)) this.#scheduler.resolved(id);
     this.#afterChange();
   };
 
@@ -310,7 +256,7 @@ export class Agent {
     // The spec's getTags() has no active-worker check and Chromium lists one-shot tags
     // without one; its periodic getTags() answers [] then.
     if (kind === "periodic" && !entry.active) return [];
-    return this.#scopes.has(entry.url) ? [...entry.tags[kind].keys()] : [];
+    return this.#table.scope(entry.url) ? [...entry.tags[kind].keys()] : [];
   }
 
   async #unregisterPeriodic(entry: ScopeEntry, tag: string): Promise<void> {
@@ -324,16 +270,16 @@ export class Agent {
   }
 
   async #removeScope(entry: ScopeEntry): Promise<void> {
-    if (this.#scopes.get(entry.url) !== entry) return;
+    if (!this.#table.serves(entry)) return;
     this.#scheduler.removeScope(entry.id);
     for (const kind of ["one-shot", "periodic"] as const) for (const id of [...entry.tags[kind].values()]) this.#forget(id);
-    this.#scopes.delete(entry.url);
+    this.#table.removeScope(entry);
     this.#afterChange();
     await this.#writer.durable();
   }
 
   #detach(entry: ScopeEntry): void {
-    if (this.#scopes.get(entry.url) !== entry) return;
+    if (!this.#table.serves(entry)) return;
     // What the store holds is what the registrations were last made durable as; they stay.
     const kept: StoredRegistration[] = [];
     for (const kind of ["one-shot", "periodic"] as const) {
@@ -343,8 +289,8 @@ export class Agent {
       }
     }
     this.#scheduler.removeScope(entry.id);
-    this.#scopes.delete(entry.url);
-    if (kept.length > 0) this.#unrestored.set(entry.url, kept);
+    this.#table.removeScope(entry);
+    this.#table.park(entry.url, kept);
     this.#afterChange();
   }
 
@@ -360,7 +306,7 @@ export class Agent {
    * the record's back-off end in wall time (0: none), or undefined when the registration is gone.
    */
   #put(id: RegistrationId): number | undefined {
-    const binding = this.#bindings.get(id);
+    const binding = this.#table.binding(id);
     if (!binding || !this.#scheduler.has(id)) return undefined;
     const record = this.#stored(id, binding.scope.url, binding.tag);
     this.#writer.put(binding.key, record);
@@ -369,13 +315,13 @@ export class Agent {
 
   /** The registration is gone for good: unbound, and its record deleted with the next commit. */
   #forget(id: RegistrationId): void {
-    const binding = this.#bindings.get(id);
+    const binding = this.#table.binding(id);
     if (binding) this.#writer.delete(binding.key);
     this.#unbind(id);
   }
 
   #decide(d: Decision): void {
-    const binding = this.#bindings.get(d.id);
+    const binding = this.#table.binding(d.id);
     if (!binding) return;
     const { scope, tag, kind } = binding;
     if (d.type === "fire") {
@@ -402,7 +348,7 @@ export class Agent {
     // A late answer for an event the core timed out, or a registration that went away.
     if (this.#closed || this.#inFlight.get(id) !== flight) return;
     this.#inFlight.delete(id);
-    const binding = this.#bindings.get(id);
+    const binding = this.#table.binding(id);
     if (!binding) return;
     const reregistered = this.#scheduler.state(id) === "reregisteredWhileFiring";
     if (result.outcome === "undelivered") {
@@ -450,7 +396,7 @@ export class Agent {
 
   /** Every registration and its state, for `syncward net status` and tests. */
   status(): RegistrationStatus[] {
-    return [...this.#bindings].map(([id, { scope, tag, kind }]) => {
+    return [...this.#table.bindings()].map(([id, { scope, tag, kind }]) => {
       const { attempts, delayUntil } = this.#scheduler.persisted(id);
       return { scope: scope.url, tag, kind, state: this.#scheduler.state(id), attempts, delayUntil: this.#wall.toWall(delayUntil) };
     });
