@@ -36,6 +36,7 @@ interface BackgroundServiceEvent {
   eventMetadata: { key: string; value: string }[];
 }
 
+/** Reports the served origins' periodic registrations to the agent as Chromium records them. */
 export class PeriodicRegistrations {
   readonly #connection: DevToolsConnection;
   readonly #session: string;
@@ -120,6 +121,7 @@ export class PeriodicRegistrations {
 
   /** Chromium's record of what has been reported: the agent has it, and it would only pile up in the profile. */
   #forget(): void {
+    // A clear that fails (the connection is closing) leaves the record to the next one.
     this.#connection.send("BackgroundService.clearEvents", { service: SERVICE }, this.#session).catch(() => {});
   }
 }
