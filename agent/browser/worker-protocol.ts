@@ -39,6 +39,8 @@ export const DEVTOOLS_BINDING = "syncwardDevTools";
 export interface HandOver {
   type: "taken";
   id: number;
+  /** "periodic": Chromium's own `periodicsync`, which the agent takes only if it holds the tag. */
+  kind: Kind;
   tag: string;
   lastChance: boolean;
 }

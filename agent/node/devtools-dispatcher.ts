@@ -1,14 +1,16 @@
 // The dispatcher of a Chromium-family browser reached over its DevTools protocol (Chromium
 // `--remote-debugging-port`, Electron, CEF, Qt WebEngine): the agent owns the registrations of
-// the browser's service workers and decides when their `sync` events run; the browser only
-// runs the listeners, with no page open.
+// the browser's service workers and decides when their `sync` and `periodicsync` events run;
+// the browser only runs the listeners, with no page open.
 //
-// Registrations come in when Chromium fires them: the hook in the worker stops Chromium's own
-// event and hands the registration over (devtools-hook.ts), and the agent makes it durable in
-// its store before Chromium forgets its copy. The agent fires with
-// ServiceWorker.dispatchSyncEvent (a real SyncEvent, lastChance included) and the hook reports
-// how the listeners ended. The browser may come and go: an endpoint that does not answer is a
-// log line and a retry, and while it is away the scopes' events wait, counted nothing.
+// One-shot registrations come in when Chromium fires them: the hook in the worker stops
+// Chromium's own event and hands the registration over (devtools-hook.ts), and the agent makes
+// it durable in its store before Chromium forgets its copy. Periodic ones come in as the app
+// registers them, from Chromium's own record (devtools-periodic-registrations.ts), and go when
+// it unregisters them. The agent fires with ServiceWorker.dispatchSyncEvent (a real SyncEvent,
+// lastChance included) or dispatchPeriodicSyncEvent, and the hook reports how the listeners
+// ended. The browser may come and go: an endpoint that does not answer is a log line and a
+// retry, and while it is away the scopes' events wait, counted nothing.
 
 import type { BrowserScope } from "../browser-scopes.js";
 import type { DispatchResult, Dispatcher, SyncDispatch } from "../dispatcher.js";
@@ -73,6 +75,8 @@ export class DevToolsDispatcher implements Dispatcher {
       this.#workers = await DevToolsServiceWorkers.attach(connection, this.#options.origins, {
         active: (scope, active) => this.#activeChanged(scope, active),
         handOver: (scope, message) => this.#take(scope, message),
+        periodicRegistered: (scope, tag, minInterval) => this.#holdPeriodic(scope, tag, minInterval),
+        periodicUnregistered: async (scope, tag) => this.#registration(scope).periodicSync.unregister(tag),
         log: this.#log,
       });
       this.#log(`DevTools: connected to ${endpoint}`);
@@ -104,7 +108,10 @@ export class DevToolsDispatcher implements Dispatcher {
       this.#scopes.set(scope, served);
     }
     if (!served) return;
-    if (!active) return this.#detach(served);
+    if (!active) {
+      if (served.detach) this.#log(`DevTools: ${scope} has no active service worker now: its registrations wait for one`);
+      return this.#detach(served);
+    }
     served.detach ??= served.scope.attach(this, "devtools");
   }
 
@@ -113,22 +120,41 @@ export class DevToolsDispatcher implements Dispatcher {
     served.detach = undefined;
   }
 
-  /** Chromium fired `message.tag`: register it with the Agent, durable when this resolves; the event may follow. */
-  async #take(scope: string, message: HandOver): Promise<void> {
+  /** The Agent's side of a scope this dispatcher delivers now. */
+  #registration(scope: string): BrowserScope["registration"] {
     const served = this.#scopes.get(scope);
     if (!served?.detach) throw new Error(`${scope} is not served here`);
-    const registration = served.scope.registration;
+    return served.scope.registration;
+  }
+
+  /**
+   * Chromium fired `message.tag`. One-shot: register it with the Agent, durable when this
+   * resolves; the event may follow. Periodic: the Agent has it since the app registered it,
+   * and fires it on its own schedule; one it does not hold stays Chromium's.
+   */
+  async #take(scope: string, message: HandOver): Promise<void> {
+    const registration = this.#registration(scope);
+    if (message.kind === "periodic") {
+      if (!(await registration.periodicSync.getTags()).includes(message.tag)) throw new Error("the agent holds no such periodic registration");
+      return;
+    }
     await registration.sync.register(message.tag);
     registration.resolved("one-shot", message.tag);
   }
 
+  /** The app registered periodic `tag` with Chromium: the Agent holds it, durable when this resolves. */
+  async #holdPeriodic(scope: string, tag: string, minInterval: number): Promise<void> {
+    const registration = this.#registration(scope);
+    await registration.periodicSync.register(tag, { minInterval });
+    registration.resolved("periodic", tag);
+  }
+
   async dispatch(event: SyncDispatch): Promise<DispatchResult> {
-    if (event.type !== "sync") return { outcome: "failure", reason: "failed: periodicsync is not dispatched over the DevTools protocol" };
     const workers = this.#workers;
     if (!workers) return { outcome: "undelivered" };
     const aborted = new Promise<undefined>((resolve) => event.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
     try {
-      const outcome = await Promise.race([workers.dispatchSync(event.scope, event.tag, event.lastChance, this.#options.startMs), aborted]);
+      const outcome = await Promise.race([workers.dispatch(event.type, event.scope, event.tag, event.lastChance, this.#options.startMs), aborted]);
       if (event.signal.aborted) return { outcome: "failure", reason: "timeout" };
       if (!outcome) return { outcome: "undelivered" };
       return {

@@ -9,8 +9,9 @@
 // the agent connects gets the hook then, and its capturing listener still runs first.
 
 import { readFileSync } from "node:fs";
-import { DEVTOOLS_BINDING, type FireOutcome, type HandOver } from "../browser/worker-protocol.js";
+import { DEVTOOLS_BINDING, type FireOutcome, type FireRequest, type HandOver } from "../browser/worker-protocol.js";
 import type { DevToolsConnection } from "./devtools-connection.js";
+import { PeriodicRegistrations, type PeriodicRegistrationEvents } from "./devtools-periodic-registrations.js";
 import { packageRoot } from "./package-version.js";
 
 /** Service workers only, each paused at its start until the hook is in. */
@@ -36,7 +37,10 @@ interface Version {
   targetId?: string;
 }
 
-export interface ServiceWorkerEvents {
+/** The CDP command that fires each event type in a worker. */
+const DISPATCH = { sync: "ServiceWorker.dispatchSyncEvent", periodicsync: "ServiceWorker.dispatchPeriodicSyncEvent" } as const;
+
+export interface ServiceWorkerEvents extends PeriodicRegistrationEvents {
   /** A served scope's registration appeared, or has (true) or lost (false) an activated version. */
   active(scope: string, active: boolean): void;
   /** Chromium fired a registration of `scope` and the hook stopped it: the agent is to take it. */
@@ -81,6 +85,7 @@ export class DevToolsServiceWorkers {
     this.#control = String((await c.send("Target.attachToTarget", { targetId, flatten: true })).sessionId);
     // Versions first: a worker found running is matched to its version when it attaches.
     await c.send("ServiceWorker.enable", {}, this.#control);
+    await PeriodicRegistrations.observe(c, this.#control, [...this.#origins], (id) => this.#registrations.get(id)?.scope, this.#events);
     await c.send("Target.setAutoAttach", AUTO_ATTACH);
   }
 
@@ -202,12 +207,13 @@ export class DevToolsServiceWorkers {
     const targetId = [...this.#hooked].find(([, s]) => s === sessionId)?.[0];
     const version = [...this.#versions.values()].find((v) => v.targetId === targetId);
     const registration = version && this.#registrations.get(version.registrationId);
-    if (!registration || message.type !== "taken" || typeof message.tag !== "string" || typeof message.id !== "number") {
+    const kindKnown = message.kind === "one-shot" || message.kind === "periodic";
+    if (!registration || message.type !== "taken" || !kindKnown || typeof message.tag !== "string" || typeof message.id !== "number") {
       return this.#events.log(`ignored a hand-over the agent cannot place: ${String(params.payload).slice(0, 200)}`);
     }
     this.#events.handOver(registration.scope, message).then(
       () => this.#evaluate(sessionId!, `__syncwardDevTools.taken(${message.id})`).catch(() => {}),
-      (error: Error) => this.#events.log(`could not take sync "${message.tag}" of ${registration.scope}: ${error.message}`),
+      (error: Error) => this.#events.log(`could not take ${message.kind} "${message.tag}" of ${registration.scope}: ${error.message}`),
     );
   }
 
@@ -248,22 +254,23 @@ export class DevToolsServiceWorkers {
   }
 
   /**
-   * Fire `sync` in the scope's active worker through ServiceWorker.dispatchSyncEvent and wait
-   * for its outcome; undefined: no active worker. Where Chromium drops the dispatch (it thinks
-   * it is offline), the listeners run on a copy of the event in the worker instead.
+   * Fire `sync` (ServiceWorker.dispatchSyncEvent) or `periodicsync` (dispatchPeriodicSyncEvent,
+   * which has no lastChance) in the scope's active worker and wait for its outcome; undefined:
+   * no active worker. Where Chromium drops the dispatch (it thinks it is offline), the
+   * listeners run on a copy of the event in the worker instead.
    */
-  async dispatchSync(scope: string, tag: string, lastChance: boolean, startMs: number): Promise<FireOutcome | undefined> {
+  async dispatch(type: FireRequest["type"], scope: string, tag: string, lastChance: boolean, startMs: number): Promise<FireOutcome | undefined> {
     const session = await this.#workerSession(scope);
     const registration = this.#registrationOf(scope);
     if (session === undefined || !registration) return undefined;
-    const args = `${JSON.stringify(tag)}, ${lastChance}`;
+    const args = `${JSON.stringify(type)}, ${JSON.stringify(tag)}, ${lastChance}`;
     // Sent together: Chromium reads its DevTools messages in order and forwards the evaluation
     // to the worker at once, while the dispatch first looks the registration up, so the hook
     // expects the event before it comes (a round trip less on the way to the listener).
-    const expected = this.#evaluate(session, `__syncwardDevTools.expect(${JSON.stringify(tag)})`);
+    const expected = this.#evaluate(session, `__syncwardDevTools.expect(${JSON.stringify(type)}, ${JSON.stringify(tag)})`);
     const dispatched = this.#connection.send(
-      "ServiceWorker.dispatchSyncEvent",
-      { origin: registration.origin, registrationId: registration.id, tag, lastChance },
+      DISPATCH[type],
+      { origin: registration.origin, registrationId: registration.id, tag, ...(type === "sync" ? { lastChance } : {}) },
       this.#control,
     );
     const id = Number(await expected);
@@ -275,7 +282,7 @@ export class DevToolsServiceWorkers {
     ]).finally(() => clearTimeout(giveUp));
     if (arrived) return (await this.#evaluate(session, `__syncwardDevTools.outcome(${id})`, 0)) as FireOutcome;
     await this.#evaluate(session, `__syncwardDevTools.cancel(${id})`);
-    this.#events.log(`Chromium dropped the sync event "${tag}" of ${scope} (it thinks it is offline): running the listeners through Runtime.evaluate`);
+    this.#events.log(`Chromium dropped the ${type} event "${tag}" of ${scope} (it thinks it is offline): running the listeners through Runtime.evaluate`);
     return (await this.#evaluate(session, `__syncwardDevTools.fire(${args})`, 0)) as FireOutcome;
   }
 

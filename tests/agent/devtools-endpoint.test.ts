@@ -1,5 +1,6 @@
 // The DevTools dispatcher facing a browser that is not there or talks nonsense: one log line
 // per outage and a retry, never a crash; the Agent's events wait undelivered, counted nothing.
+// A periodic registration the agent cannot place is a log line too.
 import t from "tap";
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
@@ -99,4 +100,76 @@ t.test("malformed DevTools messages are log lines; a browser that refuses the ag
   t.ok(connections - before >= 3, `the dispatcher retried (${connections - before} connections)`);
   t.equal(dispatcherLines.filter((l) => l.includes("retrying")).length, 1, "one line for the whole outage");
   t.equal(dispatcher.status().connected, false);
+});
+
+t.test("malformed or unplaceable periodic registrations from Chromium's BackgroundService record are log lines", async (t) => {
+  const commands: { method: string; params: Record<string, unknown> }[] = [];
+  let browser: import("ws").WebSocket | undefined;
+  const http = createServer((request, response) => {
+    if (request.url === "/json/version") response.end(JSON.stringify({ webSocketDebuggerUrl: `ws://127.0.0.1:${port}/devtools/browser/x` }));
+    else response.writeHead(404).end();
+  });
+  // A browser that accepts every command (its one target "t", session "s") and reports what the test sends.
+  const sockets = new WebSocketServer({ server: http });
+  sockets.on("connection", (socket) => {
+    browser = socket;
+    socket.on("message", (data) => {
+      const { id, method, params } = JSON.parse(String(data)) as { id: number; method: string; params: Record<string, unknown> };
+      commands.push({ method, params });
+      socket.send(JSON.stringify({ id, result: { targetId: "t", sessionId: "s" } }));
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as { port: number }).port;
+  t.teardown(() => {
+    for (const client of sockets.clients) client.terminate();
+    sockets.close();
+    http.close();
+  });
+  const origin = "http://localhost:8080";
+  const lines: string[] = [];
+  const dispatcher = new DevToolsDispatcher({ endpoint: `http://127.0.0.1:${port}`, origins: [origin] }, (l) => lines.push(l));
+  t.teardown(() => dispatcher.close());
+  dispatcher.start(() => {
+    throw new Error("no scope is served here");
+  });
+  await dispatcher.connected();
+  t.match(
+    commands.find((c) => c.method === "Browser.setPermission")?.params,
+    { permission: { name: "periodic-background-sync" }, setting: "granted", origin },
+    "the served origin is granted periodic sync, that permission alone",
+  );
+  const record = (backgroundServiceEvent: unknown) =>
+    browser!.send(JSON.stringify({ method: "BackgroundService.backgroundServiceEventReceived", sessionId: "s", params: { backgroundServiceEvent } }));
+  const registered = (registrationId: string, eventMetadata: unknown[]) => ({
+    origin: `${origin}/`,
+    serviceWorkerRegistrationId: registrationId,
+    eventName: "Registered periodicsync",
+    instanceId: "news",
+    eventMetadata,
+  });
+  browser!.send(
+    JSON.stringify({
+      method: "ServiceWorker.workerRegistrationUpdated",
+      params: { registrations: [{ registrationId: "1", scopeURL: `${origin}/`, isDeleted: false }] },
+    }),
+  );
+  record("nonsense");
+  record(registered("9", [{ key: "minInterval", value: "1000" }]));
+  record(registered("1", [{ key: "minInterval", value: "soon" }]));
+  record(registered("1", [{ key: "minInterval", value: "1000" }]));
+  record({ ...registered("1", []), origin: "http://elsewhere/" });
+  await pause(300);
+  const problems = lines.filter((l) => !l.startsWith("DevTools: connected"));
+  t.equal(problems.length, 4, problems.join(" | "));
+  t.match(
+    problems,
+    [
+      /^ignored a malformed BackgroundService event: "nonsense"$/,
+      /^ignored periodic sync "news" of service worker registration 9, which the agent does not know$/,
+      /^ignored periodic sync "news" of http:\/\/localhost:8080\/: Chromium reported no minInterval$/,
+      /^could not hold periodic sync "news" of http:\/\/localhost:8080\/: http:\/\/localhost:8080\/ is not served here$/,
+    ],
+    "one line each, and nothing for another origin's",
+  );
 });

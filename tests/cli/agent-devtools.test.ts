@@ -2,10 +2,11 @@
 // "offline" (`syncward net offline`) holds a registration the page made with the native API
 // while Chromium thinks it is online, `syncward sync list` shows it, `net online` releases it
 // with the page closed; and the registration outlives the browser: Chromium restarted on a
-// wiped profile gets it from the agent's store.
+// wiped profile gets it from the agent's store. A periodic registration is the agent's as soon
+// as the page makes it: listed, held while offline, fired as periodicsync, gone with unregister().
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, start } from "./cli-process.js";
@@ -69,4 +70,44 @@ t.test("the device's offline holds a native registration while Chromium is onlin
   await server.until("the registration to complete", () => list().length === 0);
   await agent.waitFor(/sync event completed {2}tag=test-outage/);
   t.equal(server.syncs("test-outage").length, 1, "fired once");
+});
+
+t.test("a periodic registration the page makes is listed by sync list, held while offline, fired as periodicsync, gone with unregister()", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-cli-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  const server = await SyncTestServer.start(pageConfig("chromium-native"));
+  t.teardown(() => server.close());
+  const chromium = await ChromiumProcess.launch(join(dir, "profile"));
+  t.teardown(() => chromium.close());
+  // Chromium's floor is 12 hours; the test's policy lets the app's minInterval rule.
+  await writeFile(join(dir, "agent.json"), JSON.stringify({ policy: { periodicMinInterval: 500, scopeMinGap: 0, wakeupGranularity: 0 } }));
+  const control = join(dir, "control.sock");
+  const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { tag: string; kind: string; runsIn: string }[];
+  const agent = start([
+    "--config",
+    join(dir, "agent.json"),
+    "--browser-origin",
+    server.origin,
+    "--browser-devtools",
+    chromium.endpoint,
+    "--store",
+    join(dir, "registrations"),
+    "--control",
+    control,
+    "--no-mqtt",
+  ]);
+  t.teardown(() => agent.child.kill("SIGKILL"));
+  await agent.waitFor(/DevTools: connected/);
+  t.equal(run("net", "offline", "--control", control).status, 0, "net offline");
+  const page = await chromium.open(server.url);
+  t.equal(await page.registerPeriodic("test-hourly", 1_000), "registered", "the page registers with Chromium's own API");
+  await server.until("sync list to show it", () => list().find((r) => r.tag === "test-hourly"));
+  t.match(list(), [{ tag: "test-hourly", kind: "periodic", runsIn: "browser (devtools)" }], "the agent holds it, periodic");
+  await pause(1_500);
+  t.same(server.periodicSyncs("test-hourly"), [], "held while the device is offline");
+  t.equal(run("net", "online", "--control", control).status, 0, "net online");
+  await agent.waitFor(/periodicsync event completed {2}tag=test-hourly/);
+  t.ok(server.periodicSyncs("test-hourly").length >= 1, "the listener ran");
+  t.equal(await page.eval(`navigator.serviceWorker.ready.then((r) => r.periodicSync.unregister("test-hourly")).then(() => "unregistered")`), "unregistered");
+  await server.until("sync list to drop it", () => list().length === 0);
 });

@@ -102,6 +102,13 @@ export class AppPage {
     );
   }
 
+  /** The page's native periodicSync.register(tag, { minInterval }): "registered", or the rejection's name and message. */
+  registerPeriodic(tag: string, minInterval: number): Promise<unknown> {
+    return this.eval(
+      `navigator.serviceWorker.ready.then((r) => r.periodicSync.register(${JSON.stringify(tag)}, { minInterval: ${minInterval} })).then(() => "registered", (e) => e.name + ": " + e.message)`,
+    );
+  }
+
   /** Stop every service worker, as Chromium does to an idle one (DevTools' "Stop"). */
   async stopWorkers(): Promise<void> {
     await this.driver.send("ServiceWorker.enable", {}, this.sessionId);

@@ -40,6 +40,8 @@ export interface DevToolsWorld {
   settled(): Promise<unknown>;
   /** Resolves with the listener's records of `tag` once there are `count`. */
   fired(tag: string, count?: number): Promise<WorkerRecord[]>;
+  /** The same for periodicsync events. */
+  firedPeriodic(tag: string, count?: number): Promise<WorkerRecord[]>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,12 @@ export async function devtoolsWorld(
     settled: () => server.until("the agent to hold no registration", () => agent.status().length === 0),
     fired: (tag, count = 1) =>
       server.until(`${count} sync events for ${tag}`, () => server.syncs(tag).length >= count && server.syncs(tag), 10_000 + 5_000 * count),
+    firedPeriodic: (tag, count = 1) =>
+      server.until(
+        `${count} periodicsync events for ${tag}`,
+        () => server.periodicSyncs(tag).length >= count && server.periodicSyncs(tag),
+        10_000 + 5_000 * count,
+      ),
     async close() {
       await dispatcher.close();
       await agent.close();

@@ -158,6 +158,11 @@ export class SyncTestServer {
     return this.records.filter((r) => r.kind === "sync" && r.tag === tag);
   }
 
+  /** The periodicsync events the worker saw for `tag`, in order. */
+  periodicSyncs(tag: string): WorkerRecord[] {
+    return this.records.filter((r) => r.kind === "periodicsync" && r.tag === tag);
+  }
+
   /** Poll until `probe` returns something other than undefined/false; `what` names it in the timeout error. */
   async until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
