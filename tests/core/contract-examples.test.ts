@@ -1,4 +1,4 @@
-// One worked example per point the reference model marks "Contract:" (tests/reference/model.ts),
+// One worked example per point the reference model marks "Contract:" (tests/reference/model*.ts),
 // each written from wasm-core/SEMANTICS.md with concrete times and decisions, run against the
 // Wasm core and against the model. The differential test shows the two agree with each
 // other; these show that both agree with the document.

@@ -1,5 +1,6 @@
 // What the reference model keeps: domains, scopes and registrations as plain objects, with
-// none of the core's structure (no heaps, no linked lists, no chunks).
+// none of the core's structure (no heaps, no linked lists, no chunks); and what a new domain
+// or scope starts as (a new registration's start is model-registry.ts's).
 
 import type { DomainId, RegistrationId, RegistrationState, ScopeId } from "../../wasm-core/binding/codes.js";
 
@@ -73,4 +74,27 @@ export interface ModelRegistration {
    * the parked list). Only the order in which removeScope frees registrations depends on it.
    */
   joined: number;
+}
+
+/** A new domain (SEMANTICS.md "Entities"): offline, a full budget of `tokens`, no pace. */
+export function newDomain(id: DomainId, tokens: number): ModelDomain {
+  return { id, online: false, metered: false, onBattery: false, tokens, refilledAt: 0, paceInterval: 0, paceNext: 0, pacePhase: -1, scopes: [] };
+}
+
+/** A new scope of `domain`: alive, its own flag online, its own origin, nothing fired yet. */
+export function newScope(id: ScopeId, domain: ModelDomain, minGap: number): ModelScope {
+  const scope = {
+    id,
+    domain,
+    alive: true,
+    ownOnline: true,
+    offlineSince: undefined,
+    joined: 0,
+    minGap,
+    lastPeriodicFire: 0,
+    hasFiredPeriodic: false,
+    parked: [],
+  } as Omit<ModelScope, "origin"> as ModelScope;
+  scope.origin = scope;
+  return scope;
 }

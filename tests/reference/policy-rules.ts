@@ -107,7 +107,8 @@ export function decode(raw: RawPolicy): ModelPolicy {
 }
 
 const isInteger = (v: number) => Number.isFinite(v) && Math.floor(v) === v;
-const isTime = (v: number) => Number.isFinite(v) && v >= 0 && v <= MAX_TIME;
+/** A finite duration or time in [0, MAX_TIME]. */
+export const isTime = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= MAX_TIME;
 
 /** Whether `field` may hold `v` (SEMANTICS.md "Policy", the ranges column). */
 function inRange(field: keyof ModelPolicy, v: number): boolean {

@@ -2,11 +2,17 @@
 // (a retry costs tokens, a timeout-caused retry costs more, a success refunds), plus a
 // steady refill so that a domain whose every attempt fails still retries, only slower.
 
-import { policy, BUDGET_CAPACITY, BUDGET_REFILL_PER_SECOND, MAX_TIME } from "./policy";
+import { policy, BUDGET_CAPACITY, BUDGET_REFILL_PER_SECOND, BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, MAX_TIME } from "./policy";
 import { refilledAtOf, setRefilledAt, setTokens, tokensOf } from "./domains";
+import { F_TIMEOUT_COST, hasFlag } from "./registrations";
 
 export function budgetEnabled(): bool {
   return policy(BUDGET_CAPACITY) > 0;
+}
+
+/** What the next retry of `slot` costs; never more than a full bucket, or it could never be paid for. */
+export function retryCost(slot: u32): f64 {
+  return min<f64>(policy(hasFlag(slot, F_TIMEOUT_COST) ? BUDGET_TIMEOUT_RETRY_COST : BUDGET_RETRY_COST), policy(BUDGET_CAPACITY));
 }
 
 /** Tokens available at `now`, after the refill since the last look. */

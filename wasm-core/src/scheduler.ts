@@ -4,26 +4,27 @@
 
 import {
   NONE, STATE_PENDING, STATE_WAITING, STATE_FIRING, STATE_REREGISTERED_WHILE_FIRING, STATE_SUSPENDED,
-  STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_UNMETERED_ONLY, F_NO_BATTERY, F_PARKED,
-  F_LAST_CHANCE, F_TIMEOUT_COST, F_PACED, allocate, release, idOf, stateOf, setState, hasFlag, setFlag, flagsOf,
+  STATE_REMOVED, KIND_ONE_SHOT, KIND_PERIODIC, F_RESOLVED, F_PARKED,
+  F_LAST_CHANCE, F_TIMEOUT_COST, F_PACED, allocate, release, idOf, stateOf, setState, hasFlag, setFlag,
   attemptsOf, setAttempts, abortsOf, setAborts, maxAttemptsOf, setMaxAttempts, kindOf, setKind, scopeOf, setScope, heapPosOf,
   t0Of, setT0, intervalOf, setInterval, lastDelayOf, setLastDelay, nextOf,
 } from "./registrations";
 import { schedule, unschedule, earliest, earliestSlot, earliestDomain, anyTimer, domainOfSlot } from "./timer-heap";
 import {
-  S_ONLINE, S_ALIVE, firedPeriodic, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
-  minGapOf, lastPeriodicFireOf, setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
+  S_ONLINE, S_ALIVE, domainOfScope, scopeFlags, setScopeFlag, offlineSinceOf, setOfflineSince,
+  setLastPeriodicFire, firstMember, appendMember, unlinkMember, park, unpark,
   killScope, nextScopeInDomain, firstScopeIn,
 } from "./scopes";
 import { D_ONLINE, D_METERED, D_ON_BATTERY, conditionsOf, setConditions } from "./domains";
 import {
   policy, policyInt, MAX_ATTEMPTS, MAX_ABORTED_ATTEMPTS, PERIODIC_MAX_ATTEMPTS, EVENT_TIMEOUT, LAST_CHANCE_EVENT_TIMEOUT,
-  REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX,
-  BUDGET_RETRY_COST, BUDGET_TIMEOUT_RETRY_COST, BUDGET_CAPACITY, BUDGET_SUCCESS_REFUND, PERIODIC_MIN_INTERVAL, PERIODIC_SNAP, WAKEUP_GRANULARITY,
+  REREGISTER_BYPASSES_BACKOFF, MAX_RETENTION, RECONNECT_SPREAD_RATIO, RECONNECT_SPREAD_MAX, BUDGET_SUCCESS_REFUND,
 } from "./policy";
 import { backoff, retryAfterWait } from "./backoff";
 import { CAPACITY, WRONG_STATE } from "./errors";
-import { budgetEnabled, waitFor, spend, refund } from "./budget";
+import { budgetEnabled, retryCost, waitFor, spend, refund } from "./budget";
+import { eligible } from "./eligibility";
+import { periodicDue } from "./periodic";
 import { draw } from "./rng";
 import { paced, reserve, rephaseAfterOutage, changePace, samePace } from "./pace";
 import { emit, OUT_FIRE, OUT_TIMED_OUT, OUT_DROPPED, DROP_ATTEMPTS_EXHAUSTED, DROP_EXPIRED } from "./outputs";
@@ -33,37 +34,6 @@ export const OUTCOME_FAILURE: i32 = 1;
 export const OUTCOME_TIMEOUT: i32 = 2;
 export const OUTCOME_ABORTED: i32 = 3;
 export const OUTCOME_UNDELIVERED: i32 = 4;
-
-function scopeOnline(sc: u32): bool {
-  return (scopeFlags(sc) & S_ONLINE) != 0 && (conditionsOf(domainOfScope(sc)) & D_ONLINE) != 0;
-}
-
-function eligible(slot: u32): bool {
-  const sc = scopeOf(slot);
-  if (!scopeOnline(sc)) return false;
-  const c = conditionsOf(domainOfScope(sc));
-  const f = flagsOf(slot);
-  if ((f & F_UNMETERED_ONLY) != 0 && (c & D_METERED) != 0) return false;
-  if ((f & F_NO_BATTERY) != 0 && (c & D_ON_BATTERY) != 0) return false;
-  return true;
-}
-
-/** Never more than a full bucket, or a retry could never be paid for. */
-function retryCost(slot: u32): f64 {
-  return min<f64>(policy(hasFlag(slot, F_TIMEOUT_COST) ? BUDGET_TIMEOUT_RETRY_COST : BUDGET_RETRY_COST), policy(BUDGET_CAPACITY));
-}
-
-function periodicDue(slot: u32): f64 {
-  const minimum = policy(PERIODIC_MIN_INTERVAL);
-  let interval = max<f64>(intervalOf(slot), minimum);
-  if (policyInt(PERIODIC_SNAP) == 1 && minimum > 0) interval = Math.ceil(interval / minimum) * minimum;
-  let due = t0Of(slot) + interval;
-  const sc = scopeOf(slot);
-  if (firedPeriodic(sc)) due = max<f64>(due, lastPeriodicFireOf(sc) + minGapOf(sc));
-  const g = policy(WAKEUP_GRANULARITY);
-  if (g > 0) due = Math.ceil(due / g) * g;
-  return due;
-}
 
 /** The domain of `slot` off the hot path: one copy of the lookup instead of one per caller. */
 function domainOf(slot: u32): u32 {
