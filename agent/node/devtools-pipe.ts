@@ -38,9 +38,9 @@ export class DevToolsPipe implements DevToolsTransport {
       commands.once("close", end);
     });
     for (const stream of [commands, answers])
-      stream.on("error", (error) => {
-        // EPIPE when the browser is gone: the close that follows says so.
-        log(`DevTools pipe: ${error.message}`);
+      stream.on("error", (error: NodeJS.ErrnoException) => {
+        // The browser is gone: the close that follows says so, and its exit why.
+        if (error.code !== "EPIPE" && error.code !== "ECONNRESET") log(`DevTools pipe: ${error.message}`);
         this.#destroy();
       });
   }
