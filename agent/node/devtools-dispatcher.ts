@@ -59,6 +59,8 @@ export class DevToolsDispatcher implements Dispatcher {
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
   #connected: ((connected: boolean) => void)[] = [];
+  /** Waiting for a scope to be served, by scope. */
+  readonly #whenServed = new Map<string, Set<() => void>>();
 
   constructor(options: DevToolsOptions, log: (line: string) => void) {
     this.#options = { retryMs: 2_000, startMs: 5_000, ...options };
@@ -165,6 +167,7 @@ export class DevToolsDispatcher implements Dispatcher {
       return this.#detach(served);
     }
     served.detach ??= served.scope.attach(this, "devtools");
+    for (const wake of this.#whenServed.get(scope) ?? []) wake();
   }
 
   #detach(served: Served): void {
@@ -194,8 +197,28 @@ export class DevToolsDispatcher implements Dispatcher {
     registration.resolved("one-shot", message.tag);
   }
 
+  /** Resolves once `scope` is served here, or after `timeoutMs`. */
+  async #served(scope: string, timeoutMs: number): Promise<void> {
+    if (this.#scopes.get(scope)?.detach) return;
+    const waiters = this.#whenServed.get(scope) ?? new Set();
+    this.#whenServed.set(scope, waiters);
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      waiters.add(wake);
+    });
+  }
+
   /** The app registered periodic `tag` with Chromium: the Agent holds it, durable when this resolves. */
   async #holdPeriodic(scope: string, tag: string, minInterval: number): Promise<void> {
+    // The page's `ready` resolves as the worker starts activating, Chromium's "activated" (which
+    // serves the scope) comes after its activate event: a register() right after `ready` is
+    // recorded before the scope is served. Chromium's record is cleared as it is read, so it waits.
+    await this.#served(scope, this.#options.startMs);
     const registration = this.#registration(scope);
     await registration.periodicSync.register(tag, { minInterval });
     registration.resolved("periodic", tag);
