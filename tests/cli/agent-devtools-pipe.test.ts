@@ -1,8 +1,8 @@
 // `syncward agent --browser-launch` starting a real Chromium itself and driving it over its
 // `--remote-debugging-pipe`: no DevTools port is open, a registration the page makes with the
-// native API is held while the device is offline and fires when it is online, a browser that
-// is killed is started again (and its page's registration fires), and the agent's stop ends
-// the browser. A command that cannot start is a log line and a retry; --browser-launch beside
+// native API is held while the device is offline, through a kill of the browser, which the
+// agent starts again, and fires in the new browser when the device is online (a periodic one
+// is held and fired too); the agent's stop ends the browser. A command that cannot start is a log line and a retry; --browser-launch beside
 // --browser-devtools is a usage error.
 import t from "tap";
 import { spawnSync } from "node:child_process";
@@ -46,7 +46,7 @@ const alive = (pid: number) => {
   }
 };
 
-t.test("the agent launches Chromium over its pipe: no port open, a registration held offline fires online, a killed browser comes back", async (t) => {
+t.test("the agent launches Chromium over its pipe: no port open, a registration held offline through a browser kill and relaunch fires online", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-pipe-"));
   t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   const server = await SyncTestServer.start(pageConfig("chromium-native"));
@@ -55,7 +55,7 @@ t.test("the agent launches Chromium over its pipe: no port open, a registration 
   const control = join(dir, "control.sock");
   const net = (set: string) => t.equal(run("net", set, "--control", control).status, 0, `net ${set}`);
   const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { tag: string; runsIn: string; state: string }[];
-  // The page registers once the test releases "go" (the device offline by then); after a relaunch it registers again.
+  // The page registers once the test releases "go" (the device offline by then).
   server.verdict("go", "hold");
   const page = new URL("/register.html?tag=test-pipe&after=go", server.url).href;
   const agent = start([
@@ -85,24 +85,26 @@ t.test("the agent launches Chromium over its pipe: no port open, a registration 
   t.match(list(), [{ tag: "test-pipe", runsIn: "browser (devtools)", state: "pending" }], "the agent holds it, over the pipe");
   await pause(1_000);
   t.same(server.syncs("test-pipe"), [], "Chromium thinks it is online; the listener has not run");
-  net("online");
-  await server.until("the listener to run", () => server.syncs("test-pipe").length === 1);
-  await agent.waitFor(/sync event completed {2}tag=test-pipe/);
-  await server.until("the registration to complete", () => list().length === 0);
 
-  // The kiosk's browser dies: the agent says so once and starts it again.
+  // The kiosk's browser dies while the agent holds the registration: the agent says so once and
+  // starts it again. Its page loads again at once; it registers nothing more ("go" held again).
   server.verdict("go", "hold");
   process.kill(pids[0]!, "SIGKILL");
   await agent.waitFor(new RegExp(`DevTools: the browser \\(pid ${pids[0]}\\) exited \\(signal SIGKILL\\); starting it again in 2000 ms`));
+  await server.until("the agent to hold it alone while the browser is away", () => list().find((r) => r.runsIn === "browser (not connected)"));
   const started = () => agent.lines.filter((l) => l.includes("DevTools: started the browser"));
   await server.until("the browser to be started again", () => started().length === 2);
   pids.push(Number(/pid (\d+)/.exec(started()[1]!)![1]));
   t.not(pids[1], pids[0], "a new browser process");
-  await server.until("the agent to connect to it", () => agent.lines.filter((l) => l.includes("DevTools: connected")).length === 2, 30_000);
-  server.release("go", "success");
-  await server.until("the relaunched page's registration to fire", () => server.syncs("test-pipe").length === 2, 30_000);
+  await server.until("the agent to serve the scope in it", () => list().find((r) => r.tag === "test-pipe" && r.runsIn === "browser (devtools)"), 30_000);
+  await pause(500);
+  t.same(server.syncs("test-pipe"), [], "still held while the device is offline");
+  net("online");
+  const [fired] = await server.until("the listener to run in the new browser", () => server.syncs("test-pipe").length > 0 && server.syncs("test-pipe"));
+  t.equal(fired!.lastChance, false);
+  await agent.waitFor(/sync event completed {2}tag=test-pipe/);
   await server.until("the registration to complete", () => list().length === 0);
-  t.equal(agent.lines.filter((l) => /sync event completed {2}tag=test-pipe/.test(l)).length, 2, "fired by the agent, as the first");
+  t.equal(server.syncs("test-pipe").length, 1, "fired once");
   t.equal(agent.lines.filter((l) => l.includes("exited")).length, 1, "one line for the one exit");
 
   // The agent's stop ends the browser it started.
@@ -110,6 +112,48 @@ t.test("the agent launches Chromium over its pipe: no port open, a registration 
   agent.child.kill("SIGTERM");
   t.equal(await exited, 0, "the agent exits 0");
   t.notOk(alive(pids[1]!), "and the browser is gone with it");
+});
+
+t.test("over the pipe too, a periodic registration the page makes is the agent's: listed, held while offline, fired as periodicsync", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-pipe-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  const server = await SyncTestServer.start(pageConfig("chromium-native"));
+  t.teardown(() => server.close());
+  // Chromium's floor is 12 hours; the test's policy lets the app's minInterval rule.
+  await writeFile(join(dir, "agent.json"), JSON.stringify({ policy: { periodicMinInterval: 500, scopeMinGap: 0, wakeupGranularity: 0 } }));
+  const control = join(dir, "control.sock");
+  const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { tag: string; kind: string; runsIn: string }[];
+  // The page registers once the agent has granted periodic-background-sync (on connecting) and the device is offline.
+  server.verdict("go", "hold");
+  const page = new URL("/register.html?tag=test-hourly&periodic=1000&after=go", server.url).href;
+  const agent = start([
+    "--config",
+    join(dir, "agent.json"),
+    "--browser-origin",
+    server.origin,
+    "--browser-launch",
+    [BINARY, ...ARGS, `--user-data-dir=${join(dir, "profile")}`, page].join(" "),
+    "--store",
+    join(dir, "registrations"),
+    "--control",
+    control,
+    "--no-mqtt",
+  ]);
+  const pid = Number(/pid (\d+)/.exec(await agent.waitFor(/DevTools: started the browser \(pid \d+\)/, 30_000))![1]);
+  t.teardown(() => {
+    agent.child.kill("SIGKILL");
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
+  await agent.waitFor(/DevTools: connected to the browser it launches/, 30_000);
+  t.equal(run("net", "offline", "--control", control).status, 0, "net offline");
+  server.release("go", "success");
+  await server.until("sync list to show it", () => list().find((r) => r.tag === "test-hourly"));
+  t.match(list(), [{ tag: "test-hourly", kind: "periodic", runsIn: "browser (devtools)" }], "the agent holds it, periodic");
+  await pause(1_500);
+  t.same(server.periodicSyncs("test-hourly"), [], "held while the device is offline");
+  t.equal(run("net", "online", "--control", control).status, 0, "net online");
+  await agent.waitFor(/periodicsync event completed {2}tag=test-hourly/);
+  t.ok(server.periodicSyncs("test-hourly").length >= 1, "the listener ran");
 });
 
 t.test("a browser command that cannot start, or exits at once, is one line and a retry, not a crash", async (t) => {
