@@ -35,6 +35,8 @@ export type DevToolsOptions = DevToolsBrowser & {
   retryMs?: number;
   /** How long a dispatched event may take to reach the worker before the agent runs it there itself; default 5 s. */
   startMs?: number;
+  /** How long a periodic registration Chromium records may wait for its scope's worker to be activated; default 5 s. */
+  activateMs?: number;
 };
 
 /** The device agent's browser-hosted registration of a scope (RunningAgent.browserScope). */
@@ -47,7 +49,7 @@ interface Served {
 }
 
 export class DevToolsDispatcher implements Dispatcher {
-  readonly #options: DevToolsOptions & { retryMs: number; startMs: number };
+  readonly #options: DevToolsOptions & { retryMs: number; startMs: number; activateMs: number };
   readonly #log: (line: string) => void;
   readonly #scopes = new Map<string, Served>();
   #serve: ServeScope | undefined;
@@ -63,7 +65,7 @@ export class DevToolsDispatcher implements Dispatcher {
   readonly #whenServed = new Map<string, Set<() => void>>();
 
   constructor(options: DevToolsOptions, log: (line: string) => void) {
-    this.#options = { retryMs: 2_000, startMs: 5_000, ...options };
+    this.#options = { retryMs: 2_000, startMs: 5_000, activateMs: 5_000, ...options };
     this.#log = log;
   }
 
@@ -218,7 +220,7 @@ export class DevToolsDispatcher implements Dispatcher {
     // The page's `ready` resolves as the worker starts activating, Chromium's "activated" (which
     // serves the scope) comes after its activate event: a register() right after `ready` is
     // recorded before the scope is served. Chromium's record is cleared as it is read, so it waits.
-    await this.#served(scope, this.#options.startMs);
+    await this.#served(scope, this.#options.activateMs);
     const registration = this.#registration(scope);
     await registration.periodicSync.register(tag, { minInterval });
     registration.resolved("periodic", tag);
@@ -250,6 +252,7 @@ export class DevToolsDispatcher implements Dispatcher {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    for (const waiters of this.#whenServed.values()) for (const wake of waiters) wake();
     await Promise.all([this.#connection?.close(), this.#browser?.stop()]);
     await this.#attempt;
   }
