@@ -26,6 +26,7 @@ export class BrowserProcess {
     this.pipe = new DevToolsPipe(child.stdio[3] as Writable, child.stdio[4] as Readable, log);
     child.on("error", (error) => log(`the browser process: ${error.message}`));
     child.stderr!.on("data", (chunk: Buffer) => (this.#stderr = (this.#stderr + String(chunk)).slice(-STDERR_TAIL)));
+    // "exit", not "close": Chromium's helpers inherit its stderr and may hold it open after it is gone.
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         if (signal) return resolve(`signal ${signal}`);

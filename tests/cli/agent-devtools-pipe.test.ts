@@ -2,7 +2,7 @@
 // `--remote-debugging-pipe`: no DevTools port is open, a registration the page makes with the
 // native API is held while the device is offline, through a kill of the browser, which the
 // agent starts again, and fires in the new browser when the device is online (a periodic one
-// is held and fired too); the agent's stop ends the browser. A command that cannot start is a log line and a retry; --browser-launch beside
+// is held and fired too); the agent's stop ends the browser, and so does its SIGKILL. A command that cannot start is a log line and a retry; --browser-launch beside
 // --browser-devtools is a usage error.
 import t from "tap";
 import { spawnSync } from "node:child_process";
@@ -154,6 +154,11 @@ t.test("over the pipe too, a periodic registration the page makes is the agent's
   t.equal(run("net", "online", "--control", control).status, 0, "net online");
   await agent.waitFor(/periodicsync event completed {2}tag=test-hourly/);
   t.ok(server.periodicSyncs("test-hourly").length >= 1, "the listener ran");
+
+  // An agent killed outright takes the browser with it: Chromium exits when its pipe closes, so
+  // the agent started again does not find the profile in use by an orphan.
+  agent.child.kill("SIGKILL");
+  await server.until("the browser to exit with its pipe", () => !alive(pid), 10_000);
 });
 
 t.test("a browser command that cannot start, or exits at once, is one line and a retry, not a crash", async (t) => {
