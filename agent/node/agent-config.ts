@@ -66,6 +66,8 @@ export interface BrowserConfig {
   tokenFile: string;
   /** A Chromium-family browser's DevTools endpoint (http://127.0.0.1:9222), whose service workers of `origins` the agent drives; undefined: none. */
   devtools: string | undefined;
+  /** A browser the agent starts itself and drives over its `--remote-debugging-pipe` (no port open): the executable, then its arguments; undefined: none. */
+  launch: string[] | undefined;
 }
 
 export interface MqttConfig {
@@ -299,6 +301,8 @@ function parseBrowser(b: Raw | undefined, store: string, path: (p: unknown, fiel
   if (b === undefined) return undefined;
   const origins = ((b.origins ?? []) as string[]).map((value, i) => origin(value, `browser.origins[${i}]`));
   if (origins.length === 0 && b.serve === undefined) fail("browser needs origins, or serve (the app the agent serves is an allowed origin)");
+  if (b.devtools !== undefined && b.launch !== undefined)
+    fail("browser.devtools and browser.launch exclude each other: the agent either reaches a browser's port or launches its own over a pipe");
   if (b.serve !== undefined && b.listen === undefined) fail("browser.serve needs browser.listen: the app is served on the bridge's address");
   const listen = b.listen === undefined ? undefined : httpAddress(b.listen as string, "browser.listen", "only this device's own browser may reach the bridge");
   // The app the agent serves is an allowed origin; known here when the port is (else the bridge adds it once listening).
@@ -309,6 +313,7 @@ function parseBrowser(b: Raw | undefined, store: string, path: (p: unknown, fiel
     serve: b.serve === undefined ? undefined : path(b.serve, "browser.serve"),
     tokenFile: b.tokenFile === undefined ? join(dirname(store), "bridge-token") : path(b.tokenFile, "browser.tokenFile"),
     devtools: b.devtools === undefined ? undefined : devtoolsEndpoint(b.devtools as string),
+    launch: b.launch as string[] | undefined,
   };
 }
 

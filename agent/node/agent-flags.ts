@@ -42,6 +42,7 @@ const OPTIONS = {
   "browser-listen": { type: "string" },
   "browser-serve": { type: "string" },
   "browser-devtools": { type: "string" },
+  "browser-launch": { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags<{ options: typeof OPTIONS }>>["values"];
@@ -53,6 +54,8 @@ export async function agentConfigFromArgs(args: string[]): Promise<AgentConfig |
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if ((values.sw === undefined) !== (values.scope === undefined)) throw new UsageError("--sw and --scope go together");
   if (values["no-mqtt"] && values.mqtt !== undefined) throw new UsageError("--mqtt and --no-mqtt exclude each other");
+  if (values["browser-devtools"] !== undefined && values["browser-launch"] !== undefined)
+    throw new UsageError("--browser-devtools and --browser-launch exclude each other: reach a browser's DevTools port, or launch one over a pipe");
   const { raw, baseDir } = await readRawConfig(values.config ?? (values.sw === undefined ? await existing(defaultConfigPath()) : undefined));
   applyAgentFlags(raw, values);
   applyMqttFlags(raw, values);
@@ -137,7 +140,37 @@ function applyBrowserFlags(raw: Record<string, unknown>, values: Flags): void {
   if (values["browser-listen"] !== undefined) flags.listen = values["browser-listen"];
   if (values["browser-serve"] !== undefined) flags.serve = here(values["browser-serve"]);
   if (values["browser-devtools"] !== undefined) flags.devtools = values["browser-devtools"];
+  if (values["browser-launch"] !== undefined) flags.launch = commandWords(values["browser-launch"], "--browser-launch");
   if (Object.keys(flags).length === 0) return;
   const base = typeof raw.browser === "object" && raw.browser !== null ? raw.browser : {};
   raw.browser = { ...base, ...flags };
+}
+
+/**
+ * A command line given as one flag, split into words as a shell would at spaces: quotes
+ * ('…' or "…") keep spaces in a word, a backslash keeps the next character; nothing else of
+ * a shell (no variables, no globs).
+ */
+function commandWords(value: string, flag: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      word ??= "";
+    } else if (c === "\\" && i + 1 < value.length) word = (word ?? "") + value[++i];
+    else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + c;
+  }
+  if (quote) throw new UsageError(`${flag} has an unclosed ${quote}`);
+  if (word !== undefined) words.push(word);
+  if (words.length === 0) throw new UsageError(`${flag} needs the browser's command, e.g. "/usr/bin/chromium --kiosk http://localhost:8080/"`);
+  return words;
 }

@@ -66,6 +66,10 @@ Options (flags override the config file):
   --browser-devtools URL  a Chromium's DevTools endpoint (--remote-debugging-port), e.g.
                        http://127.0.0.1:9222: its service workers of the browser origins get their
                        sync events from the agent over the DevTools protocol
+  --browser-launch "COMMAND ARGS…"  instead: the agent starts this Chromium-family browser itself
+                       with --remote-debugging-pipe (no debugging port open) and drives it over
+                       the pipe; started again when it exits, ended when the agent stops.
+                       Quotes keep spaces in an argument
   -h, --help
 
 Signals: SIGHUP reads the config file again and puts it in force (connectivity is rebuilt,

@@ -263,6 +263,14 @@ export const CONFIG_SCHEMA: JsonSchema = {
           "A Chromium-family browser's DevTools endpoint (--remote-debugging-port), e.g. http://127.0.0.1:9222: the agent fires the sync events of its service workers of these origins over the DevTools protocol",
         errorMessage: "must be http://HOST:PORT or the browser's ws:// URL",
       },
+      launch: {
+        type: "array",
+        minItems: 1,
+        description:
+          'A Chromium-family browser the agent starts itself, e.g. ["/usr/bin/chromium", "--kiosk", "http://localhost:8080/"]: the agent adds --remote-debugging-pipe and drives it over the pipe (no debugging port open), starts it again when it exits and ends it when the agent stops',
+        errorMessage: "must be a non-empty array of strings: the browser's executable, then its arguments",
+        items: text("The executable, then each argument"),
+      },
     }),
   }),
   errorMessage: "must be a JSON object",

@@ -1,9 +1,10 @@
-// One WebSocket to a Chromium-family browser's DevTools endpoint (`--remote-debugging-port`),
-// speaking the DevTools protocol in flattened sessions: commands to the browser or to an
-// attached target's session, events from both. The endpoint's HTTP side names the socket
-// (`/json/version` → webSocketDebuggerUrl). A malformed message is a log line, never a throw.
+// A DevTools protocol session with a Chromium-family browser, over its WebSocket
+// (`--remote-debugging-port`) or its pipes (`--remote-debugging-pipe`), in flattened sessions:
+// commands to the browser or to an attached target's session, events from both. A malformed
+// message is a log line, never a throw.
 
-import WebSocket from "ws";
+import type { DevToolsTransport } from "./devtools-transport.js";
+import { DevToolsWebSocket } from "./devtools-websocket.js";
 
 /** A DevTools event: `sessionId` is absent for the browser's own. */
 export type DevToolsListener = (params: Record<string, unknown>, sessionId: string | undefined) => void;
@@ -29,50 +30,28 @@ export class DevToolsError extends Error {
   }
 }
 
-/** The browser's WebSocket URL: `endpoint` is one already, or the HTTP address that names it. */
-export async function browserSocketUrl(endpoint: string, timeoutMs: number): Promise<string> {
-  if (/^wss?:/.test(endpoint)) return endpoint;
-  const response = await fetch(new URL("/json/version", endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new Error(`${endpoint}/json/version answered ${response.status}`);
-  const url = ((await response.json()) as { webSocketDebuggerUrl?: unknown }).webSocketDebuggerUrl;
-  if (typeof url !== "string") throw new Error(`${endpoint}/json/version names no webSocketDebuggerUrl`);
-  return url;
-}
-
 export class DevToolsConnection {
-  readonly #socket: WebSocket;
+  readonly #transport: DevToolsTransport;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Map<string, DevToolsListener[]>();
   readonly #log: (line: string) => void;
   #nextId = 1;
   #closed: Promise<void>;
 
-  private constructor(socket: WebSocket, log: (line: string) => void) {
-    this.#socket = socket;
+  /** Speak the protocol over `transport` (the browser's pipes, or a WebSocket). */
+  constructor(transport: DevToolsTransport, log: (line: string) => void) {
+    this.#transport = transport;
     this.#log = log;
-    socket.on("message", (data) => this.#receive(String(data)));
-    this.#closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        for (const pending of this.#pending.values()) pending.reject(new Error("the DevTools connection closed"));
-        this.#pending.clear();
-        resolve();
-      }),
-    );
+    transport.onMessage((text) => this.#receive(text));
+    this.#closed = transport.closed.then(() => {
+      for (const pending of this.#pending.values()) pending.reject(new Error("the DevTools connection closed"));
+      this.#pending.clear();
+    });
   }
 
   /** Connect to `endpoint` (http://host:port or the browser's ws:// URL). */
   static async open(endpoint: string, log: (line: string) => void, timeoutMs = 5_000): Promise<DevToolsConnection> {
-    const url = await browserSocketUrl(endpoint, timeoutMs);
-    // Chromium sends large messages (target lists) and no compression; 256 MiB is its own cap.
-    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024, handshakeTimeout: timeoutMs });
-    // Listening before the handshake ends: frames that came with it are read at once.
-    const connection = new DevToolsConnection(socket, log);
-    await new Promise<void>((resolve, reject) => {
-      socket.once("open", () => resolve());
-      socket.once("error", reject);
-    });
-    socket.on("error", (error) => log(`DevTools connection: ${error.message}`));
-    return connection;
+    return new DevToolsConnection(await DevToolsWebSocket.connect(endpoint, log, timeoutMs), log);
   }
 
   /** Resolves when the connection is gone (browser exit, close()). */
@@ -82,9 +61,9 @@ export class DevToolsConnection {
 
   /** Send a command; rejects with the browser's error, or when no answer came in `timeoutMs` (0: wait as long as the connection lasts). */
   send(method: string, params: Record<string, unknown> = {}, sessionId?: string, timeoutMs = ANSWER_MS): Promise<Record<string, unknown>> {
-    if (this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new DevToolsError(method, "the DevTools connection is closed"));
+    if (!this.#transport.open) return Promise.reject(new DevToolsError(method, "the DevTools connection is closed"));
     const id = this.#nextId++;
-    this.#socket.send(JSON.stringify({ id, method, params, ...(sessionId === undefined ? {} : { sessionId }) }));
+    this.#transport.send(JSON.stringify({ id, method, params, ...(sessionId === undefined ? {} : { sessionId }) }));
     return new Promise((resolve, reject) => {
       const timer = timeoutMs > 0 ? setTimeout(() => this.#pending.get(id)?.reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs) : undefined;
       this.#pending.set(id, {
@@ -108,7 +87,7 @@ export class DevToolsConnection {
   }
 
   close(): Promise<void> {
-    this.#socket.close();
+    void this.#transport.close();
     return this.#closed;
   }
 

@@ -10,24 +10,34 @@
 // it unregisters them. The agent fires with ServiceWorker.dispatchSyncEvent (a real SyncEvent,
 // lastChance included) or dispatchPeriodicSyncEvent, and the hook reports how the listeners
 // ended. The browser may come and go: an endpoint that does not answer is a log line and a
-// retry, and while it is away the scopes' events wait, counted nothing.
+// retry, and while it is away the scopes' events wait, counted nothing. A browser the agent
+// launches itself (`launch`) is reached over its `--remote-debugging-pipe` instead, started
+// again when it exits and ended when the agent stops.
 
 import type { BrowserScope } from "../browser-scopes.js";
 import type { DispatchResult, Dispatcher, SyncDispatch } from "../dispatcher.js";
 import type { HandOver } from "../browser/worker-protocol.js";
+import { BrowserProcess } from "./browser-process.js";
 import { DevToolsConnection } from "./devtools-connection.js";
 import { DevToolsServiceWorkers } from "./devtools-service-workers.js";
 
-export interface DevToolsOptions {
-  /** The browser's DevTools endpoint: `http://127.0.0.1:9222` or its `ws://` URL. */
-  endpoint: string;
+/** Where the browser is: its DevTools endpoint, or the command the agent starts it with. */
+export type DevToolsBrowser =
+  /** `http://127.0.0.1:9222` or its `ws://` URL (`--remote-debugging-port`). */
+  | { endpoint: string }
+  /** The executable and its arguments; the agent adds `--remote-debugging-pipe`. */
+  | { launch: readonly string[] };
+
+export type DevToolsOptions = DevToolsBrowser & {
   /** The origins whose service workers the agent serves, e.g. `["http://localhost:8080"]`. */
   origins: readonly string[];
   /** Wait between connection attempts; default 2 s. */
   retryMs?: number;
   /** How long a dispatched event may take to reach the worker before the agent runs it there itself; default 5 s. */
   startMs?: number;
-}
+  /** How long a periodic registration Chromium records may wait for its scope's worker to be activated; default 5 s. */
+  activateMs?: number;
+};
 
 /** The device agent's browser-hosted registration of a scope (RunningAgent.browserScope). */
 export type ServeScope = (scope: string) => BrowserScope;
@@ -39,25 +49,30 @@ interface Served {
 }
 
 export class DevToolsDispatcher implements Dispatcher {
-  readonly #options: Required<DevToolsOptions>;
+  readonly #options: DevToolsOptions & { retryMs: number; startMs: number; activateMs: number };
   readonly #log: (line: string) => void;
   readonly #scopes = new Map<string, Served>();
   #serve: ServeScope | undefined;
   #connection: DevToolsConnection | undefined;
+  #browser: BrowserProcess | undefined;
+  /** The connection attempt under way, or the connection's life; close() waits for its end. */
+  #attempt: Promise<void> | undefined;
   #workers: DevToolsServiceWorkers | undefined;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
   #connected: ((connected: boolean) => void)[] = [];
+  /** Waiting for a scope to be served, by scope. */
+  readonly #whenServed = new Map<string, Set<() => void>>();
 
   constructor(options: DevToolsOptions, log: (line: string) => void) {
-    this.#options = { retryMs: 2_000, startMs: 5_000, ...options };
+    this.#options = { retryMs: 2_000, startMs: 5_000, activateMs: 5_000, ...options };
     this.#log = log;
   }
 
   /** Start connecting (and reconnecting) to the browser; `serve` gives the agent's side of each scope it finds. */
   start(serve: ServeScope): void {
     this.#serve = serve;
-    void this.#connect(false);
+    this.#attempt = this.#connect(false);
   }
 
   /** Resolves once connected (tests, the benchmark). */
@@ -68,9 +83,9 @@ export class DevToolsDispatcher implements Dispatcher {
 
   async #connect(failedBefore: boolean): Promise<void> {
     if (this.#closed) return;
-    const endpoint = this.#options.endpoint;
+    const where = this.#where();
     try {
-      const connection = await DevToolsConnection.open(endpoint, this.#log);
+      const connection = await this.#open(failedBefore);
       this.#connection = connection;
       this.#workers = await DevToolsServiceWorkers.attach(connection, this.#options.origins, {
         active: (scope, active) => this.#activeChanged(scope, active),
@@ -79,21 +94,62 @@ export class DevToolsDispatcher implements Dispatcher {
         periodicUnregistered: async (scope, tag) => this.#registration(scope).periodicSync.unregister(tag),
         log: this.#log,
       });
-      this.#log(`DevTools: connected to ${endpoint}`);
+      this.#log(`DevTools: connected to ${where}`);
       for (const notify of this.#connected.splice(0)) notify(true);
       await connection.closed;
-      this.#log(`DevTools: the connection to ${endpoint} closed; reconnecting`);
+      if (!this.#closed) this.#log(await this.#lost(where));
       failedBefore = false;
     } catch (error) {
       // One line per outage, not one per attempt.
-      if (!failedBefore) this.#log(`DevTools: cannot use ${endpoint} (${(error as Error).message}); retrying every ${this.#options.retryMs} ms`);
+      if (!failedBefore && !this.#closed)
+        this.#log(`DevTools: cannot use ${where} (${await this.#why(error as Error)}); retrying every ${this.#options.retryMs} ms`);
       failedBefore = true;
       void this.#connection?.close();
     }
+    // A browser whose pipe broke is not left running beside the next one.
+    await this.#browser?.stop();
+    this.#browser = undefined;
     this.#connection = undefined;
     this.#workers = undefined;
     for (const served of this.#scopes.values()) this.#detach(served);
-    if (!this.#closed) this.#retry = setTimeout(() => void this.#connect(failedBefore), this.#options.retryMs);
+    if (!this.#closed) this.#retry = setTimeout(() => (this.#attempt = this.#connect(failedBefore)), this.#options.retryMs);
+  }
+
+  /** The browser's endpoint, or the one the agent launches. */
+  #where(): string {
+    return "endpoint" in this.#options ? this.#options.endpoint : `the browser it launches (${this.#options.launch.join(" ")})`;
+  }
+
+  /** A connection to the browser: over its endpoint, or over the pipes of one the agent starts (said unless `quiet`: in an outage). */
+  async #open(quiet: boolean): Promise<DevToolsConnection> {
+    if ("endpoint" in this.#options) return DevToolsConnection.open(this.#options.endpoint, this.#log);
+    const browser = await BrowserProcess.start(this.#options.launch, this.#log);
+    this.#browser = browser;
+    if (this.#closed) throw new Error("the agent is stopping");
+    if (!quiet) this.#log(`DevTools: started the browser (pid ${browser.pid}), speaking DevTools over its --remote-debugging-pipe`);
+    return new DevToolsConnection(browser.pipe, this.#log);
+  }
+
+  /** Why an attempt failed: a launched browser that exited says how (a bad switch, a profile in use), not the closed pipe. */
+  async #why(error: Error): Promise<string> {
+    const exited = await this.#exitedSoon();
+    return exited ? `the browser exited (${exited})` : error.message;
+  }
+
+  /** How the browser the agent launched exited, if it does within a moment; undefined if it runs on (or none was launched). */
+  async #exitedSoon(): Promise<string | undefined> {
+    if (!this.#browser) return undefined;
+    // Its pipes close as it exits: the exit itself follows.
+    return Promise.race([this.#browser.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 1_000))]);
+  }
+
+  /** The line for a connection that ended while the agent runs. */
+  async #lost(where: string): Promise<string> {
+    const browser = this.#browser;
+    if (!browser) return `DevTools: the connection to ${where} closed; reconnecting`;
+    // Given a moment, its exit says how it went rather than the SIGTERM of stop().
+    await this.#exitedSoon();
+    return `DevTools: the browser (pid ${browser.pid}) exited (${await browser.stop()}); starting it again in ${this.#options.retryMs} ms`;
   }
 
   /** A scope's worker is active: its events come here; gone: they wait (nothing counted). */
@@ -113,6 +169,7 @@ export class DevToolsDispatcher implements Dispatcher {
       return this.#detach(served);
     }
     served.detach ??= served.scope.attach(this, "devtools");
+    for (const wake of this.#whenServed.get(scope) ?? []) wake();
   }
 
   #detach(served: Served): void {
@@ -142,8 +199,28 @@ export class DevToolsDispatcher implements Dispatcher {
     registration.resolved("one-shot", message.tag);
   }
 
+  /** Resolves once `scope` is served here, or after `timeoutMs`. */
+  async #served(scope: string, timeoutMs: number): Promise<void> {
+    if (this.#scopes.get(scope)?.detach) return;
+    const waiters = this.#whenServed.get(scope) ?? new Set();
+    this.#whenServed.set(scope, waiters);
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      waiters.add(wake);
+    });
+  }
+
   /** The app registered periodic `tag` with Chromium: the Agent holds it, durable when this resolves. */
   async #holdPeriodic(scope: string, tag: string, minInterval: number): Promise<void> {
+    // The page's `ready` resolves as the worker starts activating, Chromium's "activated" (which
+    // serves the scope) comes after its activate event: a register() right after `ready` is
+    // recorded before the scope is served. Chromium's record is cleared as it is read, so it waits.
+    await this.#served(scope, this.#options.activateMs);
     const registration = this.#registration(scope);
     await registration.periodicSync.register(tag, { minInterval });
     registration.resolved("periodic", tag);
@@ -169,12 +246,14 @@ export class DevToolsDispatcher implements Dispatcher {
 
   /** The browser's served scopes and whether the agent is connected, for status lines. */
   status(): { endpoint: string; connected: boolean; scopes: string[] } {
-    return { endpoint: this.#options.endpoint, connected: this.#workers !== undefined, scopes: [...this.#scopes.keys()] };
+    return { endpoint: this.#where(), connected: this.#workers !== undefined, scopes: [...this.#scopes.keys()] };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
-    await this.#connection?.close();
+    for (const waiters of this.#whenServed.values()) for (const wake of waiters) wake();
+    await Promise.all([this.#connection?.close(), this.#browser?.stop()]);
+    await this.#attempt;
   }
 }

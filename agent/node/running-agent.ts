@@ -217,15 +217,20 @@ export class RunningAgent {
     this.#output.note("service worker active", { scope: worker.scope, script: worker.script, ...(worker.probe ? { probe: worker.probe.url } : {}) });
   }
 
-  /** With `browser.devtools`: the browser's service workers of the browser origins get their events over the DevTools protocol. */
+  /**
+   * With `browser.devtools` or `browser.launch`: the browser's service workers of the browser
+   * origins get their events over the DevTools protocol (its port, or the pipes of the browser
+   * the agent launches).
+   */
   #driveChromium(): void {
     const browser = this.#config.browser;
-    if (!browser?.devtools) return;
+    const where = browser?.devtools ? { endpoint: browser.devtools } : browser?.launch && { launch: browser.launch };
+    if (!browser || !where) return;
     // After the bridge: it adds the origins of the app it serves.
     const origins = this.#bridge?.origins ?? browser.origins;
-    this.#devtools = new DevToolsDispatcher({ endpoint: browser.devtools, origins }, this.#output.say);
+    this.#devtools = new DevToolsDispatcher({ ...where, origins }, this.#output.say);
     this.#devtools.start((scope) => this.browserScope(scope));
-    this.#output.note("DevTools", { endpoint: browser.devtools, origins: origins.join(",") });
+    this.#output.note("DevTools", { ...("endpoint" in where ? where : { launch: where.launch.join(" ") }), origins: origins.join(",") });
   }
 
   async #serveHttp(): Promise<void> {

@@ -128,7 +128,8 @@ t.test("malformed or unplaceable periodic registrations from Chromium's Backgrou
   });
   const origin = "http://localhost:8080";
   const lines: string[] = [];
-  const dispatcher = new DevToolsDispatcher({ endpoint: `http://127.0.0.1:${port}`, origins: [origin] }, (l) => lines.push(l));
+  // A registration of a scope never served is given up after activateMs (its worker would be activated by then).
+  const dispatcher = new DevToolsDispatcher({ endpoint: `http://127.0.0.1:${port}`, origins: [origin], activateMs: 100 }, (l) => lines.push(l));
   t.teardown(() => dispatcher.close());
   dispatcher.start(() => {
     throw new Error("no scope is served here");

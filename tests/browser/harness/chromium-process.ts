@@ -7,8 +7,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { DevToolsConnection } from "../../../agent/node/devtools-connection.js";
 
-const BINARY = "/usr/lib/chromium/chromium";
-const ARGS = [
+export const BINARY = "/usr/lib/chromium/chromium";
+/** A kiosk's switches, headless: also for a Chromium the agent launches itself (`--browser-launch`). */
+export const ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

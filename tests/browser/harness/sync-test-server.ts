@@ -38,9 +38,11 @@ function repositoryRoot(): string {
 /**
  * Served at /NAME: two frames of the app (two-frames.html), the app framed by another origin
  * (embed.html), a dedicated or shared worker that runs a test's function (worker-eval.js),
- * syncward's page script without the app, which registers no service worker (page-only.html).
+ * syncward's page script without the app, which registers no service worker (page-only.html),
+ * the app's worker and a native registration of ?tag= (periodic with ?periodic=) as it loads,
+ * or once the held verdict of ?after= is released (register.html).
  */
-const FIXTURES = ["two-frames.html", "embed.html", "worker-eval.js", "page-only.html"];
+const FIXTURES = ["two-frames.html", "embed.html", "worker-eval.js", "page-only.html", "register.html"];
 
 /** An MQTT broker (aedes) answering WebSocket connections at /mqtt on the test server. */
 interface Broker {
