@@ -244,7 +244,7 @@ export class DevToolsDispatcher implements Dispatcher {
     }
   }
 
-  /** The browser's served scopes and whether the agent is connected, for status lines. */
+  /** The browser's served scopes and whether the agent is connected: `syncward net status` shows it as `devtools`. */
   status(): { endpoint: string; connected: boolean; scopes: string[] } {
     return { endpoint: this.#where(), connected: this.#workers !== undefined, scopes: [...this.#scopes.keys()] };
   }

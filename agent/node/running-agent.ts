@@ -198,7 +198,8 @@ export class RunningAgent {
       const registrations = agent
         .status()
         .map((r) => ({ ...r, runsIn: this.#runsIn(r.scope), lastFailure: this.#failures.of(r.kind, r.scope, r.tag) ?? null }));
-      return { ...connectivity.status(), registrations, nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
+      const devtools = this.#devtools && { devtools: this.#devtools.status() };
+      return { ...connectivity.status(), ...devtools, registrations, nextWakeup: Number.isFinite(next) ? new Date(next).toISOString() : null };
     });
   }
 

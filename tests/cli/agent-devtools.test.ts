@@ -47,6 +47,8 @@ t.test("the device's offline holds a native registration while Chromium is onlin
   t.equal(await page.register("test-outage"), "registered", "the page registers with Chromium's own API");
   await server.until("sync list to show it", () => list().find((r) => r.tag === "test-outage"));
   t.match(list(), [{ scope: server.url, tag: "test-outage", runsIn: "browser (devtools)", state: "pending" }], "the agent holds it");
+  const devtools = () => (JSON.parse(run("net", "status", "--control", control).stdout) as { devtools?: { connected: boolean; scopes: string[] } }).devtools;
+  t.match(devtools(), { connected: true, scopes: [server.url] }, "net status shows the browser connected and the scope it serves");
   await page.close();
   await pause(1_000);
   t.same(server.syncs("test-outage"), [], "Chromium thinks it is online; the listener has not run");
@@ -55,6 +57,7 @@ t.test("the device's offline holds a native registration while Chromium is onlin
   await chromium.close();
   await agent.waitFor(/DevTools: the connection .* closed/);
   t.match(list(), [{ tag: "test-outage", runsIn: "browser (not connected)" }], "still held, by the agent alone");
+  t.match(devtools(), { connected: false }, "net status shows the browser gone");
   // On the port the agent knows (a kiosk's launcher starts Chromium the same way each time).
   chromium = await ChromiumProcess.launch(join(dir, "profile-2"), [], port);
   await server.until("the agent to reconnect on its own", () => agent.lines.filter((l) => l.includes("DevTools: connected")).length === 2);
