@@ -17,22 +17,15 @@ import { pageConfig } from "../browser/environment.js";
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test("the device's offline holds a native registration while Chromium is online; it fires after a browser restart on a wiped profile", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-cli-"));
-  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
-  const server = await SyncTestServer.start(pageConfig("chromium-native"));
-  t.teardown(() => server.close());
-  let chromium = await ChromiumProcess.launch(join(dir, "profile-1"));
-  const port = chromium.port;
-  t.teardown(() => chromium.close());
+/** `syncward agent` serving `origin` in the Chromium at `endpoint`, without MQTT; connected to it when this resolves. */
+async function devtoolsAgent(t: { teardown(fn: () => unknown): void }, dir: string, origin: string, endpoint: string, extra: string[] = []) {
   const control = join(dir, "control.sock");
-  const net = (set: string) => t.equal(run("net", set, "--control", control).status, 0, `net ${set}`);
-  const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { scope: string; tag: string; runsIn: string; state: string }[];
   const agent = start([
+    ...extra,
     "--browser-origin",
-    server.origin,
+    origin,
     "--browser-devtools",
-    chromium.endpoint,
+    endpoint,
     "--store",
     join(dir, "registrations"),
     "--control",
@@ -41,6 +34,20 @@ t.test("the device's offline holds a native registration while Chromium is onlin
   ]);
   t.teardown(() => agent.child.kill("SIGKILL"));
   await agent.waitFor(/DevTools: connected/);
+  return { agent, control };
+}
+
+t.test("the device's offline holds a native registration while Chromium is online; it fires after a browser restart on a wiped profile", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "syncward-devtools-cli-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  const server = await SyncTestServer.start(pageConfig("chromium-native"));
+  t.teardown(() => server.close());
+  let chromium = await ChromiumProcess.launch(join(dir, "profile-1"));
+  const port = chromium.port;
+  t.teardown(() => chromium.close());
+  const { agent, control } = await devtoolsAgent(t, dir, server.origin, chromium.endpoint);
+  const net = (set: string) => t.equal(run("net", set, "--control", control).status, 0, `net ${set}`);
+  const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { scope: string; tag: string; runsIn: string; state: string }[];
   net("offline");
 
   const page = await chromium.open(server.url);
@@ -84,23 +91,8 @@ t.test("a periodic registration the page makes is listed by sync list, held whil
   t.teardown(() => chromium.close());
   // Chromium's floor is 12 hours; the test's policy lets the app's minInterval rule.
   await writeFile(join(dir, "agent.json"), JSON.stringify({ policy: { periodicMinInterval: 500, scopeMinGap: 0, wakeupGranularity: 0 } }));
-  const control = join(dir, "control.sock");
+  const { agent, control } = await devtoolsAgent(t, dir, server.origin, chromium.endpoint, ["--config", join(dir, "agent.json")]);
   const list = () => JSON.parse(run("sync", "list", "--json", "--control", control).stdout) as { tag: string; kind: string; runsIn: string }[];
-  const agent = start([
-    "--config",
-    join(dir, "agent.json"),
-    "--browser-origin",
-    server.origin,
-    "--browser-devtools",
-    chromium.endpoint,
-    "--store",
-    join(dir, "registrations"),
-    "--control",
-    control,
-    "--no-mqtt",
-  ]);
-  t.teardown(() => agent.child.kill("SIGKILL"));
-  await agent.waitFor(/DevTools: connected/);
   t.equal(run("net", "offline", "--control", control).status, 0, "net offline");
   const page = await chromium.open(server.url);
   t.equal(await page.registerPeriodic("test-hourly", 1_000), "registered", "the page registers with Chromium's own API");
