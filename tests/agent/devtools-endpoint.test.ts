@@ -3,7 +3,7 @@
 // A periodic registration the agent cannot place is a log line too.
 import t from "tap";
 import { createServer } from "node:http";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { Agent } from "../../agent/agent.js";
 import { BrowserScopes } from "../../agent/browser-scopes.js";
 import { MemoryStore } from "../../agent/memory-store.js";
@@ -14,6 +14,27 @@ import { singleTenant } from "../../wasm-core/binding/scheduler-endpoint.js";
 import { EventAbort } from "../../agent/event-signal.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A stand-in browser on loopback: /json/version names its socket, and each connection's
+ * messages go to `onConnection`. Resolves to its HTTP endpoint; closed at the test's end.
+ */
+async function fakeBrowser(t: { teardown(fn: () => unknown): void }, onConnection: (socket: WebSocket) => void): Promise<string> {
+  const http = createServer((request, response) => {
+    if (request.url === "/json/version") response.end(JSON.stringify({ webSocketDebuggerUrl: `ws://127.0.0.1:${port}/devtools/browser/x` }));
+    else response.writeHead(404).end();
+  });
+  const sockets = new WebSocketServer({ server: http });
+  sockets.on("connection", onConnection);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as { port: number }).port;
+  t.teardown(() => {
+    for (const client of sockets.clients) client.terminate();
+    sockets.close();
+    http.close();
+  });
+  return `http://127.0.0.1:${port}`;
+}
 
 t.test("an endpoint that does not answer: one line, retries, and events wait undelivered", async (t) => {
   const lines: string[] = [];
@@ -41,13 +62,8 @@ t.test("an endpoint that does not answer: one line, retries, and events wait und
 });
 
 t.test("malformed DevTools messages are log lines; a browser that refuses the agent's commands is retried", async (t) => {
-  const http = createServer((request, response) => {
-    if (request.url === "/json/version") response.end(JSON.stringify({ webSocketDebuggerUrl: `ws://127.0.0.1:${port}/devtools/browser/x` }));
-    else response.writeHead(404).end();
-  });
-  const sockets = new WebSocketServer({ server: http });
   let connections = 0;
-  sockets.on("connection", (socket) => {
+  const endpoint = await fakeBrowser(t, (socket) => {
     connections++;
     socket.on("message", (data) => {
       const { id } = JSON.parse(String(data)) as { id: number };
@@ -60,16 +76,9 @@ t.test("malformed DevTools messages are log lines; a browser that refuses the ag
       socket.send(JSON.stringify({ id, error: { code: -32601, message: "'Target.createTarget' wasn't found" } }));
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const port = (http.address() as { port: number }).port;
-  t.teardown(() => {
-    for (const client of sockets.clients) client.terminate();
-    sockets.close();
-    http.close();
-  });
 
   const lines: string[] = [];
-  const connection = await DevToolsConnection.open(`http://127.0.0.1:${port}`, (l) => lines.push(l));
+  const connection = await DevToolsConnection.open(endpoint, (l) => lines.push(l));
   connection.on("ServiceWorker.workerRegistrationUpdated", (params) => {
     if (!Array.isArray(params.registrations)) throw new Error("registrations is not a list");
   });
@@ -88,9 +97,7 @@ t.test("malformed DevTools messages are log lines; a browser that refuses the ag
   );
 
   const dispatcherLines: string[] = [];
-  const dispatcher = new DevToolsDispatcher({ endpoint: `http://127.0.0.1:${port}`, origins: ["http://localhost:8080"], retryMs: 100 }, (l) =>
-    dispatcherLines.push(l),
-  );
+  const dispatcher = new DevToolsDispatcher({ endpoint, origins: ["http://localhost:8080"], retryMs: 100 }, (l) => dispatcherLines.push(l));
   t.teardown(() => dispatcher.close());
   const before = connections;
   dispatcher.start(() => {
@@ -104,14 +111,9 @@ t.test("malformed DevTools messages are log lines; a browser that refuses the ag
 
 t.test("malformed or unplaceable periodic registrations from Chromium's BackgroundService record are log lines", async (t) => {
   const commands: { method: string; params: Record<string, unknown> }[] = [];
-  let browser: import("ws").WebSocket | undefined;
-  const http = createServer((request, response) => {
-    if (request.url === "/json/version") response.end(JSON.stringify({ webSocketDebuggerUrl: `ws://127.0.0.1:${port}/devtools/browser/x` }));
-    else response.writeHead(404).end();
-  });
+  let browser: WebSocket | undefined;
   // A browser that accepts every command (its one target "t", session "s") and reports what the test sends.
-  const sockets = new WebSocketServer({ server: http });
-  sockets.on("connection", (socket) => {
+  const endpoint = await fakeBrowser(t, (socket) => {
     browser = socket;
     socket.on("message", (data) => {
       const { id, method, params } = JSON.parse(String(data)) as { id: number; method: string; params: Record<string, unknown> };
@@ -119,17 +121,10 @@ t.test("malformed or unplaceable periodic registrations from Chromium's Backgrou
       socket.send(JSON.stringify({ id, result: { targetId: "t", sessionId: "s" } }));
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const port = (http.address() as { port: number }).port;
-  t.teardown(() => {
-    for (const client of sockets.clients) client.terminate();
-    sockets.close();
-    http.close();
-  });
   const origin = "http://localhost:8080";
   const lines: string[] = [];
   // A registration of a scope never served is given up after activateMs (its worker would be activated by then).
-  const dispatcher = new DevToolsDispatcher({ endpoint: `http://127.0.0.1:${port}`, origins: [origin], activateMs: 100 }, (l) => lines.push(l));
+  const dispatcher = new DevToolsDispatcher({ endpoint, origins: [origin], activateMs: 100 }, (l) => lines.push(l));
   t.teardown(() => dispatcher.close());
   dispatcher.start(() => {
     throw new Error("no scope is served here");
