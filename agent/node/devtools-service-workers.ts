@@ -118,12 +118,9 @@ export class DevToolsServiceWorkers {
   async #restart(targetId: string, url: string, sessionId: string): Promise<void> {
     const version = [...this.#versions].find(([, v]) => v.targetId === targetId);
     if (!version) return this.#events.log(`service worker ${url} ran before the agent and has no version yet: its hook is late`);
+    this.#events.log(`service worker ${url} ran before the agent: stopped, to start again with the hook first`);
     this.#hooked.set(targetId, sessionId);
     await this.#connection.send("ServiceWorker.stopWorker", { versionId: version[0] }, this.#control);
-    // Let go now rather than at the version's "stopped" update, which may come after the
-    // worker's next start: that start would then be the same target, unpaused, without the hook.
-    await this.#release(targetId);
-    this.#events.log(`service worker ${url} ran before the agent: stopped, to start again with the hook first`);
   }
 
   /**
