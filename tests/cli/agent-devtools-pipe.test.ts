@@ -11,6 +11,7 @@ import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, start } from "./cli-process.js";
+import { periodicHeldThenFired } from "./periodic-held-then-fired.js";
 import { ARGS, BINARY } from "../browser/harness/chromium-process.js";
 import { SyncTestServer } from "../browser/harness/sync-test-server.js";
 import { pageConfig } from "../browser/environment.js";
@@ -147,13 +148,8 @@ t.test("over the pipe too, a periodic registration the page makes is the agent's
   await agent.waitFor(/DevTools: connected to the browser it launches/, 30_000);
   t.equal(run("net", "offline", "--control", control).status, 0, "net offline");
   server.release("go", "success");
-  await server.until("sync list to show it", () => list().find((r) => r.tag === "test-hourly"));
-  t.match(list(), [{ tag: "test-hourly", kind: "periodic", runsIn: "browser (devtools)" }], "the agent holds it, periodic");
-  await pause(1_500);
-  t.same(server.periodicSyncs("test-hourly"), [], "held while the device is offline");
-  t.equal(run("net", "online", "--control", control).status, 0, "net online");
-  await agent.waitFor(/periodicsync event completed {2}tag=test-hourly/);
-  t.ok(server.periodicSyncs("test-hourly").length >= 1, "the listener ran");
+  const net = (set: "online" | "offline") => run("net", set, "--control", control).status;
+  await periodicHeldThenFired(t, { agent, server, list, net }, "test-hourly");
 
   // An agent killed outright takes the browser with it: Chromium exits when its pipe closes, so
   // the agent started again does not find the profile in use by an orphan.
