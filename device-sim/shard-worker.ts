@@ -15,7 +15,7 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 port.on("message", (task: ShardTask) => {
   runShard(scenario, task.shard, {
     quantumMs,
-    ...(task.policies ? { policies: task.policies } : {}),
+    policies: task.policies,
     onProgress: (share) => post({ type: "progress", shard: task.shard.index, share }),
   }).then(
     (result) => post({ type: "result", result }),

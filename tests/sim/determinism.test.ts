@@ -2,6 +2,7 @@
 // threads or in this thread. Another seed: another world and another report.
 import t from "tap";
 import { buildReport, outcome } from "../../device-sim/report.js";
+import { runShard } from "../../device-sim/fleet.js";
 import { runShards } from "../../device-sim/shard-runner.js";
 import { smallScenario } from "./small-scenario.js";
 
@@ -39,15 +40,18 @@ t.test("the same seed gives the same report, in this thread or in worker threads
   t.not(JSON.stringify(other.charts.connectivity), JSON.stringify(inThread.charts.connectivity), "because another world");
 });
 
-t.test("a policy's figures do not depend on the policies beside it, so a shard's policies split among workers merge exactly", async (t) => {
+t.test("a policy's figures do not depend on the policies beside it, so a shard's policies run apart merge exactly", async (t) => {
   t.ok(scenario.stalls, "the world has link stalls (drawn lazily, when requests look at the link)");
-  const all = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
-  const alone = outcome(buildReport(await runShards({ ...scenario, seed: 3, policies: ["naive"] }, 1, [0], { workers: 0, quantumMs: 0 }), 1));
+  // runShard interleaves every policy in one queue; runShards runs each policy apart.
+  const all = outcome(buildReport([await runShard({ ...scenario, seed: 3 }, { index: 0, count: 1 })], 1));
+  const alone = outcome(buildReport([await runShard({ ...scenario, seed: 3 }, { index: 0, count: 1 }, { policies: ["naive"] })], 1));
   t.same(
     alone.policies,
     all.policies.filter((p) => p.policy === "naive"),
     "naive alone = naive beside the others",
   );
-  const split = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers: 2, quantumMs: 0 }), 1));
-  t.same(split, all, "one shard's policies in two workers = all of them in this thread");
+  for (const workers of [0, 2]) {
+    const apart = outcome(buildReport(await runShards({ ...scenario, seed: 3 }, 1, [0], { workers, quantumMs: 0 }), 1));
+    t.same(apart, all, `one shard's policies run apart (${workers} workers) = all of them in one queue`);
+  }
 });
