@@ -38,8 +38,8 @@ Options:
   --html FILE          also write a self-contained HTML report with charts
   --shards N           split the fleet into N shards (default: one per 1,000 devices); part of
                        what decides the result, like the seed
-  --workers N          worker threads running the shards (default: as many as cores and shards;
-                       0: this thread). Never changes the result
+  --workers N          worker threads running the shards, each policy of a shard apart (default:
+                       one per core; 0: this thread). Never changes the result
   --shard I/N          run only shard I of N (1-based) and write its result for \`sim merge\`
   --out FILE           where --shard writes its result (default: stdout)
   --mqtt [URL]         the kiosk policy's connectivity through a real MQTT broker, in real time
@@ -211,7 +211,7 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError("--out goes with --shard (the full report: --json or --html)");
   }
   if (shards > scenario.devices) throw new UsageError(`${shards} shards for ${scenario.devices} devices: at most one shard per device`);
-  // Every core gets a worker (a shard's policies are split among them when shards are fewer).
+  // Every core gets a worker; each policy of each shard is a task of its own.
   const workers = positiveInteger("workers", values.workers, 0) ?? (availableParallelism() > 1 ? availableParallelism() : 0);
 
   const deviceHours = ((scenario.devices * scenario.durationMs) / 3_600_000) * (indices.length / shards);
