@@ -59,8 +59,8 @@ export async function agentMicrosPerMessage(agents: number, perAgent: number): P
     }
   }
   await queue.run(perAgent * 60_000 + 60_000);
-  const micros = ((performance.now() - started) * 1000) / (agents * perAgent);
   const total = agents * perAgent;
+  const micros = ((performance.now() - started) * 1000) / total;
   if (failures > 0 || registered !== total || dispatched !== total) {
     throw new Error(`agent floor: of ${total} messages ${registered} registered and ${dispatched} fired, ${failures} failures`);
   }
