@@ -4,7 +4,8 @@
 // wall-clock second, simulated events per second (in all and per core busy: the main thread,
 // or each worker) and the peak resident memory of the whole process (workers included).
 // Beside them, the floor: what the real Agent alone costs per message (bench/agent-cycle.ts),
-// times the registrations the run's Agent policies made, spread over the workers.
+// times the registrations the run's Agent policies made, spread over the workers, and the
+// run's wall time as a multiple of that floor.
 // A benchmark, not a test: the figures depend on the machine and on what else it runs.
 
 import { availableParallelism, cpus } from "node:os";
@@ -33,7 +34,7 @@ process.stdout.write(
   `the real Agent alone (1,000 Agents on one core, 100 messages each: register → sync event → acknowledged, no world; least of 3 runs): ${agentMicros.toFixed(1)} µs per message\n\n`,
 );
 process.stdout.write(
-  `${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"per core".padStart(9)} ${"peak RSS MB".padStart(11)} ${"Agent floor s".padStart(13)}\n`,
+  `${"devices".padStart(9)} ${"shards".padStart(6)} ${"workers".padStart(7)} ${"device-h".padStart(10)} ${"wall s".padStart(8)} ${"device-h/s".padStart(10)} ${"events".padStart(12)} ${"events/s".padStart(10)} ${"per core".padStart(9)} ${"peak RSS MB".padStart(11)} ${"Agent floor s".padStart(13)} ${"wall ÷ floor".padStart(12)}\n`,
 );
 
 for (const devices of sizes) {
@@ -62,6 +63,6 @@ for (const devices of sizes) {
         .toLocaleString("en-US")
         .padStart(9)} ${Math.round(peakRss / 1e6)
         .toLocaleString("en-US")
-        .padStart(11)} ${floorSeconds.toFixed(1).padStart(13)}\n`,
+        .padStart(11)} ${floorSeconds.toFixed(1).padStart(13)} ${`${(wallMs / 1000 / floorSeconds).toFixed(1)}×`.padStart(12)}\n`,
   );
 }
